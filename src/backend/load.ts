@@ -1,0 +1,58 @@
+/**
+ * Backend loader: picks the fastest backend that loads on this machine.
+ *
+ * Order: native addon (prebuild in prebuilds/, then a local build in build/Release) →
+ * wasm → reference. `RNNKIT_BACKEND=native|wasm|reference` forces one; a forced backend
+ * that cannot load is an error listing what was tried and why.
+ */
+import type { Backend, BackendName } from './backend.js';
+import { ReferenceBackend } from './reference/index.js';
+
+export const BACKEND_NAMES: readonly BackendName[] = ['native', 'wasm', 'reference'];
+
+const loaders: Record<BackendName, () => Promise<Backend>> = {
+  native: async () => {
+    throw new Error('the native backend is not built yet');
+  },
+  wasm: async () => {
+    throw new Error('the wasm backend is not built yet');
+  },
+  reference: async () => new ReferenceBackend(),
+};
+
+const cache = new Map<BackendName, Promise<Backend>>();
+
+/** Load one backend by name; rejects with the reason it cannot load. */
+export function loadBackend(name: BackendName): Promise<Backend> {
+  if (!BACKEND_NAMES.includes(name)) {
+    return Promise.reject(new RangeError(`backend must be one of ${BACKEND_NAMES.join(', ')}; got ${JSON.stringify(name)}`));
+  }
+  let p = cache.get(name);
+  if (!p) {
+    p = loaders[name]();
+    cache.set(name, p);
+    p.catch(() => cache.delete(name));
+  }
+  return p;
+}
+
+/** The backend to use by default: RNNKIT_BACKEND if set, else the first that loads. */
+export async function defaultBackend(): Promise<Backend> {
+  const forced = typeof process !== 'undefined' ? process.env.RNNKIT_BACKEND : undefined;
+  if (forced) {
+    try {
+      return await loadBackend(forced as BackendName);
+    } catch (e) {
+      throw new Error(`RNNKIT_BACKEND=${forced} cannot be loaded: ${(e as Error).message}`);
+    }
+  }
+  const failures: string[] = [];
+  for (const name of BACKEND_NAMES) {
+    try {
+      return await loadBackend(name);
+    } catch (e) {
+      failures.push(`${name}: ${(e as Error).message}`);
+    }
+  }
+  throw new Error(`no rnnkit backend could be loaded; tried ${failures.join('; ')}`);
+}
