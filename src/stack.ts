@@ -1,0 +1,245 @@
+/**
+ * RecurrentStack: the public, validated face of a recurrent stack on some backend.
+ *
+ * All arguments are checked here (shapes, finiteness, names) before a backend sees them;
+ * the backend only computes. Arrays are time-major `[T][B][…]` Float32Arrays.
+ */
+import type {
+  Backend,
+  BackendInfo,
+  BackendName,
+  BackwardResult,
+  CellType,
+  ForwardRequest,
+  ForwardResult,
+  StackHandle,
+  StackSpec,
+} from './backend/backend.js';
+import { CELL_TYPES } from './backend/backend.js';
+import { defaultBackend, loadBackend, BACKEND_NAMES } from './backend/load.js';
+import { directions, hasCellState, paramLayout, sequenceShapes, stateSize, type ParamEntry } from './backend/layout.js';
+import { checkBoolean, checkFloat32, checkInteger, checkLengths, checkOneOf } from './validate.js';
+
+/** Options of {@link createStack}. */
+export interface StackOptions {
+  /** Which recurrent cell. */
+  cell: CellType;
+  /** Width of each input vector. */
+  inputSize: number;
+  /** Width of the hidden layer. */
+  hiddenSize: number;
+  /** Jordan networks only: width of the output y fed back into the recurrence (default hiddenSize). */
+  outputSize?: number;
+  /** Stacked layers (default 1). */
+  layers?: number;
+  /** Add a reverse direction to every layer (default false). */
+  bidirectional?: boolean;
+  /** Backend to run on (default: the fastest that loads; `RNNKIT_BACKEND` overrides). */
+  backend?: BackendName;
+}
+
+/** Options of {@link RecurrentStack.forward}. */
+export interface ForwardOptions {
+  /** Number of time steps T. */
+  steps: number;
+  /** Batch size B. */
+  batch: number;
+  /** Initial hidden state [L·D][B][S]; zeros when absent. */
+  h0?: Float32Array;
+  /** Initial cell state [L·D][B][H] (LSTM cells only); zeros when absent. */
+  c0?: Float32Array;
+  /** Valid steps per sequence, each in 1..T; later steps are padding (state held, output 0). */
+  lengths?: Int32Array | number[];
+  /** Keep activations for a following {@link RecurrentStack.backward}. */
+  training?: boolean;
+}
+
+/** Incoming gradients of {@link RecurrentStack.backward}; absent state gradients are zeros. */
+export interface BackwardOptions {
+  /** Gradient of the loss with respect to y, shaped like y. */
+  dy: Float32Array;
+  dhn?: Float32Array;
+  dcn?: Float32Array;
+}
+
+/** Validate user options into a complete {@link StackSpec}. */
+export function resolveSpec(options: StackOptions): StackSpec {
+  if (options === null || typeof options !== 'object') {
+    throw new TypeError(`options must be an object with cell, inputSize and hiddenSize; got ${options === null ? 'null' : typeof options}`);
+  }
+  const cell = checkOneOf('cell', options.cell, CELL_TYPES);
+  const inputSize = checkInteger('inputSize', options.inputSize, 1);
+  const hiddenSize = checkInteger('hiddenSize', options.hiddenSize, 1);
+  const layers = checkInteger('layers', options.layers ?? 1, 1);
+  const bidirectional = checkBoolean('bidirectional', options.bidirectional ?? false);
+  let outputSize = hiddenSize;
+  if (options.outputSize !== undefined) {
+    if (cell !== 'jordan') throw new RangeError(`outputSize applies only to cell "jordan"; got cell ${JSON.stringify(cell)}`);
+    outputSize = checkInteger('outputSize', options.outputSize, 1);
+  }
+  return { cell, inputSize, hiddenSize, outputSize, layers, bidirectional };
+}
+
+/** Create a recurrent stack with all parameters zero (set them, or use a model's initialisers). */
+export async function createStack(options: StackOptions): Promise<RecurrentStack> {
+  const spec = resolveSpec(options);
+  const backend =
+    options.backend === undefined ? await defaultBackend() : await loadBackend(checkOneOf('backend', options.backend, BACKEND_NAMES));
+  return new RecurrentStack(backend, spec);
+}
+
+export class RecurrentStack {
+  readonly spec: Readonly<StackSpec>;
+  private readonly layout: { entries: ParamEntry[]; total: number };
+  private readonly byName: Map<string, ParamEntry>;
+  private handle: StackHandle | null;
+  /** Shape of the last training forward, which backward must match. */
+  private trained: { steps: number; batch: number } | null = null;
+
+  constructor(
+    private readonly backend: Backend,
+    spec: StackSpec,
+  ) {
+    this.spec = Object.freeze({ ...spec });
+    this.layout = paramLayout(spec);
+    this.byName = new Map(this.layout.entries.map((e) => [e.name, e]));
+    this.handle = backend.createStack(spec);
+  }
+
+  /** Backend, instruction-set path and threads this stack runs on. */
+  get info(): BackendInfo {
+    return this.backend.info();
+  }
+
+  /** Parameter names in PyTorch `state_dict` order with their shapes. */
+  parameters(): { name: string; shape: number[] }[] {
+    return this.layout.entries.map((e) => ({ name: e.name, shape: [...e.shape] }));
+  }
+
+  /** Set one parameter by its PyTorch name (e.g. `weight_hh_l0_reverse`). */
+  setParameter(name: string, data: Float32Array): void {
+    const entry = this.entry(name);
+    checkFloat32(name, data, entry.size, `[${entry.shape.join('][')}]`);
+    const flat = this.backend.getParams(this.live());
+    flat.set(data, entry.offset);
+    this.backend.setParams(this.live(), flat);
+  }
+
+  /** A copy of one parameter. */
+  getParameter(name: string): Float32Array {
+    const entry = this.entry(name);
+    return this.backend.getParams(this.live()).slice(entry.offset, entry.offset + entry.size);
+  }
+
+  /** A copy of one parameter's accumulated gradient. */
+  getGradient(name: string): Float32Array {
+    const entry = this.entry(name);
+    return this.backend.getGrads(this.live()).slice(entry.offset, entry.offset + entry.size);
+  }
+
+  /** Every parameter as one flat array in {@link parameters} order. */
+  getFlatParameters(): Float32Array {
+    return this.backend.getParams(this.live());
+  }
+
+  setFlatParameters(flat: Float32Array): void {
+    checkFloat32('flat', flat, this.layout.total, `[${this.layout.total}]`);
+    this.backend.setParams(this.live(), flat);
+  }
+
+  getFlatGradients(): Float32Array {
+    return this.backend.getGrads(this.live());
+  }
+
+  zeroGradients(): void {
+    this.backend.zeroGrads(this.live());
+  }
+
+  /** Run the whole sequence `x` [T][B][I]; off the event loop on the native backend. */
+  async forward(x: Float32Array, options: ForwardOptions): Promise<ForwardResult> {
+    const req = this.forwardRequest(x, options);
+    const out = await this.backend.forward(this.live(), req);
+    this.trained = req.training ? { steps: req.steps, batch: req.batch } : this.trained;
+    return out;
+  }
+
+  /** Synchronous forward, for short calls such as one streaming step. */
+  forwardSync(x: Float32Array, options: ForwardOptions): ForwardResult {
+    const req = this.forwardRequest(x, options);
+    const out = this.backend.forwardSync(this.live(), req);
+    this.trained = req.training ? { steps: req.steps, batch: req.batch } : this.trained;
+    return out;
+  }
+
+  /** Backpropagate through the last `training: true` forward; adds to the gradients. */
+  async backward(grads: BackwardOptions): Promise<BackwardResult> {
+    return this.backend.backward(this.live(), this.backwardRequest(grads));
+  }
+
+  backwardSync(grads: BackwardOptions): BackwardResult {
+    return this.backend.backwardSync(this.live(), this.backwardRequest(grads));
+  }
+
+  /** Free the backend memory; the stack cannot be used afterwards. */
+  dispose(): void {
+    if (this.handle) this.backend.dispose(this.handle);
+    this.handle = null;
+  }
+
+  private live(): StackHandle {
+    if (!this.handle) throw new Error('this RecurrentStack has been disposed');
+    return this.handle;
+  }
+
+  private entry(name: string): ParamEntry {
+    if (typeof name !== 'string') throw new TypeError(`name must be a parameter name string; got ${typeof name}`);
+    const entry = this.byName.get(name);
+    if (!entry) {
+      const known = this.layout.entries.map((e) => e.name).join(', ');
+      throw new RangeError(`name ${JSON.stringify(name)} is not a parameter of this ${this.spec.cell} stack; known: ${known}`);
+    }
+    return entry;
+  }
+
+  private stateShape(batch: number, width: number): string {
+    return `[L·D=${this.spec.layers * directions(this.spec)}][B=${batch}][${width}]`;
+  }
+
+  private forwardRequest(x: Float32Array, options: ForwardOptions): ForwardRequest {
+    if (options === null || typeof options !== 'object') {
+      throw new TypeError('options must be an object with steps and batch');
+    }
+    const steps = checkInteger('steps', options.steps, 1);
+    const batch = checkInteger('batch', options.batch, 1);
+    const sizes = sequenceShapes(this.spec, steps, batch);
+    const req: ForwardRequest = {
+      x: checkFloat32('x', x, sizes.x, `[T=${steps}][B=${batch}][I=${this.spec.inputSize}]`),
+      steps,
+      batch,
+      training: options.training === undefined ? false : checkBoolean('training', options.training),
+    };
+    if (options.h0 !== undefined) req.h0 = checkFloat32('h0', options.h0, sizes.h, this.stateShape(batch, stateSize(this.spec)));
+    if (options.c0 !== undefined) {
+      if (!hasCellState(this.spec.cell)) throw new RangeError(`c0 applies only to LSTM cells; this stack's cell is ${this.spec.cell}`);
+      req.c0 = checkFloat32('c0', options.c0, sizes.c, this.stateShape(batch, this.spec.hiddenSize));
+    }
+    if (options.lengths !== undefined) req.lengths = checkLengths('lengths', options.lengths, batch, steps);
+    return req;
+  }
+
+  private backwardRequest(grads: BackwardOptions) {
+    if (!this.trained) throw new Error('backward needs a preceding forward with training: true');
+    if (grads === null || typeof grads !== 'object') throw new TypeError('backward expects an object { dy, dhn?, dcn? }');
+    const { steps, batch } = this.trained;
+    const sizes = sequenceShapes(this.spec, steps, batch);
+    const D = directions(this.spec);
+    const dy = checkFloat32('dy', grads.dy, sizes.y, `[T=${steps}][B=${batch}][D·S=${D * stateSize(this.spec)}]`);
+    const req: { dy: Float32Array; dhn?: Float32Array; dcn?: Float32Array } = { dy };
+    if (grads.dhn !== undefined) req.dhn = checkFloat32('dhn', grads.dhn, sizes.h, this.stateShape(batch, stateSize(this.spec)));
+    if (grads.dcn !== undefined) {
+      if (!hasCellState(this.spec.cell)) throw new RangeError(`dcn applies only to LSTM cells; this stack's cell is ${this.spec.cell}`);
+      req.dcn = checkFloat32('dcn', grads.dcn, sizes.c, this.stateShape(batch, this.spec.hiddenSize));
+    }
+    return req;
+  }
+}
