@@ -1,0 +1,248 @@
+/**
+ * The reference training backend: input layer → recurrent stack → dense head → loss,
+ * backward, clipping and optimizer update, all in float64 (the specification that the
+ * compiled backends are checked against). Parameters, gradients and optimizer state are
+ * kept as Float64Array here; the TrainingBackend interface converts at the edges.
+ */
+import type {
+  ClipSpec, EvalResult, GradResult, ModelHandle, ModelSpec, OptimizerSpec, TrainBatch, TrainingBackend, TrainStepResult,
+} from '../../training.js';
+import { inputWidth, modelLayout, stackOutputWidth } from '../../training.js';
+import { hasCellState } from '../../layout.js';
+import { embedBackward, embedForward, denseInputForward, oneHotForward } from './embedding.js';
+import { denseBackward, denseForward } from './head.js';
+import { meanSquaredError, softmaxCrossEntropy } from './loss.js';
+import type { LossResult } from './loss.js';
+import { clipByGlobalNorm, clipByValue, globalNorm } from './clip.js';
+import { createOptimizerState, optimizerStep } from './optimizers.js';
+import type { OptimizerState } from './optimizers.js';
+import { referenceBackward, referenceForward } from '../sequence.js';
+import type { ReferenceTape } from '../sequence.js';
+
+/** A model in the reference backend's memory. */
+export class ReferenceModel implements ModelHandle {
+  readonly backend = 'reference' as const;
+  readonly layout: ReturnType<typeof modelLayout>;
+  readonly params: Float64Array;
+  /** Gradient of the last step, before clipping. */
+  grads: Float64Array;
+  optimizer: OptimizerState | undefined;
+  clip: ClipSpec = {};
+  disposed = false;
+  constructor(readonly spec: ModelSpec) {
+    this.layout = modelLayout(spec);
+    this.params = new Float64Array(this.layout.total);
+    this.grads = new Float64Array(this.layout.total);
+  }
+}
+
+/** Everything a forward pass leaves for backward. */
+interface ForwardPass {
+  N: number;
+  x: Float64Array;
+  y: Float64Array;
+  hn: Float64Array;
+  cn?: Float64Array;
+  z: Float64Array;
+  tape: ReferenceTape;
+  valid?: Uint8Array;
+}
+
+export class ReferenceTraining implements TrainingBackend {
+  readonly name = 'reference' as const;
+
+  createModel(spec: ModelSpec): ReferenceModel {
+    const want = inputWidth(spec.input) + spec.conditionSize;
+    if (spec.stack.inputSize !== want) {
+      throw new RangeError(`stack.inputSize must equal the input width plus conditionSize = ${want}; got ${spec.stack.inputSize}`);
+    }
+    return new ReferenceModel(spec);
+  }
+
+  setParams(model: ModelHandle, flat: Float32Array): void {
+    const m = own(model);
+    if (flat.length !== m.params.length) throw new RangeError(`params must have ${m.params.length} values; got ${flat.length}`);
+    m.params.set(flat);
+  }
+
+  /** float64 access for gradient checks. */
+  setParams64(model: ModelHandle, flat: Float64Array): void {
+    const m = own(model);
+    if (flat.length !== m.params.length) throw new RangeError(`params must have ${m.params.length} values; got ${flat.length}`);
+    m.params.set(flat);
+  }
+
+  getParams(model: ModelHandle): Float32Array {
+    return Float32Array.from(own(model).params);
+  }
+
+  getParams64(model: ModelHandle): Float64Array {
+    return own(model).params.slice();
+  }
+
+  getGrads(model: ModelHandle): Float32Array {
+    return Float32Array.from(own(model).grads);
+  }
+
+  getGrads64(model: ModelHandle): Float64Array {
+    return own(model).grads.slice();
+  }
+
+  setOptimizer(model: ModelHandle, optimizer: OptimizerSpec, clip?: ClipSpec): void {
+    const m = own(model);
+    m.optimizer = createOptimizerState(optimizer);
+    m.clip = { ...(clip ?? {}) };
+  }
+
+  setLearningRate(model: ModelHandle, lr: number): void {
+    const m = own(model);
+    if (!m.optimizer) throw new Error('setLearningRate: the model has no optimizer; call setOptimizer first');
+    m.optimizer.spec.lr = lr;
+  }
+
+  async trainStep(model: ModelHandle, batch: TrainBatch): Promise<TrainStepResult> {
+    return this.trainStepSync(model, batch);
+  }
+
+  trainStepSync(model: ModelHandle, batch: TrainBatch): TrainStepResult {
+    const m = own(model);
+    if (!m.optimizer) throw new Error('trainStep: the model has no optimizer; call setOptimizer first');
+    const { pass, loss, grads } = this.gradient(m, batch);
+    m.grads = grads.slice();
+    const g = grads;
+    if (m.clip.clipValue !== undefined) clipByValue(g, m.clip.clipValue);
+    const totalNorm = m.clip.maxNorm !== undefined ? clipByGlobalNorm(g, m.clip.maxNorm) : globalNorm(g);
+    // A non-finite loss or gradient must leave the parameters as they were.
+    if (Number.isFinite(loss.loss) && Number.isFinite(totalNorm)) optimizerStep(m.optimizer, m.params, g);
+    return {
+      loss: loss.loss, count: loss.count, correct: loss.correct, totalNorm,
+      hn: Float32Array.from(pass.hn), cn: pass.cn ? Float32Array.from(pass.cn) : undefined,
+    };
+  }
+
+  async evaluate(model: ModelHandle, batch: TrainBatch): Promise<EvalResult> {
+    return this.evaluateSync(model, batch);
+  }
+
+  evaluateSync(model: ModelHandle, batch: TrainBatch): EvalResult {
+    const m = own(model);
+    const pass = this.forward(m, batch);
+    const hasTargets = m.spec.loss.kind === 'cross_entropy' ? !!batch.targets : !!batch.targetValues;
+    const loss = hasTargets ? this.loss(m, batch, pass) : { loss: NaN, count: 0, correct: 0 };
+    return {
+      loss: loss.loss, count: loss.count, correct: loss.correct,
+      outputs: Float32Array.from(pass.z), y: Float32Array.from(pass.y), hn: Float32Array.from(pass.hn), cn: pass.cn ? Float32Array.from(pass.cn) : undefined,
+    };
+  }
+
+  lossAndGradsSync(model: ModelHandle, batch: TrainBatch): GradResult {
+    const { loss, grads } = this.gradient(own(model), batch);
+    return { loss: loss.loss, count: loss.count, grads: Float32Array.from(grads) };
+  }
+
+  /** Loss and float64 gradient (finite-difference checks). */
+  lossAndGrads64(model: ModelHandle, batch: TrainBatch): { loss: number; grads: Float64Array } {
+    const { loss, grads } = this.gradient(own(model), batch);
+    return { loss: loss.loss, grads };
+  }
+
+  /** Loss only, float64. */
+  loss64(model: ModelHandle, batch: TrainBatch): number {
+    const m = own(model);
+    return this.loss(m, batch, this.forward(m, batch)).loss;
+  }
+
+  /** Forward of the whole model; float64 y/hn/cn of the stack for inspection. */
+  forward64(model: ModelHandle, batch: TrainBatch): { y: Float64Array; hn: Float64Array; cn?: Float64Array; outputs: Float64Array } {
+    const p = this.forward(own(model), batch);
+    return { y: p.y, hn: p.hn, cn: p.cn, outputs: p.z };
+  }
+
+  disposeModel(model: ModelHandle): void {
+    own(model).disposed = true;
+  }
+
+  private forward(m: ReferenceModel, batch: TrainBatch): ForwardPass {
+    const { spec, layout, params } = m;
+    const T = batch.steps;
+    const B = batch.batch;
+    const N = T * B;
+    const K = spec.conditionSize;
+    const cond = K > 0 && batch.condition ? Float64Array.from(batch.condition) : undefined;
+    let x: Float64Array;
+    switch (spec.input.kind) {
+      case 'embedding':
+        x = embedForward(params, layout.entries[0].offset, spec.input.dim, need(batch.tokens, 'tokens'), N, cond, K, B);
+        break;
+      case 'onehot':
+        x = oneHotForward(need(batch.tokens, 'tokens'), N, spec.input.vocab, cond, K, B);
+        break;
+      case 'dense':
+        x = denseInputForward(Float64Array.from(need(batch.x, 'x')), N, spec.input.size, cond, K, B);
+        break;
+    }
+    const stackParams = params.subarray(layout.stack.offset, layout.stack.offset + layout.stack.total);
+    const f = referenceForward(spec.stack, stackParams, {
+      x, steps: T, batch: B,
+      h0: batch.h0 ? Float64Array.from(batch.h0) : undefined,
+      c0: batch.c0 && hasCellState(spec.stack.cell) ? Float64Array.from(batch.c0) : undefined,
+      lengths: batch.lengths,
+    });
+    const F = stackOutputWidth(spec.stack);
+    const [hw, hb] = headEntries(m);
+    const z = denseForward(params, hw, hb, f.y, N, F, spec.outputs);
+    let valid: Uint8Array | undefined;
+    if (batch.lengths) {
+      valid = new Uint8Array(N);
+      for (let t = 0; t < T; t++) for (let b = 0; b < B; b++) valid[t * B + b] = t < batch.lengths[b] ? 1 : 0;
+    }
+    return { N, x, y: f.y, hn: f.hn, cn: f.cn, z, tape: f.tape, valid };
+  }
+
+  private loss(m: ReferenceModel, batch: TrainBatch, pass: ForwardPass): LossResult {
+    const C = m.spec.outputs;
+    if (m.spec.loss.kind === 'cross_entropy') {
+      return softmaxCrossEntropy(pass.z, pass.N, C, need(batch.targets, 'targets'), m.spec.loss.ignoreIndex, pass.valid);
+    }
+    let counted = pass.valid;
+    if (batch.targetMask) {
+      counted = new Uint8Array(pass.N);
+      for (let n = 0; n < pass.N; n++) counted[n] = batch.targetMask[n] === 1 && (!pass.valid || pass.valid[n] === 1) ? 1 : 0;
+    }
+    return meanSquaredError(pass.z, pass.N, C, Float64Array.from(need(batch.targetValues, 'targetValues')), counted);
+  }
+
+  private gradient(m: ReferenceModel, batch: TrainBatch): { pass: ForwardPass; loss: LossResult; grads: Float64Array } {
+    const { spec, layout, params } = m;
+    const pass = this.forward(m, batch);
+    const loss = this.loss(m, batch, pass);
+    const grads = new Float64Array(layout.total);
+    const F = stackOutputWidth(spec.stack);
+    const [hw, hb] = headEntries(m);
+    const dy = denseBackward(params, grads, hw, hb, pass.y, loss.dz, pass.N, F, spec.outputs);
+    const stackParams = params.subarray(layout.stack.offset, layout.stack.offset + layout.stack.total);
+    const back = referenceBackward(spec.stack, stackParams, pass.tape, { dy });
+    grads.set(back.grads, layout.stack.offset);
+    if (spec.input.kind === 'embedding') {
+      const W = spec.input.dim + spec.conditionSize;
+      embedBackward(back.dx, W, need(batch.tokens, 'tokens'), pass.N, grads, layout.entries[0].offset, spec.input.dim);
+    }
+    return { pass, loss, grads };
+  }
+}
+
+function headEntries(m: ReferenceModel): [number, number] {
+  const e = m.layout.entries;
+  return [e[e.length - 2].offset, e[e.length - 1].offset];
+}
+
+function own(model: ModelHandle): ReferenceModel {
+  if (!(model instanceof ReferenceModel)) throw new TypeError('model must be a handle created by the reference training backend');
+  if (model.disposed) throw new Error('model has been disposed');
+  return model;
+}
+
+function need<T>(v: T | undefined, name: string): T {
+  if (v === undefined) throw new TypeError(`batch.${name} is required by this model`);
+  return v;
+}

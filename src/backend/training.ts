@@ -1,0 +1,267 @@
+/**
+ * Whole-window training on a backend: the coarse call that makes training fast.
+ *
+ * A training model is `input layer → recurrent stack → dense head → loss`, and ONE call
+ * (`trainStep`) runs a whole window on it: forward, loss, backward, gradient clipping and
+ * the optimizer update. Parameters, gradients and optimizer state live in the backend;
+ * JavaScript sees copies only at the edges (`getParams`, `getGrads`, save/load).
+ *
+ * The formulas (embedding lookup, head, softmax cross-entropy with an ignore index, MSE,
+ * clip_grad_norm_, SGD/RMSprop/Adam/AdamW as in torch 1.13) are those of
+ * ../../shared/golden/README.md ("Training-step cases"); the reference implementation is
+ * `reference/training/`.
+ *
+ * Like the stack calls in `backend.ts`, a training backend may assume well-formed input:
+ * the public API (`../models/`) validates every argument first.
+ */
+import type { Backend, BackendName, StackSpec } from './backend.js';
+import { directions, paramLayout, stateSize, hasCellState } from './layout.js';
+import type { ParamEntry } from './layout.js';
+
+/** How the model reads its input at each step. */
+export type InputSpec =
+  /** Token ids looked up in a trainable table `embedding.weight` [vocab][dim]. */
+  | { kind: 'embedding'; vocab: number; dim: number }
+  /** Token ids as one-hot vectors of width `vocab` (no parameters). */
+  | { kind: 'onehot'; vocab: number }
+  /** Real-valued vectors of width `size`, given directly. */
+  | { kind: 'dense'; size: number };
+
+/** The loss on the head's outputs. */
+export type LossSpec =
+  /**
+   * Softmax cross-entropy over the head's outputs (logits), PyTorch's
+   * `F.cross_entropy(..., ignore_index, reduction='mean')`: the mean over the positions
+   * whose target is not `ignoreIndex` (and not padding, see `TrainBatch.lengths`).
+   */
+  | { kind: 'cross_entropy'; ignoreIndex: number }
+  /** Mean squared error: the mean over every element of every counted position. */
+  | { kind: 'mse' };
+
+/** Complete description of a trainable model (every field resolved). */
+export interface ModelSpec {
+  input: InputSpec;
+  /**
+   * Width of an extra conditioning vector v [B][conditionSize] that enters EVERY step,
+   * concatenated after the step input: layer 0 then computes W_ih·[x_t; v] = W_x x_t + W_v v
+   * (one-to-many generation, as in image captioning). 0: none.
+   */
+  conditionSize: number;
+  /**
+   * The recurrent stack. `stack.inputSize` must equal the input width (embedding dim,
+   * vocab for one-hot, size for dense) plus `conditionSize`.
+   */
+  stack: StackSpec;
+  /** Width of the dense head's output (classes for cross-entropy, targets for MSE). */
+  outputs: number;
+  loss: LossSpec;
+}
+
+/** Optimizers, with PyTorch's semantics and defaults (torch 1.13 single-tensor paths). */
+export type OptimizerSpec =
+  | { name: 'sgd'; lr: number; momentum?: number; dampening?: number; weightDecay?: number; nesterov?: boolean }
+  | { name: 'rmsprop'; lr: number; alpha?: number; eps?: number; weightDecay?: number }
+  | { name: 'adam'; lr: number; betas?: [number, number]; eps?: number; weightDecay?: number }
+  | { name: 'adamw'; lr: number; betas?: [number, number]; eps?: number; weightDecay?: number };
+
+/** Optimizer names accepted by `OptimizerSpec`. */
+export const OPTIMIZER_NAMES = ['sgd', 'rmsprop', 'adam', 'adamw'] as const;
+
+/** Gradient clipping, applied to the loss gradient before the optimizer update. */
+export interface ClipSpec {
+  /** Clip every gradient element to [−clipValue, clipValue] first (Keras' clipvalue). */
+  clipValue?: number;
+  /**
+   * Then scale all gradients together by min(1, maxNorm / (‖g‖₂ + 1e-6)) where ‖g‖₂ is
+   * the norm over every parameter (torch.nn.utils.clip_grad_norm_, norm_type 2).
+   */
+  maxNorm?: number;
+}
+
+/** One window of data, time-major. T = steps, B = batch. */
+export interface TrainBatch {
+  steps: number;
+  batch: number;
+  /** [T][B] token ids (embedding and one-hot inputs). */
+  tokens?: Int32Array;
+  /** [T][B][size] real-valued inputs (dense input). */
+  x?: Float32Array;
+  /** [B][conditionSize] conditioning vector, when the model has one. */
+  condition?: Float32Array;
+  /** [T][B] class ids in [0, outputs) or the ignore index (cross-entropy). */
+  targets?: Int32Array;
+  /** [T][B][outputs] regression targets (MSE). */
+  targetValues?: Float32Array;
+  /** [T][B] 1 where the position counts in the MSE loss; absent: every valid position counts. */
+  targetMask?: Uint8Array;
+  /**
+   * [B] valid steps per sequence; positions t ≥ lengths[b] are padding: the stack holds
+   * its state there, outputs 0, and the position never counts in the loss.
+   */
+  lengths?: Int32Array;
+  /** [L·D][B][S] initial hidden state; zeros when absent. */
+  h0?: Float32Array;
+  /** [L·D][B][H] initial cell state (LSTM cells); zeros when absent. */
+  c0?: Float32Array;
+}
+
+/** What one training step reports. */
+export interface TrainStepResult {
+  /** Loss at the parameters before the update. */
+  loss: number;
+  /** Positions that counted in the loss (the mean's denominator; ×outputs for MSE). */
+  count: number;
+  /** Cross-entropy only: counted positions whose arg-max logit is the target. */
+  correct: number;
+  /** Global L2 norm of the gradient before clipping (always computed). */
+  totalNorm: number;
+  /** [L·D][B][S] final hidden state, to carry into the next window (truncated BPTT). */
+  hn: Float32Array;
+  /** [L·D][B][H] final cell state (LSTM cells). */
+  cn?: Float32Array;
+}
+
+/** Result of a forward pass without update. */
+export interface EvalResult {
+  /** Mean loss over the counted positions (NaN when nothing counted or no targets given). */
+  loss: number;
+  count: number;
+  correct: number;
+  /** [T][B][outputs] head outputs (logits for cross-entropy). */
+  outputs: Float32Array;
+  /** [T][B][D·S] the recurrent stack's last-layer output (what the head reads). */
+  y: Float32Array;
+  hn: Float32Array;
+  cn?: Float32Array;
+}
+
+/** Result of `lossAndGrads`: the loss and the full gradient, nothing updated. */
+export interface GradResult {
+  loss: number;
+  count: number;
+  /** Gradient of the loss for every parameter, `modelLayout` order, before clipping. */
+  grads: Float32Array;
+}
+
+/** Opaque handle to a model living in a backend's memory. */
+export interface ModelHandle {
+  readonly backend: BackendName;
+}
+
+/** The training half of a backend. */
+export interface TrainingBackend {
+  readonly name: BackendName;
+  /** Allocate a model with zero parameters and no optimizer state. */
+  createModel(spec: ModelSpec): ModelHandle;
+  /** Replace every parameter: `flat` follows `modelLayout(spec)` exactly. */
+  setParams(model: ModelHandle, flat: Float32Array): void;
+  /** A copy of every parameter, `modelLayout(spec)` order. */
+  getParams(model: ModelHandle): Float32Array;
+  /** The gradient computed by the last `trainStep`, before clipping (`modelLayout` order). */
+  getGrads(model: ModelHandle): Float32Array;
+  /** Choose the optimizer and clipping; resets the optimizer state and step count. */
+  setOptimizer(model: ModelHandle, optimizer: OptimizerSpec, clip?: ClipSpec): void;
+  /** Change the learning rate, keeping the optimizer state (learning-rate schedules). */
+  setLearningRate(model: ModelHandle, lr: number): void;
+  /** Forward, loss, backward, clip, update: one whole window in one call. */
+  trainStep(model: ModelHandle, batch: TrainBatch): Promise<TrainStepResult>;
+  trainStepSync(model: ModelHandle, batch: TrainBatch): TrainStepResult;
+  /** Forward and loss (if targets are given), no gradient, no update. */
+  evaluate(model: ModelHandle, batch: TrainBatch): Promise<EvalResult>;
+  evaluateSync(model: ModelHandle, batch: TrainBatch): EvalResult;
+  /** Loss and gradient without any update (gradient checks, custom loops). */
+  lossAndGradsSync(model: ModelHandle, batch: TrainBatch): GradResult;
+  /** Free the model. Any later use of the handle is an error. */
+  disposeModel(model: ModelHandle): void;
+}
+
+/** Width of one step's input vector as the input layer produces it (before conditioning). */
+export function inputWidth(input: InputSpec): number {
+  switch (input.kind) {
+    case 'embedding':
+      return input.dim;
+    case 'onehot':
+      return input.vocab;
+    case 'dense':
+      return input.size;
+  }
+}
+
+/** Width of the recurrent stack's output per step (what the head reads): D·S. */
+export function stackOutputWidth(stack: StackSpec): number {
+  return directions(stack) * stateSize(stack);
+}
+
+/** One named tensor of a model's flat parameter array. */
+export interface ModelParamEntry {
+  /** PyTorch `state_dict` name: `embedding.weight`, `rnn.weight_ih_l0`, `head.weight`, … */
+  name: string;
+  shape: number[];
+  offset: number;
+  size: number;
+  /** Which part of the model it belongs to. */
+  part: 'embedding' | 'rnn' | 'head';
+}
+
+/**
+ * Flat parameter layout of a model, in PyTorch `state_dict` order: `embedding.weight`
+ * [V][E] (embedding input only), then `rnn.` + every stack name of `paramLayout`, then
+ * `head.weight` [outputs][D·S] and `head.bias` [outputs]. Gradients and optimizer state
+ * use the same layout, so clipping and updates run over one buffer.
+ */
+export function modelLayout(spec: ModelSpec): { entries: ModelParamEntry[]; total: number; stack: { offset: number; entries: ParamEntry[]; total: number } } {
+  const entries: ModelParamEntry[] = [];
+  let offset = 0;
+  if (spec.input.kind === 'embedding') {
+    const size = spec.input.vocab * spec.input.dim;
+    entries.push({ name: 'embedding.weight', shape: [spec.input.vocab, spec.input.dim], offset, size, part: 'embedding' });
+    offset += size;
+  }
+  const stack = paramLayout(spec.stack);
+  const stackOffset = offset;
+  for (const e of stack.entries) {
+    entries.push({ name: 'rnn.' + e.name, shape: e.shape.slice(), offset: stackOffset + e.offset, size: e.size, part: 'rnn' });
+  }
+  offset += stack.total;
+  const W = stackOutputWidth(spec.stack);
+  entries.push({ name: 'head.weight', shape: [spec.outputs, W], offset, size: spec.outputs * W, part: 'head' });
+  offset += spec.outputs * W;
+  entries.push({ name: 'head.bias', shape: [spec.outputs], offset, size: spec.outputs, part: 'head' });
+  offset += spec.outputs;
+  return { entries, total: offset, stack: { offset: stackOffset, entries: stack.entries, total: stack.total } };
+}
+
+/** Sizes of the arrays of one batch for `spec` (0 where the array does not apply). */
+export function batchShapes(spec: ModelSpec, steps: number, batch: number) {
+  const L = spec.stack.layers;
+  const D = directions(spec.stack);
+  return {
+    tokens: spec.input.kind === 'dense' ? 0 : steps * batch,
+    x: spec.input.kind === 'dense' ? steps * batch * spec.input.size : 0,
+    condition: batch * spec.conditionSize,
+    targets: steps * batch,
+    targetValues: steps * batch * spec.outputs,
+    outputs: steps * batch * spec.outputs,
+    h: L * D * batch * stateSize(spec.stack),
+    c: hasCellState(spec.stack.cell) ? L * D * batch * spec.stack.hiddenSize : 0,
+  };
+}
+
+/** A backend that also trains. */
+export type TrainingCapable = Backend & { readonly training: TrainingBackend };
+
+/**
+ * The training half of `backend`; throws an Error naming the backend when it has none,
+ * so that a test or a `fit` asked to run on it fails instead of silently using another.
+ */
+export async function trainingOf(backend: Backend): Promise<TrainingBackend> {
+  const t = (backend as Partial<TrainingCapable>).training;
+  if (t) return t;
+  if (backend.name === 'reference') {
+    // Until the reference backend object exposes `training` itself.
+    const { ReferenceTraining } = await import('./reference/training/index.js');
+    return sharedReference ?? (sharedReference = new ReferenceTraining());
+  }
+  throw new Error(`the ${backend.name} backend does not implement training (no \`training\` member)`);
+}
+let sharedReference: TrainingBackend | undefined;
