@@ -14,9 +14,8 @@ const loaders: Record<BackendName, () => Promise<Backend>> = {
   native: async () => {
     throw new Error('the native backend is not built yet');
   },
-  wasm: async () => {
-    throw new Error('the wasm backend is not built yet');
-  },
+  // rnnkit.wasm from wasm/dist/ (built by `npm run build:wasm`, shipped in the package).
+  wasm: async () => (await import('./wasm.js')).loadWasmBackend(),
   reference: async () => new ReferenceBackend(),
 };
 

@@ -1,0 +1,196 @@
+/**
+ * Instantiates rnnkit.wasm (built by wasm/build.mjs from native/) and gives typed access to
+ * its exports and linear memory. Runs unchanged in Node and in browsers: no Node built-ins,
+ * no eval, no Emscripten JavaScript glue.
+ *
+ * The module is a standalone (WASI-flavoured) reactor: it exports its memory, malloc/free and
+ * the rk_* functions of native/include/rnnkit.h, and imports at most the few host functions
+ * below (wasm/check.mjs refuses to ship a module that needs any other). None of them is
+ * expected in normal operation: they exist so that a libc path (an abort message, a clock
+ * read) fails with a clear error instead of a link error.
+ */
+
+/** Pointers are byte offsets into linear memory (wasm32: fit in a JS number). */
+export type Ptr = number;
+
+/** The exports of rnnkit.wasm, as the C ABI declares them. */
+export interface RnnkitExports {
+  memory: WebAssembly.Memory;
+  _initialize(): void;
+  malloc(bytes: number): Ptr;
+  free(p: Ptr): void;
+  rk_last_error(): Ptr;
+  rk_isa(): Ptr;
+  rk_force_isa(name: Ptr): number;
+  rk_set_threads(n: number): number;
+  rk_get_threads(): number;
+  rk_stack_create(spec: Ptr, out: Ptr): number;
+  rk_stack_destroy(s: Ptr): void;
+  /** int64_t in C: a BigInt in JavaScript. */
+  rk_stack_param_count(s: Ptr): bigint;
+  rk_stack_params(s: Ptr): Ptr;
+  rk_stack_grads(s: Ptr): Ptr;
+  rk_stack_zero_grads(s: Ptr): void;
+  rk_stack_forward(
+    s: Ptr, T: number, B: number, x: Ptr, h0: Ptr, c0: Ptr, lengths: Ptr, y: Ptr, hn: Ptr, cn: Ptr, keep: number,
+  ): number;
+  rk_stack_backward(s: Ptr, dy: Ptr, dhn: Ptr, dcn: Ptr, dx: Ptr, dh0: Ptr, dc0: Ptr): number;
+}
+
+/** What {@link instantiateRnnkit} accepts: the module's bytes, a compiled module, or a fetch Response. */
+export type WasmSource = BufferSource | WebAssembly.Module | Response | PromiseLike<Response>;
+
+/** An instantiated module with views over its memory that survive memory growth. */
+export class RnnkitModule {
+  private buffer: ArrayBuffer | null = null;
+  private f32: Float32Array = new Float32Array(0);
+  private i32: Int32Array = new Int32Array(0);
+  private u8: Uint8Array = new Uint8Array(0);
+
+  constructor(readonly exports: RnnkitExports) {}
+
+  /**
+   * Views are re-created whenever memory.grow has replaced the buffer (any malloc or
+   * compute call may grow it), so always take a view right before using it.
+   */
+  private refresh(): void {
+    const buf = this.exports.memory.buffer;
+    if (buf !== this.buffer) {
+      this.buffer = buf;
+      this.f32 = new Float32Array(buf);
+      this.i32 = new Int32Array(buf);
+      this.u8 = new Uint8Array(buf);
+    }
+  }
+
+  heapF32(): Float32Array {
+    this.refresh();
+    return this.f32;
+  }
+
+  heapI32(): Int32Array {
+    this.refresh();
+    return this.i32;
+  }
+
+  heapU8(): Uint8Array {
+    this.refresh();
+    return this.u8;
+  }
+
+  /** Bytes of linear memory currently reserved (grows, never shrinks). */
+  memoryBytes(): number {
+    return this.exports.memory.buffer.byteLength;
+  }
+
+  /** A NUL-terminated UTF-8 string at `p`. */
+  readString(p: Ptr): string {
+    if (p === 0) return '';
+    const u8 = this.heapU8();
+    let end = p;
+    while (end < u8.length && u8[end] !== 0) end++;
+    return new TextDecoder().decode(u8.subarray(p, end));
+  }
+
+  /** malloc that throws instead of returning NULL. */
+  alloc(bytes: number, what: string): Ptr {
+    const p = this.exports.malloc(Math.max(1, bytes));
+    if (p === 0) throw new RangeError(`rnnkit wasm: out of memory allocating ${bytes} bytes for ${what}`);
+    return p;
+  }
+}
+
+/** Thrown when the module calls abort()/exit(): its state is undefined from then on. */
+export class WasmAbort extends Error {
+  override name = 'WasmAbort';
+}
+
+function hostImports(getModule: () => RnnkitModule | null): WebAssembly.Imports {
+  const ENOSYS = 52;
+  const EBADF = 8;
+  let pendingOutput = '';
+  return {
+    env: {
+      // Called by the module after memory.grow: views are refreshed lazily (RnnkitModule.refresh).
+      emscripten_notify_memory_growth() {},
+    },
+    wasi_snapshot_preview1: {
+      proc_exit(code: number) {
+        // abort() and exit() end here; the instance must not be used afterwards.
+        throw new WasmAbort(`rnnkit wasm: the module aborted (exit code ${code})${pendingOutput ? `: ${pendingOutput.trim()}` : ''}`);
+      },
+      // stdout/stderr writes (e.g. an abort message) are collected for the error above and
+      // echoed to the console; there is no file system.
+      fd_write(fd: number, iovs: number, iovsLen: number, written: number) {
+        const m = getModule();
+        if (!m || (fd !== 1 && fd !== 2)) return EBADF;
+        const i32 = m.heapI32();
+        let total = 0;
+        let text = '';
+        for (let k = 0; k < iovsLen; k++) {
+          const base = i32[(iovs >> 2) + 2 * k];
+          const len = i32[(iovs >> 2) + 2 * k + 1];
+          text += new TextDecoder().decode(m.heapU8().subarray(base, base + len));
+          total += len;
+        }
+        pendingOutput = (pendingOutput + text).slice(-2000);
+        if (text.trim()) (fd === 2 ? console.error : console.log)(`[rnnkit wasm] ${text.trimEnd()}`);
+        m.heapI32()[written >> 2] = total;
+        return 0;
+      },
+      fd_close: () => EBADF,
+      fd_seek: () => ENOSYS,
+      environ_sizes_get(count: number, size: number) {
+        const m = getModule();
+        if (!m) return ENOSYS;
+        m.heapI32()[count >> 2] = 0;
+        m.heapI32()[size >> 2] = 0;
+        return 0;
+      },
+      environ_get: () => 0,
+      clock_time_get(_id: number, _precision: bigint, out: number) {
+        const m = getModule();
+        if (!m) return ENOSYS;
+        const ns = BigInt(Math.round((globalThis.performance?.now() ?? Date.now()) * 1e6));
+        new BigInt64Array(m.exports.memory.buffer, out, 1)[0] = ns;
+        return 0;
+      },
+    },
+  };
+}
+
+function isResponseLike(x: unknown): x is Response | PromiseLike<Response> {
+  return (
+    (typeof Response !== 'undefined' && x instanceof Response) ||
+    (typeof x === 'object' && x !== null && typeof (x as PromiseLike<unknown>).then === 'function')
+  );
+}
+
+/** Compile (if needed) and instantiate rnnkit.wasm, and run its static constructors. */
+export async function instantiateRnnkit(source: WasmSource): Promise<RnnkitModule> {
+  let module: RnnkitModule | null = null;
+  const imports = hostImports(() => module);
+  let instance: WebAssembly.Instance;
+  if (source instanceof WebAssembly.Module) {
+    instance = await WebAssembly.instantiate(source, imports);
+  } else if (isResponseLike(source)) {
+    const response = await source;
+    if (!response.ok) throw new Error(`cannot fetch rnnkit.wasm from ${response.url}: HTTP ${response.status}`);
+    // instantiateStreaming needs the application/wasm MIME type; fall back to bytes otherwise.
+    const streaming =
+      typeof WebAssembly.instantiateStreaming === 'function' &&
+      response.headers.get('content-type')?.startsWith('application/wasm');
+    instance = streaming
+      ? (await WebAssembly.instantiateStreaming(response, imports)).instance
+      : (await WebAssembly.instantiate(await response.arrayBuffer(), imports)).instance;
+  } else {
+    instance = (await WebAssembly.instantiate(source, imports)).instance;
+  }
+  const exports = instance.exports as unknown as RnnkitExports;
+  for (const name of ['memory', 'malloc', 'free', '_initialize', 'rk_last_error', 'rk_stack_create', 'rk_stack_forward'] as const) {
+    if (!(name in exports)) throw new Error(`this is not an rnnkit.wasm module: it does not export ${name}`);
+  }
+  module = new RnnkitModule(exports);
+  exports._initialize();
+  return module;
+}

@@ -1,0 +1,338 @@
+/**
+ * WasmBackend: the Backend interface over rnnkit.wasm — the C++ kernels of native/ compiled
+ * with Emscripten (wasm/build.mjs), running single-threaded with 128-bit WebAssembly SIMD.
+ *
+ * Parameters, gradients and the kernels' workspaces live in the module's linear memory and
+ * stay there. A call copies its inputs into buffers malloc'd for that call, passes their
+ * offsets, copies the outputs out and frees the buffers, so nothing leaks across calls and
+ * a disposed stack gives its memory back to the module's allocator.
+ *
+ * Runs in Node and in browsers (no Node built-ins, no eval): {@link loadWasmBackend} finds
+ * and reads the module itself; {@link createWasmBackend} takes bytes, a URL or a Response.
+ */
+import type {
+  Backend,
+  BackendInfo,
+  BackwardRequest,
+  BackwardResult,
+  CellType,
+  ForwardRequest,
+  ForwardResult,
+  StackHandle,
+  StackSpec,
+} from './backend.js';
+import { hasCellState, paramLayout, sequenceShapes } from './layout.js';
+import { instantiateRnnkit, WasmAbort, type Ptr, type RnnkitModule, type WasmSource } from './wasm-module.js';
+
+/** rk_cell of rnnkit.h. */
+const RK_CELL: Record<CellType, number> = {
+  rnn_tanh: 0,
+  rnn_relu: 1,
+  lstm: 2,
+  lstm_peephole: 3,
+  gru: 4,
+  gru_cho: 5,
+  jordan: 6,
+};
+
+const STATUS_NAMES = ['RK_OK', 'RK_EINVAL', 'RK_ENOMEM', 'RK_ESTATE', 'RK_EINTERNAL'];
+
+class WasmStack implements StackHandle {
+  readonly backend = 'wasm' as const;
+  disposed = false;
+  /** Shape of the last forward made with training: true, which backward refers to. */
+  trained: { steps: number; batch: number } | null = null;
+  constructor(
+    readonly spec: StackSpec,
+    readonly ptr: Ptr,
+    readonly paramCount: number,
+  ) {}
+}
+
+function checkLength(name: string, a: ArrayLike<number> | undefined, expected: number): void {
+  if (a !== undefined && a.length !== expected) {
+    throw new RangeError(`${name} must have ${expected} elements; got ${a.length}`);
+  }
+}
+
+/** Buffers of one call in linear memory; every one is freed by release(), whatever happens. */
+class CallFrame {
+  private readonly ptrs: Ptr[] = [];
+  constructor(private readonly m: RnnkitModule) {}
+
+  /** Copy `data` into a fresh buffer (NULL when absent). */
+  input(data: Float32Array | Int32Array | undefined, what: string): Ptr {
+    if (data === undefined) return 0;
+    const p = this.m.alloc(data.byteLength, what);
+    this.ptrs.push(p);
+    (data instanceof Int32Array ? this.m.heapI32() : this.m.heapF32()).set(data, p >> 2);
+    return p;
+  }
+
+  /** An uninitialised float buffer for an output of `count` elements. */
+  output(count: number, what: string): Ptr {
+    const p = this.m.alloc(count * 4, what);
+    this.ptrs.push(p);
+    return p;
+  }
+
+  read(p: Ptr, count: number): Float32Array {
+    return this.m.heapF32().slice(p >> 2, (p >> 2) + count);
+  }
+
+  release(): void {
+    for (const p of this.ptrs) this.m.exports.free(p);
+    this.ptrs.length = 0;
+  }
+}
+
+export class WasmBackend implements Backend {
+  readonly name = 'wasm' as const;
+  /** Set once the module has trapped or aborted: its memory may be inconsistent. */
+  private broken: string | null = null;
+  // Stacks dropped without dispose() are freed when collected (dispose unregisters them).
+  private readonly finalizer =
+    typeof FinalizationRegistry === 'function'
+      ? new FinalizationRegistry<Ptr>((ptr) => {
+          if (!this.broken) this.m.exports.rk_stack_destroy(ptr);
+        })
+      : null;
+
+  constructor(private readonly m: RnnkitModule) {}
+
+  /** The instantiated module (tests use it to watch linear memory). */
+  get module(): RnnkitModule {
+    return this.m;
+  }
+
+  info(): BackendInfo {
+    return { backend: 'wasm', isa: this.m.readString(this.m.exports.rk_isa()), threads: this.m.exports.rk_get_threads() };
+  }
+
+  /**
+   * Run one call into the module. A trap (out-of-bounds access, unreachable) or abort leaves
+   * the instance unusable: it is reported with its cause and every later call refuses.
+   */
+  private guard<T>(what: string, fn: () => T): T {
+    if (this.broken) throw new Error(`rnnkit wasm: the module failed earlier (${this.broken}); create a new backend`);
+    try {
+      return fn();
+    } catch (e) {
+      if (e instanceof WasmAbort || e instanceof WebAssembly.RuntimeError) {
+        this.broken = `${what}: ${(e as Error).message}`;
+        throw new Error(`rnnkit wasm: ${what} trapped: ${(e as Error).message}`, { cause: e });
+      }
+      throw e;
+    }
+  }
+
+  private check(status: number, what: string): void {
+    if (status === 0) return;
+    const message = this.m.readString(this.m.exports.rk_last_error());
+    const code = STATUS_NAMES[status] ?? `status ${status}`;
+    const err = new Error(`rnnkit wasm: ${what} failed (${code}): ${message || 'no message'}`);
+    (err as Error & { code?: string }).code = code;
+    throw err;
+  }
+
+  private live(handle: StackHandle): WasmStack {
+    if (!(handle instanceof WasmStack)) {
+      throw new TypeError(`stack must be a handle created by the wasm backend; got ${handle?.backend ?? typeof handle}`);
+    }
+    if (handle.disposed) throw new Error('stack has been disposed');
+    return handle;
+  }
+
+  createStack(spec: StackSpec): StackHandle {
+    const cell = RK_CELL[spec.cell];
+    if (cell === undefined) {
+      throw new RangeError(`cell must be one of ${Object.keys(RK_CELL).join(', ')}; got ${JSON.stringify(spec.cell)}`);
+    }
+    const expected = paramLayout(spec).total;
+    return this.guard('rk_stack_create', () => {
+      const m = this.m;
+      // rk_stack_spec: six int32 fields, then room for the rk_stack* the call writes.
+      const block = m.alloc(7 * 4, 'rk_stack_spec');
+      let ptr: Ptr = 0;
+      try {
+        const i32 = m.heapI32();
+        i32.set([cell, spec.inputSize, spec.hiddenSize, spec.outputSize, spec.layers, spec.bidirectional ? 1 : 0, 0], block >> 2);
+        this.check(m.exports.rk_stack_create(block, block + 24), 'rk_stack_create');
+        ptr = m.heapI32()[(block + 24) >> 2] >>> 0;
+      } finally {
+        m.exports.free(block);
+      }
+      const count = Number(m.exports.rk_stack_param_count(ptr));
+      if (count !== expected) {
+        m.exports.rk_stack_destroy(ptr);
+        throw new Error(`rnnkit wasm: the kernels lay out ${count} parameters for this ${spec.cell} stack, the TypeScript layout ${expected}`);
+      }
+      const stack = new WasmStack({ ...spec }, ptr, count);
+      this.finalizer?.register(stack, ptr, stack);
+      return stack;
+    });
+  }
+
+  setParams(handle: StackHandle, flat: Float32Array): void {
+    const s = this.live(handle);
+    checkLength('flat', flat, s.paramCount);
+    this.guard('setParams', () => this.m.heapF32().set(flat, this.m.exports.rk_stack_params(s.ptr) >> 2));
+  }
+
+  getParams(handle: StackHandle): Float32Array {
+    const s = this.live(handle);
+    return this.guard('getParams', () => {
+      const at = this.m.exports.rk_stack_params(s.ptr) >> 2;
+      return this.m.heapF32().slice(at, at + s.paramCount);
+    });
+  }
+
+  getGrads(handle: StackHandle): Float32Array {
+    const s = this.live(handle);
+    return this.guard('getGrads', () => {
+      const at = this.m.exports.rk_stack_grads(s.ptr) >> 2;
+      return this.m.heapF32().slice(at, at + s.paramCount);
+    });
+  }
+
+  zeroGrads(handle: StackHandle): void {
+    const s = this.live(handle);
+    this.guard('rk_stack_zero_grads', () => this.m.exports.rk_stack_zero_grads(s.ptr));
+  }
+
+  forwardSync(handle: StackHandle, req: ForwardRequest): ForwardResult {
+    const s = this.live(handle);
+    const shapes = sequenceShapes(s.spec, req.steps, req.batch);
+    const lstm = hasCellState(s.spec.cell);
+    checkLength('x', req.x, shapes.x);
+    checkLength('h0', req.h0, shapes.h);
+    if (lstm) checkLength('c0', req.c0, shapes.c);
+    checkLength('lengths', req.lengths, req.batch);
+    return this.guard('rk_stack_forward', () => {
+      const f = new CallFrame(this.m);
+      try {
+        const x = f.input(req.x, 'x');
+        const h0 = f.input(req.h0, 'h0');
+        const c0 = lstm ? f.input(req.c0, 'c0') : 0;
+        const lengths = f.input(req.lengths, 'lengths');
+        const y = f.output(shapes.y, 'y');
+        const hn = f.output(shapes.h, 'hn');
+        const cn = lstm ? f.output(shapes.c, 'cn') : 0;
+        const keep = req.training ? 1 : 0;
+        this.check(
+          this.m.exports.rk_stack_forward(s.ptr, req.steps, req.batch, x, h0, c0, lengths, y, hn, cn, keep),
+          'rk_stack_forward',
+        );
+        if (req.training) s.trained = { steps: req.steps, batch: req.batch };
+        return { y: f.read(y, shapes.y), hn: f.read(hn, shapes.h), ...(lstm ? { cn: f.read(cn, shapes.c) } : {}) };
+      } finally {
+        f.release();
+      }
+    });
+  }
+
+  backwardSync(handle: StackHandle, req: BackwardRequest): BackwardResult {
+    const s = this.live(handle);
+    if (!s.trained) throw new Error('backward needs a preceding forward with training: true');
+    const { steps, batch } = s.trained;
+    const shapes = sequenceShapes(s.spec, steps, batch);
+    const lstm = hasCellState(s.spec.cell);
+    checkLength('dy', req.dy, shapes.y);
+    checkLength('dhn', req.dhn, shapes.h);
+    if (lstm) checkLength('dcn', req.dcn, shapes.c);
+    return this.guard('rk_stack_backward', () => {
+      const f = new CallFrame(this.m);
+      try {
+        const dy = f.input(req.dy, 'dy');
+        const dhn = f.input(req.dhn, 'dhn');
+        const dcn = lstm ? f.input(req.dcn, 'dcn') : 0;
+        const dx = f.output(shapes.x, 'dx');
+        const dh0 = f.output(shapes.h, 'dh0');
+        const dc0 = lstm ? f.output(shapes.c, 'dc0') : 0;
+        this.check(this.m.exports.rk_stack_backward(s.ptr, dy, dhn, dcn, dx, dh0, dc0), 'rk_stack_backward');
+        return { dx: f.read(dx, shapes.x), dh0: f.read(dh0, shapes.h), ...(lstm ? { dc0: f.read(dc0, shapes.c) } : {}) };
+      } finally {
+        f.release();
+      }
+    });
+  }
+
+  // The module runs on the calling thread, so the async forms only wrap the sync ones
+  // (a rejection instead of a throw on error).
+  async forward(handle: StackHandle, req: ForwardRequest): Promise<ForwardResult> {
+    return this.forwardSync(handle, req);
+  }
+
+  async backward(handle: StackHandle, req: BackwardRequest): Promise<BackwardResult> {
+    return this.backwardSync(handle, req);
+  }
+
+  dispose(handle: StackHandle): void {
+    const s = this.live(handle);
+    s.disposed = true;
+    s.trained = null;
+    this.finalizer?.unregister(s);
+    if (!this.broken) this.m.exports.rk_stack_destroy(s.ptr);
+  }
+}
+
+/** Where rnnkit.wasm may be given from: its bytes, a compiled module, a Response, or a URL to fetch. */
+export type WasmInput = WasmSource | URL | string;
+
+interface NodeFs {
+  readFileSync(p: URL): Uint8Array;
+  existsSync(p: URL): boolean;
+}
+
+/**
+ * Node's fs when running under Node, else null. process.getBuiltinModule (Node ≥ 20.16)
+ * reaches it without an import statement, so this file stays free of Node built-ins and
+ * browser bundles need no shims.
+ */
+function nodeFs(): NodeFs | null {
+  const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
+  return typeof proc?.getBuiltinModule === 'function' ? (proc.getBuiltinModule('node:fs') as NodeFs) : null;
+}
+
+/**
+ * A WasmBackend over the module at `input`. URLs are fetched, except file: URLs under Node,
+ * which are read from disk (Node's fetch cannot read files).
+ */
+export async function createWasmBackend(input: WasmInput): Promise<WasmBackend> {
+  let source: WasmSource;
+  if (typeof input === 'string' || input instanceof URL) {
+    const url = new URL(input, typeof location !== 'undefined' ? location.href : undefined);
+    const fs = url.protocol === 'file:' ? nodeFs() : null;
+    source = fs ? fs.readFileSync(url) : fetch(url);
+  } else {
+    source = input;
+  }
+  return new WasmBackend(await instantiateRnnkit(source));
+}
+
+/**
+ * The module's location relative to this file once compiled: dist/src/backend/wasm.js →
+ * wasm/dist/rnnkit.wasm at the package root. Written as one `new URL(…, import.meta.url)`
+ * expression so that bundlers (Vite, webpack, Parcel) copy the file along.
+ */
+export function defaultWasmUrl(): URL {
+  return new URL('../../../wasm/dist/rnnkit.wasm', import.meta.url);
+}
+
+/**
+ * Load the module shipped with the package: read from disk under Node, fetched from
+ * {@link defaultWasmUrl} elsewhere.
+ */
+export async function loadWasmBackend(): Promise<WasmBackend> {
+  const fs = nodeFs();
+  if (!fs) return createWasmBackend(defaultWasmUrl());
+  // Run from source (src/backend/wasm.ts under vitest) the package root is two levels up.
+  const candidates = [defaultWasmUrl(), new URL('../../wasm/dist/rnnkit.wasm', import.meta.url)];
+  const found = candidates.find((u) => u.protocol === 'file:' && fs.existsSync(u));
+  if (!found) {
+    throw new Error(
+      `rnnkit.wasm not found (looked at ${candidates.map((u) => u.href).join(', ')}); build it with \`npm run build:wasm\``,
+    );
+  }
+  return new WasmBackend(await instantiateRnnkit(fs.readFileSync(found)));
+}

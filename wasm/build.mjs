@@ -1,0 +1,159 @@
+#!/usr/bin/env node
+/**
+ * Builds the WebAssembly backend: native/sources.json (its common sources plus the "wasm"
+ * group, and an "all" group if present) compiled with Emscripten into ONE standalone
+ * module, wasm/dist/rnnkit.wasm. No Emscripten JavaScript glue is generated: the module is
+ * instantiated by src/backend/wasm-module.ts, which supplies the handful of imports it
+ * needs, so the same file runs in Node and in browsers without Node built-ins or eval.
+ *
+ *   node wasm/build.mjs            (npm run build:wasm)
+ *   RNNKIT_WASM_EXCEPTIONS=off     build with -fno-exceptions (only if the C++ has no try/catch)
+ *   RNNKIT_WASM_DEBUG=1            -O1 -g, assertions in the C++ (NDEBUG off)
+ *
+ * Needs em++ on PATH (Debian: apt-get install emscripten; EMSDK_PYTHON=/usr/bin/python3 is
+ * set here if unset). Users of the npm package never run this: the .wasm ships in the package.
+ * Objects go to build/wasm/ and are rebuilt only when a source or a header it includes changed.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync, renameSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { wasmSources } from './sources.mjs';
+import { checkModule } from './check.mjs';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const objDir = path.join(root, 'build', 'wasm');
+const outDir = path.join(root, 'wasm', 'dist');
+const outFile = path.join(outDir, 'rnnkit.wasm');
+const header = path.join(root, 'native', 'include', 'rnnkit.h');
+const debug = process.env.RNNKIT_WASM_DEBUG === '1';
+const exceptions = process.env.RNNKIT_WASM_EXCEPTIONS !== 'off';
+const jobs = Math.max(1, Number(process.env.RNNKIT_WASM_JOBS ?? 2));
+
+const env = { ...process.env };
+// Debian's emscripten needs these to find its Python and its node modules (acorn, terser).
+env.EMSDK_PYTHON ??= '/usr/bin/python3';
+env.NODE_PATH ??= '/usr/share/nodejs';
+
+/** Every function the C ABI declares: the module exports exactly these, plus malloc/free. */
+export function abiFunctions(text = readFileSync(header, 'utf8')) {
+  const withoutComments = text.replace(/\/\*[\s\S]*?\*\//g, '').replace(/\/\/.*$/gm, '');
+  const names = new Set();
+  for (const m of withoutComments.matchAll(/\b(rk_[a-z0-9_]+)\s*\(/g)) names.add(m[1]);
+  if (names.size === 0) throw new Error(`no rk_* functions found in ${header}`);
+  return [...names].sort();
+}
+
+const compileFlags = [
+  '-std=c++17',
+  debug ? '-O1' : '-O3',
+  ...(debug ? ['-g'] : ['-DNDEBUG']),
+  '-msimd128',
+  // No pthreads in this build: the thread pool runs every task inline on the caller.
+  '-DRNNKIT_NO_THREADS',
+  // The C ABI catches every exception at its entry points. Native wasm exception handling
+  // keeps those catches working (Emscripten's default turns a throw into an abort) without
+  // the JavaScript invoke_* trampolines of -fexceptions.
+  exceptions ? '-fwasm-exceptions' : '-fno-exceptions',
+  '-Wall',
+  `-I${path.join(root, 'native', 'include')}`,
+  `-I${path.join(root, 'native', 'src')}`,
+];
+
+function linkFlags(exports) {
+  return [
+    debug ? '-O1' : '-O3',
+    ...(debug ? ['-g'] : []),
+    exceptions ? '-fwasm-exceptions' : '-fno-exceptions',
+    // A reactor module: no main, _initialize runs the static constructors.
+    '--no-entry',
+    // Only WASI + one env import, and no JS glue: wasm-module.ts is the loader.
+    '-sSTANDALONE_WASM=1',
+    '-sALLOW_MEMORY_GROWTH=1',
+    '-sINITIAL_MEMORY=4MB',
+    '-sTOTAL_STACK=1MB',
+    '-sMAXIMUM_MEMORY=4GB',
+    '-sERROR_ON_UNDEFINED_SYMBOLS=1',
+    `-sEXPORTED_FUNCTIONS=${[...exports.map((n) => '_' + n), '_malloc', '_free'].join(',')}`,
+  ];
+}
+
+function run(cmd, args) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { env, stdio: ['ignore', 'inherit', 'inherit'] });
+    child.on('error', (e) =>
+      reject(new Error(`cannot run ${cmd}: ${e.message} (install Emscripten: apt-get install emscripten, or emsdk)`)),
+    );
+    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} exited with ${code}`))));
+  });
+}
+
+function mtime(file) {
+  try {
+    return statSync(file).mtimeMs;
+  } catch {
+    return -1;
+  }
+}
+
+/** An object is current if it is newer than every file its .d dependency list names. */
+function upToDate(obj, dep) {
+  const t = mtime(obj);
+  if (t < 0 || !existsSync(dep)) return false;
+  const deps = readFileSync(dep, 'utf8')
+    .replace(/\\\n/g, ' ')
+    .split(':')
+    .slice(1)
+    .join(':')
+    .split(/\s+/)
+    .filter(Boolean);
+  return deps.every((d) => mtime(d) >= 0 && mtime(d) <= t);
+}
+
+async function compileAll(sources) {
+  const flagsKey = JSON.stringify(compileFlags);
+  const stamp = path.join(objDir, 'flags.json');
+  const flagsChanged = !existsSync(stamp) || readFileSync(stamp, 'utf8') !== flagsKey;
+  mkdirSync(objDir, { recursive: true });
+  const objects = [];
+  const todo = [];
+  for (const src of sources) {
+    const rel = path.relative(root, src);
+    const obj = path.join(objDir, rel.replace(/[\\/]/g, '__') + '.o');
+    const dep = obj.replace(/\.o$/, '.d');
+    objects.push(obj);
+    if (flagsChanged || !upToDate(obj, dep)) todo.push({ src, obj, dep, rel });
+  }
+  let next = 0;
+  const worker = async () => {
+    while (next < todo.length) {
+      const { src, obj, dep, rel } = todo[next++];
+      console.log(`em++ ${rel}`);
+      await run('em++', [...compileFlags, '-MMD', '-MF', dep, '-c', src, '-o', obj]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(jobs, todo.length) }, worker));
+  writeFileSync(stamp, flagsKey);
+  return objects;
+}
+
+async function main() {
+  const sources = wasmSources(root);
+  const exports = abiFunctions();
+  const objects = await compileAll(sources);
+  mkdirSync(outDir, { recursive: true });
+  const tmp = path.join(objDir, 'rnnkit.wasm');
+  console.log(`em++ -o ${path.relative(root, outFile)} (${objects.length} objects, exports: ${exports.join(' ')})`);
+  await run('em++', [...linkFlags(exports), ...objects, '-o', tmp]);
+  // Refuse a module the loader could not instantiate, before it replaces a good one.
+  checkModule(readFileSync(tmp), exports);
+  renameSync(tmp, outFile);
+  console.log(`wrote ${path.relative(root, outFile)} (${statSync(outFile).size} bytes)`);
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  main().catch((e) => {
+    console.error(`build:wasm failed: ${e.message}`);
+    process.exit(1);
+  });
+}
