@@ -1,0 +1,208 @@
+/**
+ * The browser entry in a real browser: headless Chromium loads src/web.ts (compiled by tsc,
+ * unbundled, as ES modules from a 127.0.0.1 server), which fetches wasm/dist/rnnkit.wasm and
+ * runs every golden case forward and backward in the page; the results are compared here
+ * with the golden values at the golden tolerances (test/helpers/tolerances.ts).
+ *
+ * Loading the modules unbundled also proves the entry is browser-clean: any import of a
+ * Node built-in or a bare package name fails to resolve in the page and fails the test.
+ * Nothing here skips: no Chromium, no wasm module or a page that cannot start is a failure.
+ *
+ *   npm run build:wasm && npm run test:browser
+ *   CHROMIUM_PATH=/path/to/chrome  (default /usr/bin/chromium)
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { paramLayout } from '../../src/backend/layout.js';
+import { expectClose } from '../helpers/compare.js';
+import { loadGoldenCases, repoRoot, type GoldenCase } from '../helpers/golden.js';
+import { GOLDEN_F32, scaledBound } from '../helpers/tolerances.js';
+import { serveStatic, type StaticServer } from './server.js';
+
+const executablePath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+let outDir: string;
+let server: StaticServer;
+let browser: Browser;
+let page: Page;
+const pageErrors: string[] = [];
+let setupError: unknown = null;
+
+/** Every test starts here: a setup failure fails each test (vitest would mark them skipped). */
+function ready(): void {
+  if (setupError) throw setupError;
+}
+
+beforeAll(async () => {
+  try {
+    await setup();
+  } catch (e) {
+    setupError = e;
+  }
+});
+
+async function setup(): Promise<void> {
+  outDir = mkdtempSync(path.join(tmpdir(), 'rnnkit-browser-'));
+  const tsc = spawnSync(
+    process.execPath,
+    [path.join(repoRoot, 'node_modules/typescript/bin/tsc'), '-p', 'test/browser/tsconfig.json', '--outDir', path.join(outDir, 'dist')],
+    { cwd: repoRoot, encoding: 'utf8' },
+  );
+  if (tsc.status !== 0) throw new Error(`tsc could not compile the browser entry:\n${tsc.stdout}${tsc.stderr}`);
+  // The page imports the entry itself (an import() inside page.evaluate would be rewritten
+  // by vitest's transform) and reports the module or the reason it failed to load.
+  writeFileSync(
+    path.join(outDir, 'test.html'),
+    `<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,"><title>rnnkit test</title>
+<script type="module">
+import('/dist/src/web.js').then((m) => { window.rnnkit = m; }, (e) => { window.rnnkitError = String(e && e.stack || e); });
+</script>`,
+  );
+  // The URL layout of the installed package: /dist/src/web.js next to /wasm/dist/rnnkit.wasm.
+  server = await serveStatic({
+    '/dist/': path.join(outDir, 'dist'),
+    '/wasm/dist/': path.join(repoRoot, 'wasm/dist'),
+    '/examples/': path.join(repoRoot, 'examples'),
+    '/': outDir,
+  });
+  browser = await chromium.launch({
+    executablePath,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  page = await browser.newPage();
+  page.on('pageerror', (e) => pageErrors.push(`pageerror: ${e.message}`));
+  page.on('console', (m) => {
+    if (m.type() === 'error') pageErrors.push(`console.error: ${m.text()}`);
+  });
+  await page.goto(`${server.url}/test.html`);
+  await page.waitForFunction(() => (window as any).rnnkit || (window as any).rnnkitError, undefined, { timeout: 60_000 });
+  const loadError = await page.evaluate(() => (window as any).rnnkitError as string | undefined);
+  if (loadError) throw new Error(`the browser entry failed to load in Chromium: ${loadError}`);
+}
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+  if (outDir) rmSync(outDir, { recursive: true, force: true });
+});
+
+/** What the page gets for one case: plain arrays (float32-exact inputs). */
+function pageInput(c: GoldenCase) {
+  const arr = (a?: Float64Array) => (a ? Array.from(a) : undefined);
+  return {
+    id: c.id,
+    options: { cell: c.spec.cell, inputSize: c.spec.inputSize, hiddenSize: c.spec.hiddenSize, layers: c.spec.layers, bidirectional: c.spec.bidirectional },
+    steps: c.steps,
+    batch: c.batch,
+    params: arr(c.params),
+    x: arr(c.x),
+    h0: arr(c.h0),
+    c0: arr(c.c0),
+    dy: arr(c.dy),
+    dhn: arr(c.dhn),
+    dcn: arr(c.dcn),
+  };
+}
+
+type PageInput = ReturnType<typeof pageInput>;
+interface PageOutput {
+  id: string;
+  y: number[];
+  hn: number[];
+  cn?: number[];
+  dx: number[];
+  dh0: number[];
+  dc0?: number[];
+  grads: number[];
+}
+
+describe('browser entry in headless Chromium', () => {
+  it('loads as ES modules in a real browser and reports the wasm backend', async () => {
+    ready();
+    const got = await page.evaluate(async () => {
+      const web = (window as any).rnnkit;
+      const info = await web.init();
+      return { info, process: typeof (globalThis as any).process, require: typeof (globalThis as any).require };
+    });
+    expect(got.info).toEqual({ backend: 'wasm', isa: 'wasm-simd128', threads: 1 });
+    // The page is a browser, not Node: the entry cannot lean on Node globals.
+    expect(got.process).toBe('undefined');
+    expect(got.require).toBe('undefined');
+    expect(server.log).toContain('200 /wasm/dist/rnnkit.wasm');
+  });
+
+  const cases = loadGoldenCases();
+  it('has the 18 golden cases to run', () => {
+    expect(cases.length).toBe(18);
+  });
+
+  it('runs every golden case forward and backward in the page within the golden tolerances', async () => {
+    ready();
+    const outputs: PageOutput[] = await page.evaluate(async (inputs: PageInput[]) => {
+      const web = (window as any).rnnkit;
+      const f32 = (a?: number[]) => (a ? new Float32Array(a) : undefined);
+      const results = [];
+      for (const c of inputs) {
+        const stack = await web.createStack(c.options);
+        stack.setFlatParameters(f32(c.params));
+        const fwd = await stack.forward(f32(c.x), { steps: c.steps, batch: c.batch, h0: f32(c.h0), c0: f32(c.c0), training: true });
+        const bwd = await stack.backward({ dy: f32(c.dy), dhn: f32(c.dhn), dcn: f32(c.dcn) });
+        const arr = (a?: Float32Array) => (a ? Array.from(a) : undefined);
+        results.push({
+          id: c.id,
+          y: arr(fwd.y),
+          hn: arr(fwd.hn),
+          cn: arr(fwd.cn),
+          dx: arr(bwd.dx),
+          dh0: arr(bwd.dh0),
+          dc0: arr(bwd.dc0),
+          grads: arr(stack.getFlatGradients()),
+        });
+        stack.dispose();
+      }
+      return results;
+    }, cases.map(pageInput));
+    expect(outputs.map((o) => o.id)).toEqual(cases.map((c) => c.id));
+    cases.forEach((c, k) => {
+      const o = outputs[k];
+      const fwd = GOLDEN_F32.forwardAbs;
+      expectClose(`${c.id} y`, o.y, c.y, fwd);
+      expectClose(`${c.id} hn`, o.hn, c.hn, fwd);
+      if (c.cn) expectClose(`${c.id} cn`, o.cn, c.cn, fwd);
+      const rel = GOLDEN_F32.gradRel;
+      expectClose(`${c.id} dx`, o.dx, c.dx, scaledBound(rel, c.dx));
+      expectClose(`${c.id} dh0`, o.dh0, c.dh0, scaledBound(rel, c.dh0));
+      if (c.dc0) expectClose(`${c.id} dc0`, o.dc0, c.dc0, scaledBound(rel, c.dc0));
+      for (const e of paramLayout(c.spec).entries) {
+        const expected = c.paramGrads.get(e.name)!;
+        expectClose(`${c.id} grad ${e.name}`, o.grads.slice(e.offset, e.offset + e.size), expected, scaledBound(rel, expected));
+      }
+    });
+  });
+
+  it('runs the example page (examples/web/index.html)', async () => {
+    ready();
+    const example = await browser.newPage();
+    const errors: string[] = [];
+    example.on('pageerror', (e) => errors.push(e.message));
+    await example.goto(`${server.url}/examples/web/index.html`);
+    await example.waitForSelector('body[data-status]', { timeout: 60_000 });
+    const status = await example.getAttribute('body', 'data-status');
+    const text = await example.textContent('#out');
+    expect(errors).toEqual([]);
+    expect(status, text ?? '').toBe('done');
+    expect(text).toContain('wasm-simd128');
+    await example.close();
+  });
+
+  it('had no page errors and no failed requests', () => {
+    ready();
+    expect(pageErrors).toEqual([]);
+    expect(server.log.filter((l) => !l.startsWith('200 '))).toEqual([]);
+  });
+});
