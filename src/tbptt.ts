@@ -20,9 +20,9 @@
  *   a sequence that ended in an earlier window has length 0 there (state held, output 0),
  *   so backends must accept a length of 0 in the calls this module makes. Such a sequence's
  *   dhn/dcn reach only the last window and then stop at its boundary, like any other.
- * - Bidirectional stacks are allowed: every window runs both directions over that window
- *   only, the reverse direction also starting from the state carried from the previous
- *   window. That is well defined, but rarely what one wants for streaming.
+ * - Bidirectional stacks are refused (RangeError): the reverse direction of a window would
+ *   need the steps after it, so windowing it computes something that is neither the
+ *   network's output nor a truncation of its gradient.
  */
 import type { Backend, StackHandle, StackSpec } from './backend/backend.js';
 import { hasCellState, sequenceShapes } from './backend/layout.js';
@@ -94,6 +94,9 @@ function checkArray(name: string, v: unknown, kind: Function, expected: number, 
 /** Checks every argument of a TBPTT request; throws TypeError/RangeError naming the parameter. */
 export function validateTbpttRequest(spec: StackSpec, req: TbpttRequest<Floats>, kind: Function): void {
   if (typeof req !== 'object' || req === null) throw new TypeError(`request must be an object; got ${req}`);
+  if (spec.bidirectional) {
+    throw new RangeError('spec.bidirectional must be false for truncated BPTT: a reverse direction needs the steps after each window');
+  }
   const T = checkPositiveInteger('steps', req.steps);
   const B = checkPositiveInteger('batch', req.batch);
   checkPositiveInteger('window', req.window);
