@@ -1,18 +1,15 @@
 /**
- * Which backends the training tests run on: RNNKIT_BACKENDS (comma-separated), default
- * `reference` only (training is implemented on the reference first). A backend that is
- * named but cannot load, or loads without a training implementation, FAILS its tests.
+ * Which backends the training tests run on: the conformance suite's RNNKIT_BACKENDS list
+ * (default `reference`). A backend that is named but cannot load, or loads without a
+ * training implementation, FAILS its tests — it is never skipped.
  */
 import type { BackendName } from '../../src/backend/backend.js';
 import { BACKEND_NAMES, loadBackend } from '../../src/backend/load.js';
 import { trainingOf } from '../../src/backend/training.js';
 import type { TrainingBackend } from '../../src/backend/training.js';
+import { requestedBackends } from '../helpers/backends.js';
 
-export function trainingBackendNames(): string[] {
-  const raw = process.env.RNNKIT_BACKENDS;
-  if (!raw || raw.trim() === '') return ['reference'];
-  return raw.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
-}
+export const trainingBackendNames = requestedBackends;
 
 /** Load `name` and its training half; rejects (failing the test) if either is missing. */
 export async function loadTraining(name: string): Promise<TrainingBackend> {

@@ -1,0 +1,201 @@
+/**
+ * The safetensors format, float32 only: encode, decode with full validation, and atomic
+ * file writes.
+ *
+ * Layout (https://huggingface.co/docs/safetensors): an 8-byte little-endian unsigned
+ * header length N, then N bytes of UTF-8 JSON, then the data buffer. The JSON maps each
+ * tensor name to `{"dtype": "F32", "shape": [...], "data_offsets": [begin, end]}` with
+ * offsets relative to the start of the data buffer, plus an optional `"__metadata__"`
+ * object of string → string. Tensors are stored little-endian, row-major.
+ *
+ * Decoding checks every length and offset BEFORE reading any tensor: the header length
+ * fits in the file, the JSON is an object of well-formed entries, each entry's byte range
+ * lies inside the data buffer and matches its shape, ranges do not overlap and leave no
+ * hole, and the dtype is F32. A failure is a `SafetensorsError` naming the tensor.
+ */
+import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+
+/** A named float32 tensor. */
+export interface Tensor {
+  name: string;
+  shape: number[];
+  data: Float32Array;
+}
+
+/** A decoded file: tensors in file (data-offset) order, and the metadata strings. */
+export interface SafetensorsContent {
+  tensors: Tensor[];
+  metadata: Record<string, string>;
+}
+
+/** A malformed or unsupported safetensors file. `source` is the file name or a label. */
+export class SafetensorsError extends Error {
+  constructor(source: string, message: string) {
+    super(`${source}: ${message}`);
+    this.name = 'SafetensorsError';
+  }
+}
+
+/** Headers larger than this are refused before any parsing (the format's own limit is 100 MB). */
+export const MAX_HEADER_BYTES = 100_000_000;
+
+const F32_BYTES = 4;
+
+function elementCount(shape: number[]): number {
+  return shape.reduce((a, b) => a * b, 1);
+}
+
+/**
+ * Encode `tensors` (written in the given order) as safetensors bytes. The header is padded
+ * with spaces so the data buffer starts 8-byte aligned, as the reference writer does.
+ */
+export function encodeSafetensors(tensors: Tensor[], metadata: Record<string, string> = {}): Uint8Array {
+  const header: Record<string, unknown> = {};
+  if (Object.keys(metadata).length > 0) header.__metadata__ = metadata;
+  let offset = 0;
+  const seen = new Set<string>();
+  for (const t of tensors) {
+    if (t.name === '__metadata__' || t.name.length === 0) throw new RangeError(`tensor name ${JSON.stringify(t.name)} is reserved or empty`);
+    if (seen.has(t.name)) throw new RangeError(`tensor ${t.name} appears twice`);
+    seen.add(t.name);
+    const n = elementCount(t.shape);
+    if (!t.shape.every((d) => Number.isInteger(d) && d >= 0)) throw new RangeError(`tensor ${t.name}: shape must be non-negative integers; got [${t.shape.join(', ')}]`);
+    if (t.data.length !== n) throw new RangeError(`tensor ${t.name}: shape [${t.shape.join(', ')}] needs ${n} values; got ${t.data.length}`);
+    header[t.name] = { dtype: 'F32', shape: t.shape, data_offsets: [offset, offset + n * F32_BYTES] };
+    offset += n * F32_BYTES;
+  }
+  let json = new TextEncoder().encode(JSON.stringify(header));
+  const padded = Math.ceil(json.length / 8) * 8;
+  if (padded !== json.length) {
+    const p = new Uint8Array(padded).fill(0x20);
+    p.set(json);
+    json = p;
+  }
+  const out = new Uint8Array(8 + json.length + offset);
+  const view = new DataView(out.buffer);
+  view.setBigUint64(0, BigInt(json.length), true);
+  out.set(json, 8);
+  let at = 8 + json.length;
+  for (const t of tensors) {
+    for (let i = 0; i < t.data.length; i++, at += F32_BYTES) view.setFloat32(at, t.data[i], true);
+  }
+  return out;
+}
+
+interface Entry {
+  name: string;
+  dtype: string;
+  shape: number[];
+  begin: number;
+  end: number;
+}
+
+/** Decode and validate safetensors bytes. `source` names the file in errors. */
+export function decodeSafetensors(bytes: Uint8Array, source = 'safetensors'): SafetensorsContent {
+  const fail = (msg: string): never => {
+    throw new SafetensorsError(source, msg);
+  };
+  if (bytes.length < 8) fail(`file is ${bytes.length} bytes; a safetensors file has at least an 8-byte header length`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const headerLen = view.getBigUint64(0, true);
+  if (headerLen > BigInt(bytes.length - 8)) fail(`header length ${headerLen} exceeds the ${bytes.length - 8} bytes after the length field (truncated or not a safetensors file)`);
+  if (headerLen > BigInt(MAX_HEADER_BYTES)) fail(`header length ${headerLen} exceeds the limit of ${MAX_HEADER_BYTES} bytes`);
+  const N = Number(headerLen);
+  if (N < 2) fail(`header length ${N} is too small for a JSON object`);
+  let header: unknown;
+  try {
+    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + N)));
+  } catch (e) {
+    fail(`header is not valid UTF-8 JSON (${(e as Error).message})`);
+  }
+  if (typeof header !== 'object' || header === null || Array.isArray(header)) fail('header must be a JSON object');
+  const dataStart = 8 + N;
+  const dataBytes = bytes.length - dataStart;
+  const metadata: Record<string, string> = {};
+  const entries: Entry[] = [];
+  for (const [name, value] of Object.entries(header as Record<string, unknown>)) {
+    if (name === '__metadata__') {
+      if (typeof value !== 'object' || value === null || Array.isArray(value)) fail('__metadata__ must be an object of strings');
+      for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+        if (typeof v !== 'string') fail(`__metadata__.${k} must be a string; got ${typeof v}`);
+        metadata[k] = v as string;
+      }
+      continue;
+    }
+    if (typeof value !== 'object' || value === null) fail(`tensor ${name}: entry must be an object`);
+    const v = value as Record<string, unknown>;
+    if (typeof v.dtype !== 'string') fail(`tensor ${name}: dtype must be a string`);
+    if (!Array.isArray(v.shape) || !v.shape.every((d) => Number.isSafeInteger(d) && (d as number) >= 0)) {
+      fail(`tensor ${name}: shape must be an array of non-negative integers; got ${JSON.stringify(v.shape)}`);
+    }
+    const off = v.data_offsets;
+    if (!Array.isArray(off) || off.length !== 2 || !off.every((o) => Number.isSafeInteger(o) && (o as number) >= 0)) {
+      fail(`tensor ${name}: data_offsets must be two non-negative integers; got ${JSON.stringify(off)}`);
+    }
+    const [begin, end] = off as number[];
+    if (begin > end) fail(`tensor ${name}: data_offsets [${begin}, ${end}] are reversed`);
+    if (end > dataBytes) fail(`tensor ${name}: data_offsets [${begin}, ${end}] reach past the data buffer of ${dataBytes} bytes (truncated file?)`);
+    if (v.dtype !== 'F32') fail(`tensor ${name}: dtype ${v.dtype} is not supported; rnnkit reads F32 only (convert with tensor.float() before saving)`);
+    const shape = v.shape as number[];
+    const want = elementCount(shape) * F32_BYTES;
+    if (end - begin !== want) fail(`tensor ${name}: shape [${shape.join(', ')}] needs ${want} bytes of F32; data_offsets [${begin}, ${end}] give ${end - begin}`);
+    entries.push({ name, dtype: 'F32', shape, begin, end });
+  }
+  entries.sort((a, b) => a.begin - b.begin || a.end - b.end);
+  let cursor = 0;
+  for (const e of entries) {
+    if (e.begin < cursor) fail(`tensor ${e.name}: data_offsets [${e.begin}, ${e.end}] overlap the previous tensor (which ends at ${cursor})`);
+    if (e.begin > cursor) fail(`tensor ${e.name}: data_offsets start at ${e.begin}, leaving a hole after byte ${cursor}`);
+    cursor = e.end;
+  }
+  if (cursor !== dataBytes) fail(`data buffer has ${dataBytes} bytes but the tensors cover ${cursor} (trailing bytes)`);
+  // Every range is now known to be inside the buffer: read.
+  const tensors: Tensor[] = entries.map((e) => {
+    const n = (e.end - e.begin) / F32_BYTES;
+    const data = new Float32Array(n);
+    const base = dataStart + e.begin;
+    for (let i = 0; i < n; i++) data[i] = view.getFloat32(base + i * F32_BYTES, true);
+    return { name: e.name, shape: e.shape, data };
+  });
+  return { tensors, metadata };
+}
+
+/**
+ * Write `data` to `file` atomically: into a temporary file in the same directory, flushed
+ * to disk, then renamed over `file`. A crash leaves either the old file or the new one,
+ * never a half-written one. Parent directories are created.
+ */
+export async function writeFileAtomic(file: string, data: Uint8Array | string): Promise<void> {
+  const dir = path.dirname(file);
+  await mkdir(dir, { recursive: true });
+  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${Date.now()}.${Math.random().toString(36).slice(2)}.tmp`);
+  const handle = await open(tmp, 'w');
+  try {
+    await handle.writeFile(data);
+    await handle.sync();
+  } catch (e) {
+    await handle.close().catch(() => undefined);
+    await rm(tmp, { force: true });
+    throw e;
+  }
+  await handle.close();
+  try {
+    await rename(tmp, file);
+  } catch (e) {
+    await rm(tmp, { force: true });
+    throw e;
+  }
+}
+
+/** Encode and write atomically. */
+export async function saveSafetensors(file: string, tensors: Tensor[], metadata: Record<string, string> = {}): Promise<void> {
+  await writeFileAtomic(file, encodeSafetensors(tensors, metadata));
+}
+
+/** Read and decode (with every check of `decodeSafetensors`). */
+export async function loadSafetensors(file: string): Promise<SafetensorsContent> {
+  const bytes = await readFile(file);
+  return decodeSafetensors(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), file);
+}

@@ -1,0 +1,75 @@
+/**
+ * Validation of a `ModelSpec` that comes from outside (a config file, user options): every
+ * field is checked and errors name the field by its path, e.g. `config.spec.stack.hiddenSize`.
+ */
+import { CELL_TYPES } from '../backend/backend.js';
+import type { StackSpec } from '../backend/backend.js';
+import type { InputSpec, LossSpec, ModelSpec } from '../backend/training.js';
+import { inputWidth } from '../backend/training.js';
+import { checkBoolean, checkInteger, checkOneOf } from '../validate.js';
+
+function obj(name: string, v: unknown): Record<string, unknown> {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) {
+    throw new TypeError(`${name} must be an object; got ${v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v}`);
+  }
+  return v as Record<string, unknown>;
+}
+
+export function checkInputSpec(name: string, v: unknown): InputSpec {
+  const o = obj(name, v);
+  const kind = checkOneOf(`${name}.kind`, o.kind, ['embedding', 'onehot', 'dense'] as const);
+  switch (kind) {
+    case 'embedding':
+      return { kind, vocab: checkInteger(`${name}.vocab`, o.vocab, 1), dim: checkInteger(`${name}.dim`, o.dim, 1) };
+    case 'onehot':
+      return { kind, vocab: checkInteger(`${name}.vocab`, o.vocab, 1) };
+    case 'dense':
+      return { kind, size: checkInteger(`${name}.size`, o.size, 1) };
+  }
+}
+
+export function checkLossSpec(name: string, v: unknown): LossSpec {
+  const o = obj(name, v);
+  const kind = checkOneOf(`${name}.kind`, o.kind, ['cross_entropy', 'mse'] as const);
+  if (kind === 'mse') return { kind };
+  const ignoreIndex = o.ignoreIndex ?? -100;
+  if (typeof ignoreIndex !== 'number' || !Number.isInteger(ignoreIndex)) {
+    throw new TypeError(`${name}.ignoreIndex must be an integer; got ${String(ignoreIndex)}`);
+  }
+  return { kind, ignoreIndex };
+}
+
+export function checkStackSpec(name: string, v: unknown): StackSpec {
+  const o = obj(name, v);
+  const cell = checkOneOf(`${name}.cell`, o.cell, CELL_TYPES);
+  const hiddenSize = checkInteger(`${name}.hiddenSize`, o.hiddenSize, 1);
+  const outputSize = checkInteger(`${name}.outputSize`, o.outputSize ?? hiddenSize, 1);
+  if (cell !== 'jordan' && outputSize !== hiddenSize) {
+    throw new RangeError(`${name}.outputSize must equal hiddenSize (${hiddenSize}) for cell ${cell}; got ${outputSize}`);
+  }
+  return {
+    cell,
+    inputSize: checkInteger(`${name}.inputSize`, o.inputSize, 1),
+    hiddenSize,
+    outputSize,
+    layers: checkInteger(`${name}.layers`, o.layers ?? 1, 1),
+    bidirectional: checkBoolean(`${name}.bidirectional`, o.bidirectional ?? false),
+  };
+}
+
+/** A complete, consistent ModelSpec (the stack's input width must match the input layer). */
+export function checkModelSpec(name: string, v: unknown): ModelSpec {
+  const o = obj(name, v);
+  const input = checkInputSpec(`${name}.input`, o.input);
+  const conditionSize = checkInteger(`${name}.conditionSize`, o.conditionSize ?? 0, 0);
+  const stack = checkStackSpec(`${name}.stack`, o.stack);
+  const want = inputWidth(input) + conditionSize;
+  if (stack.inputSize !== want) {
+    throw new RangeError(`${name}.stack.inputSize must be the input width plus conditionSize = ${want}; got ${stack.inputSize}`);
+  }
+  return {
+    input, conditionSize, stack,
+    outputs: checkInteger(`${name}.outputs`, o.outputs, 1),
+    loss: checkLossSpec(`${name}.loss`, o.loss),
+  };
+}

@@ -1,0 +1,121 @@
+/**
+ * PyTorch nn.RNN/LSTM/GRU state_dicts as safetensors: the golden per-cell weights written
+ * to a file (by our writer, and by a hand-built byte layout), imported, and run through
+ * the reference stack, must reproduce the golden outputs; exporting gives the same file.
+ */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { paramLayout } from '../../src/backend/layout.js';
+import { referenceForward } from '../../src/backend/reference/sequence.js';
+import { decodeSafetensors, encodeSafetensors, SafetensorsError } from '../../src/io/safetensors.js';
+import type { Tensor } from '../../src/io/safetensors.js';
+import { exportTorchRnn, importTorchRnn, stackFromTensors } from '../../src/io/torch.js';
+import { loadGoldenCases } from '../helpers/golden.js';
+import type { GoldenCase } from '../helpers/golden.js';
+import { readFileSync } from 'node:fs';
+
+/** The forward tolerance of the golden README for a float32 implementation. */
+const FORWARD_TOL = 1e-5;
+
+// Jordan networks have no PyTorch module, so only the six PyTorch-shaped cells apply.
+const cases = loadGoldenCases().filter((c) => c.spec.cell !== 'jordan');
+
+function tensorsOf(c: GoldenCase, prefix = ''): Tensor[] {
+  return paramLayout(c.spec).entries.map((e) => ({
+    name: prefix + e.name, shape: e.shape, data: Float32Array.from(c.params.subarray(e.offset, e.offset + e.size)),
+  }));
+}
+
+/** A hand-laid-out safetensors file (header keys in reverse order, no padding), independent of our encoder. */
+function handBuilt(tensors: Tensor[]): Uint8Array {
+  let off = 0;
+  const parts: string[] = [];
+  for (const t of tensors) {
+    parts.push(`"${t.name}":{"dtype":"F32","shape":[${t.shape.join(',')}],"data_offsets":[${off},${off + 4 * t.data.length}]}`);
+    off += 4 * t.data.length;
+  }
+  const header = new TextEncoder().encode(`{"__metadata__":{"format":"pt"},${parts.reverse().join(',')}}`);
+  const out = new Uint8Array(8 + header.length + off);
+  new DataView(out.buffer).setUint32(0, header.length, true);
+  out.set(header, 8);
+  let at = 8 + header.length;
+  for (const t of tensors) {
+    out.set(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength), at); // host is little-endian
+    at += t.data.byteLength;
+  }
+  return out;
+}
+
+function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
+}
+
+describe('import PyTorch RNN weights from safetensors (golden per-cell cases)', () => {
+  it('has cases', () => expect(cases.length).toBeGreaterThanOrEqual(18));
+  for (const c of cases) {
+    it(c.id, async () => {
+      const dir = mkdtempSync(path.join(tmpdir(), 'rnnkit-torch-'));
+      const ours = path.join(dir, 'ours.safetensors');
+      const hand = path.join(dir, 'hand.safetensors');
+      writeFileSync(ours, encodeSafetensors(tensorsOf(c), { format: 'pt' }));
+      writeFileSync(hand, handBuilt(tensorsOf(c)));
+      for (const file of [ours, hand]) {
+        const imported = await importTorchRnn(file, { cell: c.spec.cell });
+        expect(imported.spec).toEqual(c.spec);
+        expect(imported.params).toEqual(Float32Array.from(c.params));
+        const out = referenceForward(imported.spec, Float64Array.from(imported.params), {
+          x: c.x, steps: c.steps, batch: c.batch, h0: c.h0, c0: c.c0,
+        });
+        expect(maxAbsDiff(out.y, c.y)).toBeLessThanOrEqual(FORWARD_TOL);
+        expect(maxAbsDiff(out.hn, c.hn)).toBeLessThanOrEqual(FORWARD_TOL);
+        if (c.cn) expect(maxAbsDiff(out.cn!, c.cn)).toBeLessThanOrEqual(FORWARD_TOL);
+      }
+      // Export gives back the same tensors under the same names.
+      const imported = await importTorchRnn(ours, { cell: c.spec.cell });
+      const exported = path.join(dir, 'exported.safetensors');
+      await exportTorchRnn(exported, imported.spec, imported.params);
+      const back = decodeSafetensors(readFileSync(exported)).tensors;
+      expect(back.map((t) => t.name)).toEqual(paramLayout(c.spec).entries.map((e) => e.name));
+      expect(stackFromTensors(back, { cell: c.spec.cell }).params).toEqual(imported.params);
+    });
+  }
+});
+
+describe('import infers what it can and refuses what does not fit', () => {
+  const lstm = cases.find((c) => c.spec.cell === 'lstm' && c.spec.bidirectional)!;
+  const gru = cases.find((c) => c.spec.cell === 'gru' && c.spec.layers === 2)!;
+
+  it('infers lstm, layers, directions and sizes without a cell option', () => {
+    expect(stackFromTensors(tensorsOf(lstm)).spec).toEqual(lstm.spec);
+    expect(stackFromTensors(tensorsOf(gru)).spec).toEqual(gru.spec);
+  });
+  it('strips a prefix such as rnn.', () => {
+    expect(stackFromTensors(tensorsOf(gru, 'rnn.'), { prefix: 'rnn.' }).spec).toEqual(gru.spec);
+    expect(() => stackFromTensors(tensorsOf(gru, 'rnn.'))).toThrow(/no weight_ih_l0/);
+  });
+  it('treats a file without biases as bias=False (zeros)', () => {
+    const t = tensorsOf(gru).filter((x) => !x.name.startsWith('bias_'));
+    const { params, spec } = stackFromTensors(t);
+    for (const e of paramLayout(spec).entries) {
+      if (e.name.startsWith('bias_')) expect(params.subarray(e.offset, e.offset + e.size).every((v) => v === 0)).toBe(true);
+    }
+  });
+  const bad: [string, () => Tensor[], object, RegExp][] = [
+    ['a missing tensor', () => tensorsOf(lstm).filter((t) => t.name !== 'bias_hh_l0_reverse'), {}, /tensor bias_hh_l0_reverse \[20\] is missing/],
+    ['a wrong shape', () => tensorsOf(gru).map((t) => (t.name === 'weight_ih_l1' ? { ...t, shape: [t.shape[1], t.shape[0]] } : t)), {}, /tensor weight_ih_l1 has shape \[5, 15\]; expected \[15, 5\]/],
+    ['an unknown tensor', () => [...tensorsOf(gru), { name: 'extra', shape: [1], data: new Float32Array(1) }], {}, /tensor extra is not a parameter/],
+    ['a NaN weight', () => tensorsOf(gru).map((t) => (t.name === 'bias_ih_l0' ? { ...t, data: Float32Array.from(t.data, (v, i) => (i === 2 ? NaN : v)) } : t)), {}, /tensor bias_ih_l0 holds a non-finite value \(NaN\) at index 2/],
+    ['a cell with another gate count', () => tensorsOf(gru), { cell: 'lstm' }, /cell lstm has 4 gate blocks, but the file's weight_hh_l0 has 3/],
+    ['LSTM projections', () => [...tensorsOf(lstm), { name: 'weight_hr_l0', shape: [1, 5], data: new Float32Array(5) }], {}, /proj_size/],
+  ];
+  for (const [what, tensors, options, message] of bad) {
+    it(`refuses ${what}`, () => {
+      expect(() => stackFromTensors(tensors(), options, 'w.safetensors')).toThrow(SafetensorsError);
+      expect(() => stackFromTensors(tensors(), options, 'w.safetensors')).toThrow(message);
+    });
+  }
+});
