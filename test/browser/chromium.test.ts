@@ -146,21 +146,21 @@ describe('browser entry in headless Chromium', () => {
     const outputs: PageOutput[] = await page.evaluate(async (inputs: PageInput[]) => {
       const web = (window as any).rnnkit;
       const f32 = (a?: number[]) => (a ? new Float32Array(a) : undefined);
-      const results = [];
+      const results: PageOutput[] = [];
       for (const c of inputs) {
         const stack = await web.createStack(c.options);
         stack.setFlatParameters(f32(c.params));
         const fwd = await stack.forward(f32(c.x), { steps: c.steps, batch: c.batch, h0: f32(c.h0), c0: f32(c.c0), training: true });
         const bwd = await stack.backward({ dy: f32(c.dy), dhn: f32(c.dhn), dcn: f32(c.dcn) });
-        const arr = (a?: Float32Array) => (a ? Array.from(a) : undefined);
+        const arr = (a: Float32Array) => Array.from(a);
         results.push({
           id: c.id,
           y: arr(fwd.y),
           hn: arr(fwd.hn),
-          cn: arr(fwd.cn),
+          cn: fwd.cn && arr(fwd.cn),
           dx: arr(bwd.dx),
           dh0: arr(bwd.dh0),
-          dc0: arr(bwd.dc0),
+          dc0: bwd.dc0 && arr(bwd.dc0),
           grads: arr(stack.getFlatGradients()),
         });
         stack.dispose();
