@@ -1,0 +1,88 @@
+// Runtime ISA dispatch: one table of kernel function pointers per instruction set.
+//
+// HOW THE KERNELS ARE BUILT
+//   * native/src/simd/f32-<isa>.h defines, inside namespace rk::<isa>, the one vector
+//     vocabulary (struct V, kW lanes, load/store/tail, arithmetic, vexp/vsigmoid/vtanh).
+//   * Kernel bodies are written ONCE against that vocabulary in .inc files (no
+//     namespace, no #include of system headers inside them): native/src/gemm/*.inc, and
+//     the cells' elementwise kernels in native/src/cells/*.inc.
+//   * native/src/isa/<isa>.cc is a tiny translation unit compiled with that ISA's flags
+//     (native/sources.json): it includes the vector header, then
+//     native/src/isa/kernels.inc, which opens namespace rk::<isa>, includes every body
+//     and defines `const rk::KernelTable* rk::rk_kernels_<isa>()`.
+//   * dispatch.cc picks one table at first use (cpuid; RNNKIT_ISA env var; rk_force_isa)
+//     and kernels() returns it. Common code (compiled without AVX flags) only ever calls
+//     SIMD code through this table.
+//
+// HOW TO ADD A KERNEL (e.g. a fused LSTM pointwise forward)
+//   1. Add a function-pointer field to KernelTable below, in the "cells" section, with a
+//      comment giving its contract (shapes, aliasing, tails). Plain C types only.
+//   2. Write the body once in an .inc file under your directory, using V / kW / vsigmoid
+//      etc. (see simd/f32-scalar.h for the full API and error bounds). Handle any length:
+//      full vectors, then one load_tail/store_tail for the remainder.
+//   3. List the .inc in native/src/isa/kernels.inc (section "cells") and set the field in
+//      fill_table() there. Every ISA then gets it; no per-ISA copy.
+//   4. Call it from common code as rk::kernels()->your_field(...).
+//   A field left null is a bug: test every field for every ISA (see gemm_test.cc).
+#ifndef RNNKIT_DISPATCH_H
+#define RNNKIT_DISPATCH_H
+
+#include <cstddef>
+
+namespace rk {
+
+struct KernelTable {
+  const char* name;  // "scalar", "avx2", "avx512", "neon", "wasm-simd128"
+  int vec_width;     // floats per vector register of this ISA
+
+  // ---- GEMM (owned by native/src/gemm) ---------------------------------------------
+  // Micro-kernel tile: MR rows of A by NR columns of B.
+  int gemm_mr, gemm_nr;
+  // Blocking sizes: KC (depth per pass), MC (rows of A per packed block, multiple of MR).
+  int gemm_kc, gemm_mc;
+  // Pack op(A)[i0..i0+mc)[p0..p0+kc) into row panels of MR: panel r holds, for each k,
+  // MR consecutive values (rows past mc are zero). trans != 0 means A is stored [K][M].
+  void (*gemm_pack_a)(int trans, const float* A, int lda, int i0, int mc, int p0, int kc,
+                      float* dst);
+  // Pack op(B)[p0..p0+kc)[j0..j0+nc) into column panels of NR: panel q holds, for each k,
+  // NR consecutive values (columns past nc are zero); panels are panel_stride floats
+  // apart (>= kc*NR). trans != 0 means B is stored [N][K].
+  void (*gemm_pack_b)(int trans, const float* B, int ldb, int p0, int kc, int j0, int nc,
+                      float* dst, std::ptrdiff_t panel_stride);
+  // C[mc][nc] (= or +=) packedA[mc][kc] · panels[kc][nc]. beta is 0 or 1. Handles any
+  // mc, nc >= 1 (edge tiles). Panels are panel_stride floats apart.
+  void (*gemm_macro)(int mc, int nc, int kc, const float* Ap, const float* Bp,
+                     std::ptrdiff_t panel_stride, float beta, float* C, int ldc);
+  // One row: c[nc] (= or +=) a[kc] · panels[kc][nc]; a contiguous. Memory-bound path
+  // for batch 1: streams the panels once with several accumulators.
+  void (*gemm_row)(int nc, int kc, const float* a, const float* Bp,
+                   std::ptrdiff_t panel_stride, float beta, float* c);
+
+  // ---- elementwise math (owned by native/src/gemm; used by tests and anyone) --------
+  // y[i] = f(x[i]) for i < n, with the vector approximations of this ISA. x == y allowed.
+  void (*vec_exp)(const float* x, float* y, std::ptrdiff_t n);
+  void (*vec_sigmoid)(const float* x, float* y, std::ptrdiff_t n);
+  void (*vec_tanh)(const float* x, float* y, std::ptrdiff_t n);
+
+  // ---- cells (owned by native/src/cells; add fields here, see HOW TO ADD above) -----
+};
+
+// The table in use (chosen at first call; thread-safe).
+const KernelTable* kernels();
+
+// Tables compiled into this binary (nullptr if the ISA is not built for this target).
+// Declared here so the ISA translation units and tests can name them.
+const KernelTable* rk_kernels_scalar();
+const KernelTable* rk_kernels_avx2();
+const KernelTable* rk_kernels_avx512();
+const KernelTable* rk_kernels_neon();
+const KernelTable* rk_kernels_wasm();
+
+// Whether this CPU (and OS) can run the named ISA's table.
+bool isa_supported(const char* name);
+// Force a table by name; false if unknown, not built, or unsupported by this CPU.
+bool force_isa(const char* name);
+
+}  // namespace rk
+
+#endif
