@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
- * Builds the WebAssembly backend: native/sources.json (its common sources plus the "wasm"
- * group, and an "all" group if present) compiled with Emscripten into ONE standalone
+ * Builds the WebAssembly backend: native/sources.json (its "common" and "isa.all" sources
+ * plus the "isa.wasm" groups) compiled with Emscripten into ONE standalone
  * module, wasm/dist/rnnkit.wasm. No Emscripten JavaScript glue is generated: the module is
  * instantiated by src/backend/wasm-module.ts, which supplies the handful of imports it
  * needs, so the same file runs in Node and in browsers without Node built-ins or eval.
@@ -18,7 +18,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync, renameSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { wasmSources } from './sources.mjs';
+import { wasmBuildInputs } from './sources.mjs';
 import { checkModule } from './check.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -44,21 +44,25 @@ export function abiFunctions(text = readFileSync(header, 'utf8')) {
   return [...names].sort();
 }
 
-const compileFlags = [
-  '-std=c++17',
-  debug ? '-O1' : '-O3',
-  ...(debug ? ['-g'] : ['-DNDEBUG']),
-  '-msimd128',
-  // No pthreads in this build: the thread pool runs every task inline on the caller.
-  '-DRNNKIT_NO_THREADS',
-  // The C ABI catches every exception at its entry points. Native wasm exception handling
-  // keeps those catches working (Emscripten's default turns a throw into an abort) without
-  // the JavaScript invoke_* trampolines of -fexceptions.
-  exceptions ? '-fwasm-exceptions' : '-fno-exceptions',
-  '-Wall',
-  `-I${path.join(root, 'native', 'include')}`,
-  `-I${path.join(root, 'native', 'src')}`,
-];
+/** Flags for every translation unit; a sources.json group adds its own after these. */
+function baseCompileFlags({ includeDirs, defines }) {
+  return [
+    '-std=c++17',
+    debug ? '-O1' : '-O3',
+    ...(debug ? ['-g'] : ['-DNDEBUG']),
+    // Every engine that runs this module has 128-bit SIMD (the wasm ISA group needs it
+    // anyway), so the common code may use it too, e.g. when the compiler vectorises.
+    '-msimd128',
+    // defines.wasm of sources.json: RNNKIT_NO_THREADS, the pool runs tasks inline.
+    ...defines.map((d) => `-D${d}`),
+    // The C ABI catches every exception at its entry points. Native wasm exception handling
+    // keeps those catches working (Emscripten's default turns a throw into an abort) without
+    // the JavaScript invoke_* trampolines of -fexceptions.
+    exceptions ? '-fwasm-exceptions' : '-fno-exceptions',
+    '-Wall',
+    ...includeDirs.map((d) => `-I${d}`),
+  ];
+}
 
 function linkFlags(exports) {
   return [
@@ -110,37 +114,39 @@ function upToDate(obj, dep) {
   return deps.every((d) => mtime(d) >= 0 && mtime(d) <= t);
 }
 
-async function compileAll(sources) {
-  const flagsKey = JSON.stringify(compileFlags);
-  const stamp = path.join(objDir, 'flags.json');
-  const flagsChanged = !existsSync(stamp) || readFileSync(stamp, 'utf8') !== flagsKey;
+async function compileAll(inputs) {
+  const base = baseCompileFlags(inputs);
   mkdirSync(objDir, { recursive: true });
   const objects = [];
   const todo = [];
-  for (const src of sources) {
-    const rel = path.relative(root, src);
+  for (const { file, flags } of inputs.units) {
+    const rel = path.relative(root, file);
     const obj = path.join(objDir, rel.replace(/[\\/]/g, '__') + '.o');
     const dep = obj.replace(/\.o$/, '.d');
+    const stamp = obj.replace(/\.o$/, '.flags');
+    const args = [...base, ...flags.filter((f) => !base.includes(f))];
     objects.push(obj);
-    if (flagsChanged || !upToDate(obj, dep)) todo.push({ src, obj, dep, rel });
+    // Recompile when the flags changed, or the source or a header it includes is newer.
+    const sameFlags = existsSync(stamp) && readFileSync(stamp, 'utf8') === JSON.stringify(args);
+    if (!sameFlags || !upToDate(obj, dep)) todo.push({ file, obj, dep, rel, args, stamp });
   }
   let next = 0;
   const worker = async () => {
     while (next < todo.length) {
-      const { src, obj, dep, rel } = todo[next++];
+      const { file, obj, dep, rel, args, stamp } = todo[next++];
       console.log(`em++ ${rel}`);
-      await run('em++', [...compileFlags, '-MMD', '-MF', dep, '-c', src, '-o', obj]);
+      await run('em++', [...args, '-MMD', '-MF', dep, '-c', file, '-o', obj]);
+      writeFileSync(stamp, JSON.stringify(args));
     }
   };
   await Promise.all(Array.from({ length: Math.min(jobs, todo.length) }, worker));
-  writeFileSync(stamp, flagsKey);
   return objects;
 }
 
 async function main() {
-  const sources = wasmSources(root);
+  const inputs = wasmBuildInputs(root);
   const exports = abiFunctions();
-  const objects = await compileAll(sources);
+  const objects = await compileAll(inputs);
   mkdirSync(outDir, { recursive: true });
   const tmp = path.join(objDir, 'rnnkit.wasm');
   console.log(`em++ -o ${path.relative(root, outFile)} (${objects.length} objects, exports: ${exports.join(' ')})`);

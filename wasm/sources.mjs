@@ -2,45 +2,48 @@
  * The C++ sources of the wasm build, read from native/sources.json — the one source list
  * shared with CMake and binding.gyp (never keep a second list here).
  *
- * The wasm build takes the common sources, the "all" group if there is one, and the
- * "wasm" group; every other ISA group (avx2, avx512, neon, …) is for native builds only.
- * A group is a list of paths or an object with a "sources" list; paths are relative to
- * native/ (or to the repository root).
+ * The wasm build compiles "common", "isa.all" and every group under "isa.wasm" (each group
+ * with its own extra "flags"), adds "include_dirs" and the "defines.wasm" macros. The other
+ * architectures' groups (x64 avx2/avx512, arm64 neon) are for native builds only. Paths are
+ * relative to the repository root.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
-const WASM_GROUPS = ['common', 'all', 'wasm'];
-
-function groupFiles(group, where) {
-  if (group === undefined) return [];
-  if (Array.isArray(group)) return group;
-  if (group && Array.isArray(group.sources)) return group.sources;
-  if (group && Array.isArray(group.files)) return group.files;
-  throw new Error(`native/sources.json: ${where} must be a list of paths or { "sources": [...] }`);
+function list(value, where) {
+  if (value === undefined) return [];
+  if (Array.isArray(value) && value.every((v) => typeof v === 'string')) return value;
+  throw new Error(`native/sources.json: ${where} must be a list of strings`);
 }
 
-/** Absolute paths of the translation units to compile, in list order, without duplicates. */
-export function wasmSources(root) {
+/**
+ * { units: [{ file, flags }], includeDirs, defines } for the wasm build; paths absolute.
+ * Throws if the list names a file that does not exist or has no wasm group.
+ */
+export function wasmBuildInputs(root) {
   const file = path.join(root, 'native', 'sources.json');
-  if (!existsSync(file)) throw new Error(`${file} does not exist yet (the one C++ source list)`);
+  if (!existsSync(file)) throw new Error(`${file} does not exist (the one C++ source list)`);
   const json = JSON.parse(readFileSync(file, 'utf8'));
-  const containers = [json, json.groups, json.isa].filter((c) => c && typeof c === 'object' && !Array.isArray(c));
-  const listed = [];
-  for (const name of WASM_GROUPS) {
-    for (const c of containers) listed.push(...groupFiles(c[name], `"${name}"`));
+  const units = [];
+  const add = (rel, flags, where) => {
+    if (!/\.(cc|cpp|cxx|c)$/.test(rel)) return; // headers may be listed for IDEs
+    const abs = path.resolve(root, rel);
+    if (!existsSync(abs)) throw new Error(`native/sources.json (${where}) lists ${rel}, which does not exist`);
+    if (!units.some((u) => u.file === abs)) units.push({ file: abs, flags });
+  };
+  for (const rel of list(json.common, '"common"')) add(rel, [], 'common');
+  for (const rel of list(json.isa?.all, '"isa.all"')) add(rel, [], 'isa.all');
+  const wasmGroups = json.isa?.wasm;
+  if (!wasmGroups || typeof wasmGroups !== 'object' || Object.keys(wasmGroups).length === 0) {
+    throw new Error('native/sources.json has no "isa.wasm" group (native/src/isa/wasm.cc and its flags)');
   }
-  if (json.sources !== undefined && !containers.some((c) => c.common)) listed.push(...groupFiles(json.sources, '"sources"'));
-  if (!listed.some((p) => /wasm/.test(p))) {
-    throw new Error(`native/sources.json lists no wasm source (groups read: ${WASM_GROUPS.join(', ')})`);
+  for (const [name, group] of Object.entries(wasmGroups)) {
+    const where = `isa.wasm.${name}`;
+    for (const rel of list(group?.sources, `"${where}.sources"`)) add(rel, list(group.flags, `"${where}.flags"`), where);
   }
-  const out = [];
-  for (const rel of listed) {
-    if (!/\.(cc|cpp|cxx|c)$/.test(rel)) continue; // headers may be listed for IDEs
-    const candidates = [path.join(root, 'native', rel), path.join(root, rel)];
-    const abs = candidates.find((p) => existsSync(p));
-    if (!abs) throw new Error(`native/sources.json lists ${rel}, which exists in neither native/ nor the repository root`);
-    if (!out.includes(abs)) out.push(abs);
-  }
-  return out;
+  return {
+    units,
+    includeDirs: list(json.include_dirs, '"include_dirs"').map((d) => path.resolve(root, d)),
+    defines: list(json.defines?.wasm, '"defines.wasm"'),
+  };
 }
