@@ -14,7 +14,7 @@ const LSTM: StackSpec = { cell: 'lstm', inputSize: 3, hiddenSize: 5, outputSize:
 
 function f32(a: Float64Array): Float32Array;
 function f32(a: Float64Array | undefined): Float32Array | undefined;
-function f32(a: Float64Array | undefined) {
+function f32(a: Float64Array | undefined): Float32Array | undefined {
   return a ? Float32Array.from(a) : undefined;
 }
 
@@ -160,9 +160,9 @@ for (const name of requestedBackends()) {
       for (let e = 0; e < n; e++) {
         const at = (a: Float32Array) => Array.from(a.subarray((e * B + 1) * S, (e * B + 2) * S));
         // Layer 0 reads h0 unchanged; layer 1 too (its input is never read for this sequence).
-        expect(at(out.hn), `hn[${e}][1]`).toEqual(at(fwdReq.h0));
+        expect(at(out.hn), `hn[${e}][1]`).toEqual(at(fwdReq.h0 as Float32Array));
         expect(at(out.cn as Float32Array), `cn[${e}][1]`).toEqual(at(fwdReq.c0 as Float32Array));
-        expect(at(grad.dh0), `dh0[${e}][1]`).toEqual(at(bwdReq.dhn));
+        expect(at(grad.dh0), `dh0[${e}][1]`).toEqual(at(bwdReq.dhn as Float32Array));
         expect(at(grad.dc0 as Float32Array), `dc0[${e}][1]`).toEqual(at(bwdReq.dcn as Float32Array));
       }
       b.dispose(stack);
