@@ -1,0 +1,108 @@
+// Markdown summary of one run's rows: rnnkit ÷ peer ratios (figures from the same run), every
+// row with its GFLOP/s against the sgemm ceiling, and the ceilings themselves.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { PEERS_COPY, PEERS_SRC, PYTHON } from './paths.mjs';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+
+/** Which rnnkit figure is compared with which peer's (at the same thread count). */
+export const COMPARISONS = [
+  ['rnnkit-native', 'ort-node'],
+  ['rnnkit-native', 'pytorch-cpu'],
+  ['rnnkit-wasm', 'ort-web'],
+  ['rnnkit-wasm', 'tfjs-wasm'],
+];
+
+/** Flops per token and ceilings from the peers' lib/flops.py; null if python cannot run. */
+export function flopsInfo(rows) {
+  const lib = fs.existsSync(path.join(PEERS_COPY, 'lib', 'flops.py')) ? path.join(PEERS_COPY, 'lib') : path.join(PEERS_SRC, 'lib');
+  const r = spawnSync(PYTHON, [path.join(HERE, 'flops_table.py'), lib], {
+    input: rows.map((x) => JSON.stringify(x)).join('\n'),
+    encoding: 'utf8',
+    env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1' }, // never write into the shared dir
+  });
+  if (r.status !== 0) return { error: (r.error?.message || r.stderr || '').trim().split('\n').pop() };
+  return JSON.parse(r.stdout);
+}
+
+const rateOf = (r) => r.tokens_per_s ?? r.steps_per_s;
+const ok = (r) => r && rateOf(r) !== undefined && !r.error && !r.skipped;
+const fmtInt = (x) => Math.round(x).toLocaleString('en-US');
+const fmt = (x, d) => (x === undefined || x === null || Number.isNaN(x) ? '-' : x.toFixed(d));
+const cell = (s) => String(s).replace(/\|/g, '/').replace(/\n/g, ' ');
+
+export function markdown(rows, flops, meta = {}) {
+  const out = [];
+  const workloads = [...new Set(rows.filter((r) => r.workload).map((r) => r.workload))];
+  const threadsOf = [...new Set(rows.filter((r) => r.workload).map((r) => r.threads))].sort((a, b) => a - b);
+  const find = (peer, w, t) => rows.find((r) => r.peer === peer && r.workload === w && r.threads === t);
+  const wf = (w) => flops?.workloads?.[w];
+
+  out.push(`# rnnkit vs peers${meta.date ? ` — ${meta.date}` : ''}`, '');
+  if (meta.machine) out.push(meta.machine, '');
+
+  out.push('## Ratios: rnnkit ÷ peer, same run, same thread count (> 1: rnnkit is faster)', '');
+  out.push('| workload | threads | rnnkit | figure | peer | figure | ratio |', '|---|---|---|---|---|---|---|');
+  for (const w of workloads) {
+    for (const t of threadsOf) {
+      for (const [ours, theirs] of COMPARISONS) {
+        const a = find(ours, w, t);
+        const b = find(theirs, w, t);
+        if (!a && !b) continue;
+        if (!a || !b) continue; // a runner not requested at this thread count
+        const unit = a.steps_per_s !== undefined || b.steps_per_s !== undefined ? 'steps/s' : 'tokens/s';
+        const show = (r) => (ok(r) ? `${fmtInt(rateOf(r))} ${unit}` : r.error ? 'FAILED' : 'skipped');
+        const ratio = ok(a) && ok(b) ? `**${(rateOf(a) / rateOf(b)).toFixed(2)}×**` : '-';
+        out.push(`| ${w} | ${t} | ${ours} | ${show(a)} | ${theirs} | ${show(b)} | ${ratio} |`);
+      }
+    }
+  }
+
+  out.push('', '## Every row', '');
+  out.push('GFLOP/s = rate × flops per token (peers\' lib/flops.py). "% ceiling": of the OpenBLAS sgemm rate for this ' +
+    'workload\'s GEMM shapes, "% peak": of sgemm 2048³, both at the same thread count.', '');
+  out.push('| workload | peer | threads | tokens/s (steps/s) | ms/iter | GFLOP/s | % ceiling | % peak | timed reps | note |',
+    '|---|---|---|---|---|---|---|---|---|---|');
+  for (const w of workloads) {
+    for (const r of rows.filter((x) => x.workload === w)) {
+      if (!ok(r)) {
+        out.push(`| ${w} | ${r.peer} | ${r.threads} | - | - | - | - | - | - | ${r.error ? 'FAILED: ' + cell(r.error) : 'skipped: ' + cell(r.skipped)} |`);
+        continue;
+      }
+      const f = wf(w);
+      const g = f ? (rateOf(r) * f.flops_per_token) / 1e9 : undefined;
+      const c = f?.ceiling?.[String(r.threads)];
+      const p = flops?.peak?.[String(r.threads)];
+      const notes = [];
+      if (r.check_vs_reference_max_abs_err !== undefined) notes.push(`checked vs reference: max err ${r.check_vs_reference_max_abs_err.toExponential(1)}`);
+      if (r.check) notes.push(`check: ${r.check}`);
+      if (r.isa) notes.push(`isa ${r.isa}`);
+      if (r.cpu_util !== undefined) notes.push(`cpu ${r.cpu_util}`);
+      if (r.peer === 'ort-web' && r.wasm_numThreads_effective !== undefined) notes.push(`wasm numThreads=${r.wasm_numThreads_effective}`);
+      out.push(`| ${w} | ${r.peer} | ${r.threads} | ${fmtInt(rateOf(r))} | ${fmt(r.ms_per_iter, 3)} | ${fmt(g, 2)} | ` +
+        `${g !== undefined && c ? fmt((100 * g) / c, 1) + '%' : '-'} | ${g !== undefined && p ? fmt((100 * g) / p, 1) + '%' : '-'} | ` +
+        `${r.iters} | ${cell(notes.join('; '))} |`);
+    }
+  }
+
+  if (flops?.workloads) {
+    out.push('', '## Flops per token and sgemm ceilings', '');
+    const ts = [...new Set(Object.values(flops.workloads).flatMap((x) => Object.keys(x.ceiling)))].sort();
+    const head = ['workload', 'Mflop/token', ...ts.map((t) => `ceiling ${t}T GFLOP/s`)];
+    out.push(`| ${head.join(' | ')} |`, `|${head.map(() => '---|').join('')}`);
+    for (const w of workloads) {
+      const f = wf(w);
+      if (f) out.push(`| ${[w, fmt(f.flops_per_token / 1e6, 3), ...ts.map((t) => fmt(f.ceiling[t], 1))].join(' | ')} |`);
+    }
+    if (!ts.length) out.push('', '(no sgemm ceiling in this run: add ceiling-sgemm to --peers)');
+    if (Object.keys(flops.peak || {}).length) {
+      out.push('', `sgemm 2048³ (peak): ${Object.entries(flops.peak).map(([t, g]) => `${g.toFixed(1)} GFLOP/s with ${t} thread(s)`).join(', ')}.`);
+    }
+  } else if (flops?.error) {
+    out.push('', `(no GFLOP/s: the flop table could not be computed: ${flops.error})`);
+  }
+  return out.join('\n') + '\n';
+}

@@ -1,0 +1,64 @@
+// Everything the harness can time, and how to start it. Each (runner, workload, threads)
+// runs in its own child process, like the peers' run-all.sh does, so a crash or a leaked
+// thread pool in one cannot disturb the next, and every figure starts from a cold process.
+import path from 'node:path';
+import { PEERS_COPY, PYTHON } from './paths.mjs';
+
+const WORKER = path.join(path.dirname(new URL(import.meta.url).pathname), 'rnnkit-worker.mjs');
+
+const ompEnv = (t) => ({ OMP_NUM_THREADS: String(t), OPENBLAS_NUM_THREADS: String(t) });
+
+// tfjs-wasm: a workload whose first iteration takes longer than this is reported as skipped
+// with that one iteration's time (the same limits as the peers' run-all.sh).
+const TFJS_MAX_FIRST_S = { 'lstm-train': 14, 'gru-train': 14, 'lstm-train-large': 5, 'lstm-infer-b1': 6, 'lstm-infer-b64': 9, 'lstm-step': 6 };
+
+/**
+ * kind: 'rnnkit' rows are ours (a failure fails the run); 'peer' rows are other libraries'
+ * (a failure becomes a "skipped" row). threads: 'any', or the only thread counts it runs.
+ * group: runners of a group run back to back per (workload, threads), so that the ratios
+ * inside a group compare figures taken under the same machine conditions.
+ * modes: the workload modes it can run (others are not started).
+ */
+export const RUNNERS = {
+  'rnnkit-native': { kind: 'rnnkit', backend: 'native', threads: 'any', group: 'native' },
+  'rnnkit-reference': { kind: 'rnnkit', backend: 'reference', threads: [1], group: 'native' },
+  'ort-node': {
+    kind: 'peer', threads: 'any', group: 'native', modes: ['infer', 'step'], packages: ['onnxruntime-node'], models: true,
+    cmd: (w, t, budget) => ['node', [path.join(PEERS_COPY, 'ort', 'bench.js'), '--runtime', 'node', '--threads', t, '--budget', budget, '--workloads', w.id]],
+  },
+  'pytorch-cpu': {
+    kind: 'peer', threads: 'any', group: 'native', modes: ['infer', 'step', 'train'],
+    cmd: (w, t, budget) => [PYTHON, [path.join(PEERS_COPY, 'torch', 'bench.py'), '--threads', t, '--budget', budget, '--workloads', w.id], ompEnv(t)],
+  },
+  'rnnkit-wasm': { kind: 'rnnkit', backend: 'wasm', threads: [1], group: 'wasm' },
+  'ort-web': {
+    kind: 'peer', threads: [1], group: 'wasm', modes: ['infer', 'step'], packages: ['onnxruntime-web'], models: true,
+    cmd: (w, t, budget) => ['node', [path.join(PEERS_COPY, 'ort', 'bench.js'), '--runtime', 'web', '--threads', t, '--budget', budget, '--workloads', w.id]],
+  },
+  'tfjs-wasm': {
+    kind: 'peer', threads: [1], group: 'wasm', modes: ['infer', 'step', 'train'], packages: ['@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm'],
+    cmd: (w, t, budget) => ['node', [path.join(PEERS_COPY, 'tfjs', 'bench.js'), '--backend', 'wasm', '--threads', t, '--budget', budget,
+      '--max-first', TFJS_MAX_FIRST_S[w.id] ?? 10, '--workloads', w.id]],
+  },
+};
+
+/** The sgemm ceiling: not a per-workload runner; one run per thread count times every shape. */
+export const CEILING = {
+  name: 'ceiling-sgemm',
+  cmd: (t, budget) => [PYTHON, [path.join(PEERS_COPY, 'ceiling', 'gemm.py'), '--threads', t, '--budget', budget], ompEnv(t)],
+};
+
+export const BACKEND_RUNNER = { native: 'rnnkit-native', wasm: 'rnnkit-wasm', reference: 'rnnkit-reference' };
+export const PEER_NAMES = ['ort-node', 'ort-web', 'tfjs-wasm', 'pytorch-cpu', CEILING.name];
+export const DEFAULT_PEERS = ['ort-node', 'ort-web', 'tfjs-wasm', 'pytorch-cpu', CEILING.name];
+export const GROUP_ORDER = ['native', 'wasm'];
+
+export function runsAt(runner, t) {
+  return runner.threads === 'any' || runner.threads.includes(t);
+}
+
+/** [command, args, extraEnv] for the rnnkit worker timing `backend` on workload `w`. */
+export function workerCmd(backend, w, t, budget, extra = []) {
+  return [process.execPath, [WORKER, '--backend', backend, '--threads', t, '--budget', budget, '--workload', w ? w.id : '', ...extra],
+    { RNNKIT_BACKEND: backend, RNNKIT_THREADS: String(t) }];
+}
