@@ -28,13 +28,10 @@ export function copyPeers() {
   fs.symlinkSync(path.relative(PEERS_COPY, MODELS_DIR), path.join(PEERS_COPY, 'models'));
 }
 
-function makeWritable(dir) {
-  fs.chmodSync(dir, 0o755);
-  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-    const p = path.join(dir, e.name);
-    if (e.isDirectory()) makeWritable(p);
-    else if (e.isFile()) fs.chmodSync(p, 0o644);
-  }
+/** Add owner write permission throughout (keeping the other bits, e.g. run-all.sh's x). */
+function makeWritable(p) {
+  fs.chmodSync(p, fs.statSync(p).mode | 0o200);
+  if (fs.statSync(p).isDirectory()) for (const name of fs.readdirSync(p)) makeWritable(path.join(p, name));
 }
 
 /** Throw a clear error unless every package is installed in bench/node_modules. */
