@@ -1,9 +1,11 @@
 /**
  * Backend loader: picks the fastest backend that loads on this machine.
  *
- * Order: native addon (prebuild in prebuilds/, then a local build in build/Release) →
- * wasm → reference. `RNNKIT_BACKEND=native|wasm|reference` forces one; a forced backend
- * that cannot load is an error listing what was tried and why.
+ * Order: native addon → wasm → reference. The native addon is found by node-gyp-build
+ * on the package root (a local build in build/Release, else the prebuild in
+ * prebuilds/<platform>-<arch>/), or is the file named by RNNKIT_NATIVE_PATH (see native.ts).
+ * `RNNKIT_BACKEND=native|wasm|reference` forces one; a forced backend that cannot load is
+ * an error listing what was tried and why.
  */
 import type { Backend, BackendName } from './backend.js';
 import { ReferenceBackend } from './reference/index.js';
@@ -11,9 +13,8 @@ import { ReferenceBackend } from './reference/index.js';
 export const BACKEND_NAMES: readonly BackendName[] = ['native', 'wasm', 'reference'];
 
 const loaders: Record<BackendName, () => Promise<Backend>> = {
-  native: async () => {
-    throw new Error('the native backend is not built yet');
-  },
+  // Imported lazily: native.ts needs Node built-ins, which a browser bundle does not have.
+  native: async () => (await import('./native.js')).loadNativeBackend(),
   // rnnkit.wasm from wasm/dist/ (built by `npm run build:wasm`, shipped in the package).
   wasm: async () => (await import('./wasm.js')).loadWasmBackend(),
   reference: async () => new ReferenceBackend(),
