@@ -42,7 +42,10 @@ export const REFERENCE_F64_VS_GOLDEN = {
  * 2× the golden bounds: still ~10–100× above the expected float32 error, and far below what
  * a wrong formula, gate order, mask or index produces (≥ 1e-2 in every break we tried).
  * Because these random values can exceed 1 (relu, long sums), the forward bound is also
- * scaled per tensor.
+ * scaled per tensor. Measured conditioning: perturbing every input of every table case
+ * (parameters, x, h0, c0, dy, dhn, dcn) by relative noise of ±1.2e-7 (float32 rounding)
+ * moves y by at most 3.3e-7 and the gradients by at most 2.8e-7, both relative to
+ * max(1, max |·|) — so the table has no ill-conditioned case that would need a wider bound.
  */
 export const BACKEND_F32_VS_REFERENCE = {
   forwardRel: 2e-5,
