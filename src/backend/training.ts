@@ -163,7 +163,11 @@ export interface TrainingBackend {
   setOptimizer(model: ModelHandle, optimizer: OptimizerSpec, clip?: ClipSpec): void;
   /** Change the learning rate, keeping the optimizer state (learning-rate schedules). */
   setLearningRate(model: ModelHandle, lr: number): void;
-  /** Forward, loss, backward, clip, update: one whole window in one call. */
+  /**
+   * Forward, loss, backward, clip, update: one whole window in one call. When the loss or
+   * the gradient norm is not finite the update is skipped, so the parameters stay those
+   * of the last good step (the caller reports the failure).
+   */
   trainStep(model: ModelHandle, batch: TrainBatch): Promise<TrainStepResult>;
   trainStepSync(model: ModelHandle, batch: TrainBatch): TrainStepResult;
   /** Forward and loss (if targets are given), no gradient, no update. */

@@ -1,0 +1,457 @@
+/**
+ * RnnModel: input layer → recurrent stack → dense head → loss, with fit / evaluate /
+ * predict / generate / save / load. The whole training window runs in one backend call
+ * (`TrainingBackend.trainStep`); this class only validates, batches and reports.
+ */
+import type { BackendName, CellType } from '../backend/backend.js';
+import { CELL_TYPES } from '../backend/backend.js';
+import { BACKEND_NAMES, loadBackend } from '../backend/load.js';
+import type {
+  ClipSpec, InputSpec, ModelHandle, ModelSpec, OptimizerSpec, TrainingBackend,
+} from '../backend/training.js';
+import { modelLayout, trainingOf } from '../backend/training.js';
+import { initModelParams } from '../layers/init.js';
+import type { ModelInitOptions } from '../layers/init.js';
+import { Random } from '../layers/random.js';
+import { loadModelFiles, saveModelFiles } from '../io/model-file.js';
+import { checkFloat32, checkInteger, checkOneOf } from '../validate.js';
+import { checkDataset, countedPositions, packBatch, sliceWindow, validPositions } from './data.js';
+import type { CheckedDataset, Dataset, NumberArray } from './data.js';
+import { abortError, TrainingDivergedError } from './errors.js';
+import { checkClip, checkNumber, checkOptimizer } from './options.js';
+import { checkInputSpec, checkModelSpec } from './spec.js';
+
+/** Options of {@link createModel}. */
+export interface ModelOptions {
+  /** How each step's input arrives: token ids (embedding or one-hot) or real vectors. */
+  input: InputSpec;
+  cell: CellType;
+  hiddenSize: number;
+  /** Stacked recurrent layers (default 1). */
+  layers?: number;
+  /** Bidirectional layers (default false). */
+  bidirectional?: boolean;
+  /** Jordan cells only: width of the fed-back output (default hiddenSize). */
+  outputSize?: number;
+  /** Width of a vector v that enters every step (one-to-many generation); default 0. */
+  conditionSize?: number;
+  /** Width of the dense head: classes for cross-entropy, values per step for MSE. */
+  outputs: number;
+  /** 'cross_entropy' (default) or 'mse'. */
+  loss?: 'cross_entropy' | 'mse';
+  /** Cross-entropy: target id that marks a step without a target (default -100). */
+  ignoreIndex?: number;
+  /** Initialisation (seed, initialisers); the same options give the same model. */
+  init?: ModelInitOptions;
+  /** Backend (default: the fastest that trains; RNNKIT_BACKEND forces one). */
+  backend?: BackendName;
+}
+
+/** What {@link RnnModel.fit} reports after each optimizer step. */
+export interface FitProgress {
+  epoch: number;
+  epochs: number;
+  /** Optimizer steps done so far (1-based). */
+  step: number;
+  /** Steps per epoch (windows × batches). */
+  stepsPerEpoch: number;
+  /** Loss of this step. */
+  loss: number;
+  /** Running mean loss of the epoch so far. */
+  epochLoss: number;
+  /** Valid (non-padding) positions processed per second since fit started. */
+  tokensPerSecond: number;
+  elapsedMs: number;
+  /** Estimated time to the end of fit. */
+  etaMs: number;
+}
+
+/** One epoch's summary. */
+export interface EpochResult {
+  epoch: number;
+  /** Mean training loss over the epoch's counted positions (as trained, i.e. before each update). */
+  loss: number;
+  /** Cross-entropy: fraction of counted positions whose arg-max was the target. */
+  accuracy?: number;
+  validation?: EvalMetrics;
+}
+
+/** Options of {@link RnnModel.fit}. */
+export interface FitOptions {
+  /** Passes over the data (default 1). */
+  epochs?: number;
+  /** Sequences per batch (default 32). */
+  batchSize?: number;
+  /**
+   * Truncated BPTT: split each batch into windows of this many steps, one optimizer step
+   * per window, carrying the state (not the gradient) from window to window. Default: the
+   * whole sequence. Not allowed with bidirectional stacks.
+   */
+  window?: number;
+  /** Default { name: 'adam', lr: 0.001 }. */
+  optimizer?: OptimizerSpec;
+  clip?: ClipSpec;
+  /** Learning-rate schedule: called before every step with the 1-based step and epoch. */
+  learningRate?: (step: number, epoch: number) => number;
+  /** Shuffle the sequences every epoch (default true), with this seed (default 0). */
+  shuffle?: boolean;
+  seed?: number;
+  /** Evaluated at the end of every epoch. */
+  validationData?: Dataset;
+  /** Stops training after the current step; fit then rejects with the signal's reason. */
+  signal?: AbortSignal;
+  onProgress?: (progress: FitProgress) => void;
+  onEpochEnd?: (epoch: EpochResult) => void;
+}
+
+/** What {@link RnnModel.fit} resolves to. */
+export interface FitResult {
+  epochs: EpochResult[];
+  steps: number;
+  elapsedMs: number;
+}
+
+/** Metrics of {@link RnnModel.evaluate}. */
+export interface EvalMetrics {
+  /** Mean loss over the counted positions. */
+  loss: number;
+  /** Counted positions. */
+  count: number;
+  /** Cross-entropy only. */
+  accuracy?: number;
+  /** Cross-entropy only: exp(loss). */
+  perplexity?: number;
+}
+
+/** Options of {@link RnnModel.generate}. */
+export interface GenerateOptions {
+  /** Tokens fed first (at least one). */
+  start: NumberArray;
+  /** Tokens to generate after the start. */
+  steps: number;
+  /** The conditioning vector, for models with one. */
+  condition?: NumberArray;
+  /** 0 (default): greedy arg-max; > 0: sample from softmax(logits / temperature). */
+  temperature?: number;
+  /** Seed of the sampling (default 0). */
+  seed?: number;
+}
+
+/** Pick the backend a model trains on. */
+async function trainingBackend(requested: BackendName | undefined): Promise<TrainingBackend> {
+  const forced = requested ?? (typeof process !== 'undefined' ? (process.env.RNNKIT_BACKEND as BackendName | undefined) : undefined);
+  if (forced) {
+    const name = checkOneOf('backend', forced, BACKEND_NAMES);
+    return trainingOf(await loadBackend(name));
+  }
+  const failures: string[] = [];
+  for (const name of BACKEND_NAMES) {
+    try {
+      return await trainingOf(await loadBackend(name));
+    } catch (e) {
+      failures.push(`${name}: ${(e as Error).message}`);
+    }
+  }
+  throw new Error(`no rnnkit backend can train here; tried ${failures.join('; ')}`);
+}
+
+/** Build a ModelSpec from user options (validated). */
+export function resolveModelSpec(options: ModelOptions): ModelSpec {
+  if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object with input, cell, hiddenSize and outputs');
+  const input = checkInputSpec('input', options.input);
+  const conditionSize = checkInteger('conditionSize', options.conditionSize ?? 0, 0);
+  const width = input.kind === 'embedding' ? input.dim : input.kind === 'onehot' ? input.vocab : input.size;
+  const loss = checkOneOf('loss', options.loss ?? 'cross_entropy', ['cross_entropy', 'mse'] as const);
+  return checkModelSpec('options', {
+    input,
+    conditionSize,
+    stack: {
+      cell: checkOneOf('cell', options.cell, CELL_TYPES),
+      inputSize: width + conditionSize,
+      hiddenSize: checkInteger('hiddenSize', options.hiddenSize, 1),
+      outputSize: options.outputSize ?? options.hiddenSize,
+      layers: options.layers ?? 1,
+      bidirectional: options.bidirectional ?? false,
+    },
+    outputs: checkInteger('outputs', options.outputs, 1),
+    loss: loss === 'mse' ? { kind: 'mse' } : { kind: 'cross_entropy', ignoreIndex: options.ignoreIndex ?? -100 },
+  });
+}
+
+/** Create a model, initialised from `options.init` (PyTorch's defaults, seed 0). */
+export async function createModel(options: ModelOptions): Promise<RnnModel> {
+  const spec = resolveModelSpec(options);
+  const params = initModelParams(spec, options.init ?? {});
+  return new RnnModel(await trainingBackend(options.backend), spec, params);
+}
+
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+/** A recurrent model living in a backend. */
+export class RnnModel {
+  private handle: ModelHandle | null;
+  /** Extra settings saved in config.json (e.g. a tokenizer). */
+  extra: Record<string, unknown> = {};
+
+  /** Use {@link createModel} or {@link RnnModel.load}. */
+  constructor(
+    private readonly training: TrainingBackend,
+    /** The model's complete description. */
+    readonly spec: ModelSpec,
+    params: Float32Array,
+  ) {
+    this.handle = training.createModel(spec);
+    training.setParams(this.handle, params);
+  }
+
+  /** Load a model directory written by {@link RnnModel.save}. */
+  static async load(dir: string, options: { backend?: BackendName } = {}): Promise<RnnModel> {
+    const loaded = await loadModelFiles(dir);
+    const model = new RnnModel(await trainingBackend(options.backend), loaded.spec, loaded.params);
+    model.extra = loaded.extra;
+    return model;
+  }
+
+  /** Which backend it runs on. */
+  get backend(): BackendName {
+    return this.training.name;
+  }
+
+  /** Save `model.safetensors` and `config.json` into `dir` (atomically). */
+  async save(dir: string): Promise<void> {
+    await saveModelFiles(dir, this.spec, this.getParams(), this.extra);
+  }
+
+  /** A copy of every parameter in `modelLayout(spec)` order. */
+  getParams(): Float32Array {
+    return this.training.getParams(this.live());
+  }
+
+  /** Replace every parameter (`modelLayout(spec)` order, finite values). */
+  setParams(flat: Float32Array): void {
+    const total = modelLayout(this.spec).total;
+    this.training.setParams(this.live(), checkFloat32('flat', flat, total, `[${total}]`));
+  }
+
+  /** Train on `data`. */
+  async fit(data: Dataset, options: FitOptions = {}): Promise<FitResult> {
+    const handle = this.live();
+    const spec = this.spec;
+    const set = checkDataset('data', data, spec, true);
+    const val = options.validationData !== undefined ? checkDataset('validationData', options.validationData, spec, true) : undefined;
+    const epochs = checkInteger('epochs', options.epochs ?? 1, 1);
+    const batchSize = checkInteger('batchSize', options.batchSize ?? 32, 1);
+    const maxLen = Math.max(...set.lengths);
+    const window = options.window === undefined ? maxLen : checkInteger('window', options.window, 1);
+    if (window < maxLen && spec.stack.bidirectional) {
+      throw new RangeError(`window (${window}) must cover the longest sequence (${maxLen}) for a bidirectional model: the reverse direction needs the steps after a window`);
+    }
+    const optimizer = checkOptimizer('optimizer', options.optimizer ?? { name: 'adam', lr: 1e-3 });
+    const clip = checkClip('clip', options.clip);
+    if (options.learningRate !== undefined && typeof options.learningRate !== 'function') throw new TypeError('learningRate must be a function (step, epoch) => number');
+    const signal = options.signal;
+    this.training.setOptimizer(handle, optimizer, clip);
+    const rng = new Random(options.seed ?? 0);
+    const order = Array.from({ length: set.size }, (_, i) => i);
+    const batches = Math.ceil(set.size / batchSize);
+    const stepsPerEpoch = batches * Math.ceil(maxLen / window);
+    const started = Date.now();
+    let step = 0;
+    let tokens = 0;
+    const results: EpochResult[] = [];
+    for (let epoch = 1; epoch <= epochs; epoch++) {
+      if (options.shuffle ?? true) rng.shuffle(order);
+      let lossSum = 0;
+      let counted = 0;
+      let correct = 0;
+      for (let first = 0; first < set.size; first += batchSize) {
+        const batch = packBatch(spec, set, order.slice(first, first + batchSize));
+        let h0: Float32Array | undefined;
+        let c0: Float32Array | undefined;
+        for (let start = 0; start < batch.steps; start += window) {
+          if (signal?.aborted) throw abortError(signal);
+          const w = window >= batch.steps ? batch : sliceWindow(spec, batch, start, Math.min(window, batch.steps - start));
+          w.h0 = h0;
+          w.c0 = c0;
+          const valid = validPositions(w);
+          if (valid === 0) break; // every sequence of the batch has ended
+          if (countedPositions(spec, w) === 0) {
+            // Nothing to learn from here, but the state must advance to the next window.
+            const ev = await this.training.evaluate(handle, w);
+            h0 = ev.hn;
+            c0 = ev.cn;
+            continue;
+          }
+          if (options.learningRate) this.training.setLearningRate(handle, checkNumber('learningRate()', options.learningRate(step + 1, epoch), 0, Infinity));
+          const r = await this.training.trainStep(handle, w);
+          step++;
+          if (!Number.isFinite(r.loss) || !Number.isFinite(r.totalNorm)) throw new TrainingDivergedError(step, epoch, r.loss, r.totalNorm);
+          h0 = r.hn;
+          c0 = r.cn;
+          tokens += valid;
+          lossSum += r.loss * r.count;
+          counted += r.count;
+          correct += r.correct;
+          if (options.onProgress) {
+            const elapsedMs = Date.now() - started;
+            const total = epochs * stepsPerEpoch;
+            options.onProgress({
+              epoch, epochs, step, stepsPerEpoch, loss: r.loss, epochLoss: lossSum / counted,
+              tokensPerSecond: elapsedMs > 0 ? (tokens * 1000) / elapsedMs : 0,
+              elapsedMs, etaMs: step > 0 ? (elapsedMs / step) * Math.max(0, total - step) : 0,
+            });
+          }
+          // Let timers, I/O and abort events run between steps.
+          await yieldToEventLoop();
+        }
+      }
+      const result: EpochResult = { epoch, loss: lossSum / counted };
+      if (spec.loss.kind === 'cross_entropy') result.accuracy = counted > 0 ? correct / counted : 0;
+      if (val) result.validation = await this.evaluateChecked(val, batchSize);
+      results.push(result);
+      options.onEpochEnd?.(result);
+    }
+    return { epochs: results, steps: step, elapsedMs: Date.now() - started };
+  }
+
+  /** Loss (and accuracy and perplexity for cross-entropy) over `data`. */
+  async evaluate(data: Dataset, options: { batchSize?: number } = {}): Promise<EvalMetrics> {
+    const set = checkDataset('data', data, this.spec, true);
+    return this.evaluateChecked(set, checkInteger('batchSize', options.batchSize ?? 32, 1));
+  }
+
+  private async evaluateChecked(set: CheckedDataset, batchSize: number): Promise<EvalMetrics> {
+    const handle = this.live();
+    let lossSum = 0;
+    let count = 0;
+    let correct = 0;
+    for (let first = 0; first < set.size; first += batchSize) {
+      const idx = Array.from({ length: Math.min(batchSize, set.size - first) }, (_, k) => first + k);
+      const r = await this.training.evaluate(handle, packBatch(this.spec, set, idx));
+      if (r.count > 0) {
+        lossSum += r.loss * r.count;
+        count += r.count;
+        correct += r.correct;
+      }
+    }
+    const loss = count > 0 ? lossSum / count : NaN;
+    if (this.spec.loss.kind !== 'cross_entropy') return { loss, count };
+    return { loss, count, accuracy: count > 0 ? correct / count : NaN, perplexity: Math.exp(loss) };
+  }
+
+  /**
+   * Head outputs for every sequence (logits for cross-entropy), unpadded: per sequence a
+   * Float32Array [len·outputs], or [outputs] at its last step with `lastStep: true`.
+   */
+  async predict(data: Pick<Dataset, 'inputs' | 'conditions'>, options: { batchSize?: number; lastStep?: boolean } = {}): Promise<Float32Array[]> {
+    const handle = this.live();
+    const set = checkDataset('data', { inputs: data?.inputs, conditions: data?.conditions }, this.spec, false);
+    const batchSize = checkInteger('batchSize', options.batchSize ?? 32, 1);
+    const C = this.spec.outputs;
+    const out: Float32Array[] = [];
+    for (let first = 0; first < set.size; first += batchSize) {
+      const idx = Array.from({ length: Math.min(batchSize, set.size - first) }, (_, k) => first + k);
+      const batch = packBatch(this.spec, set, idx);
+      const r = await this.training.evaluate(handle, batch);
+      const B = batch.batch;
+      idx.forEach((i, b) => {
+        const len = set.lengths[i];
+        const from = options.lastStep ? len - 1 : 0;
+        const seq = new Float32Array((len - from) * C);
+        for (let t = from; t < len; t++) seq.set(r.outputs.subarray((t * B + b) * C, (t * B + b + 1) * C), (t - from) * C);
+        out.push(seq);
+      });
+    }
+    return out;
+  }
+
+  /**
+   * Generate tokens one at a time, feeding each back as the next input (token models,
+   * unidirectional stacks): greedy by default, sampled with a temperature > 0.
+   */
+  generate(options: GenerateOptions): number[] {
+    const handle = this.live();
+    const spec = this.spec;
+    if (spec.input.kind === 'dense') throw new TypeError('generate needs a token input (embedding or onehot); use forecast for dense input');
+    if (spec.loss.kind !== 'cross_entropy') throw new TypeError('generate needs a cross-entropy (classifier) head');
+    if (spec.stack.bidirectional) throw new RangeError('generate needs a unidirectional stack');
+    if (spec.outputs > spec.input.vocab) throw new RangeError(`generate feeds outputs back as tokens, so outputs (${spec.outputs}) must be ≤ vocab (${spec.input.vocab})`);
+    const steps = checkInteger('steps', options.steps, 0);
+    const temperature = checkNumber('temperature', options.temperature ?? 0, 0, Infinity);
+    const set = checkDataset('options', { inputs: [options.start], conditions: options.condition ? [options.condition] : undefined }, spec, false);
+    const rng = new Random(options.seed ?? 0);
+    const condition = spec.conditionSize > 0 ? Float32Array.from(options.condition!) : undefined;
+    let r = this.training.evaluateSync(handle, { ...packBatch(spec, set, [0]) });
+    const out: number[] = [];
+    const C = spec.outputs;
+    for (let k = 0; k < steps; k++) {
+      const T = r.outputs.length / C;
+      const logits = r.outputs.subarray((T - 1) * C, T * C);
+      const token = temperature === 0 ? argmax(logits) : sample(logits, temperature, rng);
+      out.push(token);
+      if (k === steps - 1) break;
+      r = this.training.evaluateSync(handle, { steps: 1, batch: 1, tokens: Int32Array.of(token), condition, h0: r.hn, c0: r.cn });
+    }
+    return out;
+  }
+
+  /**
+   * Forecast `horizon` steps of a real-valued series (dense input, MSE head with
+   * outputs = input size): the model reads `history` [len·size], then each prediction is
+   * fed back as the next input. Returns [horizon·size].
+   */
+  forecast(history: NumberArray, horizon: number): Float32Array {
+    const handle = this.live();
+    const spec = this.spec;
+    if (spec.input.kind !== 'dense' || spec.loss.kind !== 'mse' || spec.outputs !== spec.input.size || spec.conditionSize > 0) {
+      throw new TypeError('forecast needs a dense-input MSE model whose outputs equal its input size, without a conditioning vector');
+    }
+    if (spec.stack.bidirectional) throw new RangeError('forecast needs a unidirectional stack');
+    const H = checkInteger('horizon', horizon, 1);
+    const set = checkDataset('history', { inputs: [history] }, spec, false);
+    const I = spec.input.size;
+    let r = this.training.evaluateSync(handle, packBatch(spec, set, [0]));
+    const out = new Float32Array(H * I);
+    for (let k = 0; k < H; k++) {
+      const T = r.outputs.length / I;
+      const next = r.outputs.slice((T - 1) * I, T * I);
+      out.set(next, k * I);
+      if (k === H - 1) break;
+      r = this.training.evaluateSync(handle, { steps: 1, batch: 1, x: next, h0: r.hn, c0: r.cn });
+    }
+    return out;
+  }
+
+  /** Free the backend memory; any later use is an error. */
+  dispose(): void {
+    if (this.handle) this.training.disposeModel(this.handle);
+    this.handle = null;
+  }
+
+  private live(): ModelHandle {
+    if (!this.handle) throw new Error('this RnnModel has been disposed');
+    return this.handle;
+  }
+}
+
+function argmax(v: ArrayLike<number>): number {
+  let best = 0;
+  for (let i = 1; i < v.length; i++) if (v[i] > v[best]) best = i;
+  return best;
+}
+
+function sample(logits: ArrayLike<number>, temperature: number, rng: Random): number {
+  let max = -Infinity;
+  for (let i = 0; i < logits.length; i++) max = Math.max(max, logits[i]);
+  const p = Array.from(logits, (z) => Math.exp((z - max) / temperature));
+  const total = p.reduce((a, b) => a + b, 0);
+  let u = rng.uniform() * total;
+  for (let i = 0; i < p.length; i++) {
+    u -= p[i];
+    if (u < 0) return i;
+  }
+  return p.length - 1;
+}
+
