@@ -1,7 +1,7 @@
 /**
  * Golden conformance: every backend named in RNNKIT_BACKENDS × every golden case
  * (shared/golden, PyTorch float64), forward and backward, at the README's float32
- * tolerances; and the float64 reference core itself at ~1e-10.
+ * tolerances; and the float64 reference core itself at 1e-12.
  */
 import { describe, expect, it } from 'vitest';
 import { paramLayout } from '../../src/backend/layout.js';
@@ -38,7 +38,7 @@ describe(`golden cases from ${goldenDir()}`, () => {
   });
 });
 
-describe('float64 reference core vs golden (≈1e-10)', () => {
+describe('float64 reference core vs golden (1e-12)', () => {
   for (const c of cases) {
     it(c.id, () => {
       const fwd = referenceForward(c.spec, c.params, { x: c.x, steps: c.steps, batch: c.batch, h0: c.h0, c0: c.c0 });

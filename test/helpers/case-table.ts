@@ -30,6 +30,12 @@ export const SHAPES: [number, number, number, number][] = [
   [17, 65, 3, 33],
   [65, 65, 3, 17],
   [33, 33, 17, 33],
+  // Tile sizes and their neighbours (XNNPACK's "tile ± 1"): 8, 15, 16, 31, 63, 64.
+  [16, 8, 4, 5],
+  [15, 16, 5, 9],
+  [31, 64, 2, 5],
+  [64, 31, 4, 3],
+  [63, 15, 8, 4],
 ];
 /** Jordan output widths O, cycled through so O ≠ H is covered. */
 const OUTPUT_SIZES = [3, 1, 7, 17, 33, 65, 5];
@@ -42,7 +48,7 @@ export const CONFIGS: [number, boolean][] = [
 
 /**
  * Two rounds over cells × configs (56 cases); round r shifts the shape list by 8·r so each
- * cell meets different shapes in the two rounds. Each round has 28 ≥ 17 cases, so every
+ * cell meets different shapes in the two rounds. Each round has 28 ≥ 22 cases, so every
  * shape is used.
  */
 export function buildCaseTable(): CaseInputs[] {
