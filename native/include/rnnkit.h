@@ -10,7 +10,10 @@
  *   L layers, D directions (2 if bidirectional), G gates (lstm 4, gru 3, rnn/jordan 1).
  *   x  [T][B][I]        y  [T][B][D*S]     (forward direction's half first)
  *   h0, hn [L*D][B][S]  c0, cn [L*D][B][H] (LSTM cells only)
- *   lengths [B]         valid steps per sequence, 1..T; NULL = all T
+ *   lengths [B]         valid steps per sequence, 0..T; NULL = all T. Steps t >= lengths[b]
+ *                       are padding: every layer and direction holds its state there and
+ *                       outputs 0 (pack_padded_sequence semantics). 0 (the whole sequence
+ *                       is padding) is accepted for truncated-BPTT windows.
  *
  * Parameters live in one flat float array per stack, in the order of
  * src/backend/layout.ts (PyTorch's state_dict order); gradients in a second array of
@@ -82,8 +85,12 @@ void rk_stack_zero_grads(rk_stack* s);
 
 /*
  * Forward over a whole sequence. h0 / c0 may be NULL (zeros); c0 and cn are ignored for
- * cells without a cell state. With keep != 0 the activations are kept in the stack's
- * workspace for one following rk_stack_backward.
+ * cells without a cell state. y, hn and cn may be NULL when not wanted. With keep != 0
+ * the activations are kept in the stack's tape for rk_stack_backward. The tape is
+ * separate from the memory of keep == 0 forwards: an inference forward between a
+ * training forward and its backward does not disturb it. A training forward that fails
+ * leaves no tape (backward then returns RK_ESTATE).
+ * Sets FTZ/DAZ on the computing threads for the call's duration (caller's mode restored).
  */
 rk_status rk_stack_forward(rk_stack* s, int32_t T, int32_t B, const float* x,
                            const float* h0, const float* c0, const int32_t* lengths,
@@ -91,8 +98,10 @@ rk_status rk_stack_forward(rk_stack* s, int32_t T, int32_t B, const float* x,
 
 /*
  * Backward through the last forward made with keep != 0 (RK_ESTATE otherwise).
- * dhn / dcn may be NULL (zeros). Writes dx, dh0 (and dc0 for LSTM cells; may be NULL
- * to skip) and ADDS the parameter gradients to rk_stack_grads.
+ * dy, dhn, dcn may be NULL (zeros). Writes dx, dh0 (and dc0 for LSTM cells); each may be
+ * NULL to skip it. ADDS the parameter gradients to rk_stack_grads, using the parameters
+ * as they are at the time of this call. The tape stays valid: calling backward again
+ * adds the same gradients again. Shapes are those of the kept forward (its T, B).
  */
 rk_status rk_stack_backward(rk_stack* s, const float* dy, const float* dhn, const float* dcn,
                             float* dx, float* dh0, float* dc0);

@@ -1,0 +1,137 @@
+// The rk_stack_* functions of rnnkit.h: argument checks, then sequence.cc.
+//
+// Every entry point validates what C can check (null pointers where none is allowed,
+// sizes, lengths), catches every exception (std::bad_alloc -> RK_ENOMEM, anything else ->
+// RK_EINTERNAL) and reports failures through rk::fail, which sets rk_last_error(). The
+// sizes of the caller's arrays cannot be checked here: the bindings check them.
+#include <climits>
+#include <cstdint>
+#include <exception>
+#include <new>
+
+#include "denormals.h"
+#include "error.h"
+#include "layout.h"
+#include "rnnkit.h"
+#include "sequence.h"
+
+struct rk_stack {
+  explicit rk_stack(const rk::StackDims& d) : impl(d) {}
+  rk::Stack impl;
+};
+
+namespace {
+
+// Runs `body` (returning rk_status), converting exceptions to status codes.
+template <typename F>
+rk_status guarded(const char* what, F&& body) {
+  try {
+    return body();
+  } catch (const std::bad_alloc&) {
+    return rk::fail(RK_ENOMEM, "%s: out of memory", what);
+  } catch (const std::exception& e) {
+    return rk::fail(RK_EINTERNAL, "%s: internal error: %s", what, e.what());
+  } catch (...) {
+    return rk::fail(RK_EINTERNAL, "%s: internal error", what);
+  }
+}
+
+// T·B rows must stay addressable by the GEMM layer (int dimensions), with room for the
+// widest row of any array.
+rk_status check_rows(const char* what, int32_t T, int32_t B) {
+  if (T < 1) return rk::fail(RK_EINVAL, "%s: T (steps) must be >= 1; got %d", what, T);
+  if (B < 1) return rk::fail(RK_EINVAL, "%s: B (batch) must be >= 1; got %d", what, B);
+  const int64_t rows = static_cast<int64_t>(T) * B;
+  if (rows > INT_MAX) {
+    return rk::fail(RK_EINVAL, "%s: T*B must be <= %d; got %d*%d", what, INT_MAX, T, B);
+  }
+  return RK_OK;
+}
+
+}  // namespace
+
+extern "C" {
+
+rk_status rk_stack_create(const rk_stack_spec* spec, rk_stack** out) {
+  return guarded("rk_stack_create", [&]() -> rk_status {
+    if (out == nullptr) return rk::fail(RK_EINVAL, "rk_stack_create: out must not be NULL");
+    *out = nullptr;
+    if (spec == nullptr) return rk::fail(RK_EINVAL, "rk_stack_create: spec must not be NULL");
+    rk::StackDims dims;
+    if (const char* bad = rk::make_dims(*spec, &dims)) return rk::fail(RK_EINVAL, "rk_stack_create: %s", bad);
+    const int64_t total = rk::make_layout(dims).total;
+    if (static_cast<uint64_t>(total) > SIZE_MAX / sizeof(float) / 4) {
+      return rk::fail(RK_ENOMEM, "rk_stack_create: %lld parameters do not fit in memory", static_cast<long long>(total));
+    }
+    *out = new rk_stack(dims);
+    return RK_OK;
+  });
+}
+
+void rk_stack_destroy(rk_stack* s) { delete s; }
+
+int64_t rk_stack_param_count(const rk_stack* s) { return s == nullptr ? 0 : s->impl.param_count(); }
+
+float* rk_stack_params(rk_stack* s) { return s == nullptr ? nullptr : s->impl.params(); }
+
+float* rk_stack_grads(rk_stack* s) { return s == nullptr ? nullptr : s->impl.grads(); }
+
+void rk_stack_zero_grads(rk_stack* s) {
+  if (s != nullptr) s->impl.zero_grads();
+}
+
+rk_status rk_stack_forward(rk_stack* s, int32_t T, int32_t B, const float* x, const float* h0, const float* c0,
+                           const int32_t* lengths, float* y, float* hn, float* cn, int32_t keep) {
+  static const char* const what = "rk_stack_forward";
+  return guarded(what, [&]() -> rk_status {
+    if (s == nullptr) return rk::fail(RK_EINVAL, "%s: stack must not be NULL", what);
+    const rk::StackDims& d = s->impl.dims();
+    if (rk_status st = check_rows(what, T, B)) return st;
+    if (x == nullptr) return rk::fail(RK_EINVAL, "%s: x must not be NULL", what);
+    if (lengths != nullptr) {
+      for (int32_t b = 0; b < B; b++) {
+        if (lengths[b] < 0 || lengths[b] > T) {
+          return rk::fail(RK_EINVAL, "%s: lengths[%d] must be in 0..%d (T); got %d", what, b, T, lengths[b]);
+        }
+      }
+    }
+    rk::ForwardCall c;
+    c.T = T;
+    c.B = B;
+    c.x = x;
+    c.h0 = h0;
+    c.c0 = d.has_c ? c0 : nullptr;
+    c.lengths = lengths;
+    c.y = y;
+    c.hn = hn;
+    c.cn = d.has_c ? cn : nullptr;
+    c.keep = keep != 0;
+    rk::ScopedFlushDenormals ftz;
+    s->impl.forward(c);
+    return RK_OK;
+  });
+}
+
+rk_status rk_stack_backward(rk_stack* s, const float* dy, const float* dhn, const float* dcn, float* dx, float* dh0,
+                            float* dc0) {
+  static const char* const what = "rk_stack_backward";
+  return guarded(what, [&]() -> rk_status {
+    if (s == nullptr) return rk::fail(RK_EINVAL, "%s: stack must not be NULL", what);
+    if (!s->impl.has_tape()) {
+      return rk::fail(RK_ESTATE, "%s: no training forward to go back through (call rk_stack_forward with keep = 1 first)",
+                      what);
+    }
+    rk::BackwardCall c;
+    c.dy = dy;
+    c.dhn = dhn;
+    c.dcn = s->impl.dims().has_c ? dcn : nullptr;
+    c.dx = dx;
+    c.dh0 = dh0;
+    c.dc0 = s->impl.dims().has_c ? dc0 : nullptr;
+    rk::ScopedFlushDenormals ftz;
+    s->impl.backward(c);
+    return RK_OK;
+  });
+}
+
+}  // extern "C"

@@ -1,0 +1,84 @@
+#include "cells/common.h"
+
+#include <algorithm>
+
+namespace rk {
+
+TapeSizes tape_sizes(const StackDims& d, int64_t rows) {
+  TapeSizes s{};
+  const int64_t GH = static_cast<int64_t>(d.G) * d.H;
+  s.gates = rows * GH;
+  s.hprev = rows * d.S;
+  const bool lstm = d.has_c;
+  const bool gru = d.cell == RK_CELL_GRU || d.cell == RK_CELL_GRU_CHO;
+  s.cprev = lstm ? rows * d.H : 0;
+  s.cnew = lstm ? rows * d.H : 0;
+  s.ctanh = lstm ? rows * d.H : 0;
+  s.inner = gru ? rows * d.H : 0;
+  s.ynew = d.cell == RK_CELL_JORDAN ? rows * d.O : 0;
+  return s;
+}
+
+int64_t step_scratch_floats(const StackDims& d, int B) {
+  const int64_t GH = static_cast<int64_t>(d.G) * d.H;
+  const int64_t W = std::max(d.H, d.O);
+  // forward: rec [B][GH], rec2 [B][W]; backward: dh ×2, dnew [B][S], dc ×2 [B][H], tmp [B][W]
+  const int64_t fwd = B * (GH + W);
+  const int64_t bwd = B * (3 * static_cast<int64_t>(d.S) + 2 * static_cast<int64_t>(d.H) + W);
+  return std::max(fwd, bwd) + 8 * static_cast<int64_t>(kAlignFloats);
+}
+
+namespace cells {
+
+void fill_bias(std::size_t rows, int cols, float* out, int ldo, const float* b1, const float* b2, int b2cols) {
+  if (rows == 0) return;
+  float* first = out;
+  for (int c = 0; c < cols; c++) first[c] = b1[c] + (b2 != nullptr && c < b2cols ? b2[c] : 0.0f);
+  for (std::size_t r = 1; r < rows; r++) std::memcpy(out + r * ldo, first, sizeof(float) * cols);
+}
+
+void add_column_sums(std::size_t rows, int cols, const float* A, int lda, float* out) {
+  for (std::size_t r = 0; r < rows; r++) {
+    const float* a = A + r * lda;
+    for (int c = 0; c < cols; c++) out[c] += a[c];
+  }
+}
+
+void finish_step(const SeqShape& q, int t, int S, const float* hcur, float* hnext, int H, const float* ccur,
+                 float* cnext, float* y, int ldy) {
+  for (int b = 0; b < q.B; b++) {
+    float* yrow = y + (static_cast<std::size_t>(t) * q.B + b) * ldy;
+    if (q.valid(t, b)) {
+      std::memcpy(yrow, hnext + static_cast<std::size_t>(b) * S, sizeof(float) * S);
+    } else {
+      std::memcpy(hnext + static_cast<std::size_t>(b) * S, hcur + static_cast<std::size_t>(b) * S, sizeof(float) * S);
+      if (cnext != nullptr) {
+        std::memcpy(cnext + static_cast<std::size_t>(b) * H, ccur + static_cast<std::size_t>(b) * H, sizeof(float) * H);
+      }
+      std::memset(yrow, 0, sizeof(float) * S);
+    }
+  }
+}
+
+void input_projection(std::size_t rows, int in, int N, const float* X, const float* W_ih, float* gates) {
+  // gates was filled with the biases: add X · W_ihᵀ in one GEMM over every step.
+  sgemm(Trans::No, Trans::Yes, static_cast<int>(rows), N, in, X, in, W_ih, in, 1.0f, gates, N);
+}
+
+void input_grad(const BackwardArgs& a, int N, const float* da) {
+  if (a.dx == nullptr) return;
+  const int rows = static_cast<int>(rows_of(a.seq));
+  sgemm(Trans::No, Trans::No, rows, a.in, N, da, N, a.w.weight_ih, a.in, a.dx_accumulate ? 1.0f : 0.0f, a.dx, a.in);
+}
+
+void plain_param_grads(const BackwardArgs& a, int N, int K, const float* da_ih, const float* da_hh) {
+  const int rows = static_cast<int>(rows_of(a.seq));
+  sgemm(Trans::Yes, Trans::No, N, a.in, rows, da_ih, N, a.x, a.in, 1.0f, a.g.weight_ih, a.in);
+  sgemm(Trans::Yes, Trans::No, N, K, rows, da_hh, N, a.tape.hprev, K, 1.0f, a.g.weight_hh, K);
+  add_column_sums(rows, N, da_ih, N, a.g.bias_ih);
+  add_column_sums(rows, N, da_hh, N, a.g.bias_hh);
+  input_grad(a, N, da_ih);
+}
+
+}  // namespace cells
+}  // namespace rk

@@ -1,0 +1,55 @@
+// Helpers shared by the cell files: time order, masking, bias broadcast, column sums and
+// the scalar activation functions. Internal to native/src/cells.
+#ifndef RNNKIT_CELLS_COMMON_H
+#define RNNKIT_CELLS_COMMON_H
+
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+
+#include "cells/cells.h"
+#include "workspace.h"
+
+namespace rk {
+namespace cells {
+
+// Time index of the s-th step a direction processes.
+inline int time_at(int s, int T, bool reverse) { return reverse ? T - 1 - s : s; }
+
+inline float sigmoidf(float v) { return 1.0f / (1.0f + std::exp(-v)); }
+
+inline std::size_t rows_of(const SeqShape& q) { return static_cast<std::size_t>(q.T) * q.B; }
+
+// out[r][0..cols) = b1 + b2 (b2 may be null, or cover only its first b2cols columns).
+void fill_bias(std::size_t rows, int cols, float* out, int ldo, const float* b1, const float* b2, int b2cols);
+
+// out[c] += Σ_r A[r][c].
+void add_column_sums(std::size_t rows, int cols, const float* A, int lda, float* out);
+
+// out[i] += v[i].
+inline void add_into(float* out, const float* v, int n) {
+  for (int i = 0; i < n; i++) out[i] += v[i];
+}
+
+// After a step computed h' for every row into hnext (and c' into cnext): rows that are
+// padding at time t take back the held state, and every row's output is written (h' when
+// valid, 0 when padding). cnext/ccur may be null.
+void finish_step(const SeqShape& q, int t, int S, const float* hcur, float* hnext, int H, const float* ccur,
+                 float* cnext, float* y, int ldy);
+
+// Input projection of a whole sequence: gates[r] = X[r]·W_ihᵀ + bias, for r < T·B.
+void input_projection(std::size_t rows, int in, int N, const float* X, const float* W_ih, float* gates);
+
+// The parameter gradients and dx of one direction once its gate gradients are known:
+//   dW_ih += da_ihᵀ·X, dW_hh += da_hhᵀ·Hprev (one GEMM each over all T·B rows),
+//   b_ih += Σ da_ih, b_hh += Σ da_hh, dx (=|+=) da_ih·W_ih.
+// `N` is the number of gate columns (G·H), `K` the width of Hprev (H).
+void plain_param_grads(const BackwardArgs& a, int N, int K, const float* da_ih, const float* da_hh);
+
+// dx (=|+=) da·W_ih for rows T·B, da [T·B][N].
+void input_grad(const BackwardArgs& a, int N, const float* da);
+
+}  // namespace cells
+}  // namespace rk
+
+#endif

@@ -1,0 +1,141 @@
+// lstm and lstm_peephole, gate rows i, f, g, o (PyTorch's order):
+//   i = σ(a_i [+ p_i*c]), f = σ(a_f [+ p_f*c]), g = tanh(a_g), c' = f*c + i*g,
+//   o = σ(a_o [+ p_o*c']), h' = o*tanh(c'),  a = W_ih x + b_ih + W_hh h + b_hh.
+// The peepholes of i and f look at the previous cell state, the one of o at the new one.
+#include <utility>
+
+#include "cells/common.h"
+
+namespace rk {
+
+using cells::sigmoidf;
+using cells::time_at;
+
+void lstm_forward(const ForwardArgs& a) {
+  const int H = a.dims->H, B = a.seq.B, T = a.seq.T, G4 = 4 * H;
+  const std::size_t rows = cells::rows_of(a.seq), BH = static_cast<std::size_t>(B) * H;
+  const bool peep = a.dims->peephole;
+  float* gates = a.tape.gates;
+  cells::fill_bias(rows, G4, gates, G4, a.w.bias_ih, a.w.bias_hh, G4);
+  cells::input_projection(rows, a.in, G4, a.x, a.w.weight_ih, gates);
+  a.packs->a.pack(Trans::Yes, H, G4, a.w.weight_hh, H);
+
+  Carver cv(a.step);
+  float* rec = cv.take(static_cast<std::size_t>(B) * G4);
+  const int t0 = time_at(0, T, a.reverse);
+  std::memcpy(a.tape.hprev + t0 * BH, a.h0, sizeof(float) * BH);
+  std::memcpy(a.tape.cprev + t0 * BH, a.c0, sizeof(float) * BH);
+  for (int s = 0; s < T; s++) {
+    const int t = time_at(s, T, a.reverse);
+    const bool last = s + 1 == T;
+    const int tn = last ? 0 : time_at(s + 1, T, a.reverse);
+    const float* hcur = a.tape.hprev + t * BH;
+    const float* ccur = a.tape.cprev + t * BH;
+    float* hnext = last ? a.hn : a.tape.hprev + tn * BH;
+    float* cnext = last ? a.cn : a.tape.cprev + tn * BH;
+    sgemm_packed(B, hcur, H, a.packs->a, 0.0f, rec, G4);
+    for (int b = 0; b < B; b++) {
+      float* g = gates + (static_cast<std::size_t>(t) * B + b) * G4;
+      const float* r = rec + static_cast<std::size_t>(b) * G4;
+      const std::size_t o = static_cast<std::size_t>(t) * BH + static_cast<std::size_t>(b) * H;
+      const float* c = ccur + static_cast<std::size_t>(b) * H;
+      float* cn = a.tape.cnew + o;
+      float* ct = a.tape.ctanh + o;
+      float* h = hnext + static_cast<std::size_t>(b) * H;
+      float* cx = cnext + static_cast<std::size_t>(b) * H;
+      for (int k = 0; k < H; k++) {
+        const float i = sigmoidf(g[k] + r[k] + (peep ? a.w.peephole_i[k] * c[k] : 0.0f));
+        const float f = sigmoidf(g[H + k] + r[H + k] + (peep ? a.w.peephole_f[k] * c[k] : 0.0f));
+        const float gg = std::tanh(g[2 * H + k] + r[2 * H + k]);
+        const float cnew = f * c[k] + i * gg;
+        const float og = sigmoidf(g[3 * H + k] + r[3 * H + k] + (peep ? a.w.peephole_o[k] * cnew : 0.0f));
+        const float tc = std::tanh(cnew);
+        g[k] = i;
+        g[H + k] = f;
+        g[2 * H + k] = gg;
+        g[3 * H + k] = og;
+        cn[k] = cnew;
+        ct[k] = tc;
+        cx[k] = cnew;
+        h[k] = og * tc;
+      }
+    }
+    cells::finish_step(a.seq, t, H, hcur, hnext, H, ccur, cnext, a.y, a.ldy);
+  }
+}
+
+void lstm_backward(const BackwardArgs& a) {
+  const int H = a.dims->H, B = a.seq.B, T = a.seq.T, G4 = 4 * H;
+  const std::size_t BH = static_cast<std::size_t>(B) * H;
+  const bool peep = a.dims->peephole;
+  a.packs->a.pack(Trans::No, G4, H, a.w.weight_hh, H);
+
+  Carver cv(a.step);
+  float* dh = cv.take(BH);
+  float* dhx = cv.take(BH);
+  float* dc = cv.take(BH);
+  float* dcx = cv.take(BH);
+  if (a.dhn != nullptr) std::memcpy(dh, a.dhn, sizeof(float) * BH);
+  else std::memset(dh, 0, sizeof(float) * BH);
+  if (a.dcn != nullptr) std::memcpy(dc, a.dcn, sizeof(float) * BH);
+  else std::memset(dc, 0, sizeof(float) * BH);
+
+  for (int s = T - 1; s >= 0; s--) {
+    const int t = time_at(s, T, a.reverse);
+    for (int b = 0; b < B; b++) {
+      const std::size_t row = static_cast<std::size_t>(t) * B + b;
+      const std::size_t o = row * H;
+      float* da = a.da + row * G4;
+      const float* dhb = dh + static_cast<std::size_t>(b) * H;
+      const float* dcb = dc + static_cast<std::size_t>(b) * H;
+      float* dhn = dhx + static_cast<std::size_t>(b) * H;
+      float* dcn = dcx + static_cast<std::size_t>(b) * H;
+      if (!a.seq.valid(t, b)) {  // padding: state held, gradients pass through
+        std::memset(da, 0, sizeof(float) * G4);
+        std::memcpy(dhn, dhb, sizeof(float) * H);
+        std::memcpy(dcn, dcb, sizeof(float) * H);
+        continue;
+      }
+      const float* g = a.tape.gates + row * G4;
+      const float* c = a.tape.cprev + o;
+      const float* cnew = a.tape.cnew + o;
+      const float* ct = a.tape.ctanh + o;
+      const float* dyb = a.dy + row * a.lddy;
+      for (int k = 0; k < H; k++) {
+        const float i = g[k], f = g[H + k], gg = g[2 * H + k], og = g[3 * H + k];
+        const float dnew = dhb[k] + dyb[k];
+        const float daO = dnew * ct[k] * og * (1.0f - og);
+        // c' reaches the loss through the next step, through h' = o·tanh(c') and, with
+        // peepholes, through the output gate.
+        float dcv = dcb[k] + dnew * og * (1.0f - ct[k] * ct[k]);
+        if (peep) {
+          dcv += daO * a.w.peephole_o[k];
+          a.g.peephole_o[k] += daO * cnew[k];
+        }
+        const float daI = dcv * gg * i * (1.0f - i);
+        const float daF = dcv * c[k] * f * (1.0f - f);
+        const float daG = dcv * i * (1.0f - gg * gg);
+        float dcp = dcv * f;
+        if (peep) {
+          dcp += daI * a.w.peephole_i[k] + daF * a.w.peephole_f[k];
+          a.g.peephole_i[k] += daI * c[k];
+          a.g.peephole_f[k] += daF * c[k];
+        }
+        da[k] = daI;
+        da[H + k] = daF;
+        da[2 * H + k] = daG;
+        da[3 * H + k] = daO;
+        dcn[k] = dcp;
+        dhn[k] = 0.0f;
+      }
+    }
+    sgemm_packed(B, a.da + static_cast<std::size_t>(t) * B * G4, G4, a.packs->a, 1.0f, dhx, H);
+    std::swap(dh, dhx);
+    std::swap(dc, dcx);
+  }
+  if (a.dh0 != nullptr) std::memcpy(a.dh0, dh, sizeof(float) * BH);
+  if (a.dc0 != nullptr) std::memcpy(a.dc0, dc, sizeof(float) * BH);
+  cells::plain_param_grads(a, G4, H, a.da, a.da);
+}
+
+}  // namespace rk

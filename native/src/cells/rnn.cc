@@ -1,0 +1,79 @@
+// rnn_tanh: h' = tanh(W_ih x + b_ih + W_hh h + b_hh);  rnn_relu: h' = max(0, same).
+#include <algorithm>
+#include <utility>
+
+#include "cells/common.h"
+
+namespace rk {
+
+using cells::time_at;
+
+void rnn_forward(const ForwardArgs& a) {
+  const int H = a.dims->H, B = a.seq.B, T = a.seq.T;
+  const bool relu = a.dims->cell == RK_CELL_RNN_RELU;
+  const std::size_t rows = cells::rows_of(a.seq), BH = static_cast<std::size_t>(B) * H;
+  float* gates = a.tape.gates;
+  cells::fill_bias(rows, H, gates, H, a.w.bias_ih, a.w.bias_hh, H);
+  cells::input_projection(rows, a.in, H, a.x, a.w.weight_ih, gates);
+  a.packs->a.pack(Trans::Yes, H, H, a.w.weight_hh, H);
+
+  Carver cv(a.step);
+  float* rec = cv.take(BH);
+  std::memcpy(a.tape.hprev + time_at(0, T, a.reverse) * BH, a.h0, sizeof(float) * BH);
+  for (int s = 0; s < T; s++) {
+    const int t = time_at(s, T, a.reverse);
+    const float* hcur = a.tape.hprev + t * BH;
+    float* hnext = s + 1 < T ? a.tape.hprev + time_at(s + 1, T, a.reverse) * BH : a.hn;
+    sgemm_packed(B, hcur, H, a.packs->a, 0.0f, rec, H);
+    float* g = gates + t * BH;
+    if (relu) {
+      for (std::size_t i = 0; i < BH; i++) hnext[i] = g[i] = std::max(0.0f, g[i] + rec[i]);
+    } else {
+      for (std::size_t i = 0; i < BH; i++) hnext[i] = g[i] = std::tanh(g[i] + rec[i]);
+    }
+    cells::finish_step(a.seq, t, H, hcur, hnext, H, nullptr, nullptr, a.y, a.ldy);
+  }
+}
+
+void rnn_backward(const BackwardArgs& a) {
+  const int H = a.dims->H, B = a.seq.B, T = a.seq.T;
+  const bool relu = a.dims->cell == RK_CELL_RNN_RELU;
+  const std::size_t BH = static_cast<std::size_t>(B) * H;
+  a.packs->a.pack(Trans::No, H, H, a.w.weight_hh, H);
+
+  Carver cv(a.step);
+  float* dh = cv.take(BH);
+  float* next = cv.take(BH);
+  if (a.dhn != nullptr) std::memcpy(dh, a.dhn, sizeof(float) * BH);
+  else std::memset(dh, 0, sizeof(float) * BH);
+
+  for (int s = T - 1; s >= 0; s--) {
+    const int t = time_at(s, T, a.reverse);
+    const float* g = a.tape.gates + t * BH;
+    float* da = a.da + t * BH;
+    for (int b = 0; b < B; b++) {
+      float* dab = da + static_cast<std::size_t>(b) * H;
+      float* nb = next + static_cast<std::size_t>(b) * H;
+      const float* dhb = dh + static_cast<std::size_t>(b) * H;
+      if (!a.seq.valid(t, b)) {  // padding: no gate gradient, dh passes through
+        std::memset(dab, 0, sizeof(float) * H);
+        std::memcpy(nb, dhb, sizeof(float) * H);
+        continue;
+      }
+      const float* gb = g + static_cast<std::size_t>(b) * H;
+      const float* dyb = a.dy + (static_cast<std::size_t>(t) * B + b) * a.lddy;
+      for (int k = 0; k < H; k++) {
+        const float dnew = dhb[k] + dyb[k];
+        // tanh' = 1 − h'^2; relu' = 1 where h' > 0 (PyTorch's choice at 0 is 0)
+        dab[k] = relu ? (gb[k] > 0.0f ? dnew : 0.0f) : dnew * (1.0f - gb[k] * gb[k]);
+        nb[k] = 0.0f;
+      }
+    }
+    sgemm_packed(B, da, H, a.packs->a, 1.0f, next, H);  // dh_prev = da·W_hh (+ held rows)
+    std::swap(dh, next);
+  }
+  if (a.dh0 != nullptr) std::memcpy(a.dh0, dh, sizeof(float) * BH);
+  cells::plain_param_grads(a, H, H, a.da, a.da);
+}
+
+}  // namespace rk

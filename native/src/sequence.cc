@@ -1,0 +1,221 @@
+#include "sequence.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace rk {
+
+namespace {
+
+// Every array one forward call uses, carved from one arena.
+struct ForwardPlan {
+  float* x_copy = nullptr;             // keep: the layer-0 input, for backward
+  std::vector<float*> layer_out;       // [T·B][D·S] outputs of layers 0..L−2
+  std::vector<DirTape> tapes;          // per layer-direction l·D + d
+  float* zeros = nullptr;              // [B][max(S, H)] stands in for absent h0 / c0
+  float* y_sink = nullptr;             // when the caller does not want y
+  float* hn_sink = nullptr;            // when the caller does not want hn
+  float* cn_sink = nullptr;            // ... or cn
+  float* step = nullptr;               // per-step scratch of the cells
+};
+
+void plan_forward(Carver& cv, const StackDims& d, int T, int B, const ForwardCall& c, ForwardPlan& p) {
+  const uint64_t rows = static_cast<uint64_t>(T) * B;
+  const uint64_t DS = static_cast<uint64_t>(d.D) * d.S;
+  p.x_copy = c.keep ? cv.take(rows * d.I) : nullptr;
+  p.layer_out.assign(d.L - 1, nullptr);
+  for (int l = 0; l + 1 < d.L; l++) p.layer_out[l] = cv.take(rows * DS);
+  const TapeSizes ts = tape_sizes(d, static_cast<int64_t>(rows));
+  p.tapes.assign(static_cast<std::size_t>(d.L) * d.D, DirTape{});
+  for (DirTape& t : p.tapes) {
+    t.gates = cv.take(ts.gates);
+    t.hprev = cv.take(ts.hprev);
+    if (ts.cprev) t.cprev = cv.take(ts.cprev);
+    if (ts.cnew) t.cnew = cv.take(ts.cnew);
+    if (ts.ctanh) t.ctanh = cv.take(ts.ctanh);
+    if (ts.inner) t.inner = cv.take(ts.inner);
+    if (ts.ynew) t.ynew = cv.take(ts.ynew);
+  }
+  p.zeros = cv.take(static_cast<uint64_t>(B) * std::max(d.S, d.H));
+  p.y_sink = c.y ? nullptr : cv.take(rows * DS);
+  p.hn_sink = cv.take(static_cast<uint64_t>(B) * d.S);
+  p.cn_sink = d.has_c ? cv.take(static_cast<uint64_t>(B) * d.H) : nullptr;
+  p.step = cv.take(step_scratch_floats(d, B));
+}
+
+struct BackwardPlan {
+  float* da = nullptr;
+  float* da2 = nullptr;
+  float* din[2] = {nullptr, nullptr};  // gradients of layer inputs above layer 0 (ping-pong)
+  float* dy_zeros = nullptr;
+  float* step = nullptr;
+};
+
+void plan_backward(Carver& cv, const StackDims& d, int T, int B, const BackwardCall& c, BackwardPlan& p) {
+  const uint64_t rows = static_cast<uint64_t>(T) * B;
+  const uint64_t GH = static_cast<uint64_t>(d.G) * d.H;
+  const uint64_t DS = static_cast<uint64_t>(d.D) * d.S;
+  p.da = cv.take(rows * GH);
+  const bool gru = d.cell == RK_CELL_GRU || d.cell == RK_CELL_GRU_CHO;
+  if (gru) p.da2 = cv.take(rows * GH);
+  if (d.cell == RK_CELL_JORDAN) p.da2 = cv.take(rows * d.O);
+  if (d.L > 1) {
+    p.din[0] = cv.take(rows * DS);
+    p.din[1] = cv.take(rows * DS);
+  }
+  p.dy_zeros = c.dy ? nullptr : cv.take(rows * DS);
+  p.step = cv.take(step_scratch_floats(d, B));
+}
+
+void run_forward(const ForwardArgs& a) {
+  switch (a.dims->cell) {
+    case RK_CELL_RNN_TANH:
+    case RK_CELL_RNN_RELU: rnn_forward(a); break;
+    case RK_CELL_LSTM:
+    case RK_CELL_LSTM_PEEPHOLE: lstm_forward(a); break;
+    case RK_CELL_GRU:
+    case RK_CELL_GRU_CHO: gru_forward(a); break;
+    default: jordan_forward(a); break;
+  }
+}
+
+void run_backward(const BackwardArgs& a) {
+  switch (a.dims->cell) {
+    case RK_CELL_RNN_TANH:
+    case RK_CELL_RNN_RELU: rnn_backward(a); break;
+    case RK_CELL_LSTM:
+    case RK_CELL_LSTM_PEEPHOLE: lstm_backward(a); break;
+    case RK_CELL_GRU:
+    case RK_CELL_GRU_CHO: gru_backward(a); break;
+    default: jordan_backward(a); break;
+  }
+}
+
+}  // namespace
+
+Stack::Stack(const StackDims& dims) : dims_(dims), layout_(make_layout(dims)) {
+  params_.assign(static_cast<std::size_t>(layout_.total), 0.0f);
+  grads_.assign(static_cast<std::size_t>(layout_.total), 0.0f);
+}
+
+void Stack::zero_grads() { std::fill(grads_.begin(), grads_.end(), 0.0f); }
+
+void Stack::forward(const ForwardCall& c) {
+  const StackDims& d = dims_;
+  const int T = c.T, B = c.B, D = d.D, S = d.S, H = d.H;
+  Arena& arena = c.keep ? tape_arena_ : work_arena_;
+  if (c.keep) tape_valid_ = false;  // a failed training forward leaves no tape behind
+
+  ForwardPlan plan;
+  {
+    Carver count(nullptr);
+    plan_forward(count, d, T, B, c, plan);
+    arena.reserve(count.used());
+  }
+  Carver carve(arena.data());
+  plan_forward(carve, d, T, B, c, plan);
+
+  const std::size_t rows = static_cast<std::size_t>(T) * B;
+  SeqShape q;
+  q.T = T;
+  q.B = B;
+  q.lengths = c.lengths;
+  if (c.keep) {
+    tape_has_lengths_ = c.lengths != nullptr;
+    if (c.lengths) {
+      tape_lengths_.assign(c.lengths, c.lengths + B);
+      q.lengths = tape_lengths_.data();
+    }
+    std::memcpy(plan.x_copy, c.x, sizeof(float) * rows * d.I);
+    tape_layers_.assign(d.L, LayerTape{});
+  }
+  std::memset(plan.zeros, 0, sizeof(float) * static_cast<std::size_t>(B) * std::max(S, H));
+
+  const float* input = c.keep ? plan.x_copy : c.x;
+  for (int l = 0; l < d.L; l++) {
+    float* out = l + 1 < d.L ? plan.layer_out[l] : (c.y ? c.y : plan.y_sink);
+    for (int dir = 0; dir < D; dir++) {
+      const std::size_t idx = static_cast<std::size_t>(l) * D + dir;
+      ForwardArgs a;
+      a.dims = &d;
+      a.seq = q;
+      a.reverse = dir == 1;
+      a.w = dir_params<const float>(params_.data(), layout_.dirs[idx]);
+      a.x = input;
+      a.in = d.in(l);
+      a.y = out + static_cast<std::size_t>(dir) * S;
+      a.ldy = D * S;
+      a.h0 = c.h0 ? c.h0 + idx * B * S : plan.zeros;
+      a.c0 = d.has_c ? (c.c0 ? c.c0 + idx * B * H : plan.zeros) : nullptr;
+      a.hn = c.hn ? c.hn + idx * B * S : plan.hn_sink;
+      a.cn = d.has_c ? (c.cn ? c.cn + idx * B * H : plan.cn_sink) : nullptr;
+      a.tape = plan.tapes[idx];
+      a.step = plan.step;
+      a.packs = &packs_;
+      run_forward(a);
+      if (c.keep) tape_layers_[l].dirs[dir] = plan.tapes[idx];
+    }
+    if (c.keep) tape_layers_[l].input = input;
+    input = out;
+  }
+  if (c.keep) {
+    tape_T_ = T;
+    tape_B_ = B;
+    tape_valid_ = true;
+  }
+}
+
+void Stack::backward(const BackwardCall& c) {
+  const StackDims& d = dims_;
+  const int T = tape_T_, B = tape_B_, D = d.D, S = d.S, H = d.H;
+  BackwardPlan plan;
+  {
+    Carver count(nullptr);
+    plan_backward(count, d, T, B, c, plan);
+    work_arena_.reserve(count.used());
+  }
+  Carver carve(work_arena_.data());
+  plan_backward(carve, d, T, B, c, plan);
+
+  const std::size_t rows = static_cast<std::size_t>(T) * B;
+  SeqShape q;
+  q.T = T;
+  q.B = B;
+  q.lengths = tape_has_lengths_ ? tape_lengths_.data() : nullptr;
+  const float* dout = c.dy;
+  if (dout == nullptr) {
+    std::memset(plan.dy_zeros, 0, sizeof(float) * rows * D * S);
+    dout = plan.dy_zeros;
+  }
+  for (int l = d.L - 1; l >= 0; l--) {
+    float* din = l == 0 ? c.dx : plan.din[l % 2];
+    for (int dir = 0; dir < D; dir++) {
+      const std::size_t idx = static_cast<std::size_t>(l) * D + dir;
+      BackwardArgs a;
+      a.dims = &d;
+      a.seq = q;
+      a.reverse = dir == 1;
+      a.w = dir_params<const float>(params_.data(), layout_.dirs[idx]);
+      a.g = dir_params<float>(grads_.data(), layout_.dirs[idx]);
+      a.x = tape_layers_[l].input;
+      a.in = d.in(l);
+      a.dy = dout + static_cast<std::size_t>(dir) * S;
+      a.lddy = D * S;
+      a.dhn = c.dhn ? c.dhn + idx * B * S : nullptr;
+      a.dcn = d.has_c && c.dcn ? c.dcn + idx * B * H : nullptr;
+      a.dh0 = c.dh0 ? c.dh0 + idx * B * S : nullptr;
+      a.dc0 = d.has_c && c.dc0 ? c.dc0 + idx * B * H : nullptr;
+      a.dx = din;
+      a.dx_accumulate = dir > 0;
+      a.tape = tape_layers_[l].dirs[dir];
+      a.da = plan.da;
+      a.da2 = plan.da2;
+      a.step = plan.step;
+      a.packs = &packs_;
+      run_backward(a);
+    }
+    dout = din;
+  }
+}
+
+}  // namespace rk

@@ -1,0 +1,83 @@
+// A recurrent stack: its parameters, gradients, workspace and the stacking logic
+// (layers, bidirectional, lengths masking, the tape kept between forward and backward).
+//
+// Memory: two arenas per stack. The TAPE arena is written only by a training forward
+// (keep != 0) and holds what the following backward reads; the WORK arena serves inference
+// forwards (keep == 0) and backward's own scratch. So an inference forward between a
+// training forward and its backward does not disturb the backward. Both arenas grow only
+// when a call needs more than any call before (larger T·B), never inside a time loop.
+//
+// Arguments are validated by api.cc; these functions assume shapes are consistent and
+// throw std::bad_alloc when memory runs out.
+#ifndef RNNKIT_SEQUENCE_H
+#define RNNKIT_SEQUENCE_H
+
+#include <cstdint>
+#include <vector>
+
+#include "cells/cells.h"
+#include "layout.h"
+#include "workspace.h"
+
+namespace rk {
+
+struct ForwardCall {
+  int T = 0, B = 0;
+  const float* x = nullptr;        // [T][B][I]
+  const float* h0 = nullptr;       // [L·D][B][S] or null (zeros)
+  const float* c0 = nullptr;       // [L·D][B][H] or null (zeros); lstm cells
+  const int32_t* lengths = nullptr;  // [B] in 0..T or null
+  float* y = nullptr;              // [T][B][D·S] or null (not wanted)
+  float* hn = nullptr;             // [L·D][B][S] or null
+  float* cn = nullptr;             // [L·D][B][H] or null
+  bool keep = false;
+};
+
+struct BackwardCall {
+  const float* dy = nullptr;   // [T][B][D·S] (T, B of the kept forward) or null (zeros)
+  const float* dhn = nullptr;  // or null (zeros)
+  const float* dcn = nullptr;  // or null (zeros)
+  float* dx = nullptr;         // or null (skip)
+  float* dh0 = nullptr;        // or null (skip)
+  float* dc0 = nullptr;        // or null (skip)
+};
+
+class Stack {
+ public:
+  explicit Stack(const StackDims& dims);
+
+  const StackDims& dims() const { return dims_; }
+  int64_t param_count() const { return layout_.total; }
+  float* params() { return params_.data(); }
+  float* grads() { return grads_.data(); }
+  void zero_grads();
+
+  void forward(const ForwardCall& c);
+  // Requires has_tape(); adds the parameter gradients into grads().
+  void backward(const BackwardCall& c);
+  bool has_tape() const { return tape_valid_; }
+  int tape_steps() const { return tape_T_; }
+  int tape_batch() const { return tape_B_; }
+
+ private:
+  struct LayerTape {
+    const float* input = nullptr;  // [T·B][in]: x (copied) for layer 0, layer l−1's output above
+    DirTape dirs[2];
+  };
+
+  StackDims dims_;
+  ParamLayout layout_;
+  std::vector<float> params_, grads_;
+  Arena tape_arena_, work_arena_;
+  Packs packs_;
+  // The kept forward.
+  bool tape_valid_ = false;
+  int tape_T_ = 0, tape_B_ = 0;
+  bool tape_has_lengths_ = false;
+  std::vector<int32_t> tape_lengths_;
+  std::vector<LayerTape> tape_layers_;
+};
+
+}  // namespace rk
+
+#endif
