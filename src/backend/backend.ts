@@ -8,6 +8,16 @@
  *
  * The unit of work is a whole sequence `[T][B][I]` (time-major): no call is ever made
  * per time step, so the native and wasm backends cross the JS boundary once per sequence.
+ *
+ * Contract every backend keeps (test/conformance/backend-contract.test.ts checks it):
+ * - wrong-sized x, h0, c0, dy or parameter arrays throw; a disposed handle throws on any
+ *   use, including a second dispose; a handle of another backend instance is refused;
+ * - backward uses the last TRAINING forward, even if inference forwards came after it,
+ *   and adds to the gradients;
+ * - async and sync calls give identical results, and repeated calls are deterministic
+ *   (truncated BPTT with one window must equal full BPTT bit for bit);
+ * - a length of 0 is accepted (state held, output 0 throughout): truncated BPTT produces
+ *   it for a sequence that ended in an earlier window. The public API asks for ≥ 1.
  */
 
 /** Recurrent cells. Formulas: ../../shared/golden/README.md and `reference/cells.ts`. */
@@ -40,7 +50,7 @@ export interface ForwardRequest {
   /** [L·D][B][H] initial cell state (LSTM cells only); zeros when absent. */
   c0?: Float32Array;
   /**
-   * [B] valid steps per sequence (1..T); steps t ≥ lengths[b] are padding: state is held,
+   * [B] valid steps per sequence (0..T); steps t ≥ lengths[b] are padding: state is held,
    * output is 0 (PyTorch's pack_padded_sequence semantics). Absent: every sequence has T steps.
    */
   lengths?: Int32Array;
