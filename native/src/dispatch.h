@@ -9,7 +9,8 @@
 //   * native/src/isa/<isa>.cc is a tiny translation unit compiled with that ISA's flags
 //     (native/sources.json): it includes the vector header, then
 //     native/src/isa/kernels.inc, which opens namespace rk::<isa>, includes every body
-//     and defines `const rk::KernelTable* rk::rk_kernels_<isa>()`.
+//     and defines `const rk::KernelTable* rk::rk_kernels_<isa>()`. Distinct namespaces
+//     per ISA keep the differently compiled inline functions apart for the linker.
 //   * dispatch.cc picks one table at first use (cpuid; RNNKIT_ISA env var; rk_force_isa)
 //     and kernels() returns it. Common code (compiled without AVX flags) only ever calls
 //     SIMD code through this table.
@@ -17,13 +18,19 @@
 // HOW TO ADD A KERNEL (e.g. a fused LSTM pointwise forward)
 //   1. Add a function-pointer field to KernelTable below, in the "cells" section, with a
 //      comment giving its contract (shapes, aliasing, tails). Plain C types only.
-//   2. Write the body once in an .inc file under your directory, using V / kW / vsigmoid
-//      etc. (see simd/f32-scalar.h for the full API and error bounds). Handle any length:
-//      full vectors, then one load_tail/store_tail for the remainder.
-//   3. List the .inc in native/src/isa/kernels.inc (section "cells") and set the field in
-//      fill_table() there. Every ISA then gets it; no per-ISA copy.
+//   2. Write the body once in an .inc file under native/src/cells/, using V / kW / load /
+//      fmadd / vsigmoid ... (full API and error bounds: simd/f32-scalar.h, simd/math.inc).
+//      Handle any length: full vectors, then one load_tail/store_tail for the remainder.
+//      No namespace and no #include of system headers inside it (it is included inside
+//      namespace rk::<isa>), and no std:: templates (std::min, std::vector, lambdas given
+//      to shared templates): an inline function instantiated in an AVX translation unit
+//      can be kept by the linker for the whole program and crash CPUs without AVX.
+//   3. native/src/cells/kernels.inc (yours) includes those bodies and defines
+//        static void fill_cell_kernels(KernelTable& t) { t.lstm_forward = lstm_forward; ... }
+//      isa/kernels.inc includes it automatically (__has_include) for every ISA, and calls
+//      it; no per-ISA copy and no edit of the ISA files.
 //   4. Call it from common code as rk::kernels()->your_field(...).
-//   A field left null is a bug: test every field for every ISA (see gemm_test.cc).
+//   Test every field on every ISA (force each one: rk::force_isa / RNNKIT_ISA).
 #ifndef RNNKIT_DISPATCH_H
 #define RNNKIT_DISPATCH_H
 
@@ -70,8 +77,8 @@ struct KernelTable {
 // The table in use (chosen at first call; thread-safe).
 const KernelTable* kernels();
 
-// Tables compiled into this binary (nullptr if the ISA is not built for this target).
-// Declared here so the ISA translation units and tests can name them.
+// The per-ISA tables. Each is defined only on targets that build its isa/<isa>.cc (see
+// native/sources.json); dispatch.cc references only those. Use kernels() instead.
 const KernelTable* rk_kernels_scalar();
 const KernelTable* rk_kernels_avx2();
 const KernelTable* rk_kernels_avx512();

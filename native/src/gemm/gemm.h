@@ -2,7 +2,9 @@
 // GEMM layer (native/src/gemm/, native/src/simd/) and the cells (native/src/cells/).
 //
 // Row-major throughout. op(X) is X or its transpose.
-//   C[M][N] = op(A)[M][K] · op(B)[K][N] + beta · C        (beta is 0 or 1)
+//   C[M][N] = op(A)[M][K] · op(B)[K][N] + beta · C        (beta is 0 or 1; any other
+//                                                         value works, with one extra pass)
+// C must not overlap A or B. M, N, K >= 0 (K == 0 gives beta · C).
 // The recurrent product of every time step multiplies by the same matrix, so B can be
 // packed once per call (PackedB) into the micro-kernel's panel layout and reused T times.
 // Work is split over the shared thread pool (see threadpool.h) when large enough; with
@@ -11,9 +13,28 @@
 #define RNNKIT_GEMM_H
 
 #include <cstddef>
+#include <new>
 #include <vector>
 
 namespace rk {
+
+// 64-byte aligned storage for packed panels (whole cache lines, aligned vector loads).
+template <class T>
+struct AlignedAllocator {
+  using value_type = T;
+  AlignedAllocator() = default;
+  template <class U>
+  AlignedAllocator(const AlignedAllocator<U>&) {}
+  T* allocate(std::size_t n) {
+    return static_cast<T*>(::operator new(n * sizeof(T), std::align_val_t(64)));
+  }
+  void deallocate(T* p, std::size_t) { ::operator delete(p, std::align_val_t(64)); }
+  template <class U>
+  bool operator==(const AlignedAllocator<U>&) const { return true; }
+  template <class U>
+  bool operator!=(const AlignedAllocator<U>&) const { return false; }
+};
+using AlignedFloats = std::vector<float, AlignedAllocator<float>>;
 
 enum class Trans { No, Yes };
 
@@ -34,11 +55,16 @@ class PackedB {
 
  private:
   int K_ = 0, N_ = 0;
-  std::vector<float> data_;  // layout owned by gemm.cc; rebuilt if the ISA changes
+  AlignedFloats data_;  // layout owned by gemm.cc
+  // The kernel table whose panel layout data_ holds: sgemm_packed keeps using it even if
+  // the ISA is forced to another one afterwards (results stay right; repack to switch).
+  const void* table_ = nullptr;
   friend void sgemm_packed(int, const float*, int, const PackedB&, float, float*, int);
 };
 
 // C[M][N] = A[M][K] · packed + beta · C. A is never transposed here.
+// Per-time-step use: with several threads each thread always takes the same columns, so
+// its share of the packed matrix stays in its own L2 from one step to the next.
 void sgemm_packed(int M, const float* A, int lda, const PackedB& B, float beta, float* C, int ldc);
 
 }  // namespace rk

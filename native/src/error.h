@@ -1,0 +1,26 @@
+// Per-thread error message behind rk_last_error(): every C ABI entry that fails sets it.
+#ifndef RNNKIT_ERROR_H
+#define RNNKIT_ERROR_H
+
+#include "rnnkit.h"
+
+namespace rk {
+
+// Sets the calling thread's message (printf format; truncated to 511 bytes).
+void set_error(const char* fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 1, 2)))
+#endif
+    ;
+// Sets the message and returns code, so that `return rk::fail(RK_EINVAL, "...")` reads well.
+rk_status fail(rk_status code, const char* fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+void clear_error();
+const char* last_error();
+
+}  // namespace rk
+
+#endif

@@ -1,0 +1,185 @@
+// GEMM driver: blocking, packing calls and the split over threads. The arithmetic lives
+// in the per-ISA kernels (microkernel.inc, pack.inc through dispatch.h's KernelTable);
+// this file is compiled with baseline flags only.
+//
+// Loop nest of one thread, over its own range of columns [j0, j1) (and rows [i0, i1)):
+//   for jc in columns by NC            (unpacked B only: bounds the packing buffer)
+//     for pc in K by KC                (beta applies on the first pass, then +=)
+//       pack op(B)[pc..][jc..] into NR-column panels   (or point into a PackedB)
+//       M == 1: one row kernel streams the panels once
+//       else for ic in rows by MC: pack op(A)[ic..][pc..] into MR-row panels, macro kernel
+// Threads split the columns (each packs the B panels it uses, so no barrier is needed,
+// and with a PackedB each keeps the same share in its L2 across calls); when there are
+// fewer column panels than threads they split the rows instead.
+#include "gemm/gemm.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "dispatch.h"
+#include "threadpool.h"
+
+namespace rk {
+namespace {
+
+// Work (multiply-adds) below which splitting over threads costs more than it saves.
+constexpr double kParallelMinMacs = 64.0 * 1024;
+// Columns per packed block of an unpacked B (multiple of every NR).
+constexpr int kNC = 2048;
+
+// Per-thread packing buffers: grown on first use, then reused (no allocation per call).
+thread_local AlignedFloats t_pack_a, t_pack_b, t_row;
+
+float* scratch(AlignedFloats& v, std::size_t n) {
+  if (v.size() < n) v.resize(n);
+  return v.data();
+}
+
+struct Problem {
+  const KernelTable* kt;
+  Trans ta;
+  const float* A;
+  int lda;
+  int M, N, K;
+  // B: either packed (packed != nullptr, panels of K*NR floats) or raw.
+  const float* packed;
+  Trans tb;
+  const float* B;
+  int ldb;
+  float beta;
+  float* C;
+  int ldc;
+};
+
+// Rows [i0, i1) and columns [j0, j1) of C; j0 is a multiple of NR.
+void run_range(const Problem& p, int i0, int i1, int j0, int j1) {
+  const KernelTable& kt = *p.kt;
+  const int NR = kt.gemm_nr, MC = kt.gemm_mc;
+  const int M = i1 - i0;
+  if (M <= 0 || j1 <= j0) return;
+  // A single row streams B once, whatever K is; K blocking only pays when B micro-panels
+  // are reused by several row panels.
+  const int KC = M <= kt.gemm_mr ? p.K : kt.gemm_kc;
+  const int NC = p.packed != nullptr ? j1 - j0 : kNC;
+  const std::ptrdiff_t packed_stride = static_cast<std::ptrdiff_t>(p.K) * NR;
+
+  for (int jc = j0; jc < j1; jc += NC) {
+    const int nc = std::min(NC, j1 - jc);
+    for (int pc = 0; pc < p.K; pc += KC) {
+      const int kc = std::min(KC, p.K - pc);
+      const float beta = pc == 0 ? p.beta : 1.f;
+      const float* Bp;
+      std::ptrdiff_t ps;
+      if (p.packed != nullptr) {
+        Bp = p.packed + static_cast<std::ptrdiff_t>(jc / NR) * packed_stride +
+             static_cast<std::ptrdiff_t>(pc) * NR;
+        ps = packed_stride;
+      } else {
+        ps = static_cast<std::ptrdiff_t>(kc) * NR;
+        float* buf = scratch(t_pack_b, static_cast<std::size_t>((nc + NR - 1) / NR) * ps);
+        kt.gemm_pack_b(p.tb == Trans::Yes, p.B, p.ldb, pc, kc, jc, nc, buf, ps);
+        Bp = buf;
+      }
+      if (M == 1) {
+        const float* a;
+        if (p.ta == Trans::No) {
+          a = p.A + static_cast<std::ptrdiff_t>(i0) * p.lda + pc;
+        } else {
+          float* row = scratch(t_row, static_cast<std::size_t>(kc));
+          for (int k = 0; k < kc; ++k) row[k] = p.A[static_cast<std::ptrdiff_t>(pc + k) * p.lda + i0];
+          a = row;
+        }
+        kt.gemm_row(nc, kc, a, Bp, ps, beta, p.C + static_cast<std::ptrdiff_t>(i0) * p.ldc + jc);
+        continue;
+      }
+      float* abuf = scratch(t_pack_a, static_cast<std::size_t>(std::min(MC, M) + kt.gemm_mr) * kc);
+      for (int ic = i0; ic < i1; ic += MC) {
+        const int mc = std::min(MC, i1 - ic);
+        kt.gemm_pack_a(p.ta == Trans::Yes, p.A, p.lda, ic, mc, pc, kc, abuf);
+        kt.gemm_macro(mc, nc, kc, abuf, Bp, ps, beta,
+                      p.C + static_cast<std::ptrdiff_t>(ic) * p.ldc + jc, p.ldc);
+      }
+    }
+  }
+}
+
+void scale_c(int M, int N, float beta, float* C, int ldc) {
+  for (int i = 0; i < M; ++i) {
+    float* c = C + static_cast<std::ptrdiff_t>(i) * ldc;
+    if (beta == 0.f) {
+      std::memset(c, 0, sizeof(float) * static_cast<std::size_t>(N));
+    } else {
+      for (int j = 0; j < N; ++j) c[j] *= beta;
+    }
+  }
+}
+
+void run(Problem p) {
+  if (p.M <= 0 || p.N <= 0) return;
+  if (p.K <= 0) {
+    if (p.beta != 1.f) scale_c(p.M, p.N, p.beta, p.C, p.ldc);
+    return;
+  }
+  if (p.beta != 0.f && p.beta != 1.f) {
+    scale_c(p.M, p.N, p.beta, p.C, p.ldc);
+    p.beta = 1.f;
+  }
+  const int NR = p.kt->gemm_nr, MR = p.kt->gemm_mr;
+  const int panels = (p.N + NR - 1) / NR;
+  const double macs = static_cast<double>(p.M) * p.N * p.K;
+  const int nt = macs >= kParallelMinMacs ? threads() : 1;
+  if (nt <= 1) {
+    run_range(p, 0, p.M, 0, p.N);
+  } else if (panels >= nt) {
+    // Columns: thread t takes panels [panels*t/nt, panels*(t+1)/nt).
+    parallel_for(
+        nt,
+        [&](int t, int) {
+          const int q0 = static_cast<int>(static_cast<long long>(panels) * t / nt);
+          const int q1 = static_cast<int>(static_cast<long long>(panels) * (t + 1) / nt);
+          run_range(p, 0, p.M, q0 * NR, std::min(p.N, q1 * NR));
+        },
+        /*pinned=*/true);
+  } else {
+    // Few columns: split the rows in MR-aligned ranges.
+    const int rpanels = (p.M + MR - 1) / MR;
+    const int parts = std::min(nt, rpanels);
+    parallel_for(
+        parts,
+        [&](int t, int) {
+          const int r0 = static_cast<int>(static_cast<long long>(rpanels) * t / parts);
+          const int r1 = static_cast<int>(static_cast<long long>(rpanels) * (t + 1) / parts);
+          run_range(p, r0 * MR, std::min(p.M, r1 * MR), 0, p.N);
+        },
+        /*pinned=*/true);
+  }
+}
+
+}  // namespace
+
+void sgemm(Trans transA, Trans transB, int M, int N, int K, const float* A, int lda,
+           const float* B, int ldb, float beta, float* C, int ldc) {
+  Problem p{kernels(), transA, A, lda, M, N, K, nullptr, transB, B, ldb, beta, C, ldc};
+  run(p);
+}
+
+void PackedB::pack(Trans transB, int K, int N, const float* B, int ldb) {
+  const KernelTable* kt = kernels();
+  K_ = K < 0 ? 0 : K;
+  N_ = N < 0 ? 0 : N;
+  table_ = kt;
+  const int NR = kt->gemm_nr;
+  const std::ptrdiff_t stride = static_cast<std::ptrdiff_t>(K_) * NR;
+  const std::size_t panels = static_cast<std::size_t>((N_ + NR - 1) / NR);
+  data_.resize(panels * static_cast<std::size_t>(stride));
+  if (K_ > 0 && N_ > 0) kt->gemm_pack_b(transB == Trans::Yes, B, ldb, 0, K_, 0, N_, data_.data(), stride);
+}
+
+void sgemm_packed(int M, const float* A, int lda, const PackedB& B, float beta, float* C, int ldc) {
+  const KernelTable* kt = static_cast<const KernelTable*>(B.table_);
+  if (kt == nullptr) kt = kernels();  // never packed: K = N = 0
+  Problem p{kt, Trans::No, A, lda, M, B.N_, B.K_, B.data_.data(), Trans::No, nullptr, 0, beta, C, ldc};
+  run(p);
+}
+
+}  // namespace rk

@@ -1,0 +1,434 @@
+// Tests of the low kernel layer: sgemm / sgemm_packed against a float64 product, the
+// vector exp/sigmoid/tanh approximations against libm in double, ISA dispatch, the
+// thread pool and the denormal guard. Every ISA the CPU supports is forced in turn.
+//
+//   gemm_test            run the tests (exit status 1 on any failure)
+//   gemm_test bench      GFLOP/s of the shapes rnnkit uses, per ISA and thread count
+//   gemm_test bench avx2 ...only the named ISA(s)
+//
+// Build and run: native/test/run-gemm-test.sh [bench ...]
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <limits>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "denormals.h"
+#include "dispatch.h"
+#include "gemm/gemm.h"
+#include "rnnkit.h"
+#include "threadpool.h"
+
+namespace {
+
+int g_failures = 0;
+int g_checks = 0;
+
+#define CHECK(cond, ...)                                          \
+  do {                                                            \
+    ++g_checks;                                                   \
+    if (!(cond)) {                                                \
+      ++g_failures;                                               \
+      std::printf("FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond); \
+      std::printf(__VA_ARGS__);                                   \
+      std::printf("\n");                                          \
+    }                                                             \
+  } while (0)
+
+const char* kIsas[] = {"scalar", "avx2", "avx512", "neon", "wasm-simd128"};
+
+std::mt19937 g_rng(12345);
+
+std::vector<float> random_vec(std::size_t n) {
+  std::uniform_real_distribution<float> d(-1.f, 1.f);
+  std::vector<float> v(n);
+  for (float& x : v) x = d(g_rng);
+  return v;
+}
+
+// ---- GEMM ---------------------------------------------------------------------------
+
+struct Case {
+  rk::Trans ta, tb;
+  int M, N, K;
+  float beta;
+  bool packed;
+};
+
+const char* tname(rk::Trans t) { return t == rk::Trans::Yes ? "T" : "N"; }
+
+// Runs one product with padded leading dimensions and checks every element of C against
+// float64, and that C's padding columns are untouched. The bound is the classical
+// worst-case error of a K-term float32 dot product, (K+2)·u·Σ|a·b| + u·|beta·c|, so a
+// correct kernel never fails it, while a missing, doubled or misplaced term (of size
+// ~Σ|a·b|/K) does.
+bool run_case(const Case& c, const char* isa, int threads) {
+  const int am = c.ta == rk::Trans::No ? c.M : c.K, ak = c.ta == rk::Trans::No ? c.K : c.M;
+  const int bk = c.tb == rk::Trans::No ? c.K : c.N, bn = c.tb == rk::Trans::No ? c.N : c.K;
+  const int lda = ak + 3, ldb = bn + 5, ldc = c.N + 2;
+  std::vector<float> A = random_vec(static_cast<std::size_t>(am) * lda + 1);
+  std::vector<float> B = random_vec(static_cast<std::size_t>(bk) * ldb + 1);
+  std::vector<float> C0 = random_vec(static_cast<std::size_t>(c.M) * ldc + 1);
+  std::vector<float> C = C0;
+  // beta == 0 must not read C: fill it with NaN, which any read would propagate.
+  if (c.beta == 0.f)
+    for (int i = 0; i < c.M; ++i)
+      for (int j = 0; j < c.N; ++j) C[static_cast<std::size_t>(i) * ldc + j] = std::nanf("");
+
+  auto a_at = [&](int i, int k) {
+    return c.ta == rk::Trans::No ? A[static_cast<std::size_t>(i) * lda + k] : A[static_cast<std::size_t>(k) * lda + i];
+  };
+  auto b_at = [&](int k, int j) {
+    return c.tb == rk::Trans::No ? B[static_cast<std::size_t>(k) * ldb + j] : B[static_cast<std::size_t>(j) * ldb + k];
+  };
+
+  if (c.packed) {
+    rk::PackedB pb;
+    pb.pack(c.tb, c.K, c.N, B.data(), ldb);
+    CHECK(pb.K() == c.K && pb.N() == c.N, "PackedB dims");
+    // A is never transposed for the packed product: use the row-major A only.
+    rk::sgemm_packed(c.M, A.data(), lda, pb, c.beta, C.data(), ldc);
+    if (c.beta == 1.f) {  // reuse the same packing a second time: C0 + 2·A·B
+      rk::sgemm_packed(c.M, A.data(), lda, pb, 1.f, C.data(), ldc);
+    }
+  } else {
+    rk::sgemm(c.ta, c.tb, c.M, c.N, c.K, A.data(), lda, B.data(), ldb, c.beta, C.data(), ldc);
+  }
+  const int reps = c.packed && c.beta == 1.f ? 2 : 1;
+  const double u = std::ldexp(1.0, -24);
+  double worst = 0;
+  int bad_i = -1, bad_j = -1;
+  bool ok = true;
+  for (int i = 0; i < c.M; ++i) {
+    for (int j = 0; j < c.N; ++j) {
+      double s = 0, sa = 0;
+      for (int k = 0; k < c.K; ++k) {
+        const double p = static_cast<double>(a_at(i, k)) * b_at(k, j);
+        s += p;
+        sa += std::fabs(p);
+      }
+      const double c0 = c.beta == 0.f ? 0.0 : C0[static_cast<std::size_t>(i) * ldc + j];
+      const double want = reps * s + static_cast<double>(c.beta) * c0;
+      const double got = C[static_cast<std::size_t>(i) * ldc + j];
+      const double tol = reps * (c.K + 2) * u * sa + 2 * u * std::fabs(c0) + 1e-30;  // c0: |beta| <= 1
+      const double err = std::fabs(got - want);
+      if (!(err <= tol)) {
+        ok = false;
+        if (!(err <= worst)) {
+          worst = err;
+          bad_i = i;
+          bad_j = j;
+        }
+      }
+    }
+    for (int j = c.N; j < ldc; ++j) {
+      if (C[static_cast<std::size_t>(i) * ldc + j] != C0[static_cast<std::size_t>(i) * ldc + j]) {
+        ok = false;
+        bad_i = i;
+        bad_j = j;
+      }
+    }
+  }
+  CHECK(ok, "%s threads=%d %s A%s B%s M=%d N=%d K=%d beta=%g: worst error %g at (%d,%d)", isa, threads,
+        c.packed ? "packed" : "sgemm", tname(c.ta), tname(c.tb), c.M, c.N, c.K, c.beta, worst, bad_i,
+        bad_j);
+  return ok;
+}
+
+void test_gemm(const char* isa, int threads) {
+  const int sizes[] = {1, 3, 7, 17, 33, 65};
+  const rk::Trans ts[] = {rk::Trans::No, rk::Trans::Yes};
+  int failed = 0;
+  for (int M : sizes)
+    for (int N : sizes)
+      for (int K : sizes)
+        for (rk::Trans ta : ts)
+          for (rk::Trans tb : ts)
+            for (float beta : {0.f, 1.f}) {
+              if (!run_case({ta, tb, M, N, K, beta, false}, isa, threads)) ++failed;
+              if (ta == rk::Trans::No && !run_case({ta, tb, M, N, K, beta, true}, isa, threads)) ++failed;
+              if (failed > 5) return;
+            }
+  // The shapes rnnkit runs (recurrent step, input projection, weight gradient), tidy and
+  // odd, plus K = 0 and beta outside {0, 1}.
+  const Case big[] = {
+      {rk::Trans::No, rk::Trans::Yes, 1, 1024, 256, 0.f, true},
+      {rk::Trans::No, rk::Trans::Yes, 1, 2048, 512, 1.f, true},
+      {rk::Trans::No, rk::Trans::Yes, 64, 1024, 256, 0.f, true},
+      {rk::Trans::No, rk::Trans::Yes, 5, 1030, 257, 1.f, true},
+      {rk::Trans::No, rk::Trans::Yes, 256, 1024, 128, 0.f, false},
+      {rk::Trans::Yes, rk::Trans::No, 1024, 128, 256, 1.f, false},
+      {rk::Trans::Yes, rk::Trans::No, 1000, 129, 300, 1.f, false},
+      {rk::Trans::No, rk::Trans::No, 300, 2100, 530, 0.f, false},
+      {rk::Trans::No, rk::Trans::No, 7, 9, 0, 1.f, false},
+      {rk::Trans::No, rk::Trans::No, 7, 9, 0, 0.f, false},
+      {rk::Trans::No, rk::Trans::No, 33, 17, 65, 0.5f, false},
+  };
+  for (const Case& c : big) run_case(c, isa, threads);
+}
+
+// ---- approximations -----------------------------------------------------------------
+
+struct ErrStats {
+  double max_abs = 0, max_rel = 0;
+  float at_abs = 0, at_rel = 0;
+};
+
+ErrStats measure(void (*fn)(const float*, float*, std::ptrdiff_t), double (*ref)(double),
+                 const std::vector<float>& xs, double rel_floor) {
+  std::vector<float> y(xs.size());
+  fn(xs.data(), y.data(), static_cast<std::ptrdiff_t>(xs.size()));
+  ErrStats s;
+  for (std::size_t i = 0; i < xs.size(); ++i) {
+    const double want = ref(xs[i]);
+    const double err = std::fabs(y[i] - want);
+    if (!(err <= s.max_abs)) {
+      s.max_abs = err;
+      s.at_abs = xs[i];
+    }
+    if (std::fabs(want) >= rel_floor) {
+      const double rel = err / std::fabs(want);
+      if (!(rel <= s.max_rel)) {
+        s.max_rel = rel;
+        s.at_rel = xs[i];
+      }
+    }
+  }
+  return s;
+}
+
+double ref_exp(double x) { return std::exp(x); }
+double ref_sigmoid(double x) { return 1.0 / (1.0 + std::exp(-x)); }
+double ref_tanh(double x) { return std::tanh(x); }
+
+void test_math(const char* isa, bool verbose) {
+  const rk::KernelTable* kt = rk::kernels();
+  // A dense grid over [-30, 30], every float near 0 and the switch points, odd length so
+  // the tail path runs too.
+  std::vector<float> xs;
+  for (int i = -300000; i <= 300000; ++i) xs.push_back(static_cast<float>(i) * 1e-4f);
+  for (float x = 1e-30f; x < 1.f; x *= 1.37f) {
+    xs.push_back(x);
+    xs.push_back(-x);
+  }
+  for (float x : {0.3f, -0.3f, std::nextafter(0.3f, 0.f), std::nextafter(-0.3f, 0.f), 0.f, -0.f})
+    xs.push_back(x);
+  std::vector<float> wide;  // exp over its whole normal range
+  for (int i = -873365; i <= 883762; i += 7) wide.push_back(static_cast<float>(i) * 1e-4f);
+  wide.push_back(-87.3365478515625f);
+  wide.push_back(88.3762626647949f);
+
+  const ErrStats e = measure(kt->vec_exp, ref_exp, wide, 0);
+  const ErrStats s = measure(kt->vec_sigmoid, ref_sigmoid, xs, 1e-30);
+  const ErrStats t = measure(kt->vec_tanh, ref_tanh, xs, 1e-38);
+  if (verbose) {
+    std::printf("  %-7s exp rel %.3g (x=%g) | sigmoid abs %.3g (x=%g) rel %.3g (x=%g) | tanh abs %.3g (x=%g) rel %.3g (x=%g)\n",
+                isa, e.max_rel, e.at_rel, s.max_abs, s.at_abs, s.max_rel, s.at_rel, t.max_abs, t.at_abs,
+                t.max_rel, t.at_rel);
+  }
+  // The bounds stated in native/src/simd/math.inc.
+  CHECK(e.max_rel <= 1.5e-7, "%s exp max rel error %g at x=%g", isa, e.max_rel, e.at_rel);
+  CHECK(s.max_abs <= 1.5e-7, "%s sigmoid max abs error %g at x=%g", isa, s.max_abs, s.at_abs);
+  CHECK(s.max_rel <= 3e-7, "%s sigmoid max rel error %g at x=%g", isa, s.max_rel, s.at_rel);
+  CHECK(t.max_abs <= 1.5e-7, "%s tanh max abs error %g at x=%g", isa, t.max_abs, t.at_abs);
+  CHECK(t.max_rel <= 4e-7, "%s tanh max rel error %g at x=%g", isa, t.max_rel, t.at_rel);
+
+  // Edges: exp underflows to 0, saturates (finite) above; sigmoid/tanh saturate exactly.
+  const float edge_in[] = {-1000.f, -88.f, 89.f, 1000.f, -1000.f, 1000.f, 20.f, -20.f};
+  float out[8];
+  kt->vec_exp(edge_in, out, 4);
+  CHECK(out[0] == 0.f && out[1] == 0.f, "%s exp(-1000)=%g exp(-88)=%g", isa, out[0], out[1]);
+  CHECK(std::isfinite(out[2]) && out[2] > 1e38f && std::isfinite(out[3]), "%s exp(89)=%g exp(1000)=%g", isa,
+        out[2], out[3]);
+  kt->vec_sigmoid(edge_in + 4, out, 2);
+  CHECK(out[0] >= 0.f && out[0] < 1e-38f && out[1] == 1.f, "%s sigmoid(-1000)=%g sigmoid(1000)=%g", isa, out[0],
+        out[1]);
+  kt->vec_tanh(edge_in + 4, out, 4);
+  CHECK(out[0] == -1.f && out[1] == 1.f && out[2] == 1.f && out[3] == -1.f, "%s tanh saturation %g %g %g %g",
+        isa, out[0], out[1], out[2], out[3]);
+  // Tails write exactly n elements.
+  for (int n = 0; n < 40; ++n) {
+    std::vector<float> in(48, 0.5f), o(48, -7.f);
+    kt->vec_tanh(in.data(), o.data(), n);
+    bool ok = true;
+    for (int i = 0; i < 48; ++i) ok = ok && (i < n ? std::fabs(o[i] - std::tanh(0.5)) < 1e-6 : o[i] == -7.f);
+    CHECK(ok, "%s vec_tanh n=%d writes exactly n elements", isa, n);
+  }
+}
+
+// ---- runtime: dispatch, threads, denormals -------------------------------------------
+
+void test_runtime() {
+  CHECK(rk_force_isa("bogus") == RK_EINVAL, "unknown ISA must be EINVAL");
+  CHECK(std::strstr(rk_last_error(), "bogus") != nullptr, "message names the ISA: %s", rk_last_error());
+  CHECK(rk_force_isa(nullptr) == RK_EINVAL, "NULL ISA must be EINVAL");
+  for (const char* isa : kIsas) {
+    if (!rk::isa_supported(isa)) {
+      CHECK(rk_force_isa(isa) == RK_EINVAL, "unsupported %s must be EINVAL", isa);
+    }
+  }
+  CHECK(rk_force_isa("scalar") == RK_OK && std::strcmp(rk_isa(), "scalar") == 0, "force scalar");
+  CHECK(rk_force_isa("auto") == RK_OK, "auto");
+
+  CHECK(rk_set_threads(-1) == RK_EINVAL, "negative threads must be EINVAL");
+  CHECK(rk_set_threads(3) == RK_OK && rk_get_threads() == 3, "threads 3 (got %d)", rk_get_threads());
+  // Every task runs exactly once, each worker index is in range, nesting runs inline.
+  {
+    std::vector<std::atomic<int>> hits(1000);
+    std::atomic<int> bad_worker{0}, nested_sum{0};
+    rk::parallel_for(1000, [&](int t, int w) {
+      hits[t].fetch_add(1);
+      if (w < 0 || w >= 3) bad_worker.fetch_add(1);
+      if (t % 100 == 0) rk::parallel_for(10, [&](int u, int) { nested_sum.fetch_add(u); });
+    });
+    int wrong = 0;
+    for (auto& h : hits) wrong += h.load() != 1;
+    CHECK(wrong == 0 && bad_worker.load() == 0, "parallel_for: %d tasks not run once, %d bad workers", wrong,
+          bad_worker.load());
+    CHECK(nested_sum.load() == 10 * 45, "nested parallel_for sum %d", nested_sum.load());
+  }
+  // Pinned: task t on worker t % threads.
+  {
+    std::atomic<int> mismatched{0};
+    rk::parallel_for(9, [&](int t, int w) { if (w != t % 3) mismatched.fetch_add(1); }, true);
+    CHECK(mismatched.load() == 0, "pinned tasks ran on the wrong worker %d times", mismatched.load());
+  }
+  // Workers flush denormals.
+  {
+    std::atomic<int> flushed{0};
+    rk::parallel_for(3, [&](int, int w) {
+      volatile float tiny = 1e-30f;
+      volatile float r = tiny * 1e-10f;  // 1e-40 is subnormal: 0 under FTZ
+      if (w != 0 && r == 0.f) flushed.fetch_add(1);
+      if (w == 0) flushed.fetch_add(1);
+    }, true);
+    CHECK(flushed.load() == 3, "workers did not flush subnormals (%d of 3)", flushed.load());
+  }
+  CHECK(rk_set_threads(1) == RK_OK && rk_get_threads() == 1, "threads 1");
+  {
+    std::atomic<int> foreign{0};
+    rk::parallel_for(50, [&](int, int w) { if (w != 0) foreign.fetch_add(1); });
+    CHECK(foreign.load() == 0, "threads=1 must run on the caller only");
+  }
+  // Denormal guard sets FTZ/DAZ inside, restores outside.
+  {
+    volatile float tiny = 1e-30f, scale = 1e-10f;
+    const std::uint64_t before = rk::fp_mode_get();
+    {
+      rk::ScopedFlushDenormals guard;
+      volatile float r = tiny * scale;
+#if defined(RK_DENORMALS_X86) || defined(RK_DENORMALS_ARM64)
+      CHECK(r == 0.f, "subnormal not flushed inside the guard: %g", static_cast<double>(r));
+#endif
+      (void)r;
+    }
+    CHECK(rk::fp_mode_get() == before, "FP mode not restored");
+    volatile float r = tiny * scale;
+    CHECK(r != 0.f, "subnormal flushed outside the guard");
+  }
+}
+
+// ---- benchmark ----------------------------------------------------------------------
+
+struct Shape {
+  const char* what;
+  rk::Trans ta, tb;
+  int M, N, K;
+  float beta;
+  bool packed;
+};
+
+double bench_shape(const Shape& s) {
+  const int am = s.ta == rk::Trans::No ? s.M : s.K, ak = s.ta == rk::Trans::No ? s.K : s.M;
+  const int bk = s.tb == rk::Trans::No ? s.K : s.N, bn = s.tb == rk::Trans::No ? s.N : s.K;
+  std::vector<float> A = random_vec(static_cast<std::size_t>(am) * ak);
+  std::vector<float> B = random_vec(static_cast<std::size_t>(bk) * bn);
+  std::vector<float> C(static_cast<std::size_t>(s.M) * s.N, 0.f);
+  rk::PackedB pb;
+  if (s.packed) pb.pack(s.tb, s.K, s.N, B.data(), bn);
+  auto once = [&] {
+    if (s.packed) {
+      rk::sgemm_packed(s.M, A.data(), ak, pb, s.beta, C.data(), s.N);
+    } else {
+      rk::sgemm(s.ta, s.tb, s.M, s.N, s.K, A.data(), ak, B.data(), bn, s.beta, C.data(), s.N);
+    }
+  };
+  once();
+  using clock = std::chrono::steady_clock;
+  double best = 1e30;
+  // Best of 5 rounds of >= 60 ms each (the machine is shared: best, not mean).
+  for (int round = 0; round < 5; ++round) {
+    long iters = 0;
+    const auto t0 = clock::now();
+    double el = 0;
+    do {
+      for (int i = 0; i < 8; ++i) once();
+      iters += 8;
+      el = std::chrono::duration<double>(clock::now() - t0).count();
+    } while (el < 0.06);
+    best = std::min(best, el / iters);
+  }
+  return 2.0 * s.M * s.N * s.K / best * 1e-9;
+}
+
+void bench(const std::vector<std::string>& only) {
+  const Shape shapes[] = {
+      {"lstm step B=1 H=256 (packed)", rk::Trans::No, rk::Trans::Yes, 1, 1024, 256, 1.f, true},
+      {"lstm step B=1 H=512 (packed)", rk::Trans::No, rk::Trans::Yes, 1, 2048, 512, 1.f, true},
+      {"lstm step B=16 H=256 (packed)", rk::Trans::No, rk::Trans::Yes, 16, 1024, 256, 1.f, true},
+      {"lstm step B=64 H=256 (packed)", rk::Trans::No, rk::Trans::Yes, 64, 1024, 256, 1.f, true},
+      {"input proj T*B=256 I=128 G*H=1024", rk::Trans::No, rk::Trans::Yes, 256, 1024, 128, 0.f, false},
+      {"weight grad dW+=dG^T X 1024x128 K=256", rk::Trans::Yes, rk::Trans::No, 1024, 128, 256, 1.f, false},
+      {"square 1024", rk::Trans::No, rk::Trans::No, 1024, 1024, 1024, 0.f, false},
+  };
+  for (const char* isa : kIsas) {
+    if (!rk::isa_supported(isa)) continue;
+    bool want = only.empty();
+    for (const std::string& o : only) want = want || o == isa;
+    if (!want) continue;
+    rk_force_isa(isa);
+    for (int threads : {1, 2}) {
+      rk_set_threads(threads);
+      for (const Shape& s : shapes) {
+        std::printf("%-7s threads=%d  %-40s M=%4d N=%4d K=%4d  %7.2f GFLOP/s\n", isa, threads, s.what, s.M, s.N,
+                    s.K, bench_shape(s));
+        std::fflush(stdout);
+      }
+    }
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc >= 2 && std::strcmp(argv[1], "bench") == 0) {
+    std::vector<std::string> only(argv + 2, argv + argc);
+    rk::ScopedFlushDenormals guard;
+    bench(only);
+    return 0;
+  }
+  test_runtime();
+  std::printf("approximation errors (max over the test grid):\n");
+  for (const char* isa : kIsas) {
+    if (!rk::isa_supported(isa)) {
+      std::printf("  %-7s not supported here: skipped\n", isa);
+      continue;
+    }
+    CHECK(rk_force_isa(isa) == RK_OK && std::strcmp(rk_isa(), isa) == 0, "force %s", isa);
+    test_math(isa, true);
+    for (int threads : {1, 2}) {
+      rk_set_threads(threads);
+      const int before = g_failures;
+      test_gemm(isa, threads);
+      std::printf("  %-7s threads=%d gemm %s\n", isa, threads, g_failures == before ? "ok" : "FAILED");
+    }
+  }
+  std::printf("%d checks, %d failures\n", g_checks, g_failures);
+  return g_failures == 0 ? 0 : 1;
+}

@@ -1,0 +1,40 @@
+#!/bin/sh
+# Builds native/test/gemm_test.cc with the sources and per-ISA flags of native/sources.json
+# (g++ -O2, no CMake) and runs it. Arguments go to the program: `bench [isa...]` for the
+# GFLOP/s table. Exit status is the test's (non-zero on any failure).
+#   CXX=clang++ OPT=-O3 OUT=/tmp/dir native/test/run-gemm-test.sh
+set -eu
+root=$(cd "$(dirname "$0")/../.." && pwd)
+out=${OUT:-${TMPDIR:-/tmp}/rnnkit-gemm-test}
+cxx=${CXX:-g++}
+opt=${OPT:--O2}
+mkdir -p "$out"
+
+case "$(uname -m)" in
+  x86_64|amd64) arch=x64 ;;
+  aarch64|arm64) arch=arm64 ;;
+  *) arch=none ;;
+esac
+
+# One line per translation unit: "<source> <extra flags...>".
+node -e '
+const s = require(process.argv[1]);
+const arch = process.argv[2];
+const lines = [];
+for (const f of s.common) lines.push(f);
+for (const f of s.isa.all) lines.push(f);
+for (const v of Object.values(s.isa[arch] || {})) for (const f of v.sources) lines.push([f, ...v.flags].join(" "));
+lines.push("native/test/gemm_test.cc");
+console.log(lines.join("\n"));
+' "$root/native/sources.json" "$arch" > "$out/units.txt"
+
+objs=""
+while read -r src flags; do
+  obj="$out/$(echo "$src" | tr '/' '_').o"
+  objs="$objs $obj"
+  echo "$cxx -std=c++17 $opt -Wall -Wextra -I$root/native/include -I$root/native/src $flags -c $root/$src -o $obj"
+done < "$out/units.txt" > "$out/compile.txt"
+# Two jobs at most: the machine is shared.
+xargs -P 2 -I CMD sh -c 'CMD' < "$out/compile.txt"
+$cxx $objs -o "$out/gemm_test" -pthread
+exec "$out/gemm_test" "$@"
