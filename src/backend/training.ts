@@ -55,6 +55,19 @@ export interface ModelSpec {
   /** Width of the dense head's output (classes for cross-entropy, targets for MSE). */
   outputs: number;
   loss: LossSpec;
+  /**
+   * Encoder–decoder (seq2seq): an encoder reads `TrainBatch.source` and its final state
+   * (hn, cn) becomes the decoder's initial state; the gradient flows back through it.
+   * The encoder's stack must have the decoder's layers, directions and state widths.
+   */
+  encoder?: EncoderSpec;
+}
+
+/** The encoder of a seq2seq model: its own input layer and recurrent stack, no head. */
+export interface EncoderSpec {
+  input: InputSpec;
+  /** `inputSize` must equal the encoder input width (no conditioning vector). */
+  stack: StackSpec;
 }
 
 /** Optimizers, with PyTorch's semantics and defaults (torch 1.13 single-tensor paths). */
@@ -103,6 +116,24 @@ export interface TrainBatch {
   h0?: Float32Array;
   /** [L·D][B][H] initial cell state (LSTM cells); zeros when absent. */
   c0?: Float32Array;
+  /**
+   * Seq2seq models: the source sequences the encoder reads (time-major, its own number of
+   * steps and lengths). `h0`/`c0` are then the ENCODER's initial state, and the decoder
+   * starts from the encoder's final state. Absent: the decoder alone runs from `h0`/`c0`
+   * (step-by-step decoding after the first step).
+   */
+  source?: SourceBatch;
+}
+
+/** The encoder's input of one batch. */
+export interface SourceBatch {
+  steps: number;
+  /** [steps][B] token ids (embedding / one-hot encoder input). */
+  tokens?: Int32Array;
+  /** [steps][B][size] real-valued encoder input. */
+  x?: Float32Array;
+  /** [B] valid steps per source sequence; absent: all `steps`. */
+  lengths?: Int32Array;
 }
 
 /** What one training step reports. */
@@ -204,35 +235,67 @@ export interface ModelParamEntry {
   offset: number;
   size: number;
   /** Which part of the model it belongs to. */
-  part: 'embedding' | 'rnn' | 'head';
+  part: 'encoder.embedding' | 'encoder.rnn' | 'embedding' | 'rnn' | 'head';
+}
+
+/** Where a stack's parameters sit in a model's flat array. */
+export interface StackBlock {
+  offset: number;
+  entries: ParamEntry[];
+  total: number;
+}
+
+/** A model's flat parameter layout (see {@link modelLayout}). */
+export interface ModelLayout {
+  entries: ModelParamEntry[];
+  total: number;
+  /** Offset of `embedding.weight`, when the input is an embedding. */
+  embeddingOffset?: number;
+  /** The decoder (or only) stack. */
+  stack: StackBlock;
+  /** Seq2seq: the encoder's stack and embedding. */
+  encoder?: { stack: StackBlock; embeddingOffset?: number };
 }
 
 /**
- * Flat parameter layout of a model, in PyTorch `state_dict` order: `embedding.weight`
- * [V][E] (embedding input only), then `rnn.` + every stack name of `paramLayout`, then
- * `head.weight` [outputs][D·S] and `head.bias` [outputs]. Gradients and optimizer state
- * use the same layout, so clipping and updates run over one buffer.
+ * Flat parameter layout of a model, in PyTorch `state_dict` order: for seq2seq first the
+ * encoder (`encoder.embedding.weight`, `encoder.rnn.*`); then `embedding.weight` [V][E]
+ * (embedding input only), `rnn.` + every stack name of `paramLayout`, `head.weight`
+ * [outputs][D·S] and `head.bias` [outputs]. Gradients and optimizer state use the same
+ * layout, so clipping and updates run over one buffer.
  */
-export function modelLayout(spec: ModelSpec): { entries: ModelParamEntry[]; total: number; stack: { offset: number; entries: ParamEntry[]; total: number } } {
+export function modelLayout(spec: ModelSpec): ModelLayout {
   const entries: ModelParamEntry[] = [];
   let offset = 0;
-  if (spec.input.kind === 'embedding') {
-    const size = spec.input.vocab * spec.input.dim;
-    entries.push({ name: 'embedding.weight', shape: [spec.input.vocab, spec.input.dim], offset, size, part: 'embedding' });
+  const addInput = (input: InputSpec, prefix: string, part: 'encoder.embedding' | 'embedding'): number | undefined => {
+    if (input.kind !== 'embedding') return undefined;
+    const size = input.vocab * input.dim;
+    entries.push({ name: prefix + 'embedding.weight', shape: [input.vocab, input.dim], offset, size, part });
     offset += size;
+    return offset - size;
+  };
+  const addStack = (stackSpec: StackSpec, prefix: string, part: 'encoder.rnn' | 'rnn'): StackBlock => {
+    const stack = paramLayout(stackSpec);
+    const at = offset;
+    for (const e of stack.entries) {
+      entries.push({ name: prefix + e.name, shape: e.shape.slice(), offset: at + e.offset, size: e.size, part });
+    }
+    offset += stack.total;
+    return { offset: at, entries: stack.entries, total: stack.total };
+  };
+  let encoder: ModelLayout['encoder'];
+  if (spec.encoder) {
+    const embeddingOffset = addInput(spec.encoder.input, 'encoder.', 'encoder.embedding');
+    encoder = { embeddingOffset, stack: addStack(spec.encoder.stack, 'encoder.rnn.', 'encoder.rnn') };
   }
-  const stack = paramLayout(spec.stack);
-  const stackOffset = offset;
-  for (const e of stack.entries) {
-    entries.push({ name: 'rnn.' + e.name, shape: e.shape.slice(), offset: stackOffset + e.offset, size: e.size, part: 'rnn' });
-  }
-  offset += stack.total;
+  const embeddingOffset = addInput(spec.input, '', 'embedding');
+  const stack = addStack(spec.stack, 'rnn.', 'rnn');
   const W = stackOutputWidth(spec.stack);
   entries.push({ name: 'head.weight', shape: [spec.outputs, W], offset, size: spec.outputs * W, part: 'head' });
   offset += spec.outputs * W;
   entries.push({ name: 'head.bias', shape: [spec.outputs], offset, size: spec.outputs, part: 'head' });
   offset += spec.outputs;
-  return { entries, total: offset, stack: { offset: stackOffset, entries: stack.entries, total: stack.total } };
+  return { entries, total: offset, embeddingOffset, stack, encoder };
 }
 
 /** Sizes of the arrays of one batch for `spec` (0 where the array does not apply). */

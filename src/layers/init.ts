@@ -177,8 +177,8 @@ export function initStackParams(spec: StackSpec, rng: Random, options: StackInit
 }
 
 /**
- * Every parameter of a model, in `modelLayout(spec)` order: embedding standard normal
- * (nn.Embedding's default), the stack by `options`, head weight and bias uniform in
+ * Every parameter of a model, in `modelLayout(spec)` order: embeddings standard normal
+ * (nn.Embedding's default), the stacks (encoder and decoder) by `options`, head weight and bias uniform in
  * ±1/√(D·S) (nn.Linear's default).
  */
 export function initModelParams(spec: ModelSpec, options: ModelInitOptions = {}): Float32Array {
@@ -186,8 +186,9 @@ export function initModelParams(spec: ModelSpec, options: ModelInitOptions = {})
   const layout = modelLayout(spec);
   const flat = new Float32Array(layout.total);
   for (const e of layout.entries) {
-    if (e.part === 'embedding') flat.set(normalMatrix(e.shape[0], e.shape[1], 1, rng), e.offset);
+    if (e.part === 'embedding' || e.part === 'encoder.embedding') flat.set(normalMatrix(e.shape[0], e.shape[1], 1, rng), e.offset);
   }
+  if (spec.encoder) flat.set(initStackParams(spec.encoder.stack, rng, options), layout.encoder!.stack.offset);
   flat.set(initStackParams(spec.stack, rng, options), layout.stack.offset);
   const F = stackOutputWidth(spec.stack);
   for (const e of layout.entries) {

@@ -9,7 +9,7 @@
  * the last step of each sequence). Batches are padded to the longest sequence; padding
  * never changes outputs or gradients of the real steps.
  */
-import type { ModelSpec, TrainBatch } from '../backend/training.js';
+import type { ModelSpec, SourceBatch, TrainBatch } from '../backend/training.js';
 import { batchShapes } from '../backend/training.js';
 
 /** Numbers of one sequence (or of one vector). */
@@ -25,12 +25,16 @@ export interface Dataset {
   labels?: (number | NumberArray)[];
   /** Per sequence: the conditioning vector [conditionSize] entering every step. */
   conditions?: NumberArray[];
+  /** Seq2seq models: per sequence, what the encoder reads (token ids [len] or values [len·size]). */
+  sources?: NumberArray[];
 }
 
 /** A dataset whose sequences were checked against a model spec. */
 export interface CheckedDataset {
   size: number;
   lengths: Int32Array;
+  /** Seq2seq: steps of each source sequence. */
+  sourceLengths?: Int32Array;
   data: Dataset;
   /** Whether it carries targets or labels (needed for fit and evaluate, not for predict). */
   supervised: boolean;
@@ -51,23 +55,13 @@ export function checkDataset(name: string, data: unknown, spec: ModelSpec, needT
   if (!Array.isArray(d.inputs)) throw new TypeError(`${name}.inputs must be an array of sequences; got ${kindOf(d.inputs)}`);
   const N = d.inputs.length;
   if (N === 0) throw new RangeError(`${name}.inputs must hold at least one sequence; got 0`);
-  const lengths = new Int32Array(N);
-  const width = spec.input.kind === 'dense' ? spec.input.size : 1;
-  for (let i = 0; i < N; i++) {
-    const s = d.inputs[i];
-    if (!isNumberArray(s)) throw new TypeError(`${name}.inputs[${i}] must be an array of numbers; got ${kindOf(s)}`);
-    if (s.length === 0 || s.length % width !== 0) {
-      throw new RangeError(`${name}.inputs[${i}] must hold a positive multiple of ${width} values (steps × ${spec.input.kind === 'dense' ? 'size' : '1 token'}); got ${s.length}`);
-    }
-    lengths[i] = s.length / width;
-    if (spec.input.kind === 'dense') {
-      for (let k = 0; k < s.length; k++) if (!Number.isFinite(s[k])) throw new RangeError(`${name}.inputs[${i}][${k}] must be finite; got ${s[k]}`);
-    } else {
-      const V = spec.input.vocab;
-      for (let k = 0; k < s.length; k++) {
-        if (!Number.isInteger(s[k]) || s[k] < 0 || s[k] >= V) throw new RangeError(`${name}.inputs[${i}][${k}] must be a token id in [0, ${V}) (vocab); got ${s[k]}`);
-      }
-    }
+  const lengths = checkSequences(`${name}.inputs`, d.inputs, spec.input);
+  let sourceLengths: Int32Array | undefined;
+  if (spec.encoder) {
+    if (!Array.isArray(d.sources) || d.sources.length !== N) throw new RangeError(`${name}.sources must hold one source sequence per sequence (${N}) for a seq2seq model; got ${Array.isArray(d.sources) ? d.sources.length : kindOf(d.sources)}`);
+    sourceLengths = checkSequences(`${name}.sources`, d.sources, spec.encoder.input);
+  } else if (d.sources !== undefined) {
+    throw new TypeError(`${name}.sources given, but the model has no encoder`);
   }
   if (d.targets !== undefined && d.labels !== undefined) throw new TypeError(`${name} must have either targets (per step) or labels (per sequence), not both`);
   const C = spec.outputs;
@@ -111,7 +105,30 @@ export function checkDataset(name: string, data: unknown, spec: ModelSpec, needT
   }
   const supervised = d.targets !== undefined || d.labels !== undefined;
   if (needTargets && !supervised) throw new TypeError(`${name} must have targets (per step) or labels (per sequence)`);
-  return { size: N, lengths, data: d, supervised };
+  return { size: N, lengths, sourceLengths, data: d, supervised };
+}
+
+/** Checks sequences for an input layer; returns their steps. */
+function checkSequences(name: string, seqs: NumberArray[], input: ModelSpec['input']): Int32Array {
+  const lengths = new Int32Array(seqs.length);
+  const width = input.kind === 'dense' ? input.size : 1;
+  for (let i = 0; i < seqs.length; i++) {
+    const s = seqs[i];
+    if (!isNumberArray(s)) throw new TypeError(`${name}[${i}] must be an array of numbers; got ${kindOf(s)}`);
+    if (s.length === 0 || s.length % width !== 0) {
+      throw new RangeError(`${name}[${i}] must hold a positive multiple of ${width} values (steps × ${input.kind === 'dense' ? 'size' : '1 token'}); got ${s.length}`);
+    }
+    lengths[i] = s.length / width;
+    if (input.kind === 'dense') {
+      for (let k = 0; k < s.length; k++) if (!Number.isFinite(s[k])) throw new RangeError(`${name}[${i}][${k}] must be finite; got ${s[k]}`);
+    } else {
+      const V = input.vocab;
+      for (let k = 0; k < s.length; k++) {
+        if (!Number.isInteger(s[k]) || s[k] < 0 || s[k] >= V) throw new RangeError(`${name}[${i}][${k}] must be a token id in [0, ${V}) (vocab); got ${s[k]}`);
+      }
+    }
+  }
+  return lengths;
 }
 
 /** Pack sequences `indices` of a checked dataset into one padded, time-major batch. */
@@ -170,7 +187,32 @@ export function packBatch(spec: ModelSpec, set: CheckedDataset, indices: number[
     if (K > 0) for (let k = 0; k < K; k++) batch.condition![b * K + k] = d.conditions![i][k];
   });
   if (padded) batch.lengths = lengths;
+  if (spec.encoder) batch.source = packSource(spec.encoder.input, set.data.sources!, set.sourceLengths!, indices);
   return batch;
+}
+
+/** Time-major, padded source sequences for the encoder. */
+function packSource(input: ModelSpec['input'], sources: NumberArray[], lens: Int32Array, indices: number[]): SourceBatch {
+  const B = indices.length;
+  let T = 0;
+  for (const i of indices) T = Math.max(T, lens[i]);
+  const I = input.kind === 'dense' ? input.size : 1;
+  const src: SourceBatch = { steps: T };
+  const lengths = new Int32Array(B);
+  let padded = false;
+  if (input.kind === 'dense') src.x = new Float32Array(T * B * I);
+  else src.tokens = new Int32Array(T * B);
+  indices.forEach((i, b) => {
+    lengths[b] = lens[i];
+    if (lens[i] < T) padded = true;
+    const s = sources[i];
+    for (let t = 0; t < lens[i]; t++) {
+      if (src.x) for (let k = 0; k < I; k++) src.x[(t * B + b) * I + k] = s[t * I + k];
+      else src.tokens![t * B + b] = s[t];
+    }
+  });
+  if (padded) src.lengths = lengths;
+  return src;
 }
 
 /**
@@ -184,7 +226,8 @@ export function sliceWindow(spec: ModelSpec, batch: TrainBatch, start: number, s
   const r1 = (start + steps) * B;
   const I = spec.input.kind === 'dense' ? spec.input.size : 0;
   const C = spec.outputs;
-  const w: TrainBatch = { steps, batch: B, condition: batch.condition };
+  // The encoder runs once, in the first window; later windows continue from the carried state.
+  const w: TrainBatch = { steps, batch: B, condition: batch.condition, source: start === 0 ? batch.source : undefined };
   if (batch.tokens) w.tokens = batch.tokens.slice(r0, r1);
   if (batch.x) w.x = batch.x.slice(r0 * I, r1 * I);
   if (batch.targets) w.targets = batch.targets.slice(r0, r1);

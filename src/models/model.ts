@@ -35,6 +35,12 @@ export interface ModelOptions {
   outputSize?: number;
   /** Width of a vector v that enters every step (one-to-many generation); default 0. */
   conditionSize?: number;
+  /**
+   * Encoder–decoder (seq2seq): an encoder with its own input reads `Dataset.sources`, and
+   * its final state starts the decoder (this model's stack). The encoder's stack has the
+   * decoder's sizes, layers and directions; its cell defaults to the decoder's.
+   */
+  encoder?: { input: InputSpec; cell?: CellType };
   /** Width of the dense head: classes for cross-entropy, values per step for MSE. */
   outputs: number;
   /** 'cross_entropy' (default) or 'mse'. */
@@ -135,6 +141,10 @@ export interface GenerateOptions {
   temperature?: number;
   /** Seed of the sampling (default 0). */
   seed?: number;
+  /** Seq2seq models: the source sequence the encoder reads first. */
+  source?: NumberArray;
+  /** Stop after emitting this token (it is included in the result). */
+  stopToken?: number;
 }
 
 /** Pick the backend a model trains on. */
@@ -162,7 +172,24 @@ export function resolveModelSpec(options: ModelOptions): ModelSpec {
   const conditionSize = checkInteger('conditionSize', options.conditionSize ?? 0, 0);
   const width = input.kind === 'embedding' ? input.dim : input.kind === 'onehot' ? input.vocab : input.size;
   const loss = checkOneOf('loss', options.loss ?? 'cross_entropy', ['cross_entropy', 'mse'] as const);
+  let encoder: unknown;
+  if (options.encoder !== undefined) {
+    if (typeof options.encoder !== 'object' || options.encoder === null) throw new TypeError('encoder must be an object { input, cell? }');
+    const encInput = checkInputSpec('encoder.input', options.encoder.input);
+    encoder = {
+      input: encInput,
+      stack: {
+        cell: checkOneOf('encoder.cell', options.encoder.cell ?? options.cell, CELL_TYPES),
+        inputSize: encInput.kind === 'embedding' ? encInput.dim : encInput.kind === 'onehot' ? encInput.vocab : encInput.size,
+        hiddenSize: options.hiddenSize,
+        outputSize: options.outputSize ?? options.hiddenSize,
+        layers: options.layers ?? 1,
+        bidirectional: options.bidirectional ?? false,
+      },
+    };
+  }
   return checkModelSpec('options', {
+    encoder,
     input,
     conditionSize,
     stack: {
@@ -345,9 +372,9 @@ export class RnnModel {
    * Head outputs for every sequence (logits for cross-entropy), unpadded: per sequence a
    * Float32Array [len·outputs], or [outputs] at its last step with `lastStep: true`.
    */
-  async predict(data: Pick<Dataset, 'inputs' | 'conditions'>, options: { batchSize?: number; lastStep?: boolean } = {}): Promise<Float32Array[]> {
+  async predict(data: Pick<Dataset, 'inputs' | 'conditions' | 'sources'>, options: { batchSize?: number; lastStep?: boolean } = {}): Promise<Float32Array[]> {
     const handle = this.live();
-    const set = checkDataset('data', { inputs: data?.inputs, conditions: data?.conditions }, this.spec, false);
+    const set = checkDataset('data', { inputs: data?.inputs, conditions: data?.conditions, sources: data?.sources }, this.spec, false);
     const batchSize = checkInteger('batchSize', options.batchSize ?? 32, 1);
     const C = this.spec.outputs;
     const out: Float32Array[] = [];
@@ -380,7 +407,9 @@ export class RnnModel {
     if (spec.outputs > spec.input.vocab) throw new RangeError(`generate feeds outputs back as tokens, so outputs (${spec.outputs}) must be ≤ vocab (${spec.input.vocab})`);
     const steps = checkInteger('steps', options.steps, 0);
     const temperature = checkNumber('temperature', options.temperature ?? 0, 0, Infinity);
-    const set = checkDataset('options', { inputs: [options.start], conditions: options.condition ? [options.condition] : undefined }, spec, false);
+    const set = checkDataset('options', {
+      inputs: [options.start], conditions: options.condition ? [options.condition] : undefined, sources: options.source ? [options.source] : undefined,
+    }, spec, false);
     const rng = new Random(options.seed ?? 0);
     const condition = spec.conditionSize > 0 ? Float32Array.from(options.condition!) : undefined;
     let r = this.training.evaluateSync(handle, { ...packBatch(spec, set, [0]) });
@@ -391,7 +420,7 @@ export class RnnModel {
       const logits = r.outputs.subarray((T - 1) * C, T * C);
       const token = temperature === 0 ? argmax(logits) : sample(logits, temperature, rng);
       out.push(token);
-      if (k === steps - 1) break;
+      if (k === steps - 1 || token === options.stopToken) break;
       r = this.training.evaluateSync(handle, { steps: 1, batch: 1, tokens: Int32Array.of(token), condition, h0: r.hn, c0: r.cn });
     }
     return out;
@@ -405,8 +434,8 @@ export class RnnModel {
   forecast(history: NumberArray, horizon: number): Float32Array {
     const handle = this.live();
     const spec = this.spec;
-    if (spec.input.kind !== 'dense' || spec.loss.kind !== 'mse' || spec.outputs !== spec.input.size || spec.conditionSize > 0) {
-      throw new TypeError('forecast needs a dense-input MSE model whose outputs equal its input size, without a conditioning vector');
+    if (spec.input.kind !== 'dense' || spec.loss.kind !== 'mse' || spec.outputs !== spec.input.size || spec.conditionSize > 0 || spec.encoder) {
+      throw new TypeError('forecast needs a dense-input MSE model whose outputs equal its input size, without a conditioning vector or encoder');
     }
     if (spec.stack.bidirectional) throw new RangeError('forecast needs a unidirectional stack');
     const H = checkInteger('horizon', horizon, 1);

@@ -4,6 +4,7 @@
  */
 import { CELL_TYPES } from '../backend/backend.js';
 import type { StackSpec } from '../backend/backend.js';
+import { hasCellState } from '../backend/layout.js';
 import type { InputSpec, LossSpec, ModelSpec } from '../backend/training.js';
 import { inputWidth } from '../backend/training.js';
 import { checkBoolean, checkInteger, checkOneOf } from '../validate.js';
@@ -67,9 +68,25 @@ export function checkModelSpec(name: string, v: unknown): ModelSpec {
   if (stack.inputSize !== want) {
     throw new RangeError(`${name}.stack.inputSize must be the input width plus conditionSize = ${want}; got ${stack.inputSize}`);
   }
-  return {
+  const spec: ModelSpec = {
     input, conditionSize, stack,
     outputs: checkInteger(`${name}.outputs`, o.outputs, 1),
     loss: checkLossSpec(`${name}.loss`, o.loss),
   };
+  if (o.encoder !== undefined) {
+    const e = obj(`${name}.encoder`, o.encoder);
+    const encInput = checkInputSpec(`${name}.encoder.input`, e.input);
+    const encStack = checkStackSpec(`${name}.encoder.stack`, e.stack);
+    if (encStack.inputSize !== inputWidth(encInput)) {
+      throw new RangeError(`${name}.encoder.stack.inputSize must be the encoder input width ${inputWidth(encInput)}; got ${encStack.inputSize}`);
+    }
+    for (const k of ['layers', 'bidirectional', 'hiddenSize', 'outputSize'] as const) {
+      if (encStack[k] !== stack[k]) throw new RangeError(`${name}.encoder.stack.${k} must equal the decoder's (${stack[k]}): the encoder's final state starts the decoder; got ${encStack[k]}`);
+    }
+    if (hasCellState(encStack.cell) !== hasCellState(stack.cell)) {
+      throw new RangeError(`${name}.encoder.stack.cell ${encStack.cell} and the decoder's ${stack.cell} must both have a cell state or both not`);
+    }
+    spec.encoder = { input: encInput, stack: encStack };
+  }
+  return spec;
 }

@@ -48,6 +48,14 @@ function randomBatch(spec: ModelSpec, rng: Random): TrainBatch {
     targetValues: spec.loss.kind === 'mse' ? normal(sh.targetValues) : undefined,
     h0: normal(sh.h),
     c0: sh.c ? normal(sh.c) : undefined,
+    source: spec.encoder
+      ? {
+          steps: 3,
+          lengths: Int32Array.from([3, 1, 2]),
+          tokens: spec.encoder.input.kind === 'dense' ? undefined : Int32Array.from({ length: 3 * B }, () => rng.int(4)),
+          x: spec.encoder.input.kind === 'dense' ? normal(3 * B * spec.encoder.input.size) : undefined,
+        }
+      : undefined,
   };
 }
 
@@ -97,6 +105,18 @@ describe('full-model gradient vs finite differences (reference, float64)', () =>
   });
   it('real-valued input with a conditioning vector → 2-layer bidirectional gru → MSE', () => {
     check(specOf('gru', { kind: 'dense', size: 2 }, { kind: 'mse' }, 2), 13);
+  });
+  for (const cell of ['lstm', 'gru'] as CellType[]) {
+    it(`seq2seq: embedding encoder (2-layer bidirectional ${cell}) → its final state starts the decoder → head → cross-entropy`, () => {
+      const spec = specOf(cell, { kind: 'embedding', vocab: 5, dim: 3 }, { kind: 'cross_entropy', ignoreIndex: -100 });
+      spec.encoder = { input: { kind: 'embedding', vocab: 4, dim: 2 }, stack: { ...spec.stack, inputSize: 2 } };
+      check(spec, 15);
+    });
+  }
+  it('seq2seq with a real-valued encoder input → rnn_tanh decoder → MSE', () => {
+    const spec = specOf('rnn_tanh', { kind: 'dense', size: 2 }, { kind: 'mse' });
+    spec.encoder = { input: { kind: 'dense', size: 3 }, stack: { ...spec.stack, inputSize: 3 } };
+    check(spec, 16);
   });
   it('embedding with a conditioning vector → rnn_tanh → MSE', () => {
     check(specOf('rnn_tanh', { kind: 'embedding', vocab: 4, dim: 2 }, { kind: 'mse' }, 3), 14);

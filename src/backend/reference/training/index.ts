@@ -5,10 +5,11 @@
  * kept as Float64Array here; the TrainingBackend interface converts at the edges.
  */
 import type {
-  ClipSpec, EvalResult, GradResult, ModelHandle, ModelSpec, OptimizerSpec, TrainBatch, TrainingBackend, TrainStepResult,
+  ClipSpec, EvalResult, GradResult, InputSpec, ModelHandle, ModelSpec, OptimizerSpec, StackBlock, TrainBatch, TrainingBackend,
+  TrainStepResult,
 } from '../../training.js';
 import { inputWidth, modelLayout, stackOutputWidth } from '../../training.js';
-import { hasCellState } from '../../layout.js';
+import { hasCellState, stateSize } from '../../layout.js';
 import { embedBackward, embedForward, denseInputForward, oneHotForward } from './embedding.js';
 import { denseBackward, denseForward } from './head.js';
 import { meanSquaredError, softmaxCrossEntropy } from './loss.js';
@@ -46,6 +47,14 @@ interface ForwardPass {
   z: Float64Array;
   tape: ReferenceTape;
   valid?: Uint8Array;
+  encoder?: EncoderPass;
+}
+
+/** The encoder's part of a seq2seq forward pass. */
+interface EncoderPass {
+  x: Float64Array;
+  tape: ReferenceTape;
+  N: number;
 }
 
 export class ReferenceTraining implements TrainingBackend {
@@ -55,6 +64,14 @@ export class ReferenceTraining implements TrainingBackend {
     const want = inputWidth(spec.input) + spec.conditionSize;
     if (spec.stack.inputSize !== want) {
       throw new RangeError(`stack.inputSize must equal the input width plus conditionSize = ${want}; got ${spec.stack.inputSize}`);
+    }
+    if (spec.encoder) {
+      const e = spec.encoder.stack;
+      const d = spec.stack;
+      if (e.inputSize !== inputWidth(spec.encoder.input)) throw new RangeError(`encoder.stack.inputSize must equal the encoder input width ${inputWidth(spec.encoder.input)}; got ${e.inputSize}`);
+      if (e.layers !== d.layers || e.bidirectional !== d.bidirectional || stateSize(e) !== stateSize(d) || e.hiddenSize !== d.hiddenSize || hasCellState(e.cell) !== hasCellState(d.cell)) {
+        throw new RangeError('encoder.stack must have the decoder stack\'s layers, directions, state widths and cell-state kind (its final state starts the decoder)');
+      }
     }
     return new ReferenceModel(spec);
   }
@@ -169,25 +186,23 @@ export class ReferenceTraining implements TrainingBackend {
     const N = T * B;
     const K = spec.conditionSize;
     const cond = K > 0 && batch.condition ? Float64Array.from(batch.condition) : undefined;
-    let x: Float64Array;
-    switch (spec.input.kind) {
-      case 'embedding':
-        x = embedForward(params, layout.entries[0].offset, spec.input.dim, need(batch.tokens, 'tokens'), N, cond, K, B);
-        break;
-      case 'onehot':
-        x = oneHotForward(need(batch.tokens, 'tokens'), N, spec.input.vocab, cond, K, B);
-        break;
-      case 'dense':
-        x = denseInputForward(Float64Array.from(need(batch.x, 'x')), N, spec.input.size, cond, K, B);
-        break;
+    let h0: Float64Array | undefined = batch.h0 ? Float64Array.from(batch.h0) : undefined;
+    let c0: Float64Array | undefined = batch.c0 && hasCellState(spec.stack.cell) ? Float64Array.from(batch.c0) : undefined;
+    let encoder: EncoderPass | undefined;
+    if (spec.encoder && batch.source) {
+      // Seq2seq: h0/c0 start the encoder; its final state starts the decoder.
+      const enc = spec.encoder;
+      const src = batch.source;
+      const xe = stepInputs(enc.input, params, layout.encoder!.embeddingOffset, src.tokens, src.x, src.steps * B, undefined, 0, B);
+      const fe = referenceForward(enc.stack, stackView(params, layout.encoder!.stack), {
+        x: xe, steps: src.steps, batch: B, h0, c0: hasCellState(enc.stack.cell) ? c0 : undefined, lengths: src.lengths,
+      });
+      encoder = { x: xe, tape: fe.tape, N: src.steps * B };
+      h0 = fe.hn;
+      c0 = fe.cn;
     }
-    const stackParams = params.subarray(layout.stack.offset, layout.stack.offset + layout.stack.total);
-    const f = referenceForward(spec.stack, stackParams, {
-      x, steps: T, batch: B,
-      h0: batch.h0 ? Float64Array.from(batch.h0) : undefined,
-      c0: batch.c0 && hasCellState(spec.stack.cell) ? Float64Array.from(batch.c0) : undefined,
-      lengths: batch.lengths,
-    });
+    const x = stepInputs(spec.input, params, layout.embeddingOffset, batch.tokens, batch.x, N, cond, K, B);
+    const f = referenceForward(spec.stack, stackView(params, layout.stack), { x, steps: T, batch: B, h0, c0, lengths: batch.lengths });
     const F = stackOutputWidth(spec.stack);
     const [hw, hb] = headEntries(m);
     const z = denseForward(params, hw, hb, f.y, N, F, spec.outputs);
@@ -196,7 +211,7 @@ export class ReferenceTraining implements TrainingBackend {
       valid = new Uint8Array(N);
       for (let t = 0; t < T; t++) for (let b = 0; b < B; b++) valid[t * B + b] = t < batch.lengths[b] ? 1 : 0;
     }
-    return { N, x, y: f.y, hn: f.hn, cn: f.cn, z, tape: f.tape, valid };
+    return { N, x, y: f.y, hn: f.hn, cn: f.cn, z, tape: f.tape, valid, encoder };
   }
 
   private loss(m: ReferenceModel, batch: TrainBatch, pass: ForwardPass): LossResult {
@@ -220,15 +235,49 @@ export class ReferenceTraining implements TrainingBackend {
     const F = stackOutputWidth(spec.stack);
     const [hw, hb] = headEntries(m);
     const dy = denseBackward(params, grads, hw, hb, pass.y, loss.dz, pass.N, F, spec.outputs);
-    const stackParams = params.subarray(layout.stack.offset, layout.stack.offset + layout.stack.total);
-    const back = referenceBackward(spec.stack, stackParams, pass.tape, { dy });
+    const back = referenceBackward(spec.stack, stackView(params, layout.stack), pass.tape, { dy });
     grads.set(back.grads, layout.stack.offset);
     if (spec.input.kind === 'embedding') {
       const W = spec.input.dim + spec.conditionSize;
-      embedBackward(back.dx, W, need(batch.tokens, 'tokens'), pass.N, grads, layout.entries[0].offset, spec.input.dim);
+      embedBackward(back.dx, W, need(batch.tokens, 'tokens'), pass.N, grads, layout.embeddingOffset!, spec.input.dim);
+    }
+    if (pass.encoder) {
+      // The decoder's dh0/dc0 is the gradient of the encoder's final state; no loss on its outputs.
+      const enc = spec.encoder!;
+      const src = batch.source!;
+      const encLayout = layout.encoder!;
+      const eb = referenceBackward(enc.stack, stackView(params, encLayout.stack), pass.encoder.tape, {
+        dy: new Float64Array(src.steps * batch.batch * stackOutputWidth(enc.stack)),
+        dhn: back.dh0,
+        dcn: back.dc0,
+      });
+      grads.set(eb.grads, encLayout.stack.offset);
+      if (enc.input.kind === 'embedding') {
+        embedBackward(eb.dx, enc.input.dim, need(src.tokens, 'source.tokens'), pass.encoder.N, grads, encLayout.embeddingOffset!, enc.input.dim);
+      }
     }
     return { pass, loss, grads };
   }
+}
+
+/** The step inputs [N][width (+K)] an input layer produces. */
+function stepInputs(
+  input: InputSpec, params: Float64Array, embeddingOffset: number | undefined,
+  tokens: Int32Array | undefined, x: Float32Array | undefined, N: number,
+  cond: Float64Array | undefined, K: number, B: number,
+): Float64Array {
+  switch (input.kind) {
+    case 'embedding':
+      return embedForward(params, embeddingOffset!, input.dim, need(tokens, 'tokens'), N, cond, K, B);
+    case 'onehot':
+      return oneHotForward(need(tokens, 'tokens'), N, input.vocab, cond, K, B);
+    case 'dense':
+      return denseInputForward(Float64Array.from(need(x, 'x')), N, input.size, cond, K, B);
+  }
+}
+
+function stackView(params: Float64Array, block: StackBlock): Float64Array {
+  return params.subarray(block.offset, block.offset + block.total);
 }
 
 function headEntries(m: ReferenceModel): [number, number] {
