@@ -33,8 +33,10 @@ export interface StackInitOptions {
   bias?: 'pytorch' | 'zeros';
   /** LSTM only: if set, the forget-gate block of bias_ih gets this value and that of bias_hh 0. */
   forgetBias?: number;
-  /** Scale for xavier, orthogonal and identity (default 1). */
+  /** Scale (gain) of xavier / orthogonal / identity input-to-hidden matrices (default 1). */
   gain?: number;
+  /** Scale of xavier / orthogonal / identity recurrent matrices (default 1; IRNN uses 1). */
+  recurrentGain?: number;
 }
 
 /** Initialisation of a whole model (input layer, stack, head). */
@@ -155,6 +157,7 @@ export function initStackParams(spec: StackSpec, rng: Random, options: StackInit
   const G = gateCount(spec.cell);
   const bound = 1 / Math.sqrt(H);
   const gain = options.gain ?? 1;
+  const recurrentGain = options.recurrentGain ?? 1;
   const inputKind = options.inputWeights ?? 'pytorch';
   const recurrentKind = options.recurrentWeights ?? 'pytorch';
   const biasKind = options.bias ?? 'pytorch';
@@ -163,8 +166,8 @@ export function initStackParams(spec: StackSpec, rng: Random, options: StackInit
     let values: Float64Array;
     if (base === 'weight_ih') values = drawWeight(inputKind, G, H, e.shape[1], bound, rng, gain);
     else if (base === 'weight_ho') values = drawWeight(inputKind, 1, e.shape[0], e.shape[1], bound, rng, gain);
-    else if (base === 'weight_hh') values = drawWeight(recurrentKind, G, H, H, bound, rng, gain);
-    else if (base === 'weight_yh') values = drawWeight(recurrentKind, 1, H, stateSize(spec), bound, rng, gain);
+    else if (base === 'weight_hh') values = drawWeight(recurrentKind, G, H, H, bound, rng, recurrentGain);
+    else if (base === 'weight_yh') values = drawWeight(recurrentKind, 1, H, stateSize(spec), bound, rng, recurrentGain);
     else values = biasKind === 'zeros' ? new Float64Array(e.size) : uniformMatrix(1, e.size, bound, rng);
     if (options.forgetBias !== undefined && (spec.cell === 'lstm' || spec.cell === 'lstm_peephole')) {
       // Gate order i, f, g, o: the forget block is rows [H, 2H).

@@ -59,3 +59,19 @@ export function sineTask(n: number, length: number, seed: number) {
 export function wave(t: number, phase: number): number {
   return 0.6 * Math.sin(0.3 * t + phase) + 0.3 * Math.sin(0.7 * t + 2 * phase);
 }
+
+/**
+ * Long-range recall: the label (0 or 1) is the first token; then `gap` − 1 noise tokens
+ * (2..vocab−1) follow, so the answer must be carried across `gap` steps.
+ */
+export function recallTask(n: number, gap: number, vocab: number, seed: number) {
+  const rng = new Random(seed);
+  const inputs: number[][] = [];
+  const labels: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const label = rng.int(2);
+    inputs.push([label, ...Array.from({ length: gap - 1 }, () => 2 + rng.int(vocab - 2))]);
+    labels.push(label);
+  }
+  return { inputs, labels };
+}
