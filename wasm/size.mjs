@@ -3,7 +3,8 @@
  * Prints what the browser build weighs: every JavaScript module the browser entry
  * (web.js) reaches through relative imports — as tsc emits them, unminified, comments
  * included, so an upper bound of what a bundler ships — plus wasm/dist/rnnkit.wasm, raw
- * and gzip'd. Exits 1 when JS + wasm exceed the budget (300 KB raw, DESIGN budget).
+ * and gzip'd. Exits 1 when JS + wasm exceed the budget (300 KB raw), or when the entry
+ * reaches a Node built-in or a package import (which breaks browser bundles).
  *
  *   node wasm/size.mjs               compiles src/web.ts with tsc into a temp dir
  *   node wasm/size.mjs dist          measures an existing build (dist/src/web.js)
@@ -14,6 +15,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
+import { browserModuleGraph } from './graph.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const BUDGET = 300 * 1024;
@@ -29,26 +31,6 @@ function compile() {
   return out;
 }
 
-/** web.js and every module it reaches by relative static or dynamic import. */
-function moduleGraph(entry) {
-  const seen = new Set();
-  const queue = [entry];
-  while (queue.length) {
-    const file = queue.shift();
-    if (seen.has(file)) continue;
-    seen.add(file);
-    const text = readFileSync(file, 'utf8');
-    for (const m of text.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s+)(['"])([^'"]+)\1/g)) {
-      const spec = m[2];
-      if (!spec.startsWith('.')) {
-        throw new Error(`${path.basename(file)} imports ${JSON.stringify(spec)}: the browser entry must only import its own modules`);
-      }
-      queue.push(path.resolve(path.dirname(file), spec));
-    }
-  }
-  return [...seen];
-}
-
 const kb = (n) => `${(n / 1024).toFixed(1)} KB`;
 
 function main() {
@@ -57,7 +39,7 @@ function main() {
   try {
     const entry = path.join(dist, 'src', 'web.js');
     if (!existsSync(entry)) throw new Error(`${entry} does not exist (npm run build first, or run without arguments)`);
-    const files = moduleGraph(entry);
+    const { files, foreign } = browserModuleGraph(entry);
     const js = files.map((f) => readFileSync(f));
     const jsRaw = js.reduce((a, b) => a + b.length, 0);
     const jsGzip = gzipSync(Buffer.concat(js), { level: 9 }).length;
@@ -70,6 +52,10 @@ function main() {
     console.log(`rnnkit.wasm:      ${kb(wasm.length)} raw, ${kb(wasmGzip)} gzip`);
     const total = jsRaw + wasm.length;
     console.log(`total:            ${kb(total)} raw, ${kb(jsGzip + wasmGzip)} gzip — budget ${kb(BUDGET)} raw`);
+    for (const f of foreign) {
+      console.error(`${f.chain} imports ${JSON.stringify(f.spec)}: a browser bundle cannot resolve it`);
+      process.exitCode = 1;
+    }
     if (total > BUDGET) {
       console.error(`over budget by ${kb(total - BUDGET)}`);
       process.exitCode = 1;

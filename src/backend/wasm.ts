@@ -43,6 +43,8 @@ class WasmStack implements StackHandle {
   /** Shape of the last forward made with training: true, which backward refers to. */
   trained: { steps: number; batch: number } | null = null;
   constructor(
+    /** The module whose linear memory `ptr` points into. */
+    readonly owner: RnnkitModule,
     readonly spec: StackSpec,
     readonly ptr: Ptr,
     readonly paramCount: number,
@@ -139,6 +141,8 @@ export class WasmBackend implements Backend {
     if (!(handle instanceof WasmStack)) {
       throw new TypeError(`stack must be a handle created by the wasm backend; got ${handle?.backend ?? typeof handle}`);
     }
+    // A pointer into another instance's memory would read and write the wrong stack.
+    if (handle.owner !== this.m) throw new TypeError('stack belongs to another wasm backend instance');
     if (handle.disposed) throw new Error('stack has been disposed');
     return handle;
   }
@@ -167,7 +171,7 @@ export class WasmBackend implements Backend {
         m.exports.rk_stack_destroy(ptr);
         throw new Error(`rnnkit wasm: the kernels lay out ${count} parameters for this ${spec.cell} stack, the TypeScript layout ${expected}`);
       }
-      const stack = new WasmStack({ ...spec }, ptr, count);
+      const stack = new WasmStack(m, { ...spec }, ptr, count);
       this.finalizer?.register(stack, ptr, stack);
       return stack;
     });

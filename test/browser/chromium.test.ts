@@ -22,6 +22,8 @@ import { expectClose } from '../helpers/compare.js';
 import { loadGoldenCases, repoRoot, type GoldenCase } from '../helpers/golden.js';
 import { GOLDEN_F32, scaledBound } from '../helpers/tolerances.js';
 import { serveStatic, type StaticServer } from './server.js';
+// @ts-expect-error — plain .mjs helper shared with wasm/size.mjs, no type declarations
+import { browserModuleGraph } from '../../wasm/graph.mjs';
 
 const executablePath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
@@ -198,6 +200,14 @@ describe('browser entry in headless Chromium', () => {
     expect(status, text ?? '').toBe('done');
     expect(text).toContain('wasm-simd128');
     await example.close();
+  });
+
+  it('reaches no Node built-in or package import, even lazily (what a bundler would follow)', () => {
+    ready();
+    const { foreign } = browserModuleGraph(path.join(outDir, 'dist/src/web.js')) as {
+      foreign: { spec: string; chain: string }[];
+    };
+    expect(foreign.map((f) => `${f.chain} imports ${f.spec}`)).toEqual([]);
   });
 
   it('had no page errors and no failed requests', () => {

@@ -104,7 +104,7 @@ describe('WasmBackend', () => {
   });
 
   it('gives linear memory back: 1000 stacks created and disposed, 1000 forwards', () => {
-    const s = spec({ cell: 'gru', inputSize: 33, hiddenSize: 65, layers: 2, bidirectional: true });
+    const s = spec({ cell: 'gru', inputSize: 17, hiddenSize: 33, layers: 2, bidirectional: true });
     const shapes = sequenceShapes(s, 7, 3);
     const x = ramp(shapes.x);
     const cycle = () => {
@@ -141,6 +141,8 @@ describe('WasmBackend', () => {
     expect(fresh.module.memoryBytes()).toBeGreaterThan(bytes0);
     const after = fresh.forwardSync(h, { x, steps: 4, batch: 2 });
     expect(after.y).toEqual(before.y);
+    // A handle points into one instance's memory: another instance refuses it.
+    expect(() => backend.getParams(h)).toThrow(/another wasm backend instance/);
     expect(after.hn).toEqual(before.hn);
     expect(fresh.getParams(h)).toEqual(params);
     fresh.dispose(hb);
