@@ -61,6 +61,20 @@ export interface ModelSpec {
    * The encoder's stack must have the decoder's layers, directions and state widths.
    */
   encoder?: EncoderSpec;
+  /** Dropout during training steps (never in evaluate); absent: none. */
+  dropout?: DropoutSpec;
+}
+
+/**
+ * Inverted dropout: an element is kept with probability 1 − p and then scaled by
+ * 1/(1 − p), so nothing changes at inference. Masks are drawn from `TrainBatch.dropoutSeed`
+ * by a fixed procedure (reference/training/dropout.ts) so that backends agree exactly.
+ */
+export interface DropoutSpec {
+  /** On the input layer's output (embedding / one-hot / values; not the conditioning vector). */
+  input: number;
+  /** On the output of every recurrent layer but the last (nn.LSTM's `dropout`). */
+  between: number;
 }
 
 /** The encoder of a seq2seq model: its own input layer and recurrent stack, no head. */
@@ -123,6 +137,8 @@ export interface TrainBatch {
    * (step-by-step decoding after the first step).
    */
   source?: SourceBatch;
+  /** Seed of this step's dropout masks (models with dropout); default 0. */
+  dropoutSeed?: number;
 }
 
 /** The encoder's input of one batch. */

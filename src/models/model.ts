@@ -47,6 +47,11 @@ export interface ModelOptions {
   loss?: 'cross_entropy' | 'mse';
   /** Cross-entropy: target id that marks a step without a target (default -100). */
   ignoreIndex?: number;
+  /**
+   * Dropout in training (off in evaluate/predict): on the input layer's output and on the
+   * output of every recurrent layer but the last. Probabilities in [0, 1); default none.
+   */
+  dropout?: { input?: number; between?: number };
   /** Initialisation (seed, initialisers); the same options give the same model. */
   init?: ModelInitOptions;
   /** Backend (default: the fastest that trains; RNNKIT_BACKEND forces one). */
@@ -190,6 +195,7 @@ export function resolveModelSpec(options: ModelOptions): ModelSpec {
   }
   return checkModelSpec('options', {
     encoder,
+    dropout: options.dropout,
     input,
     conditionSize,
     stack: {
@@ -312,6 +318,7 @@ export class RnnModel {
             continue;
           }
           if (options.learningRate) this.training.setLearningRate(handle, checkNumber('learningRate()', options.learningRate(step + 1, epoch), 0, Infinity));
+          if (spec.dropout) w.dropoutSeed = rng.nextUint32();
           const r = await this.training.trainStep(handle, w);
           step++;
           if (!Number.isFinite(r.loss) || !Number.isFinite(r.totalNorm)) throw new TrainingDivergedError(step, epoch, r.loss, r.totalNorm);

@@ -73,6 +73,16 @@ export function checkModelSpec(name: string, v: unknown): ModelSpec {
     outputs: checkInteger(`${name}.outputs`, o.outputs, 1),
     loss: checkLossSpec(`${name}.loss`, o.loss),
   };
+  if (o.dropout !== undefined) {
+    const dr = obj(`${name}.dropout`, o.dropout);
+    const prob = (k: 'input' | 'between') => {
+      const v = dr[k] ?? 0;
+      if (typeof v !== 'number') throw new TypeError(`${name}.dropout.${k} must be a probability in [0, 1); got ${typeof v}`);
+      if (!(v >= 0 && v < 1)) throw new RangeError(`${name}.dropout.${k} must be a probability in [0, 1); got ${v}`);
+      return v;
+    };
+    spec.dropout = { input: prob('input'), between: prob('between') };
+  }
   if (o.encoder !== undefined) {
     const e = obj(`${name}.encoder`, o.encoder);
     const encInput = checkInputSpec(`${name}.encoder.input`, e.input);

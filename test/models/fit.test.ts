@@ -120,6 +120,23 @@ describe('fit', () => {
   });
 });
 
+describe('dropout in fit', () => {
+  it('a 2-layer GRU with dropout still learns, predicts deterministically, and round-trips its config', async () => {
+    const model = await createModel({ ...small, layers: 2, hiddenSize: 16, dropout: { input: 0.1, between: 0.2 } });
+    expect(model.spec.dropout).toEqual({ input: 0.1, between: 0.2 });
+    const train = delayedEchoTask(200, [4, 8], 4, 1, 73);
+    const test = delayedEchoTask(100, [4, 8], 4, 1, 74);
+    await model.fit(train, { epochs: 12, batchSize: 20, optimizer: { name: 'adam', lr: 0.02 } });
+    const a = await model.evaluate(test);
+    expect(a.accuracy!).toBeGreaterThanOrEqual(0.95);
+    expect(await model.evaluate(test)).toEqual(a);
+    const dir = mkdtempSync(path.join(tmpdir(), 'rnnkit-dropout-'));
+    await model.save(dir);
+    expect((await RnnModel.load(dir, { backend: 'reference' })).spec.dropout).toEqual({ input: 0.1, between: 0.2 });
+    await expect(createModel({ ...small, dropout: { between: 1 } })).rejects.toThrow(/options.dropout.between must be a probability in \[0, 1\); got 1/);
+  });
+});
+
 describe('evaluate, predict, save and load', () => {
   it('a saved and loaded model predicts the same', async () => {
     const model = await createModel({ ...small, cell: 'lstm', layers: 2, bidirectional: true });

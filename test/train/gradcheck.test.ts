@@ -48,6 +48,7 @@ function randomBatch(spec: ModelSpec, rng: Random): TrainBatch {
     targetValues: spec.loss.kind === 'mse' ? normal(sh.targetValues) : undefined,
     h0: normal(sh.h),
     c0: sh.c ? normal(sh.c) : undefined,
+    dropoutSeed: 123,
     source: spec.encoder
       ? {
           steps: 3,
@@ -76,10 +77,10 @@ function check(spec: ModelSpec, seed: number): void {
       const p = theta.slice();
       p[i] = theta[i] + STEP;
       training.setParams64(model, p);
-      const up = training.loss64(model, batch);
+      const up = training.loss64(model, batch, true);
       p[i] = theta[i] - STEP;
       training.setParams64(model, p);
-      const down = training.loss64(model, batch);
+      const down = training.loss64(model, batch, true);
       const fd = (up - down) / (2 * STEP);
       const err = Math.abs(fd - grads[i]) / Math.max(1e-3, Math.abs(fd), Math.abs(grads[i]));
       if (grads[i] !== 0) nonzero++;
@@ -113,6 +114,18 @@ describe('full-model gradient vs finite differences (reference, float64)', () =>
       check(spec, 15);
     });
   }
+  it('with dropout on the embedding and between 3 bidirectional lstm layers (fixed masks)', () => {
+    const spec = specOf('lstm', { kind: 'embedding', vocab: 5, dim: 3 }, { kind: 'cross_entropy', ignoreIndex: -100 });
+    spec.stack.layers = 3;
+    spec.dropout = { input: 0.3, between: 0.4 };
+    check(spec, 17);
+  });
+  it('seq2seq with dropout in encoder and decoder', () => {
+    const spec = specOf('gru', { kind: 'embedding', vocab: 5, dim: 3 }, { kind: 'cross_entropy', ignoreIndex: -100 });
+    spec.encoder = { input: { kind: 'embedding', vocab: 4, dim: 2 }, stack: { ...spec.stack, inputSize: 2 } };
+    spec.dropout = { input: 0.25, between: 0.5 };
+    check(spec, 18);
+  });
   it('seq2seq with a real-valued encoder input → rnn_tanh decoder → MSE', () => {
     const spec = specOf('rnn_tanh', { kind: 'dense', size: 2 }, { kind: 'mse' });
     spec.encoder = { input: { kind: 'dense', size: 3 }, stack: { ...spec.stack, inputSize: 3 } };

@@ -17,8 +17,9 @@ import type { LossResult } from './loss.js';
 import { clipByGlobalNorm, clipByValue, globalNorm } from './clip.js';
 import { createOptimizerState, optimizerStep } from './optimizers.js';
 import type { OptimizerState } from './optimizers.js';
-import { referenceBackward, referenceForward } from '../sequence.js';
-import type { ReferenceTape } from '../sequence.js';
+import { runStack, runStackBackward } from './stack-runner.js';
+import type { StackRun } from './stack-runner.js';
+import { DropoutMasks } from './dropout.js';
 
 /** A model in the reference backend's memory. */
 export class ReferenceModel implements ModelHandle {
@@ -45,16 +46,19 @@ interface ForwardPass {
   hn: Float64Array;
   cn?: Float64Array;
   z: Float64Array;
-  tape: ReferenceTape;
+  run: StackRun;
   valid?: Uint8Array;
   encoder?: EncoderPass;
+  /** Input dropout mask [N][width] (training with input dropout only). */
+  inputMask?: Float64Array;
 }
 
 /** The encoder's part of a seq2seq forward pass. */
 interface EncoderPass {
   x: Float64Array;
-  tape: ReferenceTape;
+  run: StackRun;
   N: number;
+  inputMask?: Float64Array;
 }
 
 export class ReferenceTraining implements TrainingBackend {
@@ -143,7 +147,7 @@ export class ReferenceTraining implements TrainingBackend {
 
   evaluateSync(model: ModelHandle, batch: TrainBatch): EvalResult {
     const m = own(model);
-    const pass = this.forward(m, batch);
+    const pass = this.forward(m, batch, false);
     const hasTargets = m.spec.loss.kind === 'cross_entropy' ? !!batch.targets : !!batch.targetValues;
     const loss = hasTargets ? this.loss(m, batch, pass) : { loss: NaN, count: 0, correct: 0 };
     return {
@@ -163,15 +167,15 @@ export class ReferenceTraining implements TrainingBackend {
     return { loss: loss.loss, grads };
   }
 
-  /** Loss only, float64. */
-  loss64(model: ModelHandle, batch: TrainBatch): number {
+  /** Loss only, float64; `training` applies dropout as a training step would. */
+  loss64(model: ModelHandle, batch: TrainBatch, training = false): number {
     const m = own(model);
-    return this.loss(m, batch, this.forward(m, batch)).loss;
+    return this.loss(m, batch, this.forward(m, batch, training)).loss;
   }
 
   /** Forward of the whole model; float64 y/hn/cn of the stack for inspection. */
   forward64(model: ModelHandle, batch: TrainBatch): { y: Float64Array; hn: Float64Array; cn?: Float64Array; outputs: Float64Array } {
-    const p = this.forward(own(model), batch);
+    const p = this.forward(own(model), batch, false);
     return { y: p.y, hn: p.hn, cn: p.cn, outputs: p.z };
   }
 
@@ -179,13 +183,15 @@ export class ReferenceTraining implements TrainingBackend {
     own(model).disposed = true;
   }
 
-  private forward(m: ReferenceModel, batch: TrainBatch): ForwardPass {
+  /** The whole model forward; `training` turns dropout on (masks from batch.dropoutSeed). */
+  private forward(m: ReferenceModel, batch: TrainBatch, training: boolean): ForwardPass {
     const { spec, layout, params } = m;
     const T = batch.steps;
     const B = batch.batch;
     const N = T * B;
     const K = spec.conditionSize;
     const cond = K > 0 && batch.condition ? Float64Array.from(batch.condition) : undefined;
+    const masks = training && spec.dropout ? new DropoutMasks(spec.dropout, batch.dropoutSeed ?? 0) : undefined;
     let h0: Float64Array | undefined = batch.h0 ? Float64Array.from(batch.h0) : undefined;
     let c0: Float64Array | undefined = batch.c0 && hasCellState(spec.stack.cell) ? Float64Array.from(batch.c0) : undefined;
     let encoder: EncoderPass | undefined;
@@ -193,25 +199,29 @@ export class ReferenceTraining implements TrainingBackend {
       // Seq2seq: h0/c0 start the encoder; its final state starts the decoder.
       const enc = spec.encoder;
       const src = batch.source;
-      const xe = stepInputs(enc.input, params, layout.encoder!.embeddingOffset, src.tokens, src.x, src.steps * B, undefined, 0, B);
-      const fe = referenceForward(enc.stack, stackView(params, layout.encoder!.stack), {
-        x: xe, steps: src.steps, batch: B, h0, c0: hasCellState(enc.stack.cell) ? c0 : undefined, lengths: src.lengths,
-      });
-      encoder = { x: xe, tape: fe.tape, N: src.steps * B };
-      h0 = fe.hn;
-      c0 = fe.cn;
+      const Ns = src.steps * B;
+      let xe = stepInputs(enc.input, params, layout.encoder!.embeddingOffset, src.tokens, src.x, Ns, undefined, 0, B);
+      const inputMask = masks?.input(Ns, inputWidth(enc.input), 0);
+      if (inputMask) xe = xe.map((v, i) => v * inputMask[i]);
+      const run = runStack(enc.stack, stackView(params, layout.encoder!.stack), xe, src.steps, B, h0,
+        hasCellState(enc.stack.cell) ? c0 : undefined, src.lengths, masks?.betweenFn());
+      encoder = { x: xe, run, N: Ns, inputMask };
+      h0 = run.hn;
+      c0 = run.cn;
     }
-    const x = stepInputs(spec.input, params, layout.embeddingOffset, batch.tokens, batch.x, N, cond, K, B);
-    const f = referenceForward(spec.stack, stackView(params, layout.stack), { x, steps: T, batch: B, h0, c0, lengths: batch.lengths });
+    let x = stepInputs(spec.input, params, layout.embeddingOffset, batch.tokens, batch.x, N, cond, K, B);
+    const inputMask = masks?.input(N, inputWidth(spec.input), K);
+    if (inputMask) x = x.map((v, i) => v * inputMask[i]);
+    const run = runStack(spec.stack, stackView(params, layout.stack), x, T, B, h0, c0, batch.lengths, masks?.betweenFn());
     const F = stackOutputWidth(spec.stack);
     const [hw, hb] = headEntries(m);
-    const z = denseForward(params, hw, hb, f.y, N, F, spec.outputs);
+    const z = denseForward(params, hw, hb, run.y, N, F, spec.outputs);
     let valid: Uint8Array | undefined;
     if (batch.lengths) {
       valid = new Uint8Array(N);
       for (let t = 0; t < T; t++) for (let b = 0; b < B; b++) valid[t * B + b] = t < batch.lengths[b] ? 1 : 0;
     }
-    return { N, x, y: f.y, hn: f.hn, cn: f.cn, z, tape: f.tape, valid, encoder };
+    return { N, x, y: run.y, hn: run.hn, cn: run.cn, z, run, valid, encoder, inputMask };
   }
 
   private loss(m: ReferenceModel, batch: TrainBatch, pass: ForwardPass): LossResult {
@@ -229,31 +239,31 @@ export class ReferenceTraining implements TrainingBackend {
 
   private gradient(m: ReferenceModel, batch: TrainBatch): { pass: ForwardPass; loss: LossResult; grads: Float64Array } {
     const { spec, layout, params } = m;
-    const pass = this.forward(m, batch);
+    const pass = this.forward(m, batch, true);
     const loss = this.loss(m, batch, pass);
     const grads = new Float64Array(layout.total);
     const F = stackOutputWidth(spec.stack);
     const [hw, hb] = headEntries(m);
     const dy = denseBackward(params, grads, hw, hb, pass.y, loss.dz, pass.N, F, spec.outputs);
-    const back = referenceBackward(spec.stack, stackView(params, layout.stack), pass.tape, { dy });
+    const back = runStackBackward(spec.stack, stackView(params, layout.stack), pass.run, dy);
     grads.set(back.grads, layout.stack.offset);
     if (spec.input.kind === 'embedding') {
       const W = spec.input.dim + spec.conditionSize;
-      embedBackward(back.dx, W, need(batch.tokens, 'tokens'), pass.N, grads, layout.embeddingOffset!, spec.input.dim);
+      const dx = pass.inputMask ? back.dx.map((v, i) => v * pass.inputMask![i]) : back.dx;
+      embedBackward(dx, W, need(batch.tokens, 'tokens'), pass.N, grads, layout.embeddingOffset!, spec.input.dim);
     }
     if (pass.encoder) {
       // The decoder's dh0/dc0 is the gradient of the encoder's final state; no loss on its outputs.
       const enc = spec.encoder!;
       const src = batch.source!;
       const encLayout = layout.encoder!;
-      const eb = referenceBackward(enc.stack, stackView(params, encLayout.stack), pass.encoder.tape, {
-        dy: new Float64Array(src.steps * batch.batch * stackOutputWidth(enc.stack)),
-        dhn: back.dh0,
-        dcn: back.dc0,
-      });
+      const eb = runStackBackward(enc.stack, stackView(params, encLayout.stack), pass.encoder.run,
+        new Float64Array(src.steps * batch.batch * stackOutputWidth(enc.stack)), back.dh0, back.dc0);
       grads.set(eb.grads, encLayout.stack.offset);
       if (enc.input.kind === 'embedding') {
-        embedBackward(eb.dx, enc.input.dim, need(src.tokens, 'source.tokens'), pass.encoder.N, grads, encLayout.embeddingOffset!, enc.input.dim);
+        const mask = pass.encoder.inputMask;
+        const dx = mask ? eb.dx.map((v, i) => v * mask[i]) : eb.dx;
+        embedBackward(dx, enc.input.dim, need(src.tokens, 'source.tokens'), pass.encoder.N, grads, encLayout.embeddingOffset!, enc.input.dim);
       }
     }
     return { pass, loss, grads };
