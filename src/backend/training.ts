@@ -61,6 +61,13 @@ export interface ModelSpec {
    * The encoder's stack must have the decoder's layers, directions and state widths.
    */
   encoder?: EncoderSpec;
+  /**
+   * What the head reads. 'steps' (default): the last layer's output at every step
+   * (targets [T][B]). 'final_state': once per sequence, the top layer's final states
+   * [hn forward; hn reverse] (targets [B]): many-to-one classification from the last
+   * state, which for a bidirectional stack sees the whole sequence in both directions.
+   */
+  readout?: 'steps' | 'final_state';
   /** Dropout during training steps (never in evaluate); absent: none. */
   dropout?: DropoutSpec;
 }
@@ -115,11 +122,11 @@ export interface TrainBatch {
   x?: Float32Array;
   /** [B][conditionSize] conditioning vector, when the model has one. */
   condition?: Float32Array;
-  /** [T][B] class ids in [0, outputs) or the ignore index (cross-entropy). */
+  /** [T][B] class ids in [0, outputs) or the ignore index (cross-entropy); [B] for readout 'final_state'. */
   targets?: Int32Array;
-  /** [T][B][outputs] regression targets (MSE). */
+  /** [T][B][outputs] regression targets (MSE); [B][outputs] for readout 'final_state'. */
   targetValues?: Float32Array;
-  /** [T][B] 1 where the position counts in the MSE loss; absent: every valid position counts. */
+  /** [T][B] ([B] for 'final_state') 1 where the position counts in the MSE loss; absent: every valid position counts. */
   targetMask?: Uint8Array;
   /**
    * [B] valid steps per sequence; positions t ≥ lengths[b] are padding: the stack holds
@@ -174,7 +181,7 @@ export interface EvalResult {
   loss: number;
   count: number;
   correct: number;
-  /** [T][B][outputs] head outputs (logits for cross-entropy). */
+  /** [T][B][outputs] head outputs (logits for cross-entropy); [B][outputs] for readout 'final_state'. */
   outputs: Float32Array;
   /** [T][B][D·S] the recurrent stack's last-layer output (what the head reads). */
   y: Float32Array;
@@ -318,13 +325,15 @@ export function modelLayout(spec: ModelSpec): ModelLayout {
 export function batchShapes(spec: ModelSpec, steps: number, batch: number) {
   const L = spec.stack.layers;
   const D = directions(spec.stack);
+  const rows = spec.readout === 'final_state' ? batch : steps * batch;
   return {
     tokens: spec.input.kind === 'dense' ? 0 : steps * batch,
     x: spec.input.kind === 'dense' ? steps * batch * spec.input.size : 0,
     condition: batch * spec.conditionSize,
-    targets: steps * batch,
-    targetValues: steps * batch * spec.outputs,
-    outputs: steps * batch * spec.outputs,
+    /** Head rows: T·B, or B for readout 'final_state' (targets, targetMask). */
+    targets: rows,
+    targetValues: rows * spec.outputs,
+    outputs: rows * spec.outputs,
     h: L * D * batch * stateSize(spec.stack),
     c: hasCellState(spec.stack.cell) ? L * D * batch * spec.stack.hiddenSize : 0,
   };

@@ -103,6 +103,9 @@ export function checkDataset(name: string, data: unknown, spec: ModelSpec, needT
   } else if (d.conditions !== undefined) {
     throw new TypeError(`${name}.conditions given, but the model has no conditioning vector (conditionSize 0)`);
   }
+  if (spec.readout === 'final_state' && d.targets !== undefined) {
+    throw new TypeError(`${name}.targets (per step) do not fit a model with readout 'final_state'; give labels (one per sequence)`);
+  }
   const supervised = d.targets !== undefined || d.labels !== undefined;
   if (needTargets && !supervised) throw new TypeError(`${name} must have targets (per step) or labels (per sequence)`);
   return { size: N, lengths, sourceLengths, data: d, supervised };
@@ -145,11 +148,14 @@ export function packBatch(spec: ModelSpec, set: CheckedDataset, indices: number[
   const batch: TrainBatch = { steps: T, batch: B };
   if (spec.input.kind === 'dense') batch.x = new Float32Array(sh.x);
   else batch.tokens = new Int32Array(sh.tokens);
+  // With readout 'final_state' there is one head row per sequence instead of one per step.
+  const final = spec.readout === 'final_state';
+  const rows = final ? B : T * B;
   if (set.supervised) {
-    if (ce) batch.targets = new Int32Array(sh.targets).fill(ignore);
+    if (ce) batch.targets = new Int32Array(rows).fill(ignore);
     else {
-      batch.targetValues = new Float32Array(sh.targetValues);
-      batch.targetMask = new Uint8Array(sh.targets);
+      batch.targetValues = new Float32Array(rows * C);
+      batch.targetMask = new Uint8Array(rows);
     }
   }
   if (K > 0) batch.condition = new Float32Array(sh.condition);
@@ -176,7 +182,7 @@ export function packBatch(spec: ModelSpec, set: CheckedDataset, indices: number[
         }
       }
     } else if (d.labels) {
-      const at = (len - 1) * B + b;
+      const at = final ? b : (len - 1) * B + b;
       const l = d.labels[i];
       if (ce) batch.targets![at] = l as number;
       else {
@@ -230,6 +236,16 @@ export function sliceWindow(spec: ModelSpec, batch: TrainBatch, start: number, s
   const w: TrainBatch = { steps, batch: B, condition: batch.condition, source: start === 0 ? batch.source : undefined };
   if (batch.tokens) w.tokens = batch.tokens.slice(r0, r1);
   if (batch.x) w.x = batch.x.slice(r0 * I, r1 * I);
+  if (spec.readout === 'final_state') {
+    // One target per sequence, read after the last window only.
+    if (start + steps >= batch.steps) {
+      w.targets = batch.targets;
+      w.targetValues = batch.targetValues;
+      w.targetMask = batch.targetMask;
+    }
+    if (batch.lengths) w.lengths = batch.lengths.map((l) => Math.max(0, Math.min(steps, l - start)));
+    return w;
+  }
   if (batch.targets) w.targets = batch.targets.slice(r0, r1);
   if (batch.targetValues) w.targetValues = batch.targetValues.slice(r0 * C, r1 * C);
   if (batch.targetMask) w.targetMask = batch.targetMask.slice(r0, r1);
@@ -241,6 +257,14 @@ export function sliceWindow(spec: ModelSpec, batch: TrainBatch, start: number, s
 export function countedPositions(spec: ModelSpec, batch: TrainBatch): number {
   const B = batch.batch;
   let n = 0;
+  if (spec.readout === 'final_state') {
+    for (let b = 0; b < B; b++) {
+      if (spec.loss.kind === 'cross_entropy') {
+        if (batch.targets && batch.targets[b] !== spec.loss.ignoreIndex) n++;
+      } else if (batch.targetMask && batch.targetMask[b] === 1) n++;
+    }
+    return n;
+  }
   for (let t = 0; t < batch.steps; t++) {
     for (let b = 0; b < B; b++) {
       if (batch.lengths && t >= batch.lengths[b]) continue;

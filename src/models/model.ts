@@ -52,6 +52,12 @@ export interface ModelOptions {
    * output of every recurrent layer but the last. Probabilities in [0, 1); default none.
    */
   dropout?: { input?: number; between?: number };
+  /**
+   * 'steps' (default): the head reads every step's output. 'final_state': it reads the
+   * top layer's final states once per sequence (many-to-one from the last state; data
+   * gives `labels`).
+   */
+  readout?: 'steps' | 'final_state';
   /** Initialisation (seed, initialisers); the same options give the same model. */
   init?: ModelInitOptions;
   /** Backend (default: the fastest that trains; RNNKIT_BACKEND forces one). */
@@ -196,6 +202,7 @@ export function resolveModelSpec(options: ModelOptions): ModelSpec {
   return checkModelSpec('options', {
     encoder,
     dropout: options.dropout,
+    readout: options.readout,
     input,
     conditionSize,
     stack: {
@@ -377,7 +384,8 @@ export class RnnModel {
 
   /**
    * Head outputs for every sequence (logits for cross-entropy), unpadded: per sequence a
-   * Float32Array [len·outputs], or [outputs] at its last step with `lastStep: true`.
+   * Float32Array [len·outputs], or [outputs] at its last step with `lastStep: true`
+   * (always [outputs] for readout 'final_state').
    */
   async predict(data: Pick<Dataset, 'inputs' | 'conditions' | 'sources'>, options: { batchSize?: number; lastStep?: boolean } = {}): Promise<Float32Array[]> {
     const handle = this.live();
@@ -391,6 +399,10 @@ export class RnnModel {
       const r = await this.training.evaluate(handle, batch);
       const B = batch.batch;
       idx.forEach((i, b) => {
+        if (this.spec.readout === 'final_state') {
+          out.push(r.outputs.slice(b * C, (b + 1) * C));
+          return;
+        }
         const len = set.lengths[i];
         const from = options.lastStep ? len - 1 : 0;
         const seq = new Float32Array((len - from) * C);
@@ -409,7 +421,7 @@ export class RnnModel {
     const handle = this.live();
     const spec = this.spec;
     if (spec.input.kind === 'dense') throw new TypeError('generate needs a token input (embedding or onehot); use forecast for dense input');
-    if (spec.loss.kind !== 'cross_entropy') throw new TypeError('generate needs a cross-entropy (classifier) head');
+    if (spec.loss.kind !== 'cross_entropy' || spec.readout === 'final_state') throw new TypeError('generate needs a cross-entropy head that reads every step');
     if (spec.stack.bidirectional) throw new RangeError('generate needs a unidirectional stack');
     if (spec.outputs > spec.input.vocab) throw new RangeError(`generate feeds outputs back as tokens, so outputs (${spec.outputs}) must be ≤ vocab (${spec.input.vocab})`);
     const steps = checkInteger('steps', options.steps, 0);
@@ -441,7 +453,7 @@ export class RnnModel {
   forecast(history: NumberArray, horizon: number): Float32Array {
     const handle = this.live();
     const spec = this.spec;
-    if (spec.input.kind !== 'dense' || spec.loss.kind !== 'mse' || spec.outputs !== spec.input.size || spec.conditionSize > 0 || spec.encoder) {
+    if (spec.input.kind !== 'dense' || spec.loss.kind !== 'mse' || spec.outputs !== spec.input.size || spec.conditionSize > 0 || spec.encoder || spec.readout === 'final_state') {
       throw new TypeError('forecast needs a dense-input MSE model whose outputs equal its input size, without a conditioning vector or encoder');
     }
     if (spec.stack.bidirectional) throw new RangeError('forecast needs a unidirectional stack');

@@ -73,6 +73,7 @@ export function checkModelSpec(name: string, v: unknown): ModelSpec {
     outputs: checkInteger(`${name}.outputs`, o.outputs, 1),
     loss: checkLossSpec(`${name}.loss`, o.loss),
   };
+  if (o.readout !== undefined) spec.readout = checkOneOf(`${name}.readout`, o.readout, ['steps', 'final_state'] as const);
   if (o.dropout !== undefined) {
     const dr = obj(`${name}.dropout`, o.dropout);
     const prob = (k: 'input' | 'between') => {

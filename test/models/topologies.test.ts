@@ -24,6 +24,22 @@ describe('topologies learn (reference backend)', () => {
     expect(pred.map((p) => p.indexOf(Math.max(...p)))).toEqual(test.labels.slice(0, 3));
   });
 
+  it('many-to-one from the final states of a bidirectional GRU (lengths 10–30, padded batches)', async () => {
+    // The head reads [hn forward; hn reverse]; the reverse direction ends on the first token.
+    const model = await createModel({
+      input: { kind: 'embedding', vocab: 5, dim: 4 }, cell: 'gru', hiddenSize: 8, bidirectional: true, outputs: 5,
+      readout: 'final_state', init: { seed: 6 }, backend: 'reference',
+    });
+    const train = firstTokenTask(128, [10, 30], 5, 12);
+    const test = firstTokenTask(100, [10, 30], 5, 13);
+    await model.fit(train, { epochs: 6, batchSize: 16, optimizer: { name: 'adam', lr: 0.03 } });
+    const m = await model.evaluate(test);
+    expect(m.count).toBe(100);
+    expect(m.accuracy!).toBeGreaterThanOrEqual(0.98);
+    const pred = await model.predict({ inputs: test.inputs.slice(0, 4) });
+    expect(pred.every((p) => p.length === 5)).toBe(true);
+  });
+
   it('many-to-many: a GRU tags each step with the token two steps earlier', async () => {
     const model = await createModel({
       input: { kind: 'embedding', vocab: 5, dim: 5 }, cell: 'gru', hiddenSize: 16, outputs: 5,

@@ -126,6 +126,18 @@ describe('full-model gradient vs finite differences (reference, float64)', () =>
     spec.dropout = { input: 0.25, between: 0.5 };
     check(spec, 18);
   });
+  for (const cell of ['lstm', 'gru_cho', 'jordan'] as CellType[]) {
+    it(`final-state readout: 2-layer bidirectional ${cell}, head on [hn forward; hn reverse] → cross-entropy`, () => {
+      const spec = specOf(cell, { kind: 'embedding', vocab: 5, dim: 3 }, { kind: 'cross_entropy', ignoreIndex: -100 });
+      spec.readout = 'final_state';
+      check(spec, 19);
+    });
+  }
+  it('final-state readout with MSE and a conditioning vector', () => {
+    const spec = specOf('rnn_tanh', { kind: 'dense', size: 2 }, { kind: 'mse' }, 2);
+    spec.readout = 'final_state';
+    check(spec, 20);
+  });
   it('seq2seq with a real-valued encoder input → rnn_tanh decoder → MSE', () => {
     const spec = specOf('rnn_tanh', { kind: 'dense', size: 2 }, { kind: 'mse' });
     spec.encoder = { input: { kind: 'dense', size: 3 }, stack: { ...spec.stack, inputSize: 3 } };

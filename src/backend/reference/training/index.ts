@@ -9,7 +9,7 @@ import type {
   TrainStepResult,
 } from '../../training.js';
 import { inputWidth, modelLayout, stackOutputWidth } from '../../training.js';
-import { hasCellState, stateSize } from '../../layout.js';
+import { directions, hasCellState, stateSize } from '../../layout.js';
 import { embedBackward, embedForward, denseInputForward, oneHotForward } from './embedding.js';
 import { denseBackward, denseForward } from './head.js';
 import { meanSquaredError, softmaxCrossEntropy } from './loss.js';
@@ -47,6 +47,11 @@ interface ForwardPass {
   cn?: Float64Array;
   z: Float64Array;
   run: StackRun;
+  /** What the head read: [rows][D·S] (the outputs at every step, or the final states). */
+  headIn: Float64Array;
+  /** Head rows: T·B for 'steps' readout, B for 'final_state'. */
+  rows: number;
+  /** Per head row: 1 if it is not padding (absent: all valid). */
   valid?: Uint8Array;
   encoder?: EncoderPass;
   /** Input dropout mask [N][width] (training with input dropout only). */
@@ -215,26 +220,31 @@ export class ReferenceTraining implements TrainingBackend {
     const run = runStack(spec.stack, stackView(params, layout.stack), x, T, B, h0, c0, batch.lengths, masks?.betweenFn());
     const F = stackOutputWidth(spec.stack);
     const [hw, hb] = headEntries(m);
+    if (spec.readout === 'final_state') {
+      const headIn = topFinalStates(spec, run.hn, B);
+      const z = denseForward(params, hw, hb, headIn, B, F, spec.outputs);
+      return { N, x, y: run.y, hn: run.hn, cn: run.cn, z, run, headIn, rows: B, encoder, inputMask };
+    }
     const z = denseForward(params, hw, hb, run.y, N, F, spec.outputs);
     let valid: Uint8Array | undefined;
     if (batch.lengths) {
       valid = new Uint8Array(N);
       for (let t = 0; t < T; t++) for (let b = 0; b < B; b++) valid[t * B + b] = t < batch.lengths[b] ? 1 : 0;
     }
-    return { N, x, y: run.y, hn: run.hn, cn: run.cn, z, run, valid, encoder, inputMask };
+    return { N, x, y: run.y, hn: run.hn, cn: run.cn, z, run, headIn: run.y, rows: N, valid, encoder, inputMask };
   }
 
   private loss(m: ReferenceModel, batch: TrainBatch, pass: ForwardPass): LossResult {
     const C = m.spec.outputs;
     if (m.spec.loss.kind === 'cross_entropy') {
-      return softmaxCrossEntropy(pass.z, pass.N, C, need(batch.targets, 'targets'), m.spec.loss.ignoreIndex, pass.valid);
+      return softmaxCrossEntropy(pass.z, pass.rows, C, need(batch.targets, 'targets'), m.spec.loss.ignoreIndex, pass.valid);
     }
     let counted = pass.valid;
     if (batch.targetMask) {
-      counted = new Uint8Array(pass.N);
-      for (let n = 0; n < pass.N; n++) counted[n] = batch.targetMask[n] === 1 && (!pass.valid || pass.valid[n] === 1) ? 1 : 0;
+      counted = new Uint8Array(pass.rows);
+      for (let n = 0; n < pass.rows; n++) counted[n] = batch.targetMask[n] === 1 && (!pass.valid || pass.valid[n] === 1) ? 1 : 0;
     }
-    return meanSquaredError(pass.z, pass.N, C, Float64Array.from(need(batch.targetValues, 'targetValues')), counted);
+    return meanSquaredError(pass.z, pass.rows, C, Float64Array.from(need(batch.targetValues, 'targetValues')), counted);
   }
 
   private gradient(m: ReferenceModel, batch: TrainBatch): { pass: ForwardPass; loss: LossResult; grads: Float64Array } {
@@ -244,8 +254,16 @@ export class ReferenceTraining implements TrainingBackend {
     const grads = new Float64Array(layout.total);
     const F = stackOutputWidth(spec.stack);
     const [hw, hb] = headEntries(m);
-    const dy = denseBackward(params, grads, hw, hb, pass.y, loss.dz, pass.N, F, spec.outputs);
-    const back = runStackBackward(spec.stack, stackView(params, layout.stack), pass.run, dy);
+    const dHead = denseBackward(params, grads, hw, hb, pass.headIn, loss.dz, pass.rows, F, spec.outputs);
+    let back;
+    if (spec.readout === 'final_state') {
+      // The head read the top layer's final states: its gradient enters as dhn, none as dy.
+      const dhn = new Float64Array(pass.hn.length);
+      scatterTopFinalStates(spec, dHead, batch.batch, dhn);
+      back = runStackBackward(spec.stack, stackView(params, layout.stack), pass.run, new Float64Array(pass.y.length), dhn);
+    } else {
+      back = runStackBackward(spec.stack, stackView(params, layout.stack), pass.run, dHead);
+    }
     grads.set(back.grads, layout.stack.offset);
     if (spec.input.kind === 'embedding') {
       const W = spec.input.dim + spec.conditionSize;
@@ -288,6 +306,31 @@ function stepInputs(
 
 function stackView(params: Float64Array, block: StackBlock): Float64Array {
   return params.subarray(block.offset, block.offset + block.total);
+}
+
+/**
+ * The top layer's final states as head input [B][D·S]: forward direction first, then the
+ * reverse one (its state after t = 0), like the halves of y.
+ */
+function topFinalStates(spec: ModelSpec, hn: Float64Array, B: number): Float64Array {
+  const D = directions(spec.stack);
+  const S = stateSize(spec.stack);
+  const out = new Float64Array(B * D * S);
+  for (let d = 0; d < D; d++) {
+    const idx = (spec.stack.layers - 1) * D + d;
+    for (let b = 0; b < B; b++) out.set(hn.subarray((idx * B + b) * S, (idx * B + b + 1) * S), (b * D + d) * S);
+  }
+  return out;
+}
+
+/** The adjoint of {@link topFinalStates}: adds d [B][D·S] into dhn [L·D][B][S]. */
+function scatterTopFinalStates(spec: ModelSpec, d: Float64Array, B: number, dhn: Float64Array): void {
+  const D = directions(spec.stack);
+  const S = stateSize(spec.stack);
+  for (let dir = 0; dir < D; dir++) {
+    const idx = (spec.stack.layers - 1) * D + dir;
+    for (let b = 0; b < B; b++) for (let k = 0; k < S; k++) dhn[(idx * B + b) * S + k] += d[(b * D + dir) * S + k];
+  }
 }
 
 function headEntries(m: ReferenceModel): [number, number] {
