@@ -13,7 +13,6 @@ import { modelLayout, trainingOf } from '../backend/training.js';
 import { initModelParams } from '../layers/init.js';
 import type { ModelInitOptions } from '../layers/init.js';
 import { Random } from '../layers/random.js';
-import { loadModelFiles, saveModelFiles } from '../io/model-file.js';
 import { checkFloat32, checkInteger, checkOneOf } from '../validate.js';
 import { checkDataset, countedPositions, packBatch, sliceWindow, validPositions } from './data.js';
 import type { CheckedDataset, Dataset, NumberArray } from './data.js';
@@ -225,8 +224,9 @@ export async function createModel(options: ModelOptions): Promise<RnnModel> {
   return new RnnModel(await trainingBackend(options.backend), spec, params);
 }
 
+/** Let timers, I/O and abort events run (setImmediate in Node, a 0 ms timer in browsers). */
 function yieldToEventLoop(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
+  return new Promise((resolve) => (typeof setImmediate === 'function' ? setImmediate(resolve) : setTimeout(resolve, 0)));
 }
 
 /** A recurrent model living in a backend. */
@@ -248,6 +248,8 @@ export class RnnModel {
 
   /** Load a model directory written by {@link RnnModel.save}. */
   static async load(dir: string, options: { backend?: BackendName } = {}): Promise<RnnModel> {
+    // Imported on use, so that this module also loads in browsers (no node:fs there).
+    const { loadModelFiles } = await import('../io/model-file.js');
     const loaded = await loadModelFiles(dir);
     const model = new RnnModel(await trainingBackend(options.backend), loaded.spec, loaded.params);
     model.extra = loaded.extra;
@@ -261,6 +263,7 @@ export class RnnModel {
 
   /** Save `model.safetensors` and `config.json` into `dir` (atomically). */
   async save(dir: string): Promise<void> {
+    const { saveModelFiles } = await import('../io/model-file.js');
     await saveModelFiles(dir, this.spec, this.getParams(), this.extra);
   }
 
@@ -283,7 +286,7 @@ export class RnnModel {
     const val = options.validationData !== undefined ? checkDataset('validationData', options.validationData, spec, true) : undefined;
     const epochs = checkInteger('epochs', options.epochs ?? 1, 1);
     const batchSize = checkInteger('batchSize', options.batchSize ?? 32, 1);
-    const maxLen = Math.max(...set.lengths);
+    const maxLen = set.lengths.reduce((a, b) => Math.max(a, b), 0);
     const window = options.window === undefined ? maxLen : checkInteger('window', options.window, 1);
     if (window < maxLen && spec.stack.bidirectional) {
       throw new RangeError(`window (${window}) must cover the longest sequence (${maxLen}) for a bidirectional model: the reverse direction needs the steps after a window`);
