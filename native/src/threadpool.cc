@@ -114,7 +114,10 @@ class Pool {
 
   void start_workers() {  // run_mu_ held
     stop_.store(false, std::memory_order_relaxed);
-    for (int w = 1; w < nthreads_; ++w) workers_.emplace_back([this, w] { worker_main(w); });
+    // The generation a worker starts from is read here, not in the new thread: a job
+    // published before the thread gets to run must still count as new for it.
+    const std::uint64_t gen = generation_.load(std::memory_order_acquire);
+    for (int w = 1; w < nthreads_; ++w) workers_.emplace_back([this, w, gen] { worker_main(w, gen); });
   }
 
   void stop_workers() {  // run_mu_ held
@@ -140,10 +143,9 @@ class Pool {
     }
   }
 
-  void worker_main(int worker) {
+  void worker_main(int worker, std::uint64_t seen) {
     flush_denormals_on_this_thread();
     t_in_task = true;  // a parallel_for inside a task runs inline
-    std::uint64_t seen = generation_.load(std::memory_order_acquire);
     for (;;) {
       // Spin for a while, then sleep until the generation changes.
       const auto until = std::chrono::steady_clock::now() + kSpin;

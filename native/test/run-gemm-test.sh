@@ -3,6 +3,7 @@
 # (g++ -O2, no CMake) and runs it. Arguments go to the program: `bench [isa...]` for the
 # GFLOP/s table. Exit status is the test's (non-zero on any failure).
 #   CXX=clang++ OPT=-O3 OUT=/tmp/dir native/test/run-gemm-test.sh
+#   native/test/run-gemm-test.sh --wasm [bench]   same test as WebAssembly (em++, node)
 set -eu
 root=$(cd "$(dirname "$0")/../.." && pwd)
 out=${OUT:-${TMPDIR:-/tmp}/rnnkit-gemm-test}
@@ -10,7 +11,20 @@ cxx=${CXX:-g++}
 opt=${OPT:--O2}
 mkdir -p "$out"
 
-case "$(uname -m)" in
+if [ "${1:-}" = "--wasm" ]; then
+  shift
+  arch=wasm
+  cxx=em++
+  # Debian's emscripten needs these to find its Python and node modules.
+  export EMSDK_PYTHON="${EMSDK_PYTHON:-/usr/bin/python3}" NODE_PATH="${NODE_PATH:-/usr/share/nodejs}"
+  out="$out-wasm"
+  mkdir -p "$out"
+else
+  arch=$(uname -m)
+fi
+
+case "$arch" in
+  wasm) ;;
   x86_64|amd64) arch=x64 ;;
   aarch64|arm64) arch=arm64 ;;
   *) arch=none ;;
@@ -20,11 +34,12 @@ esac
 node -e '
 const s = require(process.argv[1]);
 const arch = process.argv[2];
+const defs = ((s.defines || {})[arch] || []).map((d) => "-D" + d);
 const lines = [];
-for (const f of s.common) lines.push(f);
-for (const f of s.isa.all) lines.push(f);
-for (const v of Object.values(s.isa[arch] || {})) for (const f of v.sources) lines.push([f, ...v.flags].join(" "));
-lines.push("native/test/gemm_test.cc");
+for (const f of s.common) lines.push([f, ...defs].join(" "));
+for (const f of s.isa.all) lines.push([f, ...defs].join(" "));
+for (const v of Object.values(s.isa[arch] || {})) for (const f of v.sources) lines.push([f, ...v.flags, ...defs].join(" "));
+lines.push(["native/test/gemm_test.cc", ...defs].join(" "));
 console.log(lines.join("\n"));
 ' "$root/native/sources.json" "$arch" > "$out/units.txt"
 
@@ -36,5 +51,9 @@ while read -r src flags; do
 done < "$out/units.txt" > "$out/compile.txt"
 # Two jobs at most: the machine is shared.
 xargs -P 2 -I CMD sh -c 'CMD' < "$out/compile.txt"
+if [ "$arch" = wasm ]; then
+  $cxx $objs -o "$out/gemm_test.js" -sALLOW_MEMORY_GROWTH=1 -sENVIRONMENT=node -sWASM_ASYNC_COMPILATION=0 -sEXIT_RUNTIME=1
+  exec node "$out/gemm_test.js" "$@"
+fi
 $cxx $objs -o "$out/gemm_test" -pthread
 exec "$out/gemm_test" "$@"
