@@ -107,6 +107,25 @@ export class WasmBackend implements Backend {
     return this.m;
   }
 
+  /**
+   * Run the kernels on another ISA path of this module: "wasm-simd128" (the default) or
+   * "scalar" (tests, benchmarks). Throws with the module's list of what is available.
+   */
+  forceIsa(name: string): void {
+    this.guard('rk_force_isa', () => {
+      const bytes = new TextEncoder().encode(name);
+      const p = this.m.alloc(bytes.length + 1, 'isa name');
+      try {
+        const u8 = this.m.heapU8();
+        u8.set(bytes, p);
+        u8[p + bytes.length] = 0;
+        this.check(this.m.exports.rk_force_isa(p), 'rk_force_isa');
+      } finally {
+        this.m.exports.free(p);
+      }
+    });
+  }
+
   info(): BackendInfo {
     return { backend: 'wasm', isa: this.m.readString(this.m.exports.rk_isa()), threads: this.m.exports.rk_get_threads() };
   }
@@ -338,5 +357,16 @@ export async function loadWasmBackend(): Promise<WasmBackend> {
       `rnnkit.wasm not found (looked at ${candidates.map((u) => u.href).join(', ')}); build it with \`npm run build:wasm\``,
     );
   }
-  return new WasmBackend(await instantiateRnnkit(fs.readFileSync(found)));
+  const backend = new WasmBackend(await instantiateRnnkit(fs.readFileSync(found)));
+  // RNNKIT_WASM_ISA=scalar runs the wasm build's portable kernels (tests); RNNKIT_ISA is
+  // the native backend's and names ISAs this module does not have.
+  const isa = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.RNNKIT_WASM_ISA;
+  if (isa) {
+    try {
+      backend.forceIsa(isa);
+    } catch (e) {
+      throw new RangeError(`RNNKIT_WASM_ISA ${JSON.stringify(isa)}: ${(e as Error).message}`);
+    }
+  }
+  return backend;
 }

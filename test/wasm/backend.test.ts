@@ -58,7 +58,17 @@ describe('wasm module', () => {
   it('is what loadBackend("wasm") returns, reporting its ISA and one thread', async () => {
     const b = await loadBackend('wasm');
     expect(b.name).toBe('wasm');
-    expect(b.info()).toEqual({ backend: 'wasm', isa: 'wasm-simd128', threads: 1 });
+    const isa = process.env.RNNKIT_WASM_ISA || 'wasm-simd128';
+    expect(b.info()).toEqual({ backend: 'wasm', isa, threads: 1 });
+  });
+
+  it('switches between its two ISA paths and names them when asked for another', async () => {
+    const fresh = await loadWasmBackend();
+    fresh.forceIsa('scalar');
+    expect(fresh.info().isa).toBe('scalar');
+    fresh.forceIsa('wasm-simd128');
+    expect(fresh.info().isa).toBe('wasm-simd128');
+    expect(() => fresh.forceIsa('avx2')).toThrow(/RK_EINVAL.*wasm-simd128.*scalar/);
   });
 
   it('cannot instantiate something that is not rnnkit.wasm', async () => {
