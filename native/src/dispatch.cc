@@ -1,6 +1,5 @@
 // Chooses the kernel table once: RNNKIT_ISA (if set) or the best ISA this CPU and OS
-// support (avx512 > avx2 > scalar on x86-64; neon on arm64; wasm-simd128 in a SIMD wasm
-// build). rk_force_isa switches later (tests).
+// support (avx512 > avx2 > scalar on x86-64; neon on arm64; wasm-simd128 in wasm). rk_force_isa switches later (tests).
 #include "dispatch.h"
 
 #include <atomic>
@@ -74,7 +73,11 @@ const Entry kEntries[] = {
 #if defined(__aarch64__) || defined(_M_ARM64)
     {"neon", rk_kernels_neon, always},
 #endif
-#if defined(__wasm_simd128__)
+// Every wasm build compiles isa/wasm.cc with -msimd128 (sources.json), whatever flags
+// this file gets; a module cannot probe for SIMD at run time (an engine without it
+// rejects the whole module), so a build for such engines defines RNNKIT_NO_WASM_SIMD and
+// leaves isa/wasm.cc out.
+#if defined(__wasm__) && !defined(RNNKIT_NO_WASM_SIMD)
     {"wasm-simd128", rk_kernels_wasm, always},
 #endif
     {"scalar", rk_kernels_scalar, always},
