@@ -72,6 +72,55 @@ struct KernelTable {
   void (*vec_tanh)(const float* x, float* y, std::ptrdiff_t n);
 
   // ---- cells (owned by native/src/cells; add fields here, see HOW TO ADD above) -----
+  // Bodies: native/src/cells/kernels.inc. All act on ONE batch row of one time step; H is
+  // the hidden size; gate rows hold G blocks of H in PyTorch's order. Output arrays never
+  // overlap inputs unless stated.
+  //
+  // LSTM forward. g [4H]: in, the input projection plus both biases (i f g o blocks);
+  // out, the activations i, f, g, o. rec [4H] = h·W_hhᵀ. c [H] the previous cell state.
+  // pi, pf, po [H] peepholes (lstm_peephole) or all null. Writes c' to cnew and cnext,
+  // tanh(c') to ctanh, h' to h (all [H]).
+  void (*lstm_forward_row)(int H, float* g, const float* rec, const float* c, const float* pi,
+                           const float* pf, const float* po, float* cnew, float* ctanh, float* h,
+                           float* cnext);
+  // LSTM backward of a valid step. g [4H] activations, c, cnew, ctanh [H] from forward;
+  // dh [H] gradient of h' from the later step, dy [H] of the step's output, dc [H] of c'.
+  // Writes da [4H] (gradients of the i f g o pre-activations) and dcprev [H]; with
+  // peepholes (pi, pf, po non-null) ADDS into gpi, gpf, gpo [H].
+  void (*lstm_backward_row)(int H, const float* g, const float* c, const float* cnew,
+                            const float* ctanh, const float* dh, const float* dy, const float* dc,
+                            const float* pi, const float* pf, const float* po, float* gpi,
+                            float* gpf, float* gpo, float* da, float* dcprev);
+  // GRU (linear-before-reset) forward. g [3H]: in, the input projection plus b_ih and the
+  // r, z blocks of b_hh; out, r, z, n. rec [3H] = h·W_hhᵀ, bhn [H] the n block of b_hh,
+  // hc [H] the previous state. Writes inner = rec_n + b_hn [H] and h' [H].
+  void (*gru_forward_row)(int H, float* g, const float* rec, const float* bhn, const float* hc,
+                          float* inner, float* h);
+  // GRU backward of a valid step. g [3H] = r z n, inner [H], hc [H] previous state, dh and
+  // dy [H] as for LSTM. Writes dai [3H] (input-side pre-activation gradients), dah [3H]
+  // (recurrent side: n block times r) and dhprev [H] = direct part (dh + dy)·z.
+  void (*gru_backward_row)(int H, const float* g, const float* inner, const float* hc,
+                           const float* dh, const float* dy, float* dai, float* dah, float* dhprev);
+  // gru_cho forward, first half: g[0, 2H) = σ(g + rec) (rec [2H]), inner [H] = r·hc.
+  void (*gru_cho_gates_row)(int H, float* g, const float* rec, const float* hc, float* inner);
+  // gru_cho forward, second half: n = tanh(g[2H, 3H) + recn) stored in g, h' [H] written.
+  void (*gru_cho_update_row)(int H, float* g, const float* recn, const float* hc, float* h);
+  // gru_cho backward, first half: da[H, 3H) = z and n pre-activation gradients;
+  // dhprev [H] = (dh + dy)·z.
+  void (*gru_cho_backward1_row)(int H, const float* g, const float* hc, const float* dh,
+                                const float* dy, float* da, float* dhprev);
+  // gru_cho backward, second half, given dinner = dL/d(r·h) [H]: da[0, H) = r gradient;
+  // dhprev += dinner·r.
+  void (*gru_cho_backward2_row)(int H, const float* g, const float* hc, const float* dinner,
+                                float* da, float* dhprev);
+  // n values: g = h = act(g + rec), act = relu if relu != 0 else tanh. h == g allowed.
+  void (*act_add_rows)(std::ptrdiff_t n, int relu, float* g, const float* rec, float* h);
+  // n values: da = (dh + dy)·act'(y) from the activation's output y (dy may be null).
+  // da == dh allowed.
+  void (*act_grad_row)(int n, int relu, const float* y, const float* dh, const float* dy,
+                       float* da);
+  // n values: y1 = y2 = tanh(x + b).
+  void (*tanh_bias_row)(int n, const float* x, const float* b, float* y1, float* y2);
 };
 
 // The table in use (chosen at first call; thread-safe).

@@ -16,7 +16,6 @@ namespace cells {
 // Time index of the s-th step a direction processes.
 inline int time_at(int s, int T, bool reverse) { return reverse ? T - 1 - s : s; }
 
-inline float sigmoidf(float v) { return 1.0f / (1.0f + std::exp(-v)); }
 
 inline std::size_t rows_of(const SeqShape& q) { return static_cast<std::size_t>(q.T) * q.B; }
 

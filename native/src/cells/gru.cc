@@ -6,23 +6,13 @@
 #include <utility>
 
 #include "cells/common.h"
+#include "dispatch.h"
 
 namespace rk {
 
-using cells::sigmoidf;
 using cells::time_at;
 
 namespace {
-
-// h' = (1 − z)*n + z*h for one row, given r, z on the gate row and n's pre-activation.
-inline void gru_update(int H, float* g, const float* hc, const float* npre, float* h) {
-  for (int k = 0; k < H; k++) {
-    const float z = g[H + k];
-    const float n = std::tanh(npre[k]);
-    g[2 * H + k] = n;
-    h[k] = (1.0f - z) * n + z * hc[k];
-  }
-}
 
 void gru_lbr_forward(const ForwardArgs& a) {
   const int H = a.dims->H, B = a.seq.B, T = a.seq.T, G3 = 3 * H;
@@ -34,9 +24,9 @@ void gru_lbr_forward(const ForwardArgs& a) {
   a.packs->a.pack(Trans::Yes, H, G3, a.w.weight_hh, H);
   const float* bhn = a.w.bias_hh + 2 * H;
 
+  const KernelTable* kt = kernels();
   Carver cv(a.step);
   float* rec = cv.take(static_cast<std::size_t>(B) * G3);
-  float* npre = cv.take(H);
   std::memcpy(a.tape.hprev + time_at(0, T, a.reverse) * BH, a.h0, sizeof(float) * BH);
   for (int s = 0; s < T; s++) {
     const int t = time_at(s, T, a.reverse);
@@ -47,13 +37,8 @@ void gru_lbr_forward(const ForwardArgs& a) {
       const std::size_t row = static_cast<std::size_t>(t) * B + b;
       float* g = gates + row * G3;
       const float* r = rec + static_cast<std::size_t>(b) * G3;
-      float* inner = a.tape.inner + row * H;
-      for (int k = 0; k < 2 * H; k++) g[k] = sigmoidf(g[k] + r[k]);
-      for (int k = 0; k < H; k++) {
-        inner[k] = r[2 * H + k] + bhn[k];
-        npre[k] = g[2 * H + k] + g[k] * inner[k];
-      }
-      gru_update(H, g, hcur + static_cast<std::size_t>(b) * H, npre, hnext + static_cast<std::size_t>(b) * H);
+      kt->gru_forward_row(H, g, r, bhn, hcur + static_cast<std::size_t>(b) * H, a.tape.inner + row * H,
+                          hnext + static_cast<std::size_t>(b) * H);
     }
     cells::finish_step(a.seq, t, H, hcur, hnext, H, nullptr, nullptr, a.y, a.ldy);
   }
@@ -68,10 +53,10 @@ void gru_cho_forward(const ForwardArgs& a) {
   a.packs->a.pack(Trans::Yes, H, 2 * H, a.w.weight_hh, H);                       // W_hr, W_hz
   a.packs->b.pack(Trans::Yes, H, H, a.w.weight_hh + 2 * static_cast<std::size_t>(H) * H, H);  // W_hn
 
+  const KernelTable* kt = kernels();
   Carver cv(a.step);
   float* rec = cv.take(static_cast<std::size_t>(B) * 2 * H);
   float* recn = cv.take(BH);
-  float* npre = cv.take(H);
   std::memcpy(a.tape.hprev + time_at(0, T, a.reverse) * BH, a.h0, sizeof(float) * BH);
   for (int s = 0; s < T; s++) {
     const int t = time_at(s, T, a.reverse);
@@ -81,18 +66,14 @@ void gru_cho_forward(const ForwardArgs& a) {
     sgemm_packed(B, hcur, H, a.packs->a, 0.0f, rec, 2 * H);
     for (int b = 0; b < B; b++) {
       float* g = gates + (static_cast<std::size_t>(t) * B + b) * G3;
-      const float* r = rec + static_cast<std::size_t>(b) * 2 * H;
-      const float* hc = hcur + static_cast<std::size_t>(b) * H;
-      float* ib = inner + static_cast<std::size_t>(b) * H;
-      for (int k = 0; k < 2 * H; k++) g[k] = sigmoidf(g[k] + r[k]);
-      for (int k = 0; k < H; k++) ib[k] = g[k] * hc[k];
+      kt->gru_cho_gates_row(H, g, rec + static_cast<std::size_t>(b) * 2 * H, hcur + static_cast<std::size_t>(b) * H,
+                            inner + static_cast<std::size_t>(b) * H);
     }
     sgemm_packed(B, inner, H, a.packs->b, 0.0f, recn, H);
     for (int b = 0; b < B; b++) {
       float* g = gates + (static_cast<std::size_t>(t) * B + b) * G3;
-      const float* rn = recn + static_cast<std::size_t>(b) * H;
-      for (int k = 0; k < H; k++) npre[k] = g[2 * H + k] + rn[k];
-      gru_update(H, g, hcur + static_cast<std::size_t>(b) * H, npre, hnext + static_cast<std::size_t>(b) * H);
+      kt->gru_cho_update_row(H, g, recn + static_cast<std::size_t>(b) * H, hcur + static_cast<std::size_t>(b) * H,
+                             hnext + static_cast<std::size_t>(b) * H);
     }
     cells::finish_step(a.seq, t, H, hcur, hnext, H, nullptr, nullptr, a.y, a.ldy);
   }
@@ -102,6 +83,7 @@ void gru_lbr_backward(const BackwardArgs& a) {
   const int H = a.dims->H, B = a.seq.B, T = a.seq.T, G3 = 3 * H;
   const std::size_t BH = static_cast<std::size_t>(B) * H;
   a.packs->a.pack(Trans::No, G3, H, a.w.weight_hh, H);
+  const KernelTable* kt = kernels();
 
   Carver cv(a.step);
   float* dh = cv.take(BH);
@@ -126,19 +108,7 @@ void gru_lbr_backward(const BackwardArgs& a) {
       const float* g = a.tape.gates + row * G3;
       const float* inner = a.tape.inner + row * H;
       const float* hc = a.tape.hprev + row * H;
-      const float* dyb = a.dy + row * a.lddy;
-      for (int k = 0; k < H; k++) {
-        const float r = g[k], z = g[H + k], n = g[2 * H + k];
-        const float dnew = dhb[k] + dyb[k];
-        const float daN = dnew * (1.0f - z) * (1.0f - n * n);
-        const float daZ = dnew * (hc[k] - n) * z * (1.0f - z);
-        const float daR = daN * inner[k] * r * (1.0f - r);
-        dai[k] = dah[k] = daR;
-        dai[H + k] = dah[H + k] = daZ;
-        dai[2 * H + k] = daN;
-        dah[2 * H + k] = daN * r;
-        nb[k] = dnew * z;
-      }
+      kt->gru_backward_row(H, g, inner, hc, dhb, a.dy + row * a.lddy, dai, dah, nb);
     }
     sgemm_packed(B, a.da2 + static_cast<std::size_t>(t) * B * G3, G3, a.packs->a, 1.0f, next, H);
     std::swap(dh, next);
@@ -153,6 +123,7 @@ void gru_cho_backward(const BackwardArgs& a) {
   const float* W_hn = a.w.weight_hh + 2 * static_cast<std::size_t>(H) * H;
   a.packs->a.pack(Trans::No, 2 * H, H, a.w.weight_hh, H);  // [W_hr; W_hz]
   a.packs->b.pack(Trans::No, H, H, W_hn, H);
+  const KernelTable* kt = kernels();
 
   Carver cv(a.step);
   float* dh = cv.take(BH);
@@ -176,14 +147,7 @@ void gru_cho_backward(const BackwardArgs& a) {
       }
       const float* g = a.tape.gates + row * G3;
       const float* hc = a.tape.hprev + row * H;
-      const float* dyb = a.dy + row * a.lddy;
-      for (int k = 0; k < H; k++) {
-        const float z = g[H + k], n = g[2 * H + k];
-        const float dnew = dhb[k] + dyb[k];
-        da[H + k] = dnew * (hc[k] - n) * z * (1.0f - z);
-        da[2 * H + k] = dnew * (1.0f - z) * (1.0f - n * n);
-        nb[k] = dnew * z;
-      }
+      kt->gru_cho_backward1_row(H, g, hc, dhb, a.dy + row * a.lddy, da, nb);
     }
     sgemm_packed(B, dat + 2 * H, G3, a.packs->b, 0.0f, dinner, H);  // daN · W_hn
     for (int b = 0; b < B; b++) {
@@ -191,14 +155,8 @@ void gru_cho_backward(const BackwardArgs& a) {
       const std::size_t row = static_cast<std::size_t>(t) * B + b;
       const float* g = a.tape.gates + row * G3;
       const float* hc = a.tape.hprev + row * H;
-      const float* di = dinner + static_cast<std::size_t>(b) * H;
-      float* da = a.da + row * G3;
-      float* nb = next + static_cast<std::size_t>(b) * H;
-      for (int k = 0; k < H; k++) {
-        const float r = g[k];
-        da[k] = di[k] * hc[k] * r * (1.0f - r);
-        nb[k] += di[k] * r;
-      }
+      kt->gru_cho_backward2_row(H, g, hc, dinner + static_cast<std::size_t>(b) * H, a.da + row * G3,
+                                next + static_cast<std::size_t>(b) * H);
     }
     sgemm_packed(B, dat, G3, a.packs->a, 1.0f, next, H);  // + [daR, daZ] · [W_hr; W_hz]
     std::swap(dh, next);

@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "cells/common.h"
+#include "dispatch.h"
 
 namespace rk {
 
@@ -18,6 +19,7 @@ void jordan_forward(const ForwardArgs& a) {
   cells::input_projection(rows, a.in, H, a.x, a.w.weight_ih, hid);
   a.packs->a.pack(Trans::Yes, O, H, a.w.weight_yh, O);
   a.packs->b.pack(Trans::Yes, H, O, a.w.weight_ho, H);
+  const KernelTable* kt = kernels();
 
   Carver cv(a.step);
   float* rec = cv.take(BH);
@@ -29,14 +31,12 @@ void jordan_forward(const ForwardArgs& a) {
     float* ynext = s + 1 < T ? a.tape.hprev + time_at(s + 1, T, a.reverse) * BO : a.hn;
     float* ht = hid + t * BH;
     sgemm_packed(B, ycur, O, a.packs->a, 0.0f, rec, H);
-    for (std::size_t i = 0; i < BH; i++) ht[i] = std::tanh(ht[i] + rec[i]);
+    kt->act_add_rows(static_cast<std::ptrdiff_t>(BH), 0, ht, rec, ht);
     sgemm_packed(B, ht, H, a.packs->b, 0.0f, out, O);
     float* yn = a.tape.ynew + t * BO;
     for (int b = 0; b < B; b++) {
-      const float* ob = out + static_cast<std::size_t>(b) * O;
-      float* ynb = yn + static_cast<std::size_t>(b) * O;
-      float* nb = ynext + static_cast<std::size_t>(b) * O;
-      for (int k = 0; k < O; k++) nb[k] = ynb[k] = std::tanh(ob[k] + a.w.bias_ho[k]);
+      kt->tanh_bias_row(O, out + static_cast<std::size_t>(b) * O, a.w.bias_ho, yn + static_cast<std::size_t>(b) * O,
+                        ynext + static_cast<std::size_t>(b) * O);
     }
     cells::finish_step(a.seq, t, O, ycur, ynext, H, nullptr, nullptr, a.y, a.ldy);
   }
@@ -50,6 +50,7 @@ void jordan_backward(const BackwardArgs& a) {
   float* daY = a.da2;  // [T·B][O] gradient of the output pre-activation
   a.packs->a.pack(Trans::No, O, H, a.w.weight_ho, H);
   a.packs->b.pack(Trans::No, H, O, a.w.weight_yh, O);
+  const KernelTable* kt = kernels();
 
   Carver cv(a.step);
   float* dy = cv.take(BO);
@@ -71,16 +72,15 @@ void jordan_backward(const BackwardArgs& a) {
         std::memcpy(nb, dyb, sizeof(float) * O);
         continue;
       }
-      const float* yv = a.tape.ynew + row * O;
-      const float* dout = a.dy + row * a.lddy;
-      for (int k = 0; k < O; k++) {
-        d[k] = (dyb[k] + dout[k]) * (1.0f - yv[k] * yv[k]);
-        nb[k] = 0.0f;
-      }
+      kt->act_grad_row(O, 0, a.tape.ynew + row * O, dyb, a.dy + row * a.lddy, d);
+      std::memset(nb, 0, sizeof(float) * O);
     }
     sgemm_packed(B, dyt, O, a.packs->a, 0.0f, dht, H);  // daY · W_ho
     const float* hid = a.tape.gates + t * BH;
-    for (std::size_t i = 0; i < BH; i++) dht[i] *= 1.0f - hid[i] * hid[i];
+    for (int b = 0; b < B; b++) {
+      const std::size_t o = static_cast<std::size_t>(b) * H;
+      kt->act_grad_row(H, 0, hid + o, dht + o, nullptr, dht + o);
+    }
     sgemm_packed(B, dht, H, a.packs->b, 1.0f, next, O);  // + daH · W_yh
     std::swap(dy, next);
   }

@@ -5,16 +5,16 @@
 #include <utility>
 
 #include "cells/common.h"
+#include "dispatch.h"
 
 namespace rk {
 
-using cells::sigmoidf;
 using cells::time_at;
 
 void lstm_forward(const ForwardArgs& a) {
   const int H = a.dims->H, B = a.seq.B, T = a.seq.T, G4 = 4 * H;
   const std::size_t rows = cells::rows_of(a.seq), BH = static_cast<std::size_t>(B) * H;
-  const bool peep = a.dims->peephole;
+  const KernelTable* kt = kernels();
   float* gates = a.tape.gates;
   cells::fill_bias(rows, G4, gates, G4, a.w.bias_ih, a.w.bias_hh, G4);
   cells::input_projection(rows, a.in, G4, a.x, a.w.weight_ih, gates);
@@ -43,22 +43,7 @@ void lstm_forward(const ForwardArgs& a) {
       float* ct = a.tape.ctanh + o;
       float* h = hnext + static_cast<std::size_t>(b) * H;
       float* cx = cnext + static_cast<std::size_t>(b) * H;
-      for (int k = 0; k < H; k++) {
-        const float i = sigmoidf(g[k] + r[k] + (peep ? a.w.peephole_i[k] * c[k] : 0.0f));
-        const float f = sigmoidf(g[H + k] + r[H + k] + (peep ? a.w.peephole_f[k] * c[k] : 0.0f));
-        const float gg = std::tanh(g[2 * H + k] + r[2 * H + k]);
-        const float cnew = f * c[k] + i * gg;
-        const float og = sigmoidf(g[3 * H + k] + r[3 * H + k] + (peep ? a.w.peephole_o[k] * cnew : 0.0f));
-        const float tc = std::tanh(cnew);
-        g[k] = i;
-        g[H + k] = f;
-        g[2 * H + k] = gg;
-        g[3 * H + k] = og;
-        cn[k] = cnew;
-        ct[k] = tc;
-        cx[k] = cnew;
-        h[k] = og * tc;
-      }
+      kt->lstm_forward_row(H, g, r, c, a.w.peephole_i, a.w.peephole_f, a.w.peephole_o, cn, ct, h, cx);
     }
     cells::finish_step(a.seq, t, H, hcur, hnext, H, ccur, cnext, a.y, a.ldy);
   }
@@ -67,7 +52,7 @@ void lstm_forward(const ForwardArgs& a) {
 void lstm_backward(const BackwardArgs& a) {
   const int H = a.dims->H, B = a.seq.B, T = a.seq.T, G4 = 4 * H;
   const std::size_t BH = static_cast<std::size_t>(B) * H;
-  const bool peep = a.dims->peephole;
+  const KernelTable* kt = kernels();
   a.packs->a.pack(Trans::No, G4, H, a.w.weight_hh, H);
 
   Carver cv(a.step);
@@ -101,33 +86,9 @@ void lstm_backward(const BackwardArgs& a) {
       const float* cnew = a.tape.cnew + o;
       const float* ct = a.tape.ctanh + o;
       const float* dyb = a.dy + row * a.lddy;
-      for (int k = 0; k < H; k++) {
-        const float i = g[k], f = g[H + k], gg = g[2 * H + k], og = g[3 * H + k];
-        const float dnew = dhb[k] + dyb[k];
-        const float daO = dnew * ct[k] * og * (1.0f - og);
-        // c' reaches the loss through the next step, through h' = o·tanh(c') and, with
-        // peepholes, through the output gate.
-        float dcv = dcb[k] + dnew * og * (1.0f - ct[k] * ct[k]);
-        if (peep) {
-          dcv += daO * a.w.peephole_o[k];
-          a.g.peephole_o[k] += daO * cnew[k];
-        }
-        const float daI = dcv * gg * i * (1.0f - i);
-        const float daF = dcv * c[k] * f * (1.0f - f);
-        const float daG = dcv * i * (1.0f - gg * gg);
-        float dcp = dcv * f;
-        if (peep) {
-          dcp += daI * a.w.peephole_i[k] + daF * a.w.peephole_f[k];
-          a.g.peephole_i[k] += daI * c[k];
-          a.g.peephole_f[k] += daF * c[k];
-        }
-        da[k] = daI;
-        da[H + k] = daF;
-        da[2 * H + k] = daG;
-        da[3 * H + k] = daO;
-        dcn[k] = dcp;
-        dhn[k] = 0.0f;
-      }
+      kt->lstm_backward_row(H, g, c, cnew, ct, dhb, dyb, dcb, a.w.peephole_i, a.w.peephole_f, a.w.peephole_o,
+                            a.g.peephole_i, a.g.peephole_f, a.g.peephole_o, da, dcn);
+      std::memset(dhn, 0, sizeof(float) * H);
     }
     sgemm_packed(B, a.da + static_cast<std::size_t>(t) * B * G4, G4, a.packs->a, 1.0f, dhx, H);
     std::swap(dh, dhx);

@@ -1,8 +1,8 @@
 // rnn_tanh: h' = tanh(W_ih x + b_ih + W_hh h + b_hh);  rnn_relu: h' = max(0, same).
-#include <algorithm>
 #include <utility>
 
 #include "cells/common.h"
+#include "dispatch.h"
 
 namespace rk {
 
@@ -10,7 +10,8 @@ using cells::time_at;
 
 void rnn_forward(const ForwardArgs& a) {
   const int H = a.dims->H, B = a.seq.B, T = a.seq.T;
-  const bool relu = a.dims->cell == RK_CELL_RNN_RELU;
+  const int relu = a.dims->cell == RK_CELL_RNN_RELU ? 1 : 0;
+  const KernelTable* kt = kernels();
   const std::size_t rows = cells::rows_of(a.seq), BH = static_cast<std::size_t>(B) * H;
   float* gates = a.tape.gates;
   cells::fill_bias(rows, H, gates, H, a.w.bias_ih, a.w.bias_hh, H);
@@ -25,19 +26,15 @@ void rnn_forward(const ForwardArgs& a) {
     const float* hcur = a.tape.hprev + t * BH;
     float* hnext = s + 1 < T ? a.tape.hprev + time_at(s + 1, T, a.reverse) * BH : a.hn;
     sgemm_packed(B, hcur, H, a.packs->a, 0.0f, rec, H);
-    float* g = gates + t * BH;
-    if (relu) {
-      for (std::size_t i = 0; i < BH; i++) hnext[i] = g[i] = std::max(0.0f, g[i] + rec[i]);
-    } else {
-      for (std::size_t i = 0; i < BH; i++) hnext[i] = g[i] = std::tanh(g[i] + rec[i]);
-    }
+    kt->act_add_rows(static_cast<std::ptrdiff_t>(BH), relu, gates + t * BH, rec, hnext);
     cells::finish_step(a.seq, t, H, hcur, hnext, H, nullptr, nullptr, a.y, a.ldy);
   }
 }
 
 void rnn_backward(const BackwardArgs& a) {
   const int H = a.dims->H, B = a.seq.B, T = a.seq.T;
-  const bool relu = a.dims->cell == RK_CELL_RNN_RELU;
+  const int relu = a.dims->cell == RK_CELL_RNN_RELU ? 1 : 0;
+  const KernelTable* kt = kernels();
   const std::size_t BH = static_cast<std::size_t>(B) * H;
   a.packs->a.pack(Trans::No, H, H, a.w.weight_hh, H);
 
@@ -60,14 +57,9 @@ void rnn_backward(const BackwardArgs& a) {
         std::memcpy(nb, dhb, sizeof(float) * H);
         continue;
       }
-      const float* gb = g + static_cast<std::size_t>(b) * H;
       const float* dyb = a.dy + (static_cast<std::size_t>(t) * B + b) * a.lddy;
-      for (int k = 0; k < H; k++) {
-        const float dnew = dhb[k] + dyb[k];
-        // tanh' = 1 − h'^2; relu' = 1 where h' > 0 (PyTorch's choice at 0 is 0)
-        dab[k] = relu ? (gb[k] > 0.0f ? dnew : 0.0f) : dnew * (1.0f - gb[k] * gb[k]);
-        nb[k] = 0.0f;
-      }
+      kt->act_grad_row(H, relu, g + static_cast<std::size_t>(b) * H, dhb, dyb, dab);
+      std::memset(nb, 0, sizeof(float) * H);
     }
     sgemm_packed(B, da, H, a.packs->a, 1.0f, next, H);  // dh_prev = da·W_hh (+ held rows)
     std::swap(dh, next);
