@@ -15,6 +15,7 @@ void parallel_for_raw(int n_tasks, TaskFn fn, void* ctx, bool) {
 
 #else
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -41,9 +42,29 @@ namespace {
 // forward issues one parallel GEMM per time step, every few tens of microseconds; a
 // sleeping worker costs a futex wake-up (~5-50 us) per step, a spinning one only burns
 // its core for this long after the last job.
-constexpr auto kSpin = std::chrono::microseconds(200);
+constexpr auto kSpin = std::chrono::microseconds(100);
 
 thread_local bool t_in_task = false;
+
+// The current job is one atomic word, so that claiming a task and checking that the job
+// is still the one a worker woke up for are a single compare-and-swap:
+//   bits 44..63  generation (job number, wraps)
+//   bits 32..43  number of tasks n (<= kMaxTasks; larger loops run as several jobs)
+//   bits  0..31  unpinned: index of the next unclaimed task
+//                pinned:   bitmask of claimed tasks (n <= 32)
+// A worker that wakes late, after the caller has run every task itself, finds the
+// generation moved on or nothing left to claim and touches nothing: the caller never
+// waits for a worker that has not started a task (a descheduled worker on a busy
+// machine costs nothing), only for tasks in progress.
+constexpr std::uint64_t kMaxTasks = 4095;
+constexpr int kMaxPinned = 32;
+
+std::uint64_t job_gen(std::uint64_t w) { return w >> 44; }
+int job_n(std::uint64_t w) { return static_cast<int>((w >> 32) & kMaxTasks); }
+std::uint32_t job_state(std::uint64_t w) { return static_cast<std::uint32_t>(w); }
+std::uint64_t job_word(std::uint64_t gen, int n, std::uint32_t state) {
+  return ((gen & 0xFFFFF) << 44) | (static_cast<std::uint64_t>(n) << 32) | state;
+}
 
 class Pool {
  public:
@@ -64,44 +85,53 @@ class Pool {
 
   void run(int n_tasks, TaskFn fn, void* ctx, bool pinned) {
     if (n_tasks <= 0) return;
-    if (n_tasks == 1 || t_in_task) return run_inline(n_tasks, fn, ctx);
+    if (n_tasks == 1 || t_in_task) return run_inline(0, n_tasks, fn, ctx);
     std::unique_lock<std::mutex> run(run_mu_, std::try_to_lock);
-    if (!run.owns_lock()) return run_inline(n_tasks, fn, ctx);
+    if (!run.owns_lock()) return run_inline(0, n_tasks, fn, ctx);
     ensure_started();
     if (workers_.empty()) {
       run.unlock();
-      return run_inline(n_tasks, fn, ctx);
+      return run_inline(0, n_tasks, fn, ctx);
     }
+    if (n_tasks > kMaxPinned) pinned = false;
+    for (int first = 0; first < n_tasks; first += static_cast<int>(kMaxTasks)) {
+      const int n = std::min<int>(static_cast<int>(kMaxTasks), n_tasks - first);
+      run_job(first, n, fn, ctx, pinned);
+    }
+  }
+
+ private:
+  static void run_inline(int first, int n_tasks, TaskFn fn, void* ctx) {
+    const bool outer = t_in_task;
+    t_in_task = true;
+    for (int t = first; t < n_tasks; ++t) fn(ctx, t, 0);
+    t_in_task = outer;
+  }
+
+  void run_job(int first, int n, TaskFn fn, void* ctx, bool pinned) {  // run_mu_ held
     fn_ = fn;
     ctx_ = ctx;
-    n_tasks_ = n_tasks;
-    pinned_ = pinned;
-    next_.store(0, std::memory_order_relaxed);
-    busy_.store(static_cast<int>(workers_.size()), std::memory_order_relaxed);
+    first_ = first;
+    pinned_.store(pinned, std::memory_order_relaxed);
+    done_.store(0, std::memory_order_relaxed);
+    const std::uint64_t word = job_word(++gen_, n, 0);
     {
       std::lock_guard<std::mutex> lock(mu_);
-      generation_.fetch_add(1, std::memory_order_release);
+      job_.store(word, std::memory_order_release);
     }
     cv_.notify_all();
     t_in_task = true;
-    work(0);
+    work(0, word);
     t_in_task = false;
-    // Wait for the workers to finish their last task (short: they were working too).
-    for (int spins = 0; busy_.load(std::memory_order_acquire) != 0; ++spins) {
+    // Wait for tasks other threads are still running (short: they started before we
+    // ran out of tasks to claim).
+    for (int spins = 0; done_.load(std::memory_order_acquire) != n; ++spins) {
       if (spins < 4096) {
         RK_CPU_RELAX();
       } else {
         std::this_thread::yield();
       }
     }
-  }
-
- private:
-  static void run_inline(int n_tasks, TaskFn fn, void* ctx) {
-    const bool outer = t_in_task;
-    t_in_task = true;
-    for (int t = 0; t < n_tasks; ++t) fn(ctx, t, 0);
-    t_in_task = outer;
   }
 
   void ensure_started() {  // run_mu_ held
@@ -116,7 +146,7 @@ class Pool {
     stop_.store(false, std::memory_order_relaxed);
     // The generation a worker starts from is read here, not in the new thread: a job
     // published before the thread gets to run must still count as new for it.
-    const std::uint64_t gen = generation_.load(std::memory_order_acquire);
+    const std::uint64_t gen = job_gen(job_.load(std::memory_order_acquire));
     for (int w = 1; w < nthreads_; ++w) workers_.emplace_back([this, w, gen] { worker_main(w, gen); });
   }
 
@@ -124,44 +154,67 @@ class Pool {
     {
       std::lock_guard<std::mutex> lock(mu_);
       stop_.store(true, std::memory_order_release);
-      generation_.fetch_add(1, std::memory_order_release);
+      job_.store(job_word(++gen_, 0, 0), std::memory_order_release);
     }
     cv_.notify_all();
     for (std::thread& t : workers_) t.join();
     workers_.clear();
   }
 
-  void work(int worker) {
-    const int n = n_tasks_;
-    if (pinned_) {
-      for (int t = worker; t < n; t += nthreads_) fn_(ctx_, t, worker);
-      return;
-    }
-    for (int t = next_.fetch_add(1, std::memory_order_relaxed); t < n;
-         t = next_.fetch_add(1, std::memory_order_relaxed)) {
-      fn_(ctx_, t, worker);
+  // Claims one task of the job `seen` (same generation); -1 when none is left or the job
+  // has changed. Pinned: this worker's own tasks first (t % threads == worker), then any.
+  int claim(int worker, std::uint64_t& seen) {
+    const std::uint64_t gen = job_gen(seen);
+    for (;;) {
+      const int n = job_n(seen);
+      const std::uint32_t state = job_state(seen);
+      int t = -1;
+      std::uint32_t next;
+      if (pinned_.load(std::memory_order_relaxed)) {
+        for (int c = worker; c < n && t < 0; c += nthreads_)
+          if (!(state >> c & 1u)) t = c;
+        for (int c = 0; c < n && t < 0; ++c)
+          if (!(state >> c & 1u)) t = c;
+        next = state | (t >= 0 ? (1u << t) : 0u);
+      } else {
+        t = static_cast<int>(state) < n ? static_cast<int>(state) : -1;
+        next = state + 1;
+      }
+      if (t < 0) return -1;
+      if (job_.compare_exchange_weak(seen, job_word(gen, n, next), std::memory_order_acq_rel,
+                                     std::memory_order_acquire)) {
+        return t;
+      }
+      if (job_gen(seen) != gen) return -1;  // a later job (cannot happen before ours is done)
     }
   }
 
-  void worker_main(int worker, std::uint64_t seen) {
+  void work(int worker, std::uint64_t seen) {
+    for (int t = claim(worker, seen); t >= 0; t = claim(worker, seen)) {
+      fn_(ctx_, first_ + t, worker);
+      done_.fetch_add(1, std::memory_order_acq_rel);
+    }
+  }
+
+  void worker_main(int worker, std::uint64_t seen_gen) {
     flush_denormals_on_this_thread();
     t_in_task = true;  // a parallel_for inside a task runs inline
     for (;;) {
       // Spin for a while, then sleep until the generation changes.
       const auto until = std::chrono::steady_clock::now() + kSpin;
       int spins = 0;
-      while (generation_.load(std::memory_order_acquire) == seen) {
+      while (job_gen(job_.load(std::memory_order_acquire)) == seen_gen) {
         RK_CPU_RELAX();
         if (++spins % 256 == 0 && std::chrono::steady_clock::now() > until) {
           std::unique_lock<std::mutex> lock(mu_);
-          cv_.wait(lock, [&] { return generation_.load(std::memory_order_relaxed) != seen; });
+          cv_.wait(lock, [&] { return job_gen(job_.load(std::memory_order_acquire)) != seen_gen; });
           break;
         }
       }
-      seen = generation_.load(std::memory_order_acquire);
+      const std::uint64_t word = job_.load(std::memory_order_acquire);
+      seen_gen = job_gen(word);
       if (stop_.load(std::memory_order_acquire)) return;
-      work(worker);
-      busy_.fetch_sub(1, std::memory_order_acq_rel);
+      work(worker, word);
     }
   }
 
@@ -169,19 +222,20 @@ class Pool {
   bool started_ = false;
   int nthreads_ = 1;
   std::vector<std::thread> workers_;
+  std::uint64_t gen_ = 0;  // last generation published (run_mu_ held)
 
   std::mutex mu_;  // pairs with cv_ for sleeping
   std::condition_variable cv_;
   std::atomic<bool> stop_{false};
-  std::atomic<std::uint64_t> generation_{0};
+  std::atomic<std::uint64_t> job_{0};
 
-  // The current job, published before generation_ is bumped.
+  // The current job's constants, written before job_ is published and stable until all
+  // its tasks are done.
   TaskFn fn_ = nullptr;
   void* ctx_ = nullptr;
-  int n_tasks_ = 0;
-  bool pinned_ = false;
-  std::atomic<int> next_{0};
-  std::atomic<int> busy_{0};
+  int first_ = 0;
+  std::atomic<bool> pinned_{false};  // atomic: a late worker may read it while it changes
+  std::atomic<int> done_{0};
 };
 
 // Never destroyed: workers may still be asleep when the process exits.
