@@ -50,9 +50,8 @@ function baseCompileFlags({ includeDirs, defines }) {
     '-std=c++17',
     debug ? '-O1' : '-O3',
     ...(debug ? ['-g'] : ['-DNDEBUG']),
-    // Every engine that runs this module has 128-bit SIMD (the wasm ISA group needs it
-    // anyway), so the common code may use it too, e.g. when the compiler vectorises.
-    '-msimd128',
+    // No -msimd128 here: as sources.json says, common code gets baseline flags and only
+    // the isa.wasm group adds -msimd128, so the "scalar" path really is scalar code.
     // defines.wasm of sources.json: RNNKIT_NO_THREADS, the pool runs tasks inline.
     ...defines.map((d) => `-D${d}`),
     // The C ABI catches every exception at its entry points. Native wasm exception handling
