@@ -7,6 +7,7 @@ namespace avx2 {
 constexpr int kMR = 6, kNR = 16;
 // B micro-panel kKC x 16 floats = 16 KB (L1); A block kMC x kKC = 144 KB (L2).
 constexpr int kKC = 256, kMC = 144;
+constexpr int kChains = 8;  // 2 FMA ports x 4 cycles
 }  // namespace avx2
 }  // namespace rk
 

@@ -6,6 +6,7 @@ namespace neon {
 // 8x12 tile: 24 q-register accumulators + 3 for B + broadcasts, of the 32 registers.
 constexpr int kMR = 8, kNR = 12;
 constexpr int kKC = 256, kMC = 128;  // kMC is a multiple of kMR
+constexpr int kChains = 8;  // 4 FMA-capable pipes on big cores
 }  // namespace neon
 }  // namespace rk
 

@@ -7,6 +7,7 @@ namespace wasm {
 // registers on x86-64 hosts, so a larger tile would spill.
 constexpr int kMR = 4, kNR = 8;
 constexpr int kKC = 256, kMC = 128;
+constexpr int kChains = 8;  // engines emit mul + add
 }  // namespace wasm
 }  // namespace rk
 
