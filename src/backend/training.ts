@@ -342,18 +342,50 @@ export function batchShapes(spec: ModelSpec, steps: number, batch: number) {
 /** A backend that also trains. */
 export type TrainingCapable = Backend & { readonly training: TrainingBackend };
 
+const composed = new WeakMap<Backend, TrainingBackend>();
+
 /**
- * The training half of `backend`; throws an Error naming the backend when it has none,
- * so that a test or a `fit` asked to run on it fails instead of silently using another.
+ * The training half of `backend`:
+ * - its own `training` member when it has one (a whole window in one backend call);
+ * - for the reference, the float64 reference trainer;
+ * - otherwise a `ComposedTraining` over the backend's stack calls: the stack runs in the
+ *   backend's kernels, the input layer, head, loss, clipping and optimizer in TypeScript
+ *   (the reference's functions). Correct, but not the fused fast path.
  */
 export async function trainingOf(backend: Backend): Promise<TrainingBackend> {
-  const t = (backend as Partial<TrainingCapable>).training;
-  if (t) return t;
+  const own = (backend as Partial<TrainingCapable>).training;
+  if (own) return own;
   if (backend.name === 'reference') {
-    // Until the reference backend object exposes `training` itself.
     const { ReferenceTraining } = await import('./reference/training/index.js');
     return sharedReference ?? (sharedReference = new ReferenceTraining());
   }
-  throw new Error(`the ${backend.name} backend does not implement training (no \`training\` member)`);
+  let t = composed.get(backend);
+  if (!t) {
+    const { ComposedTraining } = await import('./composed-training.js');
+    t = new ComposedTraining(backend);
+    composed.set(backend, t);
+  }
+  return t;
 }
 let sharedReference: TrainingBackend | undefined;
+
+/**
+ * Consistency checks of a ModelSpec that every training backend applies when a model is
+ * created (the public API validates the fields themselves first).
+ */
+export function checkModelShapes(spec: ModelSpec): void {
+  const want = inputWidth(spec.input) + spec.conditionSize;
+  if (spec.stack.inputSize !== want) {
+    throw new RangeError(`stack.inputSize must equal the input width plus conditionSize = ${want}; got ${spec.stack.inputSize}`);
+  }
+  if (spec.encoder) {
+    const e = spec.encoder.stack;
+    const d = spec.stack;
+    if (e.inputSize !== inputWidth(spec.encoder.input)) {
+      throw new RangeError(`encoder.stack.inputSize must equal the encoder input width ${inputWidth(spec.encoder.input)}; got ${e.inputSize}`);
+    }
+    if (e.layers !== d.layers || e.bidirectional !== d.bidirectional || stateSize(e) !== stateSize(d) || e.hiddenSize !== d.hiddenSize || hasCellState(e.cell) !== hasCellState(d.cell)) {
+      throw new RangeError("encoder.stack must have the decoder stack's layers, directions, state widths and cell-state kind (its final state starts the decoder)");
+    }
+  }
+}

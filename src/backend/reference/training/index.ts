@@ -5,14 +5,14 @@
  * kept as Float64Array here; the TrainingBackend interface converts at the edges.
  */
 import type {
-  ClipSpec, EvalResult, GradResult, InputSpec, ModelHandle, ModelSpec, OptimizerSpec, StackBlock, TrainBatch, TrainingBackend,
+  ClipSpec, EvalResult, GradResult, ModelHandle, ModelSpec, OptimizerSpec, StackBlock, TrainBatch, TrainingBackend,
   TrainStepResult,
 } from '../../training.js';
-import { inputWidth, modelLayout, stackOutputWidth } from '../../training.js';
-import { directions, hasCellState, stateSize } from '../../layout.js';
-import { embedBackward, embedForward, denseInputForward, oneHotForward } from './embedding.js';
+import { checkModelShapes, inputWidth, modelLayout, stackOutputWidth } from '../../training.js';
+import { hasCellState } from '../../layout.js';
+import { embedBackward } from './embedding.js';
+import { headOffsets, modelLoss, need, scatterTopFinalStates, stepInputs, topFinalStates, validMask } from './wiring.js';
 import { denseBackward, denseForward } from './head.js';
-import { meanSquaredError, softmaxCrossEntropy } from './loss.js';
 import type { LossResult } from './loss.js';
 import { clipByGlobalNorm, clipByValue, globalNorm } from './clip.js';
 import { createOptimizerState, optimizerStep } from './optimizers.js';
@@ -70,18 +70,7 @@ export class ReferenceTraining implements TrainingBackend {
   readonly name = 'reference' as const;
 
   createModel(spec: ModelSpec): ReferenceModel {
-    const want = inputWidth(spec.input) + spec.conditionSize;
-    if (spec.stack.inputSize !== want) {
-      throw new RangeError(`stack.inputSize must equal the input width plus conditionSize = ${want}; got ${spec.stack.inputSize}`);
-    }
-    if (spec.encoder) {
-      const e = spec.encoder.stack;
-      const d = spec.stack;
-      if (e.inputSize !== inputWidth(spec.encoder.input)) throw new RangeError(`encoder.stack.inputSize must equal the encoder input width ${inputWidth(spec.encoder.input)}; got ${e.inputSize}`);
-      if (e.layers !== d.layers || e.bidirectional !== d.bidirectional || stateSize(e) !== stateSize(d) || e.hiddenSize !== d.hiddenSize || hasCellState(e.cell) !== hasCellState(d.cell)) {
-        throw new RangeError('encoder.stack must have the decoder stack\'s layers, directions, state widths and cell-state kind (its final state starts the decoder)');
-      }
-    }
+    checkModelShapes(spec);
     return new ReferenceModel(spec);
   }
 
@@ -219,32 +208,19 @@ export class ReferenceTraining implements TrainingBackend {
     if (inputMask) x = x.map((v, i) => v * inputMask[i]);
     const run = runStack(spec.stack, stackView(params, layout.stack), x, T, B, h0, c0, batch.lengths, masks?.betweenFn());
     const F = stackOutputWidth(spec.stack);
-    const [hw, hb] = headEntries(m);
+    const [hw, hb] = headOffsets(layout);
     if (spec.readout === 'final_state') {
-      const headIn = topFinalStates(spec, run.hn, B);
+      const headIn = topFinalStates(spec.stack, run.hn, B);
       const z = denseForward(params, hw, hb, headIn, B, F, spec.outputs);
       return { N, x, y: run.y, hn: run.hn, cn: run.cn, z, run, headIn, rows: B, encoder, inputMask };
     }
     const z = denseForward(params, hw, hb, run.y, N, F, spec.outputs);
-    let valid: Uint8Array | undefined;
-    if (batch.lengths) {
-      valid = new Uint8Array(N);
-      for (let t = 0; t < T; t++) for (let b = 0; b < B; b++) valid[t * B + b] = t < batch.lengths[b] ? 1 : 0;
-    }
+    const valid = validMask(T, B, batch.lengths);
     return { N, x, y: run.y, hn: run.hn, cn: run.cn, z, run, headIn: run.y, rows: N, valid, encoder, inputMask };
   }
 
   private loss(m: ReferenceModel, batch: TrainBatch, pass: ForwardPass): LossResult {
-    const C = m.spec.outputs;
-    if (m.spec.loss.kind === 'cross_entropy') {
-      return softmaxCrossEntropy(pass.z, pass.rows, C, need(batch.targets, 'targets'), m.spec.loss.ignoreIndex, pass.valid);
-    }
-    let counted = pass.valid;
-    if (batch.targetMask) {
-      counted = new Uint8Array(pass.rows);
-      for (let n = 0; n < pass.rows; n++) counted[n] = batch.targetMask[n] === 1 && (!pass.valid || pass.valid[n] === 1) ? 1 : 0;
-    }
-    return meanSquaredError(pass.z, pass.rows, C, Float64Array.from(need(batch.targetValues, 'targetValues')), counted);
+    return modelLoss(m.spec, batch, pass.z, pass.rows, pass.valid);
   }
 
   private gradient(m: ReferenceModel, batch: TrainBatch): { pass: ForwardPass; loss: LossResult; grads: Float64Array } {
@@ -253,13 +229,13 @@ export class ReferenceTraining implements TrainingBackend {
     const loss = this.loss(m, batch, pass);
     const grads = new Float64Array(layout.total);
     const F = stackOutputWidth(spec.stack);
-    const [hw, hb] = headEntries(m);
+    const [hw, hb] = headOffsets(layout);
     const dHead = denseBackward(params, grads, hw, hb, pass.headIn, loss.dz, pass.rows, F, spec.outputs);
     let back;
     if (spec.readout === 'final_state') {
       // The head read the top layer's final states: its gradient enters as dhn, none as dy.
       const dhn = new Float64Array(pass.hn.length);
-      scatterTopFinalStates(spec, dHead, batch.batch, dhn);
+      scatterTopFinalStates(spec.stack, dHead, batch.batch, dhn);
       back = runStackBackward(spec.stack, stackView(params, layout.stack), pass.run, new Float64Array(pass.y.length), dhn);
     } else {
       back = runStackBackward(spec.stack, stackView(params, layout.stack), pass.run, dHead);
@@ -288,63 +264,12 @@ export class ReferenceTraining implements TrainingBackend {
   }
 }
 
-/** The step inputs [N][width (+K)] an input layer produces. */
-function stepInputs(
-  input: InputSpec, params: Float64Array, embeddingOffset: number | undefined,
-  tokens: Int32Array | undefined, x: Float32Array | undefined, N: number,
-  cond: Float64Array | undefined, K: number, B: number,
-): Float64Array {
-  switch (input.kind) {
-    case 'embedding':
-      return embedForward(params, embeddingOffset!, input.dim, need(tokens, 'tokens'), N, cond, K, B);
-    case 'onehot':
-      return oneHotForward(need(tokens, 'tokens'), N, input.vocab, cond, K, B);
-    case 'dense':
-      return denseInputForward(Float64Array.from(need(x, 'x')), N, input.size, cond, K, B);
-  }
-}
-
 function stackView(params: Float64Array, block: StackBlock): Float64Array {
   return params.subarray(block.offset, block.offset + block.total);
-}
-
-/**
- * The top layer's final states as head input [B][D·S]: forward direction first, then the
- * reverse one (its state after t = 0), like the halves of y.
- */
-function topFinalStates(spec: ModelSpec, hn: Float64Array, B: number): Float64Array {
-  const D = directions(spec.stack);
-  const S = stateSize(spec.stack);
-  const out = new Float64Array(B * D * S);
-  for (let d = 0; d < D; d++) {
-    const idx = (spec.stack.layers - 1) * D + d;
-    for (let b = 0; b < B; b++) out.set(hn.subarray((idx * B + b) * S, (idx * B + b + 1) * S), (b * D + d) * S);
-  }
-  return out;
-}
-
-/** The adjoint of {@link topFinalStates}: adds d [B][D·S] into dhn [L·D][B][S]. */
-function scatterTopFinalStates(spec: ModelSpec, d: Float64Array, B: number, dhn: Float64Array): void {
-  const D = directions(spec.stack);
-  const S = stateSize(spec.stack);
-  for (let dir = 0; dir < D; dir++) {
-    const idx = (spec.stack.layers - 1) * D + dir;
-    for (let b = 0; b < B; b++) for (let k = 0; k < S; k++) dhn[(idx * B + b) * S + k] += d[(b * D + dir) * S + k];
-  }
-}
-
-function headEntries(m: ReferenceModel): [number, number] {
-  const e = m.layout.entries;
-  return [e[e.length - 2].offset, e[e.length - 1].offset];
 }
 
 function own(model: ModelHandle): ReferenceModel {
   if (!(model instanceof ReferenceModel)) throw new TypeError('model must be a handle created by the reference training backend');
   if (model.disposed) throw new Error('model has been disposed');
   return model;
-}
-
-function need<T>(v: T | undefined, name: string): T {
-  if (v === undefined) throw new TypeError(`batch.${name} is required by this model`);
-  return v;
 }
