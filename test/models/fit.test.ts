@@ -12,6 +12,7 @@ import { TrainingDivergedError } from '../../src/models/errors.js';
 import { delayedEchoTask, firstTokenTask } from './tasks.js';
 import { trainingBackendNames } from '../train/backends.js';
 import type { BackendName } from '../../src/backend/backend.js';
+import { Random } from '../../src/layers/random.js';
 
 const small: ModelOptions = {
   input: { kind: 'embedding', vocab: 4, dim: 3 }, cell: 'gru', hiddenSize: 6, outputs: 4,
@@ -137,6 +138,34 @@ for (const name of trainingBackendNames()) {
       // first means fit never held the loop for longer than a step.
       expect(ticks - ticksAtFirstStep).toBeGreaterThanOrEqual(steps - 1);
     });
+    // The native backend computes on libuv's thread pool, so the loop turns many times
+    // DURING each step, not only between steps (the reference and, for now, wasm compute
+    // on the calling thread and only yield between steps).
+    if (name === 'native') {
+      it('computes off the event loop: many loop turns during every step', async () => {
+        const model = await createModel({
+          input: { kind: 'dense', size: 64 }, cell: 'lstm', hiddenSize: 128, outputs: 8, loss: 'mse',
+          init: { seed: 1 }, backend: name as BackendName,
+        });
+        const rng = new Random(1);
+        const inputs = Array.from({ length: 16 }, () => Array.from({ length: 64 * 64 }, () => rng.normal()));
+        const targets = Array.from({ length: 16 }, () => Array.from({ length: 64 * 8 }, () => rng.normal()));
+        let ticks = 0;
+        let running = true;
+        const tick = () => {
+          ticks++;
+          if (running) setImmediate(tick);
+        };
+        setImmediate(tick);
+        try {
+          await model.fit({ inputs, targets }, { epochs: 3, batchSize: 16 });
+        } finally {
+          running = false;
+        }
+        // 3 steps; a blocking implementation gets about one turn per step.
+        expect(ticks).toBeGreaterThan(30);
+      });
+    }
   });
 }
 
