@@ -169,6 +169,25 @@ for (const name of trainingBackendNames()) {
   });
 }
 
+describe('truncated BPTT plumbing', () => {
+  it('final-state readout with windows: one optimizer step per batch (the last window), state carried', async () => {
+    const model = await createModel({ ...small, readout: 'final_state', hiddenSize: 8 });
+    // The label is the last token: learnable inside the last window of 4 steps.
+    const rng = new Random(2);
+    const inputs = Array.from({ length: 48 }, () => Array.from({ length: 9 + rng.int(4) }, () => rng.int(4)));
+    const labels = inputs.map((s) => s[s.length - 1]);
+    const fit = await model.fit({ inputs, labels }, { epochs: 20, batchSize: 16, window: 4, optimizer: { name: 'adam', lr: 0.05 } });
+    expect(fit.steps).toBe(20 * 3);
+    expect((await model.evaluate({ inputs, labels })).accuracy!).toBeGreaterThanOrEqual(0.95);
+  });
+  it('seq2seq with windows: one step per window', async () => {
+    const model = await createModel({ ...small, encoder: { input: { kind: 'onehot', vocab: 3 } } });
+    const data = { sources: [[0, 1], [2]], inputs: [[0, 1, 2, 3, 0, 1], [1, 2, 3, 0, 1, 2]], targets: [[1, 2, 3, 0, 1, 2], [2, 3, 0, 1, 2, 3]] };
+    const fit = await model.fit(data, { epochs: 2, batchSize: 2, window: 2 });
+    expect(fit.steps).toBe(2 * 3);
+  });
+});
+
 describe('dropout in fit', () => {
   it('a 2-layer GRU with dropout still learns, predicts deterministically, and round-trips its config', async () => {
     const model = await createModel({ ...small, layers: 2, hiddenSize: 16, dropout: { input: 0.1, between: 0.2 } });
