@@ -10,10 +10,25 @@ import path from 'node:path';
 const IMPORT = /(?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s+)(['"])([^'"]+)\1/g;
 
 /**
- * { files, foreign }: absolute paths of entry and every module it reaches, and each
- * non-relative import found (`chain` names the import path that reaches it).
+ * Modules the package's "browser" field maps to false (bundlers replace them with an empty
+ * module), as absolute paths under `distDir` — the directory tsc wrote `dist/` into.
  */
-export function browserModuleGraph(entry) {
+export function browserExcluded(root, distDir) {
+  const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'));
+  const map = pkg.browser && typeof pkg.browser === 'object' ? pkg.browser : {};
+  return new Set(
+    Object.entries(map)
+      .filter(([key, value]) => value === false && key.startsWith('./dist/'))
+      .map(([key]) => path.join(distDir, key.slice('./dist/'.length))),
+  );
+}
+
+/**
+ * { files, foreign }: absolute paths of entry and every module it reaches, and each
+ * non-relative import found (`chain` names the import path that reaches it). Modules in
+ * `excluded` (see browserExcluded) are not followed.
+ */
+export function browserModuleGraph(entry, excluded = new Set()) {
   const parent = new Map([[entry, null]]);
   const foreign = [];
   const queue = [entry];
@@ -32,7 +47,7 @@ export function browserModuleGraph(entry) {
         continue;
       }
       const target = path.resolve(path.dirname(file), spec);
-      if (!parent.has(target)) {
+      if (!parent.has(target) && !excluded.has(target)) {
         parent.set(target, file);
         queue.push(target);
       }

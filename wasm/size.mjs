@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import { browserModuleGraph } from './graph.mjs';
+import { browserExcluded, browserModuleGraph } from './graph.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const BUDGET = 300 * 1024;
@@ -39,7 +39,7 @@ function main() {
   try {
     const entry = path.join(dist, 'src', 'web.js');
     if (!existsSync(entry)) throw new Error(`${entry} does not exist (npm run build first, or run without arguments)`);
-    const { files, foreign } = browserModuleGraph(entry);
+    const { files, foreign } = browserModuleGraph(entry, browserExcluded(root, dist));
     const js = files.map((f) => readFileSync(f));
     const jsRaw = js.reduce((a, b) => a + b.length, 0);
     const jsGzip = gzipSync(Buffer.concat(js), { level: 9 }).length;
@@ -47,7 +47,7 @@ function main() {
     if (!existsSync(wasmFile)) throw new Error(`${wasmFile} does not exist (npm run build:wasm)`);
     const wasm = readFileSync(wasmFile);
     const wasmGzip = gzipSync(wasm, { level: 9 }).length;
-    console.log(`browser entry JS: ${files.length} modules, ${kb(jsRaw)} raw, ${kb(jsGzip)} gzip (unminified tsc output)`);
+    console.log(`browser entry JS (package.json "browser" exclusions applied): ${files.length} modules, ${kb(jsRaw)} raw, ${kb(jsGzip)} gzip (unminified tsc output)`);
     for (const f of files) console.log(`  ${path.relative(dist, f).padEnd(40)} ${kb(readFileSync(f).length)}`);
     console.log(`rnnkit.wasm:      ${kb(wasm.length)} raw, ${kb(wasmGzip)} gzip`);
     const total = jsRaw + wasm.length;
