@@ -10,7 +10,8 @@ import path from 'node:path';
 import type { ModelSpec } from '../backend/training.js';
 import { modelLayout } from '../backend/training.js';
 import { checkModelSpec } from '../models/spec.js';
-import { loadSafetensors, saveSafetensors, SafetensorsError, writeFileAtomic } from './safetensors.js';
+import { SafetensorsError } from './safetensors.js';
+import { loadSafetensors, saveSafetensors, writeFileAtomic } from './safetensors-file.js';
 
 export const WEIGHTS_FILE = 'model.safetensors';
 export const CONFIG_FILE = 'config.json';

@@ -6,10 +6,11 @@
  * second direction), in the gate order rnnkit uses (LSTM i,f,g,o; GRU r,z,n). Importing
  * infers layers, directions, sizes and the gate count from the tensors; what the file
  * cannot say (tanh vs relu for nn.RNN, PyTorch's GRU vs Cho's) comes from `cell`.
+ * Pure (no file system); `torch-file.ts` reads and writes the files in Node.
  */
 import type { CellType, StackSpec } from '../backend/backend.js';
 import { gateCount, paramLayout } from '../backend/layout.js';
-import { loadSafetensors, saveSafetensors, SafetensorsError } from './safetensors.js';
+import { SafetensorsError } from './safetensors.js';
 import type { Tensor } from './safetensors.js';
 
 /** Options of {@link stackFromTensors} / {@link importTorchRnn}. */
@@ -84,15 +85,4 @@ export function stackToTensors(spec: StackSpec, params: Float32Array, prefix = '
   const layout = paramLayout(spec);
   if (params.length !== layout.total) throw new RangeError(`params must have ${layout.total} values for this stack; got ${params.length}`);
   return layout.entries.map((e) => ({ name: prefix + e.name, shape: e.shape.slice(), data: params.slice(e.offset, e.offset + e.size) }));
-}
-
-/** Read a PyTorch nn.RNN/LSTM/GRU state_dict saved as safetensors. */
-export async function importTorchRnn(file: string, options: TorchImportOptions = {}): Promise<ImportedStack> {
-  const { tensors } = await loadSafetensors(file);
-  return stackFromTensors(tensors, options, file);
-}
-
-/** Write a stack as a safetensors file that `nn.RNN/LSTM/GRU.load_state_dict` accepts (atomically). */
-export async function exportTorchRnn(file: string, spec: StackSpec, params: Float32Array, prefix = ''): Promise<void> {
-  await saveSafetensors(file, stackToTensors(spec, params, prefix), { format: 'pt' });
 }

@@ -5,9 +5,8 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import {
-  decodeSafetensors, encodeSafetensors, loadSafetensors, saveSafetensors, SafetensorsError, writeFileAtomic,
-} from '../../src/io/safetensors.js';
+import { decodeSafetensors, encodeSafetensors, SafetensorsError } from '../../src/io/safetensors.js';
+import { loadSafetensors, saveSafetensors, writeFileAtomic } from '../../src/io/safetensors-file.js';
 
 /** Build a file by hand, independently of our encoder: header string, u64 LE length, raw data. */
 function handBuilt(header: string, data: number[] | Uint8Array): Uint8Array {

@@ -1,0 +1,45 @@
+/**
+ * safetensors files in Node: atomic writes (temp file + rename) and validated reads.
+ */
+import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { decodeSafetensors, encodeSafetensors } from './safetensors.js';
+import type { SafetensorsContent, Tensor } from './safetensors.js';
+
+/**
+ * Write `data` to `file` atomically: into a temporary file in the same directory, flushed
+ * to disk, then renamed over `file`. A crash leaves either the old file or the new one,
+ * never a half-written one. Parent directories are created.
+ */
+export async function writeFileAtomic(file: string, data: Uint8Array | string): Promise<void> {
+  const dir = path.dirname(file);
+  await mkdir(dir, { recursive: true });
+  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${Date.now()}.${Math.random().toString(36).slice(2)}.tmp`);
+  const handle = await open(tmp, 'w');
+  try {
+    await handle.writeFile(data);
+    await handle.sync();
+  } catch (e) {
+    await handle.close().catch(() => undefined);
+    await rm(tmp, { force: true });
+    throw e;
+  }
+  await handle.close();
+  try {
+    await rename(tmp, file);
+  } catch (e) {
+    await rm(tmp, { force: true });
+    throw e;
+  }
+}
+
+/** Encode and write atomically. */
+export async function saveSafetensors(file: string, tensors: Tensor[], metadata: Record<string, string> = {}): Promise<void> {
+  await writeFileAtomic(file, encodeSafetensors(tensors, metadata));
+}
+
+/** Read and decode (with every check of `decodeSafetensors`). */
+export async function loadSafetensors(file: string): Promise<SafetensorsContent> {
+  const bytes = await readFile(file);
+  return decodeSafetensors(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), file);
+}
