@@ -78,7 +78,14 @@ void rk_stack_destroy(rk_stack* s);
 
 /* Number of floats in the flat parameter array (= gradient array). */
 int64_t rk_stack_param_count(const rk_stack* s);
-/* The stack's own parameter / gradient arrays (valid until rk_stack_destroy). */
+/*
+ * The stack's own parameter / gradient arrays (valid until rk_stack_destroy).
+ * The stack keeps its weights packed for the GEMM kernels across compute calls, and
+ * calling rk_stack_params is what tells it they may change: the next forward / backward
+ * packs them again. So write parameters only through a pointer obtained from
+ * rk_stack_params AFTER the last compute call (fetch it again before each write; reading
+ * through an old pointer is always fine).
+ */
 float* rk_stack_params(rk_stack* s);
 float* rk_stack_grads(rk_stack* s);
 void rk_stack_zero_grads(rk_stack* s);

@@ -96,6 +96,14 @@ void run_backward(const BackwardArgs& a) {
 Stack::Stack(const StackDims& dims) : dims_(dims), layout_(make_layout(dims)) {
   params_.assign(static_cast<std::size_t>(layout_.total), 0.0f);
   grads_.assign(static_cast<std::size_t>(layout_.total), 0.0f);
+  fwd_packs_.resize(static_cast<std::size_t>(dims.L) * dims.D);
+  bwd_packs_.resize(static_cast<std::size_t>(dims.L) * dims.D);
+}
+
+float* Stack::params() {
+  for (Packs& p : fwd_packs_) p.ready = false;
+  for (Packs& p : bwd_packs_) p.ready = false;
+  return params_.data();
 }
 
 void Stack::zero_grads() { std::fill(grads_.begin(), grads_.end(), 0.0f); }
@@ -151,8 +159,9 @@ void Stack::forward(const ForwardCall& c) {
       a.cn = d.has_c ? (c.cn ? c.cn + idx * B * H : plan.cn_sink) : nullptr;
       a.tape = plan.tapes[idx];
       a.step = plan.step;
-      a.packs = &packs_;
+      a.packs = &fwd_packs_[idx];
       run_forward(a);
+      fwd_packs_[idx].ready = true;
       if (c.keep) tape_layers_[l].dirs[dir] = plan.tapes[idx];
     }
     if (c.keep) tape_layers_[l].input = input;
@@ -211,8 +220,9 @@ void Stack::backward(const BackwardCall& c) {
       a.da = plan.da;
       a.da2 = plan.da2;
       a.step = plan.step;
-      a.packs = &packs_;
+      a.packs = &bwd_packs_[idx];
       run_backward(a);
+      bwd_packs_[idx].ready = true;
     }
     dout = din;
   }

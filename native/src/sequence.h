@@ -48,7 +48,9 @@ class Stack {
 
   const StackDims& dims() const { return dims_; }
   int64_t param_count() const { return layout_.total; }
-  float* params() { return params_.data(); }
+  // Writable parameters. Handing out the pointer marks the packed copies of the weights
+  // stale: the next compute call packs them again (see rnnkit.h, rk_stack_params).
+  float* params();
   float* grads() { return grads_.data(); }
   void zero_grads();
 
@@ -69,7 +71,9 @@ class Stack {
   ParamLayout layout_;
   std::vector<float> params_, grads_;
   Arena tape_arena_, work_arena_;
-  Packs packs_;
+  // Packed weights per layer-direction, for forward and for backward; kept across calls
+  // until params() is next called.
+  std::vector<Packs> fwd_packs_, bwd_packs_;
   // The kept forward.
   bool tape_valid_ = false;
   int tape_T_ = 0, tape_B_ = 0;

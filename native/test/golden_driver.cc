@@ -3,6 +3,7 @@
 // Also checks that a keep=0 forward between a training forward and its backward changes
 // nothing, and that backward adds into the gradients.
 //   golden_driver case.txt   -> prints one line, exit code 1 on mismatch
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
@@ -23,6 +24,10 @@ static double max_abs(const DVec& g) {
 }
 
 int main(int argc, char** argv) {
+  if (argc != 2) {
+    std::fprintf(stderr, "usage: golden_driver case.txt\n");
+    return 2;
+  }
   std::ifstream in(argv[1]);
   int cell, L, bi, I, H, B, T;
   in >> cell >> L >> bi >> I >> H >> B >> T;
@@ -48,11 +53,19 @@ int main(int argc, char** argv) {
     std::printf("param count %zu vs %lld\n", params.size(), (long long)rk_stack_param_count(s));
     return 1;
   }
-  std::copy(params.begin(), params.end(), rk_stack_params(s));
   const bool has_c = arr.count("c0") > 0;
   Vec x = f32(arr["x"]), h0 = f32(arr["h0"]), c0 = has_c ? f32(arr["c0"]) : Vec(1);
   Vec y(arr["y"].size()), hn(arr["hn"].size()), cn(has_c ? arr["cn"].size() : 1);
-  int st = rk_stack_forward(s, T, B, x.data(), h0.data(), has_c ? c0.data() : nullptr, nullptr, y.data(), hn.data(),
+  // First run with other parameters, so that the stack has packed weights cached: writing
+  // the real ones through rk_stack_params must make it repack them.
+  std::fill(rk_stack_params(s), rk_stack_params(s) + params.size(), 0.125f);
+  int st = rk_stack_forward(s, T, B, x.data(), nullptr, nullptr, nullptr, y.data(), nullptr, nullptr, 1);
+  if (st) { std::printf("forward: %s\n", rk_last_error()); return 1; }
+  Vec dy0(y.size(), 1.0f);
+  rk_stack_backward(s, dy0.data(), nullptr, nullptr, nullptr, nullptr, nullptr);
+  std::copy(params.begin(), params.end(), rk_stack_params(s));
+  rk_stack_zero_grads(s);
+  st = rk_stack_forward(s, T, B, x.data(), h0.data(), has_c ? c0.data() : nullptr, nullptr, y.data(), hn.data(),
                             has_c ? cn.data() : nullptr, 1);
   if (st) { std::printf("forward: %s\n", rk_last_error()); return 1; }
   double worst = 0;

@@ -86,9 +86,14 @@ struct SeqShape {
   bool valid(int t, int b) const { return lengths == nullptr || t < lengths[b]; }
 };
 
-// Recurrent matrices packed once per call, owned by the stack (capacity reused).
+// One layer-direction's weights packed into the GEMM panel layout, owned by the stack and
+// kept across calls: `ready` says they match the current parameters, so a call skips the
+// packing (sequence.cc clears it whenever the parameters may have changed). A forward uses
+// one Packs (ih = W_ihᵀ for the input projection; a, b the recurrent matrices), a backward
+// another (a, b).
 struct Packs {
-  PackedB a, b;
+  PackedB a, b, ih;
+  bool ready = false;
 };
 
 struct ForwardArgs {

@@ -60,9 +60,11 @@ void finish_step(const SeqShape& q, int t, int S, const float* hcur, float* hnex
   }
 }
 
-void input_projection(std::size_t rows, int in, int N, const float* X, const float* W_ih, float* gates) {
+void input_projection(std::size_t rows, int in, int N, const float* X, const float* W_ih, Packs* packs,
+                      float* gates) {
   // gates was filled with the biases: add X · W_ihᵀ in one GEMM over every step.
-  sgemm(Trans::No, Trans::Yes, static_cast<int>(rows), N, in, X, in, W_ih, in, 1.0f, gates, N);
+  if (!packs->ready) packs->ih.pack(Trans::Yes, in, N, W_ih, in);
+  sgemm_packed(static_cast<int>(rows), X, in, packs->ih, 1.0f, gates, N);
 }
 
 void input_grad(const BackwardArgs& a, int N, const float* da) {

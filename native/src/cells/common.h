@@ -36,8 +36,10 @@ inline void add_into(float* out, const float* v, int n) {
 void finish_step(const SeqShape& q, int t, int S, const float* hcur, float* hnext, int H, const float* ccur,
                  float* cnext, float* y, int ldy);
 
-// Input projection of a whole sequence: gates[r] = X[r]·W_ihᵀ + bias, for r < T·B.
-void input_projection(std::size_t rows, int in, int N, const float* X, const float* W_ih, float* gates);
+// Input projection of a whole sequence: gates[r] += X[r]·W_ihᵀ for r < T·B (gates holds the
+// biases), with W_ihᵀ packed into packs->ih unless packs->ready.
+void input_projection(std::size_t rows, int in, int N, const float* X, const float* W_ih, Packs* packs,
+                      float* gates);
 
 // The parameter gradients and dx of one direction once its gate gradients are known:
 //   dW_ih += da_ihᵀ·X, dW_hh += da_hhᵀ·Hprev (one GEMM each over all T·B rows),

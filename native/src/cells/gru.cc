@@ -20,8 +20,8 @@ void gru_lbr_forward(const ForwardArgs& a) {
   float* gates = a.tape.gates;
   // b_hr and b_hz fold into the input projection; b_hn stays inside r*(W_hn h + b_hn).
   cells::fill_bias(rows, G3, gates, G3, a.w.bias_ih, a.w.bias_hh, 2 * H);
-  cells::input_projection(rows, a.in, G3, a.x, a.w.weight_ih, gates);
-  a.packs->a.pack(Trans::Yes, H, G3, a.w.weight_hh, H);
+  cells::input_projection(rows, a.in, G3, a.x, a.w.weight_ih, a.packs, gates);
+  if (!a.packs->ready) a.packs->a.pack(Trans::Yes, H, G3, a.w.weight_hh, H);
   const float* bhn = a.w.bias_hh + 2 * H;
 
   const KernelTable* kt = kernels();
@@ -49,9 +49,11 @@ void gru_cho_forward(const ForwardArgs& a) {
   const std::size_t rows = cells::rows_of(a.seq), BH = static_cast<std::size_t>(B) * H;
   float* gates = a.tape.gates;
   cells::fill_bias(rows, G3, gates, G3, a.w.bias_ih, a.w.bias_hh, G3);  // every bias is outside r
-  cells::input_projection(rows, a.in, G3, a.x, a.w.weight_ih, gates);
-  a.packs->a.pack(Trans::Yes, H, 2 * H, a.w.weight_hh, H);                       // W_hr, W_hz
-  a.packs->b.pack(Trans::Yes, H, H, a.w.weight_hh + 2 * static_cast<std::size_t>(H) * H, H);  // W_hn
+  cells::input_projection(rows, a.in, G3, a.x, a.w.weight_ih, a.packs, gates);
+  if (!a.packs->ready) {
+    a.packs->a.pack(Trans::Yes, H, 2 * H, a.w.weight_hh, H);                                 // W_hr, W_hz
+    a.packs->b.pack(Trans::Yes, H, H, a.w.weight_hh + 2 * static_cast<std::size_t>(H) * H, H);  // W_hn
+  }
 
   const KernelTable* kt = kernels();
   Carver cv(a.step);
@@ -82,7 +84,7 @@ void gru_cho_forward(const ForwardArgs& a) {
 void gru_lbr_backward(const BackwardArgs& a) {
   const int H = a.dims->H, B = a.seq.B, T = a.seq.T, G3 = 3 * H;
   const std::size_t BH = static_cast<std::size_t>(B) * H;
-  a.packs->a.pack(Trans::No, G3, H, a.w.weight_hh, H);
+  if (!a.packs->ready) a.packs->a.pack(Trans::No, G3, H, a.w.weight_hh, H);
   const KernelTable* kt = kernels();
 
   Carver cv(a.step);
@@ -121,8 +123,8 @@ void gru_cho_backward(const BackwardArgs& a) {
   const int H = a.dims->H, B = a.seq.B, T = a.seq.T, G3 = 3 * H;
   const std::size_t rows = cells::rows_of(a.seq), BH = static_cast<std::size_t>(B) * H;
   const float* W_hn = a.w.weight_hh + 2 * static_cast<std::size_t>(H) * H;
-  a.packs->a.pack(Trans::No, 2 * H, H, a.w.weight_hh, H);  // [W_hr; W_hz]
-  a.packs->b.pack(Trans::No, H, H, W_hn, H);
+  if (!a.packs->ready) a.packs->a.pack(Trans::No, 2 * H, H, a.w.weight_hh, H);  // [W_hr; W_hz]
+  if (!a.packs->ready) a.packs->b.pack(Trans::No, H, H, W_hn, H);
   const KernelTable* kt = kernels();
 
   Carver cv(a.step);

@@ -16,9 +16,9 @@ void jordan_forward(const ForwardArgs& a) {
   const std::size_t BO = static_cast<std::size_t>(B) * O;
   float* hid = a.tape.gates;  // [T·B][H] hidden activations
   cells::fill_bias(rows, H, hid, H, a.w.bias_ih, nullptr, 0);
-  cells::input_projection(rows, a.in, H, a.x, a.w.weight_ih, hid);
-  a.packs->a.pack(Trans::Yes, O, H, a.w.weight_yh, O);
-  a.packs->b.pack(Trans::Yes, H, O, a.w.weight_ho, H);
+  cells::input_projection(rows, a.in, H, a.x, a.w.weight_ih, a.packs, hid);
+  if (!a.packs->ready) a.packs->a.pack(Trans::Yes, O, H, a.w.weight_yh, O);
+  if (!a.packs->ready) a.packs->b.pack(Trans::Yes, H, O, a.w.weight_ho, H);
   const KernelTable* kt = kernels();
 
   Carver cv(a.step);
@@ -48,8 +48,8 @@ void jordan_backward(const BackwardArgs& a) {
   const std::size_t BO = static_cast<std::size_t>(B) * O;
   float* daH = a.da;   // [T·B][H] gradient of the hidden pre-activation
   float* daY = a.da2;  // [T·B][O] gradient of the output pre-activation
-  a.packs->a.pack(Trans::No, O, H, a.w.weight_ho, H);
-  a.packs->b.pack(Trans::No, H, O, a.w.weight_yh, O);
+  if (!a.packs->ready) a.packs->a.pack(Trans::No, O, H, a.w.weight_ho, H);
+  if (!a.packs->ready) a.packs->b.pack(Trans::No, H, O, a.w.weight_yh, O);
   const KernelTable* kt = kernels();
 
   Carver cv(a.step);

@@ -17,8 +17,8 @@ void lstm_forward(const ForwardArgs& a) {
   const KernelTable* kt = kernels();
   float* gates = a.tape.gates;
   cells::fill_bias(rows, G4, gates, G4, a.w.bias_ih, a.w.bias_hh, G4);
-  cells::input_projection(rows, a.in, G4, a.x, a.w.weight_ih, gates);
-  a.packs->a.pack(Trans::Yes, H, G4, a.w.weight_hh, H);
+  cells::input_projection(rows, a.in, G4, a.x, a.w.weight_ih, a.packs, gates);
+  if (!a.packs->ready) a.packs->a.pack(Trans::Yes, H, G4, a.w.weight_hh, H);
 
   Carver cv(a.step);
   float* rec = cv.take(static_cast<std::size_t>(B) * G4);
@@ -53,7 +53,7 @@ void lstm_backward(const BackwardArgs& a) {
   const int H = a.dims->H, B = a.seq.B, T = a.seq.T, G4 = 4 * H;
   const std::size_t BH = static_cast<std::size_t>(B) * H;
   const KernelTable* kt = kernels();
-  a.packs->a.pack(Trans::No, G4, H, a.w.weight_hh, H);
+  if (!a.packs->ready) a.packs->a.pack(Trans::No, G4, H, a.w.weight_hh, H);
 
   Carver cv(a.step);
   float* dh = cv.take(BH);

@@ -15,8 +15,8 @@ void rnn_forward(const ForwardArgs& a) {
   const std::size_t rows = cells::rows_of(a.seq), BH = static_cast<std::size_t>(B) * H;
   float* gates = a.tape.gates;
   cells::fill_bias(rows, H, gates, H, a.w.bias_ih, a.w.bias_hh, H);
-  cells::input_projection(rows, a.in, H, a.x, a.w.weight_ih, gates);
-  a.packs->a.pack(Trans::Yes, H, H, a.w.weight_hh, H);
+  cells::input_projection(rows, a.in, H, a.x, a.w.weight_ih, a.packs, gates);
+  if (!a.packs->ready) a.packs->a.pack(Trans::Yes, H, H, a.w.weight_hh, H);
 
   Carver cv(a.step);
   float* rec = cv.take(BH);
@@ -36,7 +36,7 @@ void rnn_backward(const BackwardArgs& a) {
   const int relu = a.dims->cell == RK_CELL_RNN_RELU ? 1 : 0;
   const KernelTable* kt = kernels();
   const std::size_t BH = static_cast<std::size_t>(B) * H;
-  a.packs->a.pack(Trans::No, H, H, a.w.weight_hh, H);
+  if (!a.packs->ready) a.packs->a.pack(Trans::No, H, H, a.w.weight_hh, H);
 
   Carver cv(a.step);
   float* dh = cv.take(BH);
