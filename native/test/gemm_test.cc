@@ -459,6 +459,27 @@ void bench(const std::vector<std::string>& only) {
     rk_force_isa(isa);
     for (int threads : thread_counts) {
       rk_set_threads(threads);
+      if (threads == 1) {
+        // Packing the recurrent weights (once per optimizer step): GB/s of floats read.
+        for (rk::Trans tb : {rk::Trans::Yes, rk::Trans::No}) {
+          const int K = 256, N = 1024;
+          std::vector<float> B = random_vec(static_cast<std::size_t>(K) * N);
+          rk::PackedB pb;
+          const int ldb = tb == rk::Trans::Yes ? K : N;
+          pb.pack(tb, K, N, B.data(), ldb);
+          const auto t0 = std::chrono::steady_clock::now();
+          int reps = 0;
+          double el = 0;
+          do {
+            pb.pack(tb, K, N, B.data(), ldb);
+            ++reps;
+            el = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+          } while (el < 0.1);
+          std::printf("%-7s pack W %s K=%d N=%d: %.1f us (%.1f GB/s)\n", isa,
+                      tb == rk::Trans::Yes ? "transposed" : "as is", K, N, el / reps * 1e6,
+                      4.0 * K * N * reps / el * 1e-9);
+        }
+      }
       for (const Shape& s : shapes) {
         std::printf("%-7s threads=%d  %-40s M=%4d N=%4d K=%4d  %7.2f GFLOP/s\n", isa, threads, s.what, s.M, s.N,
                     s.K, bench_shape(s));

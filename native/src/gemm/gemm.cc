@@ -57,9 +57,10 @@ void run_range(const Problem& p, int i0, int i1, int j0, int j1) {
   const int NR = kt.gemm_nr, MC = kt.gemm_mc;
   const int M = i1 - i0;
   if (M <= 0 || j1 <= j0) return;
-  // A single row streams B once, whatever K is; K blocking only pays when B micro-panels
-  // are reused by several row panels.
-  const int KC = M <= kt.gemm_mr ? p.K : kt.gemm_kc;
+  // A few rows stream B once, whatever K is (C is written once); K blocking only pays
+  // when B micro-panels are reused by several row panels. Capped for an unpacked B, whose
+  // packing buffer is KC x NC floats.
+  const int KC = M > kt.gemm_mr ? kt.gemm_kc : p.packed != nullptr ? p.K : std::min(p.K, 4 * kt.gemm_kc);
   const int NC = p.packed != nullptr ? j1 - j0 : kNC;
   const std::ptrdiff_t packed_stride = static_cast<std::ptrdiff_t>(p.K) * NR;
 
