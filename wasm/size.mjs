@@ -1,16 +1,20 @@
 #!/usr/bin/env node
 /**
- * Prints what the browser build weighs: every JavaScript module the browser entry
- * (web.js) reaches through relative imports — as tsc emits them, unminified, comments
- * included, so an upper bound of what a bundler ships — plus wasm/dist/rnnkit.wasm, raw
- * and gzip'd. Exits 1 when JS + wasm exceed the budget (300 KB raw), or when the entry
- * reaches a Node built-in or a package import (which breaks browser bundles).
+ * Prints what the browser build weighs, raw and gzip'd: wasm/dist/rnnkit.wasm plus the
+ * JavaScript of the browser entry (web.js) —
+ *   - always: every module web.js reaches by relative imports, as tsc emits them
+ *     (unminified, comments included: an upper bound of what a bundler ships);
+ *   - with esbuild available (RNNKIT_ESBUILD=/path/to/esbuild, or node_modules/.bin/esbuild):
+ *     the whole public API bundled and minified for browsers, i.e. what a page loads.
+ * Exits 1 when JS + wasm exceed the 300 KB raw budget (measured on the minified bundle when
+ * there is one, else on the unminified modules), or when the entry reaches a Node built-in
+ * or a package import that the package.json "browser" field does not map away.
  *
  *   node wasm/size.mjs               compiles src/web.ts with tsc into a temp dir
  *   node wasm/size.mjs dist          measures an existing build (dist/src/web.js)
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,38 +24,68 @@ import { browserExcluded, browserModuleGraph } from './graph.mjs';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const BUDGET = 300 * 1024;
 
-function compile() {
-  const out = mkdtempSync(path.join(tmpdir(), 'rnnkit-size-'));
+/** tsc output of the browser entry in a temp dir laid out like the package (dist/src/…). */
+function compile(work) {
   const tsc = spawnSync(
     process.execPath,
-    [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', 'test/browser/tsconfig.json', '--outDir', out],
+    [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', 'test/browser/tsconfig.json', '--outDir', path.join(work, 'dist')],
     { cwd: root, encoding: 'utf8' },
   );
   if (tsc.status !== 0) throw new Error(`tsc failed:\n${tsc.stdout}${tsc.stderr}`);
-  return out;
+  return path.join(work, 'dist');
+}
+
+function findEsbuild() {
+  const candidates = [process.env.RNNKIT_ESBUILD, path.join(root, 'node_modules/.bin/esbuild')].filter(Boolean);
+  return candidates.find((p) => existsSync(p));
+}
+
+/** Bundle every export of web.js for browsers, minified; the "browser" field applies. */
+function bundle(esbuild, dist, work) {
+  const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'));
+  writeFileSync(path.join(work, 'package.json'), JSON.stringify({ name: 'rnnkit-size', type: 'module', browser: pkg.browser ?? {} }));
+  const entry = path.join(work, 'all.js');
+  writeFileSync(entry, `export * from ${JSON.stringify('./' + path.relative(work, path.join(dist, 'src/web.js')))};\n`);
+  const out = path.join(work, 'bundle.min.js');
+  const r = spawnSync(esbuild, [entry, '--bundle', '--format=esm', '--platform=browser', '--minify', `--outfile=${out}`, '--log-level=error'], {
+    encoding: 'utf8',
+  });
+  if (r.status !== 0) throw new Error(`esbuild cannot bundle the browser entry:\n${r.stderr}`);
+  return readFileSync(out);
 }
 
 const kb = (n) => `${(n / 1024).toFixed(1)} KB`;
+const gz = (b) => gzipSync(b, { level: 9 }).length;
 
 function main() {
   const given = process.argv[2];
-  const dist = given ? path.resolve(given) : compile();
+  const work = mkdtempSync(path.join(tmpdir(), 'rnnkit-size-'));
   try {
+    const dist = given ? path.resolve(given) : compile(work);
     const entry = path.join(dist, 'src', 'web.js');
     if (!existsSync(entry)) throw new Error(`${entry} does not exist (npm run build first, or run without arguments)`);
-    const { files, foreign } = browserModuleGraph(entry, browserExcluded(root, dist));
-    const js = files.map((f) => readFileSync(f));
-    const jsRaw = js.reduce((a, b) => a + b.length, 0);
-    const jsGzip = gzipSync(Buffer.concat(js), { level: 9 }).length;
     const wasmFile = path.join(root, 'wasm', 'dist', 'rnnkit.wasm');
     if (!existsSync(wasmFile)) throw new Error(`${wasmFile} does not exist (npm run build:wasm)`);
     const wasm = readFileSync(wasmFile);
-    const wasmGzip = gzipSync(wasm, { level: 9 }).length;
-    console.log(`browser entry JS (package.json "browser" exclusions applied): ${files.length} modules, ${kb(jsRaw)} raw, ${kb(jsGzip)} gzip (unminified tsc output)`);
-    for (const f of files) console.log(`  ${path.relative(dist, f).padEnd(40)} ${kb(readFileSync(f).length)}`);
-    console.log(`rnnkit.wasm:      ${kb(wasm.length)} raw, ${kb(wasmGzip)} gzip`);
-    const total = jsRaw + wasm.length;
-    console.log(`total:            ${kb(total)} raw, ${kb(jsGzip + wasmGzip)} gzip — budget ${kb(BUDGET)} raw`);
+    console.log(`rnnkit.wasm: ${kb(wasm.length)} raw, ${kb(gz(wasm))} gzip`);
+
+    const { files, foreign } = browserModuleGraph(entry, browserExcluded(root, dist));
+    const js = Buffer.concat(files.map((f) => readFileSync(f)));
+    console.log(`browser entry modules (tsc output, unminified): ${files.length} files, ${kb(js.length)} raw, ${kb(gz(js))} gzip`);
+    if (process.env.RNNKIT_SIZE_VERBOSE) for (const f of files) console.log(`  ${path.relative(dist, f).padEnd(40)} ${kb(readFileSync(f).length)}`);
+    let counted = js.length;
+    let what = 'unminified modules';
+    const esbuild = findEsbuild();
+    if (esbuild && foreign.length === 0) {
+      const min = bundle(esbuild, dist, work);
+      console.log(`browser bundle (esbuild, minified, whole API): ${kb(min.length)} raw, ${kb(gz(min))} gzip`);
+      counted = min.length;
+      what = 'minified bundle';
+    } else if (!esbuild) {
+      console.log('browser bundle: not measured (no esbuild; set RNNKIT_ESBUILD=/path/to/esbuild)');
+    }
+    const total = counted + wasm.length;
+    console.log(`total (${what} + wasm): ${kb(total)} raw — budget ${kb(BUDGET)}`);
     for (const f of foreign) {
       console.error(`${f.chain} imports ${JSON.stringify(f.spec)}: a browser bundle cannot resolve it`);
       process.exitCode = 1;
@@ -61,7 +95,7 @@ function main() {
       process.exitCode = 1;
     }
   } finally {
-    if (!given) rmSync(dist, { recursive: true, force: true });
+    rmSync(work, { recursive: true, force: true });
   }
 }
 

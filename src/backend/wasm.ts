@@ -342,24 +342,20 @@ export function defaultWasmUrl(): URL {
   return new URL('../../../wasm/dist/rnnkit.wasm', import.meta.url);
 }
 
+let configuredSource: WasmInput | undefined;
+
 /**
- * Load the module shipped with the package: read from disk under Node, fetched from
- * {@link defaultWasmUrl} elsewhere.
+ * Where the next {@link loadWasmBackend} (and so `loadBackend('wasm')`) takes the module
+ * from; `undefined` restores the default (the package's own wasm/dist/rnnkit.wasm). The
+ * browser entry's `init(source)` sets it. A backend already loaded is not replaced.
  */
-export async function loadWasmBackend(): Promise<WasmBackend> {
-  const fs = nodeFs();
-  if (!fs) return createWasmBackend(defaultWasmUrl());
-  // Run from source (src/backend/wasm.ts under vitest) the package root is two levels up.
-  const candidates = [defaultWasmUrl(), new URL('../../wasm/dist/rnnkit.wasm', import.meta.url)];
-  const found = candidates.find((u) => u.protocol === 'file:' && fs.existsSync(u));
-  if (!found) {
-    throw new Error(
-      `rnnkit.wasm not found (looked at ${candidates.map((u) => u.href).join(', ')}); build it with \`npm run build:wasm\``,
-    );
-  }
-  const backend = new WasmBackend(await instantiateRnnkit(fs.readFileSync(found)));
-  // RNNKIT_WASM_ISA=scalar runs the wasm build's portable kernels (tests); RNNKIT_ISA is
-  // the native backend's and names ISAs this module does not have.
+export function setWasmSource(input: WasmInput | undefined): void {
+  configuredSource = input;
+}
+
+/** RNNKIT_WASM_ISA=scalar runs the wasm build's portable kernels (tests). */
+function applyEnvironment(backend: WasmBackend): WasmBackend {
+  // RNNKIT_ISA is the native backend's and names ISAs this module does not have.
   const isa = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.RNNKIT_WASM_ISA;
   if (isa) {
     try {
@@ -369,4 +365,23 @@ export async function loadWasmBackend(): Promise<WasmBackend> {
     }
   }
   return backend;
+}
+
+/**
+ * Load the module: from the source given to {@link setWasmSource}, else the one shipped
+ * with the package — read from disk under Node, fetched from {@link defaultWasmUrl} elsewhere.
+ */
+export async function loadWasmBackend(): Promise<WasmBackend> {
+  if (configuredSource !== undefined) return applyEnvironment(await createWasmBackend(configuredSource));
+  const fs = nodeFs();
+  if (!fs) return applyEnvironment(await createWasmBackend(defaultWasmUrl()));
+  // Run from source (src/backend/wasm.ts under vitest) the package root is two levels up.
+  const candidates = [defaultWasmUrl(), new URL('../../wasm/dist/rnnkit.wasm', import.meta.url)];
+  const found = candidates.find((u) => u.protocol === 'file:' && fs.existsSync(u));
+  if (!found) {
+    throw new Error(
+      `rnnkit.wasm not found (looked at ${candidates.map((u) => u.href).join(', ')}); build it with \`npm run build:wasm\``,
+    );
+  }
+  return applyEnvironment(new WasmBackend(await instantiateRnnkit(fs.readFileSync(found))));
 }

@@ -18,6 +18,7 @@ import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { paramLayout } from '../../src/backend/layout.js';
+import { createModel } from '../../src/models/model.js';
 import { expectClose } from '../helpers/compare.js';
 import { loadGoldenCases, repoRoot, type GoldenCase } from '../helpers/golden.js';
 import { GOLDEN_F32, scaledBound } from '../helpers/tolerances.js';
@@ -69,6 +70,7 @@ import('/dist/src/web.js').then((m) => { window.rnnkit = m; }, (e) => { window.r
     '/dist/': path.join(outDir, 'dist'),
     '/wasm/dist/': path.join(repoRoot, 'wasm/dist'),
     '/examples/': path.join(repoRoot, 'examples'),
+    '/elsewhere/': path.join(repoRoot, 'wasm/dist'),
     '/': outDir,
   });
   browser = await chromium.launch({
@@ -185,6 +187,66 @@ describe('browser entry in headless Chromium', () => {
         expectClose(`${c.id} grad ${e.name}`, o.grads.slice(e.offset, e.offset + e.size), expected, scaledBound(rel, expected));
       }
     });
+  });
+
+  it('trains a model in the page as the wasm backend does in Node (to 1e-6)', async () => {
+    ready();
+    // Same wasm module, same TypeScript, fixed seeds: the page must reproduce Node's run
+    // (up to the last bits of Math.exp & co., which may differ between V8 versions).
+    const model = {
+      input: { kind: 'embedding' as const, vocab: 7, dim: 5 },
+      cell: 'gru' as const,
+      hiddenSize: 9,
+      layers: 2,
+      outputs: 7,
+      init: { seed: 3 },
+    };
+    const data = {
+      inputs: [[1, 2, 3, 4, 5], [2, 3, 4, 5, 6], [6, 5, 4, 3], [0, 1, 2]],
+      targets: [[2, 3, 4, 5, 6], [3, 4, 5, 6, 0], [5, 4, 3, 2], [1, 2, 3]],
+    };
+    const fit = { epochs: 4, batchSize: 2, seed: 1, optimizer: { name: 'adam' as const, lr: 0.02 } };
+    const inPage: { losses: number[]; params: number[]; backend: string } = await page.evaluate(
+      async ({ model, data, fit }) => {
+        const web = (window as any).rnnkit;
+        const m = await web.createModel(model);
+        const result = await m.fit(data, fit);
+        const out = { losses: result.epochs.map((e: { loss: number }) => e.loss), params: Array.from(m.getParams() as Float32Array), backend: m.backend };
+        m.dispose();
+        return out;
+      },
+      { model, data, fit },
+    );
+    const node = await createModel({ ...model, backend: 'wasm' });
+    const result = await node.fit(data, fit);
+    const losses = result.epochs.map((e) => e.loss);
+    const params = node.getParams();
+    node.dispose();
+    expect(inPage.backend).toBe('wasm');
+    expect(losses[losses.length - 1]).toBeLessThan(losses[0]); // it learned something
+    expectClose('losses', inPage.losses, losses, 1e-6);
+    expectClose('parameters after training', inPage.params, params, 1e-5);
+  });
+
+  it('init(url) takes the module from where it is told', async () => {
+    ready();
+    const other = await browser.newPage();
+    await other.goto(`${server.url}/test.html`);
+    await other.waitForFunction(() => (window as any).rnnkit || (window as any).rnnkitError);
+    const before = server.log.length;
+    const info = await other.evaluate(async () => {
+      const web = (window as any).rnnkit;
+      const first = await web.init(new URL('/elsewhere/rnnkit.wasm', location.href));
+      const stack = await web.createStack({ cell: 'rnn_tanh', inputSize: 2, hiddenSize: 3 });
+      const { y } = stack.forwardSync(new Float32Array([1, 2]), { steps: 1, batch: 1 });
+      return { first, y: Array.from(y as Float32Array) };
+    });
+    await other.close();
+    expect(info.first.backend).toBe('wasm');
+    expect(info.y).toEqual([0, 0, 0]); // zero parameters: tanh(0)
+    const requests = server.log.slice(before);
+    expect(requests).toContain('200 /elsewhere/rnnkit.wasm');
+    expect(requests).not.toContain('200 /wasm/dist/rnnkit.wasm');
   });
 
   it('runs the example page (examples/web/index.html)', async () => {
