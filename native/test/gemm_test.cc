@@ -167,6 +167,8 @@ void test_gemm(const char* isa, int threads) {
       {rk::Trans::Yes, rk::Trans::No, 1024, 128, 256, 1.f, false},
       {rk::Trans::Yes, rk::Trans::No, 1000, 129, 300, 1.f, false},
       {rk::Trans::No, rk::Trans::No, 300, 2100, 530, 0.f, false},
+      {rk::Trans::No, rk::Trans::No, 3, 40, 1100, 1.f, false},   // few rows, K past the
+      {rk::Trans::Yes, rk::Trans::Yes, 1, 37, 1500, 0.f, false},  // capped K block
       {rk::Trans::No, rk::Trans::No, 7, 9, 0, 1.f, false},
       {rk::Trans::No, rk::Trans::No, 7, 9, 0, 0.f, false},
       {rk::Trans::No, rk::Trans::No, 33, 17, 65, 0.5f, false},
