@@ -59,9 +59,10 @@ rk_status rk_stack_create(const rk_stack_spec* spec, rk_stack** out) {
     if (spec == nullptr) return rk::fail(RK_EINVAL, "rk_stack_create: spec must not be NULL");
     rk::StackDims dims;
     if (const char* bad = rk::make_dims(*spec, &dims)) return rk::fail(RK_EINVAL, "rk_stack_create: %s", bad);
-    const int64_t total = rk::make_layout(dims).total;
-    if (static_cast<uint64_t>(total) > SIZE_MAX / sizeof(float) / 4) {
-      return rk::fail(RK_ENOMEM, "rk_stack_create: %lld parameters do not fit in memory", static_cast<long long>(total));
+    // Parameters and gradients, plus packed copies: refuse what cannot be addressed.
+    const double total = rk::param_count_bound(dims);
+    if (total > static_cast<double>(SIZE_MAX / sizeof(float) / 8)) {
+      return rk::fail(RK_ENOMEM, "rk_stack_create: %.0f parameters do not fit in memory", total);
     }
     *out = new rk_stack(dims);
     return RK_OK;

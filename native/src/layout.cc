@@ -45,6 +45,18 @@ const char* make_dims(const rk_stack_spec& spec, StackDims* out) {
   return nullptr;
 }
 
+double param_count_bound(const StackDims& d) {
+  const double H = d.H, O = d.O, G = d.G;
+  double total = 0;
+  for (int l = 0; l < 2 && l < d.L; l++) {  // every layer above 0 has the same size
+    const double in = d.in(l);
+    const double per_dir = d.cell == RK_CELL_JORDAN ? H * in + H * O + H + O * H + O
+                                                    : G * H * (in + H + 2) + (d.peephole ? 3 * H : 0);
+    total += per_dir * d.D * (l == 0 ? 1.0 : static_cast<double>(d.L - 1));
+  }
+  return total;
+}
+
 ParamLayout make_layout(const StackDims& d) {
   ParamLayout p;
   int64_t off = 0;

@@ -49,6 +49,10 @@ int gate_count(int cell);
 // Fills `out` from a spec; returns nullptr on success or a message naming the bad field.
 const char* make_dims(const rk_stack_spec& spec, StackDims* out);
 
+// Number of parameters, computed in double so that it cannot overflow: callers check it
+// against what memory can hold before make_layout (whose int64 offsets then cannot overflow).
+double param_count_bound(const StackDims& dims);
+
 ParamLayout make_layout(const StackDims& dims);
 
 }  // namespace rk

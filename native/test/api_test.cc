@@ -1,0 +1,148 @@
+// The C ABI refuses bad arguments with a status and a message naming the argument, and
+// never crashes: rk_stack_create / rk_stack_forward / rk_stack_backward argument checks,
+// RK_ESTATE without a training forward, RK_ENOMEM for a stack that cannot fit, NULL
+// outputs, lengths of 0, and that a backward twice adds the gradients twice.
+// Exits 0 on success (ctest), prints every failed check.
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <vector>
+
+#include "rnnkit.h"
+
+static int failures = 0;
+
+static void expect(bool ok, const char* what) {
+  if (!ok) {
+    std::printf("FAIL: %s\n", what);
+    failures++;
+  }
+}
+
+// status == want and the message mentions `needle`.
+static void expect_status(rk_status got, rk_status want, const char* needle, const char* what) {
+  const char* msg = rk_last_error();
+  const bool ok = got == want && msg != nullptr && std::strstr(msg, needle) != nullptr;
+  if (!ok) {
+    std::printf("FAIL: %s: status %d (want %d), message \"%s\" (want it to mention \"%s\")\n", what, got, want,
+                msg ? msg : "(null)", needle);
+    failures++;
+  }
+}
+
+int main() {
+  rk_stack* s = nullptr;
+  rk_stack_spec spec{RK_CELL_LSTM, 3, 4, 4, 2, 1};
+
+  // --- create ---
+  expect_status(rk_stack_create(nullptr, &s), RK_EINVAL, "spec", "create(NULL spec)");
+  expect_status(rk_stack_create(&spec, nullptr), RK_EINVAL, "out", "create(NULL out)");
+  rk_stack_spec bad = spec;
+  bad.cell = 7;
+  expect_status(rk_stack_create(&bad, &s), RK_EINVAL, "cell", "create(cell 7)");
+  expect(s == nullptr, "failed create leaves *out NULL");
+  bad = spec;
+  bad.hidden_size = 0;
+  expect_status(rk_stack_create(&bad, &s), RK_EINVAL, "hidden_size", "create(H 0)");
+  bad = spec;
+  bad.input_size = -3;
+  expect_status(rk_stack_create(&bad, &s), RK_EINVAL, "input_size", "create(I -3)");
+  bad = spec;
+  bad.layers = 0;
+  expect_status(rk_stack_create(&bad, &s), RK_EINVAL, "layers", "create(L 0)");
+  bad = spec;
+  bad.bidirectional = 2;
+  expect_status(rk_stack_create(&bad, &s), RK_EINVAL, "bidirectional", "create(bidirectional 2)");
+  bad = spec;
+  bad.cell = RK_CELL_JORDAN;
+  bad.output_size = 0;
+  expect_status(rk_stack_create(&bad, &s), RK_EINVAL, "output_size", "create(jordan O 0)");
+  bad = spec;
+  bad.hidden_size = 1 << 28;
+  expect_status(rk_stack_create(&bad, &s), RK_EINVAL, "hidden_size", "create(H 2^28)");
+  bad = spec;
+  bad.hidden_size = 1 << 20;  // 4·2^40 parameters per layer: cannot be allocated
+  bad.layers = 1 << 20;
+  rk_status st = rk_stack_create(&bad, &s);
+  expect(st == RK_ENOMEM && s == nullptr, "create of an impossible stack gives RK_ENOMEM");
+
+  // --- a working stack ---
+  expect(rk_stack_create(&spec, &s) == RK_OK && s != nullptr, "create");
+  const int64_t P = rk_stack_param_count(s);
+  // 2 layers × 2 dirs: layer 0 16·3 + 16·4 + 32, layer 1 16·8 + 16·4 + 32
+  expect(P == 2 * (48 + 64 + 32) + 2 * (128 + 64 + 32), "param count of an lstm L2 bi I3 H4");
+  float* p = rk_stack_params(s);
+  for (int64_t i = 0; i < P; i++) p[i] = 0.3f * std::sin(0.7f * static_cast<float>(i));
+  const int T = 3, B = 2, I = 3, H = 4, D = 2, L = 2;
+  std::vector<float> x(T * B * I), y(T * B * D * H), hn(L * D * B * H), cn(L * D * B * H);
+  for (std::size_t i = 0; i < x.size(); i++) x[i] = std::cos(1.3f * static_cast<float>(i));
+
+  expect_status(rk_stack_backward(s, y.data(), nullptr, nullptr, nullptr, nullptr, nullptr), RK_ESTATE, "keep",
+                "backward before any training forward");
+  expect_status(rk_stack_forward(nullptr, T, B, x.data(), nullptr, nullptr, nullptr, y.data(), hn.data(), cn.data(), 0),
+                RK_EINVAL, "stack", "forward(NULL stack)");
+  expect_status(rk_stack_forward(s, 0, B, x.data(), nullptr, nullptr, nullptr, y.data(), hn.data(), cn.data(), 0),
+                RK_EINVAL, "T", "forward(T 0)");
+  expect_status(rk_stack_forward(s, T, -1, x.data(), nullptr, nullptr, nullptr, y.data(), hn.data(), cn.data(), 0),
+                RK_EINVAL, "B", "forward(B -1)");
+  expect_status(rk_stack_forward(s, T, B, nullptr, nullptr, nullptr, nullptr, y.data(), hn.data(), cn.data(), 0),
+                RK_EINVAL, "x", "forward(NULL x)");
+  expect_status(rk_stack_forward(s, 1 << 20, 1 << 12, x.data(), nullptr, nullptr, nullptr, y.data(), hn.data(),
+                                 cn.data(), 0),
+                RK_EINVAL, "T*B", "forward(T*B > INT_MAX)");
+  int32_t lengths[2] = {3, 4};
+  expect_status(rk_stack_forward(s, T, B, x.data(), nullptr, nullptr, lengths, y.data(), hn.data(), cn.data(), 0),
+                RK_EINVAL, "lengths[1]", "forward(lengths[1] > T)");
+  lengths[1] = -1;
+  expect_status(rk_stack_forward(s, T, B, x.data(), nullptr, nullptr, lengths, y.data(), hn.data(), cn.data(), 0),
+                RK_EINVAL, "lengths[1]", "forward(lengths[1] < 0)");
+
+  // Every output may be NULL; a length of 0 holds the initial state and outputs zeros.
+  expect(rk_stack_forward(s, T, B, x.data(), nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, 0) == RK_OK,
+         "forward with every output NULL");
+  lengths[0] = 0;
+  lengths[1] = 2;
+  std::vector<float> h0(hn.size()), c0(cn.size());
+  for (std::size_t i = 0; i < h0.size(); i++) h0[i] = 0.1f * static_cast<float>(i % 7), c0[i] = -0.05f * (i % 5);
+  expect(rk_stack_forward(s, T, B, x.data(), h0.data(), c0.data(), lengths, y.data(), hn.data(), cn.data(), 1) == RK_OK,
+         "training forward with lengths {0, 2}");
+  bool zero_out = true, held = true;
+  for (int t = 0; t < T; t++)
+    for (int k = 0; k < D * H; k++) zero_out = zero_out && y[(t * B + 0) * D * H + k] == 0.0f;
+  for (int k = 0; k < D * H; k++) zero_out = zero_out && y[(2 * B + 1) * D * H + k] == 0.0f;
+  for (int ld = 0; ld < L * D; ld++)
+    for (int k = 0; k < H; k++) {
+      held = held && hn[(ld * B + 0) * H + k] == h0[(ld * B + 0) * H + k];
+      held = held && cn[(ld * B + 0) * H + k] == c0[(ld * B + 0) * H + k];
+    }
+  expect(zero_out, "outputs at padded steps are 0");
+  expect(held, "a sequence of length 0 keeps h0 and c0 as hn and cn");
+
+  // Backward twice adds the same gradients twice; NULL dy/dhn/dcn are zeros, NULL results skipped.
+  std::vector<float> dy(y.size(), 0.5f), dx(x.size()), dh0(hn.size()), dc0(cn.size());
+  rk_stack_zero_grads(s);
+  expect(rk_stack_backward(s, dy.data(), nullptr, nullptr, dx.data(), dh0.data(), dc0.data()) == RK_OK, "backward");
+  std::vector<float> g1(rk_stack_grads(s), rk_stack_grads(s) + P);
+  expect(rk_stack_backward(s, dy.data(), nullptr, nullptr, nullptr, nullptr, nullptr) == RK_OK, "backward, NULL results");
+  const float* g2 = rk_stack_grads(s);
+  double worst = 0, norm = 0;
+  for (int64_t i = 0; i < P; i++) {
+    worst = std::fmax(worst, std::fabs(g2[i] - 2 * g1[i]));
+    norm += g1[i] * g1[i];
+  }
+  expect(norm > 0 && worst <= 1e-6 * (1 + std::sqrt(norm)), "second backward adds the gradients again");
+  bool dx_pad_zero = true;
+  for (int t = 0; t < T; t++)
+    for (int k = 0; k < I; k++) dx_pad_zero = dx_pad_zero && dx[(t * B + 0) * I + k] == 0.0f;
+  expect(dx_pad_zero, "dx is 0 for a sequence of length 0");
+  bool dh0_pass = true;  // length 0: dh0 = dhn = 0 (NULL), dc0 likewise
+  for (int ld = 0; ld < L * D; ld++)
+    for (int k = 0; k < H; k++) dh0_pass = dh0_pass && dh0[(ld * B) * H + k] == 0.0f && dc0[(ld * B) * H + k] == 0.0f;
+  expect(dh0_pass, "dh0, dc0 of a length-0 sequence pass dhn, dcn (here 0) through");
+
+  rk_stack_destroy(s);
+  rk_stack_destroy(nullptr);
+  expect(rk_stack_param_count(nullptr) == 0 && rk_stack_params(nullptr) == nullptr, "NULL stack accessors");
+  if (failures == 0) std::printf("api_test: all checks passed\n");
+  return failures == 0 ? 0 : 1;
+}
