@@ -500,6 +500,12 @@ int main(int argc, char** argv) {
     bench(only);
     return 0;
   }
+  // RNNKIT_ISA picks the path at first use (before any rk_force_isa).
+  if (const char* env = std::getenv("RNNKIT_ISA")) {
+    if (env[0] != '\0' && std::strcmp(env, "auto") != 0) {
+      CHECK(std::strcmp(rk_isa(), env) == 0, "RNNKIT_ISA=%s but rk_isa() is %s", env, rk_isa());
+    }
+  }
   test_runtime();
   std::printf("approximation errors (max over the test grid):\n");
   for (const char* isa : kIsas) {
