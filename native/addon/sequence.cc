@@ -62,8 +62,8 @@ Call PrepareForward(const Napi::CallbackInfo& info, StackHandle* h) {
   Napi::Value training = req.Get("training");
   const bool keep = training.IsUndefined() ? false : RequireBool(training, "training");
 
+  // Inputs first, so that absurd sizes are reported against the array the caller passed.
   const size_t nx = CheckedProduct(env, "x", {T, B, d.I});
-  const size_t ny = CheckedProduct(env, "y", {T, B, d.D, d.S});
   const size_t nh = CheckedProduct(env, "h0", {d.LD, B, d.S});
   const size_t nc = CheckedProduct(env, "c0", {d.LD, B, d.H});
 
@@ -92,6 +92,7 @@ Call PrepareForward(const Napi::CallbackInfo& info, StackHandle* h) {
     }
   }
 
+  const size_t ny = CheckedProduct(env, "y", {T, B, d.D, d.S});
   Napi::Float32Array y = NewOutput(env, ny);
   Napi::Float32Array hn = NewOutput(env, nh);
   Napi::Float32Array cn = d.has_c ? NewOutput(env, nc) : Napi::Float32Array();
@@ -237,15 +238,27 @@ class SequenceWorker : public Napi::AsyncWorker {
   void OnOK() override {
     h_->busy = false;
     AfterSuccess(h_, call_);
-    deferred_.Resolve(result_.Value());
+    Settle([&] { deferred_.Resolve(result_.Value()); });
   }
 
   void OnError(const Napi::Error&) override {
     h_->busy = false;
-    deferred_.Reject(StatusError(Env(), call_.op, status_, message_).Value());
+    Settle([&] { deferred_.Reject(StatusError(Env(), call_.op, status_, message_).Value()); });
   }
 
  private:
+  // When a worker_thread is terminated while the call runs, its environment completes the
+  // work during teardown and can no longer run JS: settling the promise then fails with
+  // an empty Napi::Error. Nobody can observe that promise any more, so drop the error
+  // instead of letting it escape a completion callback (std::terminate).
+  template <class F>
+  void Settle(F&& settle) {
+    try {
+      settle();
+    } catch (const Napi::Error&) {
+    }
+  }
+
   Napi::Promise::Deferred deferred_;
   StackHandle* h_;
   Napi::ObjectReference handle_;  // keeps the handle (and so the stack) alive
