@@ -4,6 +4,8 @@
 # GFLOP/s table. Exit status is the test's (non-zero on any failure).
 #   CXX=clang++ OPT=-O3 OUT=/tmp/dir native/test/run-gemm-test.sh
 #   native/test/run-gemm-test.sh --wasm [bench]   same test as WebAssembly (em++, node)
+#   native/test/run-gemm-test.sh --aarch64          NEON path, cross-compiled and run under
+#     qemu (apt-get install g++-aarch64-linux-gnu qemu-user); slow, takes minutes
 set -eu
 root=$(cd "$(dirname "$0")/../.." && pwd)
 out=${OUT:-${TMPDIR:-/tmp}/rnnkit-gemm-test}
@@ -18,6 +20,12 @@ if [ "${1:-}" = "--wasm" ]; then
   # Debian's emscripten needs these to find its Python and node modules.
   export EMSDK_PYTHON="${EMSDK_PYTHON:-/usr/bin/python3}" NODE_PATH="${NODE_PATH:-/usr/share/nodejs}"
   out="$out-wasm"
+  mkdir -p "$out"
+elif [ "${1:-}" = "--aarch64" ]; then
+  shift
+  arch=aarch64
+  cxx=aarch64-linux-gnu-g++
+  out="$out-aarch64"
   mkdir -p "$out"
 else
   arch=$(uname -m)
@@ -56,6 +64,10 @@ xargs -P 2 -I CMD sh -c 'CMD' < "$out/compile.txt"
 if [ "$arch" = wasm ]; then
   $cxx $objs -o "$out/gemm_test.js" -sALLOW_MEMORY_GROWTH=1 -sENVIRONMENT=node -sWASM_ASYNC_COMPILATION=0 -sEXIT_RUNTIME=1
   exec node "$out/gemm_test.js" "$@"
+fi
+if [ "$cxx" = aarch64-linux-gnu-g++ ]; then
+  $cxx $objs -o "$out/gemm_test" -pthread -static
+  exec qemu-aarch64 "$out/gemm_test" "$@"
 fi
 $cxx $objs -o "$out/gemm_test" -pthread
 exec "$out/gemm_test" "$@"
