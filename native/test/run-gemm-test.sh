@@ -61,6 +61,20 @@ while read -r src flags; do
 done < "$out/units.txt" > "$out/compile.txt"
 # Two jobs at most: the machine is shared.
 xargs -P 2 -I CMD sh -c 'CMD' < "$out/compile.txt"
+
+# An ISA unit must not define weak (inline/template, COMDAT) symbols: the linker keeps one
+# copy program-wide, and if that is the AVX unit's copy, common code runs AVX instructions
+# on CPUs without them. See native/src/isa/kernels.inc.
+if [ "$arch" = x64 ] && command -v nm > /dev/null; then
+  for obj in "$out"/native_src_isa_*.o; do
+    weak=$(nm -C "$obj" | grep -E ' [WVu] ' || true)
+    if [ -n "$weak" ]; then
+      echo "FAIL: $(basename "$obj") defines weak symbols (shared inline code compiled with ISA flags):" >&2
+      echo "$weak" >&2
+      exit 1
+    fi
+  done
+fi
 if [ "$arch" = wasm ]; then
   $cxx $objs -o "$out/gemm_test.js" -sALLOW_MEMORY_GROWTH=1 -sENVIRONMENT=node -sWASM_ASYNC_COMPILATION=0 -sEXIT_RUNTIME=1
   exec node "$out/gemm_test.js" "$@"
