@@ -8,9 +8,10 @@
 //       pack op(B)[pc..][jc..] into NR-column panels   (or point into a PackedB)
 //       M == 1: one row kernel streams the panels once
 //       else for ic in rows by MC: pack op(A)[ic..][pc..] into MR-row panels, macro kernel
-// Threads split the columns (each packs the B panels it uses, so no barrier is needed,
-// and with a PackedB each keeps the same share in its L2 across calls); when there are
-// fewer column panels than threads they split the rows instead.
+// Threads: per-time-step products (PackedB, few rows) split the columns, one pinned task
+// per thread, so that each core keeps the same share of the weights in its L2 across
+// steps. Larger products run as a grid of row x column tasks handed out dynamically;
+// each task packs the A rows and B columns it uses, so no barrier is needed.
 #include "gemm/gemm.h"
 
 #include <algorithm>
@@ -26,6 +27,13 @@ namespace {
 constexpr double kParallelMinMacs = 64.0 * 1024;
 // Columns per packed block of an unpacked B (multiple of every NR).
 constexpr int kNC = 2048;
+// Products with a PackedB and at most this many rows (batch) are per-time-step products:
+// split by columns, one pinned task per thread.
+constexpr int kPinnedMaxRows = 128;
+// Other parallel products: tasks per thread, and the fewest MR-row panels per task (so a
+// task's A block amortises packing its B columns).
+constexpr int kTasksPerThread = 4;
+constexpr int kMinRowPanelsPerTask = 8;
 
 // Per-thread packing buffers: grown on first use, then reused (no allocation per call).
 thread_local AlignedFloats t_pack_a, t_pack_b, t_row;
@@ -131,8 +139,12 @@ void run(Problem p) {
   const int nt = macs >= kParallelMinMacs ? threads() : 1;
   if (nt <= 1) {
     run_range(p, 0, p.M, 0, p.N);
-  } else if (panels >= nt) {
-    // Columns: thread t takes panels [panels*t/nt, panels*(t+1)/nt).
+    return;
+  }
+  const int rpanels = (p.M + MR - 1) / MR;
+  if (p.packed != nullptr && p.M <= kPinnedMaxRows && panels >= nt) {
+    // A per-time-step product: thread t always takes the same columns, panels
+    // [panels*t/nt, panels*(t+1)/nt), so its share of the packed weights stays in its L2.
     parallel_for(
         nt,
         [&](int t, int) {
@@ -141,19 +153,22 @@ void run(Problem p) {
           run_range(p, 0, p.M, q0 * NR, std::min(p.N, q1 * NR));
         },
         /*pinned=*/true);
-  } else {
-    // Few columns: split the rows in MR-aligned ranges.
-    const int rpanels = (p.M + MR - 1) / MR;
-    const int parts = std::min(nt, rpanels);
-    parallel_for(
-        parts,
-        [&](int t, int) {
-          const int r0 = static_cast<int>(static_cast<long long>(rpanels) * t / parts);
-          const int r1 = static_cast<int>(static_cast<long long>(rpanels) * (t + 1) / parts);
-          run_range(p, r0 * MR, std::min(p.M, r1 * MR), 0, p.N);
-        },
-        /*pinned=*/true);
+    return;
   }
+  // Otherwise a grid of about kTasksPerThread tasks per thread, handed out dynamically so
+  // that a thread the OS takes away (busy machine) delays only its current task. Each
+  // task packs its own A rows and B columns: no barrier between packing and computing.
+  const int target = kTasksPerThread * nt;
+  const int tn = std::min(panels, target);
+  const int tm = std::max(1, std::min((target + tn - 1) / tn, rpanels / kMinRowPanelsPerTask));
+  parallel_for(tm * tn, [&](int task, int) {
+    const int a = task / tn, b = task % tn;
+    const int r0 = static_cast<int>(static_cast<long long>(rpanels) * a / tm);
+    const int r1 = static_cast<int>(static_cast<long long>(rpanels) * (a + 1) / tm);
+    const int q0 = static_cast<int>(static_cast<long long>(panels) * b / tn);
+    const int q1 = static_cast<int>(static_cast<long long>(panels) * (b + 1) / tn);
+    run_range(p, r0 * MR, std::min(p.M, r1 * MR), q0 * NR, std::min(p.N, q1 * NR));
+  });
 }
 
 }  // namespace
