@@ -14,6 +14,8 @@ import { initModelParams } from '../layers/init.js';
 import type { ModelInitOptions } from '../layers/init.js';
 import { Random } from '../layers/random.js';
 import { checkFloat32, checkInteger, checkOneOf } from '../validate.js';
+import type { Tensor } from '../io/safetensors.js';
+import { paramsFromTensors } from '../io/state-dict.js';
 import { checkDataset, countedPositions, packBatch, sliceWindow, validPositions } from './data.js';
 import type { CheckedDataset, Dataset, NumberArray } from './data.js';
 import { abortError, TrainingDivergedError } from './errors.js';
@@ -276,6 +278,35 @@ export class RnnModel {
   setParams(flat: Float32Array): void {
     const total = modelLayout(this.spec).total;
     this.training.setParams(this.live(), checkFloat32('flat', flat, total, `[${total}]`));
+  }
+
+  /**
+   * Every parameter by its PyTorch `state_dict` name (`embedding.weight`, `rnn.weight_ih_l0`,
+   * `head.weight`, …; `encoder.` first for seq2seq), as tensors with shapes.
+   */
+  stateDict(): Tensor[] {
+    const flat = this.getParams();
+    return modelLayout(this.spec).entries.map((e) => ({ name: e.name, shape: e.shape.slice(), data: flat.slice(e.offset, e.offset + e.size) }));
+  }
+
+  /**
+   * Replace every parameter from named tensors — e.g. a PyTorch model's `state_dict` with
+   * the same module names (`embedding`, `rnn`, `head`). Names and shapes must match exactly.
+   */
+  loadStateDict(tensors: Tensor[], source = 'state dict'): void {
+    this.setParams(paramsFromTensors(this.spec, tensors, source));
+  }
+
+  /** Write the weights alone as safetensors (PyTorch names), atomically. */
+  async saveWeights(file: string): Promise<void> {
+    const { saveSafetensors } = await import('../io/safetensors-file.js');
+    await saveSafetensors(file, this.stateDict(), { format: 'pt' });
+  }
+
+  /** Read weights saved by `saveWeights` or by PyTorch (`safetensors.torch.save_file(model.state_dict())`). */
+  async loadWeights(file: string): Promise<void> {
+    const { loadSafetensors } = await import('../io/safetensors-file.js');
+    this.loadStateDict((await loadSafetensors(file)).tensors, file);
   }
 
   /** Train on `data`. */
