@@ -142,6 +142,50 @@ int main() {
 
   rk_stack_destroy(s);
   rk_stack_destroy(nullptr);
+
+  // Threads: pointwise work is split over batch rows when large enough (B·G·H here is),
+  // so one and two threads must agree for every cell (up to GEMM summation order).
+  for (int cell = RK_CELL_RNN_TANH; cell <= RK_CELL_JORDAN; cell++) {
+    const int tT = 4, tB = 64, tI = 5, tH = 96, tO = 24;
+    rk_stack_spec ts{cell, tI, tH, tO, 2, 1};
+    std::vector<float> out[2][4];
+    for (int run = 0; run < 2; run++) {
+      rk_set_threads(run == 0 ? 1 : 2);
+      rk_stack* st2 = nullptr;
+      expect(rk_stack_create(&ts, &st2) == RK_OK, "create for the threads check");
+      const int64_t n = rk_stack_param_count(st2);
+      float* w = rk_stack_params(st2);
+      for (int64_t i = 0; i < n; i++) w[i] = 0.2f * std::sin(0.37f * static_cast<float>(i));
+      const int S = cell == RK_CELL_JORDAN ? tO : tH;
+      std::vector<float> tx(tT * tB * tI), ty(tT * tB * 2 * S), thn(4 * tB * S), tcn(4 * tB * tH);
+      for (std::size_t i = 0; i < tx.size(); i++) tx[i] = std::cos(0.11f * static_cast<float>(i));
+      std::vector<int32_t> len(tB);
+      for (int b = 0; b < tB; b++) len[b] = 1 + b % tT;
+      expect(rk_stack_forward(st2, tT, tB, tx.data(), nullptr, nullptr, len.data(), ty.data(), thn.data(), tcn.data(),
+                              1) == RK_OK,
+             "forward for the threads check");
+      std::vector<float> tdy(ty.size()), tdx(tx.size()), tdh0(thn.size());
+      for (std::size_t i = 0; i < tdy.size(); i++) tdy[i] = std::sin(0.05f * static_cast<float>(i));
+      expect(rk_stack_backward(st2, tdy.data(), nullptr, nullptr, tdx.data(), tdh0.data(), nullptr) == RK_OK,
+             "backward for the threads check");
+      out[run][0] = ty;
+      out[run][1] = thn;
+      out[run][2] = tdx;
+      out[run][3].assign(rk_stack_grads(st2), rk_stack_grads(st2) + n);
+      rk_stack_destroy(st2);
+    }
+    double worst = 0;
+    for (int k = 0; k < 4; k++) {
+      double scale = 1;
+      for (float v : out[0][k]) scale = std::fmax(scale, std::fabs(v));
+      for (std::size_t i = 0; i < out[0][k].size(); i++)
+        worst = std::fmax(worst, std::fabs(out[0][k][i] - out[1][k][i]) / scale);
+    }
+    char what[96];
+    std::snprintf(what, sizeof what, "cell %d: one and two threads agree (worst %.2e)", cell, worst);
+    expect(worst <= 1e-5, what);
+  }
+  rk_set_threads(0);
   expect(rk_stack_param_count(nullptr) == 0 && rk_stack_params(nullptr) == nullptr, "NULL stack accessors");
   if (failures == 0) std::printf("api_test: all checks passed\n");
   return failures == 0 ? 0 : 1;

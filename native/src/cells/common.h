@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "cells/cells.h"
+#include "threadpool.h"
 #include "workspace.h"
 
 namespace rk {
@@ -24,6 +25,29 @@ void fill_bias(std::size_t rows, int cols, float* out, int ldo, const float* b1,
 
 // out[c] += Σ_r A[r][c].
 void add_column_sums(std::size_t rows, int cols, const float* A, int lda, float* out);
+
+// Pointwise work per time step below which waking the pool costs more than it saves
+// (in "cost units", roughly floats touched).
+constexpr int64_t kParallelRowsMin = 1 << 15;
+
+// Runs fn(b0, b1) over the batch rows [0, B) of one time step: split over the thread pool
+// when there are several threads and B·cost_per_row is large enough, else one call on the
+// caller's thread (always so with one thread). fn must only write its own rows;
+// cost_per_row 0 forces the single call (e.g. when rows accumulate into shared sums).
+template <class F>
+void for_rows(int B, int64_t cost_per_row, F&& fn) {
+  const int nt = threads();
+  if (nt <= 1 || B < 2 || cost_per_row <= 0 || static_cast<int64_t>(B) * cost_per_row < kParallelRowsMin) {
+    fn(0, B);
+    return;
+  }
+  const int tasks = nt < B ? nt : B;
+  parallel_for(tasks, [&](int task, int) {
+    const int b0 = static_cast<int>(static_cast<int64_t>(B) * task / tasks);
+    const int b1 = static_cast<int>(static_cast<int64_t>(B) * (task + 1) / tasks);
+    fn(b0, b1);
+  });
+}
 
 // out[i] += v[i].
 inline void add_into(float* out, const float* v, int n) {

@@ -33,13 +33,15 @@ void gru_lbr_forward(const ForwardArgs& a) {
     const float* hcur = a.tape.hprev + t * BH;
     float* hnext = s + 1 < T ? a.tape.hprev + time_at(s + 1, T, a.reverse) * BH : a.hn;
     sgemm_packed(B, hcur, H, a.packs->a, 0.0f, rec, G3);
-    for (int b = 0; b < B; b++) {
-      const std::size_t row = static_cast<std::size_t>(t) * B + b;
-      float* g = gates + row * G3;
-      const float* r = rec + static_cast<std::size_t>(b) * G3;
-      kt->gru_forward_row(H, g, r, bhn, hcur + static_cast<std::size_t>(b) * H, a.tape.inner + row * H,
-                          hnext + static_cast<std::size_t>(b) * H);
-    }
+    cells::for_rows(B, 4 * G3, [&](int b0, int b1) {
+      for (int b = b0; b < b1; b++) {
+        const std::size_t row = static_cast<std::size_t>(t) * B + b;
+        float* g = gates + row * G3;
+        const float* r = rec + static_cast<std::size_t>(b) * G3;
+        kt->gru_forward_row(H, g, r, bhn, hcur + static_cast<std::size_t>(b) * H, a.tape.inner + row * H,
+                            hnext + static_cast<std::size_t>(b) * H);
+      }
+    });
     cells::finish_step(a.seq, t, H, hcur, hnext, H, nullptr, nullptr, a.y, a.ldy);
   }
 }
@@ -66,17 +68,21 @@ void gru_cho_forward(const ForwardArgs& a) {
     float* hnext = s + 1 < T ? a.tape.hprev + time_at(s + 1, T, a.reverse) * BH : a.hn;
     float* inner = a.tape.inner + t * BH;  // r*h for the whole batch: the second product's input
     sgemm_packed(B, hcur, H, a.packs->a, 0.0f, rec, 2 * H);
-    for (int b = 0; b < B; b++) {
-      float* g = gates + (static_cast<std::size_t>(t) * B + b) * G3;
-      kt->gru_cho_gates_row(H, g, rec + static_cast<std::size_t>(b) * 2 * H, hcur + static_cast<std::size_t>(b) * H,
-                            inner + static_cast<std::size_t>(b) * H);
-    }
+    cells::for_rows(B, 2 * G3, [&](int b0, int b1) {
+      for (int b = b0; b < b1; b++) {
+        float* g = gates + (static_cast<std::size_t>(t) * B + b) * G3;
+        kt->gru_cho_gates_row(H, g, rec + static_cast<std::size_t>(b) * 2 * H, hcur + static_cast<std::size_t>(b) * H,
+                              inner + static_cast<std::size_t>(b) * H);
+      }
+    });
     sgemm_packed(B, inner, H, a.packs->b, 0.0f, recn, H);
-    for (int b = 0; b < B; b++) {
-      float* g = gates + (static_cast<std::size_t>(t) * B + b) * G3;
-      kt->gru_cho_update_row(H, g, recn + static_cast<std::size_t>(b) * H, hcur + static_cast<std::size_t>(b) * H,
-                             hnext + static_cast<std::size_t>(b) * H);
-    }
+    cells::for_rows(B, 2 * G3, [&](int b0, int b1) {
+      for (int b = b0; b < b1; b++) {
+        float* g = gates + (static_cast<std::size_t>(t) * B + b) * G3;
+        kt->gru_cho_update_row(H, g, recn + static_cast<std::size_t>(b) * H, hcur + static_cast<std::size_t>(b) * H,
+                               hnext + static_cast<std::size_t>(b) * H);
+      }
+    });
     cells::finish_step(a.seq, t, H, hcur, hnext, H, nullptr, nullptr, a.y, a.ldy);
   }
 }
@@ -95,23 +101,25 @@ void gru_lbr_backward(const BackwardArgs& a) {
 
   for (int s = T - 1; s >= 0; s--) {
     const int t = time_at(s, T, a.reverse);
-    for (int b = 0; b < B; b++) {
-      const std::size_t row = static_cast<std::size_t>(t) * B + b;
-      float* dai = a.da + row * G3;   // input side: [daR, daZ, daN]
-      float* dah = a.da2 + row * G3;  // recurrent side: [daR, daZ, daN*r]
-      const float* dhb = dh + static_cast<std::size_t>(b) * H;
-      float* nb = next + static_cast<std::size_t>(b) * H;
-      if (!a.seq.valid(t, b)) {
-        std::memset(dai, 0, sizeof(float) * G3);
-        std::memset(dah, 0, sizeof(float) * G3);
-        std::memcpy(nb, dhb, sizeof(float) * H);
-        continue;
+    cells::for_rows(B, 4 * G3, [&](int b0, int b1) {
+      for (int b = b0; b < b1; b++) {
+        const std::size_t row = static_cast<std::size_t>(t) * B + b;
+        float* dai = a.da + row * G3;   // input side: [daR, daZ, daN]
+        float* dah = a.da2 + row * G3;  // recurrent side: [daR, daZ, daN*r]
+        const float* dhb = dh + static_cast<std::size_t>(b) * H;
+        float* nb = next + static_cast<std::size_t>(b) * H;
+        if (!a.seq.valid(t, b)) {
+          std::memset(dai, 0, sizeof(float) * G3);
+          std::memset(dah, 0, sizeof(float) * G3);
+          std::memcpy(nb, dhb, sizeof(float) * H);
+          continue;
+        }
+        const float* g = a.tape.gates + row * G3;
+        const float* inner = a.tape.inner + row * H;
+        const float* hc = a.tape.hprev + row * H;
+        kt->gru_backward_row(H, g, inner, hc, dhb, a.dy + row * a.lddy, dai, dah, nb);
       }
-      const float* g = a.tape.gates + row * G3;
-      const float* inner = a.tape.inner + row * H;
-      const float* hc = a.tape.hprev + row * H;
-      kt->gru_backward_row(H, g, inner, hc, dhb, a.dy + row * a.lddy, dai, dah, nb);
-    }
+    });
     sgemm_packed(B, a.da2 + static_cast<std::size_t>(t) * B * G3, G3, a.packs->a, 1.0f, next, H);
     std::swap(dh, next);
   }
@@ -137,29 +145,33 @@ void gru_cho_backward(const BackwardArgs& a) {
   for (int s = T - 1; s >= 0; s--) {
     const int t = time_at(s, T, a.reverse);
     float* dat = a.da + static_cast<std::size_t>(t) * B * G3;
-    for (int b = 0; b < B; b++) {
-      const std::size_t row = static_cast<std::size_t>(t) * B + b;
-      float* da = a.da + row * G3;
-      const float* dhb = dh + static_cast<std::size_t>(b) * H;
-      float* nb = next + static_cast<std::size_t>(b) * H;
-      if (!a.seq.valid(t, b)) {
-        std::memset(da, 0, sizeof(float) * G3);
-        std::memcpy(nb, dhb, sizeof(float) * H);
-        continue;
+    cells::for_rows(B, 3 * G3, [&](int b0, int b1) {
+      for (int b = b0; b < b1; b++) {
+        const std::size_t row = static_cast<std::size_t>(t) * B + b;
+        float* da = a.da + row * G3;
+        const float* dhb = dh + static_cast<std::size_t>(b) * H;
+        float* nb = next + static_cast<std::size_t>(b) * H;
+        if (!a.seq.valid(t, b)) {
+          std::memset(da, 0, sizeof(float) * G3);
+          std::memcpy(nb, dhb, sizeof(float) * H);
+          continue;
+        }
+        const float* g = a.tape.gates + row * G3;
+        const float* hc = a.tape.hprev + row * H;
+        kt->gru_cho_backward1_row(H, g, hc, dhb, a.dy + row * a.lddy, da, nb);
       }
-      const float* g = a.tape.gates + row * G3;
-      const float* hc = a.tape.hprev + row * H;
-      kt->gru_cho_backward1_row(H, g, hc, dhb, a.dy + row * a.lddy, da, nb);
-    }
+    });
     sgemm_packed(B, dat + 2 * H, G3, a.packs->b, 0.0f, dinner, H);  // daN · W_hn
-    for (int b = 0; b < B; b++) {
-      if (!a.seq.valid(t, b)) continue;  // its da row is already 0, dh passed through
-      const std::size_t row = static_cast<std::size_t>(t) * B + b;
-      const float* g = a.tape.gates + row * G3;
-      const float* hc = a.tape.hprev + row * H;
-      kt->gru_cho_backward2_row(H, g, hc, dinner + static_cast<std::size_t>(b) * H, a.da + row * G3,
-                                next + static_cast<std::size_t>(b) * H);
-    }
+    cells::for_rows(B, 2 * G3, [&](int b0, int b1) {
+      for (int b = b0; b < b1; b++) {
+        if (!a.seq.valid(t, b)) continue;  // its da row is already 0, dh passed through
+        const std::size_t row = static_cast<std::size_t>(t) * B + b;
+        const float* g = a.tape.gates + row * G3;
+        const float* hc = a.tape.hprev + row * H;
+        kt->gru_cho_backward2_row(H, g, hc, dinner + static_cast<std::size_t>(b) * H, a.da + row * G3,
+                                  next + static_cast<std::size_t>(b) * H);
+      }
+    });
     sgemm_packed(B, dat, G3, a.packs->a, 1.0f, next, H);  // + [daR, daZ] · [W_hr; W_hz]
     std::swap(dh, next);
   }

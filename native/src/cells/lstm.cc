@@ -34,17 +34,19 @@ void lstm_forward(const ForwardArgs& a) {
     float* hnext = last ? a.hn : a.tape.hprev + tn * BH;
     float* cnext = last ? a.cn : a.tape.cprev + tn * BH;
     sgemm_packed(B, hcur, H, a.packs->a, 0.0f, rec, G4);
-    for (int b = 0; b < B; b++) {
-      float* g = gates + (static_cast<std::size_t>(t) * B + b) * G4;
-      const float* r = rec + static_cast<std::size_t>(b) * G4;
-      const std::size_t o = static_cast<std::size_t>(t) * BH + static_cast<std::size_t>(b) * H;
-      const float* c = ccur + static_cast<std::size_t>(b) * H;
-      float* cn = a.tape.cnew + o;
-      float* ct = a.tape.ctanh + o;
-      float* h = hnext + static_cast<std::size_t>(b) * H;
-      float* cx = cnext + static_cast<std::size_t>(b) * H;
-      kt->lstm_forward_row(H, g, r, c, a.w.peephole_i, a.w.peephole_f, a.w.peephole_o, cn, ct, h, cx);
-    }
+    cells::for_rows(B, 6 * G4, [&](int b0, int b1) {
+      for (int b = b0; b < b1; b++) {
+        float* g = gates + (static_cast<std::size_t>(t) * B + b) * G4;
+        const float* r = rec + static_cast<std::size_t>(b) * G4;
+        const std::size_t o = static_cast<std::size_t>(t) * BH + static_cast<std::size_t>(b) * H;
+        const float* c = ccur + static_cast<std::size_t>(b) * H;
+        float* cn = a.tape.cnew + o;
+        float* ct = a.tape.ctanh + o;
+        float* h = hnext + static_cast<std::size_t>(b) * H;
+        float* cx = cnext + static_cast<std::size_t>(b) * H;
+        kt->lstm_forward_row(H, g, r, c, a.w.peephole_i, a.w.peephole_f, a.w.peephole_o, cn, ct, h, cx);
+      }
+    });
     cells::finish_step(a.seq, t, H, hcur, hnext, H, ccur, cnext, a.y, a.ldy);
   }
 }
@@ -67,29 +69,31 @@ void lstm_backward(const BackwardArgs& a) {
 
   for (int s = T - 1; s >= 0; s--) {
     const int t = time_at(s, T, a.reverse);
-    for (int b = 0; b < B; b++) {
-      const std::size_t row = static_cast<std::size_t>(t) * B + b;
-      const std::size_t o = row * H;
-      float* da = a.da + row * G4;
-      const float* dhb = dh + static_cast<std::size_t>(b) * H;
-      const float* dcb = dc + static_cast<std::size_t>(b) * H;
-      float* dhn = dhx + static_cast<std::size_t>(b) * H;
-      float* dcn = dcx + static_cast<std::size_t>(b) * H;
-      if (!a.seq.valid(t, b)) {  // padding: state held, gradients pass through
-        std::memset(da, 0, sizeof(float) * G4);
-        std::memcpy(dhn, dhb, sizeof(float) * H);
-        std::memcpy(dcn, dcb, sizeof(float) * H);
-        continue;
+    cells::for_rows(B, a.dims->peephole ? 0 : 6 * G4, [&](int b0, int b1) {
+      for (int b = b0; b < b1; b++) {
+        const std::size_t row = static_cast<std::size_t>(t) * B + b;
+        const std::size_t o = row * H;
+        float* da = a.da + row * G4;
+        const float* dhb = dh + static_cast<std::size_t>(b) * H;
+        const float* dcb = dc + static_cast<std::size_t>(b) * H;
+        float* dhn = dhx + static_cast<std::size_t>(b) * H;
+        float* dcn = dcx + static_cast<std::size_t>(b) * H;
+        if (!a.seq.valid(t, b)) {  // padding: state held, gradients pass through
+          std::memset(da, 0, sizeof(float) * G4);
+          std::memcpy(dhn, dhb, sizeof(float) * H);
+          std::memcpy(dcn, dcb, sizeof(float) * H);
+          continue;
+        }
+        const float* g = a.tape.gates + row * G4;
+        const float* c = a.tape.cprev + o;
+        const float* cnew = a.tape.cnew + o;
+        const float* ct = a.tape.ctanh + o;
+        const float* dyb = a.dy + row * a.lddy;
+        kt->lstm_backward_row(H, g, c, cnew, ct, dhb, dyb, dcb, a.w.peephole_i, a.w.peephole_f, a.w.peephole_o,
+                              a.g.peephole_i, a.g.peephole_f, a.g.peephole_o, da, dcn);
+        std::memset(dhn, 0, sizeof(float) * H);
       }
-      const float* g = a.tape.gates + row * G4;
-      const float* c = a.tape.cprev + o;
-      const float* cnew = a.tape.cnew + o;
-      const float* ct = a.tape.ctanh + o;
-      const float* dyb = a.dy + row * a.lddy;
-      kt->lstm_backward_row(H, g, c, cnew, ct, dhb, dyb, dcb, a.w.peephole_i, a.w.peephole_f, a.w.peephole_o,
-                            a.g.peephole_i, a.g.peephole_f, a.g.peephole_o, da, dcn);
-      std::memset(dhn, 0, sizeof(float) * H);
-    }
+    });
     sgemm_packed(B, a.da + static_cast<std::size_t>(t) * B * G4, G4, a.packs->a, 1.0f, dhx, H);
     std::swap(dh, dhx);
     std::swap(dc, dcx);

@@ -48,19 +48,21 @@ void rnn_backward(const BackwardArgs& a) {
     const int t = time_at(s, T, a.reverse);
     const float* g = a.tape.gates + t * BH;
     float* da = a.da + t * BH;
-    for (int b = 0; b < B; b++) {
-      float* dab = da + static_cast<std::size_t>(b) * H;
-      float* nb = next + static_cast<std::size_t>(b) * H;
-      const float* dhb = dh + static_cast<std::size_t>(b) * H;
-      if (!a.seq.valid(t, b)) {  // padding: no gate gradient, dh passes through
-        std::memset(dab, 0, sizeof(float) * H);
-        std::memcpy(nb, dhb, sizeof(float) * H);
-        continue;
+    cells::for_rows(B, 3 * H, [&](int b0, int b1) {
+      for (int b = b0; b < b1; b++) {
+        float* dab = da + static_cast<std::size_t>(b) * H;
+        float* nb = next + static_cast<std::size_t>(b) * H;
+        const float* dhb = dh + static_cast<std::size_t>(b) * H;
+        if (!a.seq.valid(t, b)) {  // padding: no gate gradient, dh passes through
+          std::memset(dab, 0, sizeof(float) * H);
+          std::memcpy(nb, dhb, sizeof(float) * H);
+          continue;
+        }
+        const float* dyb = a.dy + (static_cast<std::size_t>(t) * B + b) * a.lddy;
+        kt->act_grad_row(H, relu, g + static_cast<std::size_t>(b) * H, dhb, dyb, dab);
+        std::memset(nb, 0, sizeof(float) * H);
       }
-      const float* dyb = a.dy + (static_cast<std::size_t>(t) * B + b) * a.lddy;
-      kt->act_grad_row(H, relu, g + static_cast<std::size_t>(b) * H, dhb, dyb, dab);
-      std::memset(nb, 0, sizeof(float) * H);
-    }
+    });
     sgemm_packed(B, da, H, a.packs->a, 1.0f, next, H);  // dh_prev = da·W_hh (+ held rows)
     std::swap(dh, next);
   }
