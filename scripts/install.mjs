@@ -80,11 +80,21 @@ function compile() {
   mkdirSync(path.dirname(logFile), { recursive: true });
   const log = openSync(logFile, 'w');
   const [cmd, ...pre] = gyp;
-  const args = [...pre, 'rebuild', '--release', `--jobs=${jobs}`, ...nodedirArgs()];
-  const r = spawnSync(cmd, args, { cwd: root, stdio: ['ignore', log, log] });
-  closeSync(log);
-  if (r.error) return `${cmd} could not run: ${r.error.message}`;
-  if (r.status !== 0) return `the compile failed (node-gyp exit ${r.status}; see ${logFile})`;
+  // configure + build rather than rebuild: rebuild deletes all of build/, which in a
+  // development checkout also holds other builds (build/wasm objects).
+  const steps = [
+    ['configure', '--release', ...nodedirArgs()],
+    ['build', '--release', `--jobs=${jobs}`],
+  ];
+  try {
+    for (const step of steps) {
+      const r = spawnSync(cmd, [...pre, ...step], { cwd: root, stdio: ['ignore', log, log] });
+      if (r.error) return `${cmd} could not run: ${r.error.message}`;
+      if (r.status !== 0) return `the compile failed (node-gyp ${step[0]} exit ${r.status}; see ${logFile})`;
+    }
+  } finally {
+    closeSync(log);
+  }
   return null;
 }
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the addon with AddressSanitizer + UndefinedBehaviorSanitizer (cmake-js, in
-# build/sanitize/ — build/Release is left alone) and runs the native conformance and
+# build-sanitize/ — build/Release is left alone, and node-gyp's clean of build/ does not
+# remove it) and runs the native conformance and
 # addon tests against it. Exits non-zero on any test failure or sanitizer report.
 #
 #   scripts/sanitize.sh                   build, then test/conformance + test/native
@@ -13,12 +14,12 @@
 # through RNNKIT_NATIVE_PATH (see src/backend/native.ts). Leak detection is off: node
 # keeps allocations alive until exit by design, which LeakSanitizer would report. Every
 # report halts the process that hit it (halt_on_error, -fno-sanitize-recover=all) and is
-# also written under build/sanitize/reports/, which must stay empty: a report in a process
+# also written under build-sanitize/reports/, which must stay empty: a report in a process
 # whose exit status got lost still fails the run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-out=build/sanitize
+out=build-sanitize
 addon="$out/Release/rnnkit.node"
 reports="$out/reports"
 jobs="${RNNKIT_SANITIZE_JOBS:-2}"
