@@ -462,6 +462,27 @@ void bench(const std::vector<std::string>& only) {
     for (int threads : thread_counts) {
       rk_set_threads(threads);
       if (threads == 1) {
+        // The gate nonlinearities (one LSTM step at H=256 evaluates 1280 of them).
+        {
+          std::vector<float> x = random_vec(4096), y(4096);
+          for (float& v : x) v *= 8.f;
+          const rk::KernelTable* kt = rk::kernels();
+          struct {
+            const char* name;
+            void (*fn)(const float*, float*, std::ptrdiff_t);
+          } fns[] = {{"exp", kt->vec_exp}, {"sigmoid", kt->vec_sigmoid}, {"tanh", kt->vec_tanh}};
+          for (const auto& f : fns) {
+            const auto t0 = std::chrono::steady_clock::now();
+            long n = 0;
+            double el = 0;
+            do {
+              for (int r = 0; r < 64; ++r) f.fn(x.data(), y.data(), 4096);
+              n += 64 * 4096;
+              el = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+            } while (el < 0.05);
+            std::printf("%-7s %-8s %.3f ns per element\n", isa, f.name, el / n * 1e9);
+          }
+        }
         // Packing the recurrent weights (once per optimizer step): GB/s of floats read.
         for (rk::Trans tb : {rk::Trans::Yes, rk::Trans::No}) {
           const int K = 256, N = 1024;

@@ -50,11 +50,16 @@ RK_INLINE V add(V a, V b) { return V{a.r + b.r}; }
 RK_INLINE V sub(V a, V b) { return V{a.r - b.r}; }
 RK_INLINE V mul(V a, V b) { return V{a.r * b.r}; }
 RK_INLINE V div(V a, V b) { return V{a.r / b.r}; }
-RK_INLINE V max(V a, V b) { return V{a.r > b.r ? a.r : b.r}; }
-RK_INLINE V min(V a, V b) { return V{a.r < b.r ? a.r : b.r}; }
 RK_INLINE V fmadd(V a, V b, V c) { return V{a.r * b.r + c.r}; }
 RK_INLINE V fnmadd(V a, V b, V c) { return V{c.r - a.r * b.r}; }
-RK_INLINE V vabs(V a) { return V{a.r < 0.f ? -a.r : a.r}; }
+RK_INLINE V vabs(V a) {
+  std::uint32_t b;
+  std::memcpy(&b, &a.r, sizeof b);
+  b &= 0x7FFFFFFFu;
+  float f;
+  std::memcpy(&f, &b, sizeof f);
+  return V{f};
+}
 // Adding and subtracting 1.5*2^23 rounds to nearest even for |x| < 2^22 (no libm call).
 // (Exact IEEE arithmetic: never build with -ffast-math, which would fold it away.)
 RK_INLINE V vround(V a) {
@@ -67,7 +72,22 @@ RK_INLINE V vpow2n(V n) {
   std::memcpy(&f, &bits, sizeof f);
   return V{f};
 }
-RK_INLINE V select_lt(V a, V b, V x, V y) { return a.r < b.r ? x : y; }
+// select/max/min/abs are branch-free on the bits: with `?:` the compiler keeps branches
+// (it may not speculate float operations that could trap, nor turn them into min/max
+// because of NaN and signed-zero rules), which stops it from vectorizing loops over this
+// one-lane API.
+RK_INLINE V select_lt(V a, V b, V x, V y) {
+  std::uint32_t xb, yb;
+  std::memcpy(&xb, &x.r, sizeof xb);
+  std::memcpy(&yb, &y.r, sizeof yb);
+  const std::uint32_t mask = 0u - static_cast<std::uint32_t>(a.r < b.r);
+  const std::uint32_t r = (xb & mask) | (yb & ~mask);
+  float f;
+  std::memcpy(&f, &r, sizeof f);
+  return V{f};
+}
+RK_INLINE V max(V a, V b) { return select_lt(a, b, b, a); }
+RK_INLINE V min(V a, V b) { return select_lt(b, a, b, a); }
 RK_INLINE float hsum(V v) { return v.r; }
 
 #include "simd/math.inc"
