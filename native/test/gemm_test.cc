@@ -379,6 +379,18 @@ void test_runtime() {
 
 // ---- benchmark ----------------------------------------------------------------------
 
+// Seconds of this thread's CPU time (wall time where unavailable): single-thread timings
+// on a shared machine should not count time spent descheduled.
+double thread_seconds() {
+#if defined(CLOCK_THREAD_CPUTIME_ID)
+  timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return ts.tv_sec + ts.tv_nsec * 1e-9;
+#else
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+#endif
+}
+
 struct Shape {
   const char* what;
   rk::Trans ta, tb;
@@ -407,13 +419,7 @@ double bench_shape(const Shape& s) {
   // machine does not count. Several threads: wall time.
   const bool cpu_time = rk::threads() == 1;
   auto now = [cpu_time] {
-#if defined(CLOCK_THREAD_CPUTIME_ID)
-    if (cpu_time) {
-      timespec ts;
-      clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-      return ts.tv_sec + ts.tv_nsec * 1e-9;
-    }
-#endif
+    if (cpu_time) return thread_seconds();
     return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
   };
   double best = 1e30;
@@ -472,13 +478,13 @@ void bench(const std::vector<std::string>& only) {
             void (*fn)(const float*, float*, std::ptrdiff_t);
           } fns[] = {{"exp", kt->vec_exp}, {"sigmoid", kt->vec_sigmoid}, {"tanh", kt->vec_tanh}};
           for (const auto& f : fns) {
-            const auto t0 = std::chrono::steady_clock::now();
+            const double t0 = thread_seconds();
             long n = 0;
             double el = 0;
             do {
               for (int r = 0; r < 64; ++r) f.fn(x.data(), y.data(), 4096);
               n += 64 * 4096;
-              el = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+              el = thread_seconds() - t0;
             } while (el < 0.05);
             std::printf("%-7s %-8s %.3f ns per element\n", isa, f.name, el / n * 1e9);
           }
@@ -490,13 +496,13 @@ void bench(const std::vector<std::string>& only) {
           rk::PackedB pb;
           const int ldb = tb == rk::Trans::Yes ? K : N;
           pb.pack(tb, K, N, B.data(), ldb);
-          const auto t0 = std::chrono::steady_clock::now();
+          const double t0 = thread_seconds();
           int reps = 0;
           double el = 0;
           do {
             pb.pack(tb, K, N, B.data(), ldb);
             ++reps;
-            el = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+            el = thread_seconds() - t0;
           } while (el < 0.1);
           std::printf("%-7s pack W %s K=%d N=%d: %.1f us (%.1f GB/s)\n", isa,
                       tb == rk::Trans::Yes ? "transposed" : "as is", K, N, el / reps * 1e6,
