@@ -77,8 +77,17 @@ void plain_param_grads(const BackwardArgs& a, int N, int K, const float* da_ih, 
   const int rows = static_cast<int>(rows_of(a.seq));
   sgemm(Trans::Yes, Trans::No, N, a.in, rows, da_ih, N, a.x, a.in, 1.0f, a.g.weight_ih, a.in);
   sgemm(Trans::Yes, Trans::No, N, K, rows, da_hh, N, a.tape.hprev, K, 1.0f, a.g.weight_hh, K);
-  add_column_sums(rows, N, da_ih, N, a.g.bias_ih);
-  add_column_sums(rows, N, da_hh, N, a.g.bias_hh);
+  if (da_ih == da_hh) {
+    // Both biases get the same sums: add them up once (in the per-step scratch, free now).
+    float* sums = a.step;
+    std::memset(sums, 0, sizeof(float) * N);
+    add_column_sums(rows, N, da_ih, N, sums);
+    add_into(a.g.bias_ih, sums, N);
+    add_into(a.g.bias_hh, sums, N);
+  } else {
+    add_column_sums(rows, N, da_ih, N, a.g.bias_ih);
+    add_column_sums(rows, N, da_hh, N, a.g.bias_hh);
+  }
   input_grad(a, N, da_ih);
 }
 
