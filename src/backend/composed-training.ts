@@ -99,6 +99,7 @@ interface Pass {
 const f32 = (a: Float64Array | undefined) => (a ? Float32Array.from(a) : undefined);
 const f64 = (a: Float32Array | undefined) => (a ? Float64Array.from(a) : undefined);
 
+/** The TrainingBackend over any Backend's stack calls (see the file comment). */
 export class ComposedTraining implements TrainingBackend {
   readonly name: BackendName;
 

@@ -13,7 +13,9 @@ import { paramsFromTensors } from './state-dict.js';
 import { checkModelSpec } from '../models/spec.js';
 import { loadSafetensors, saveSafetensors, writeFileAtomic } from './safetensors-file.js';
 
+/** File names inside a model directory. */
 export const WEIGHTS_FILE = 'model.safetensors';
+/** See {@link WEIGHTS_FILE}. */
 export const CONFIG_FILE = 'config.json';
 const FORMAT = 'rnnkit-model';
 const VERSION = 1;

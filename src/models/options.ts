@@ -47,6 +47,7 @@ export function checkOptimizer(name: string, v: unknown): OptimizerSpec {
   }
 }
 
+/** A valid ClipSpec (maxNorm and clipValue, when given, finite and > 0). */
 export function checkClip(name: string, v: unknown): ClipSpec {
   if (v === undefined) return {};
   if (typeof v !== 'object' || v === null) throw new TypeError(`${name} must be an object { maxNorm?, clipValue? }; got ${v === null ? 'null' : typeof v}`);

@@ -16,6 +16,7 @@ function obj(name: string, v: unknown): Record<string, unknown> {
   return v as Record<string, unknown>;
 }
 
+/** A valid InputSpec; errors name `name`.field. */
 export function checkInputSpec(name: string, v: unknown): InputSpec {
   const o = obj(name, v);
   const kind = checkOneOf(`${name}.kind`, o.kind, ['embedding', 'onehot', 'dense'] as const);
@@ -29,6 +30,7 @@ export function checkInputSpec(name: string, v: unknown): InputSpec {
   }
 }
 
+/** A valid LossSpec (ignoreIndex defaults to -100). */
 export function checkLossSpec(name: string, v: unknown): LossSpec {
   const o = obj(name, v);
   const kind = checkOneOf(`${name}.kind`, o.kind, ['cross_entropy', 'mse'] as const);
@@ -40,6 +42,7 @@ export function checkLossSpec(name: string, v: unknown): LossSpec {
   return { kind, ignoreIndex };
 }
 
+/** A valid StackSpec (outputSize only differs from hiddenSize for Jordan cells). */
 export function checkStackSpec(name: string, v: unknown): StackSpec {
   const o = obj(name, v);
   const cell = checkOneOf(`${name}.cell`, o.cell, CELL_TYPES);

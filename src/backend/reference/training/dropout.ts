@@ -13,6 +13,7 @@
 import type { DropoutSpec } from '../../training.js';
 import { Random } from '../../../layers/random.js';
 
+/** The masks of one step, drawn in the order described above. */
 export class DropoutMasks {
   private readonly rng: Random;
   constructor(private readonly spec: DropoutSpec, seed: number) {

@@ -66,6 +66,7 @@ interface EncoderPass {
   inputMask?: Float64Array;
 }
 
+/** The float64 reference TrainingBackend; `…64` methods expose float64 values for checks. */
 export class ReferenceTraining implements TrainingBackend {
   readonly name = 'reference' as const;
 

@@ -53,6 +53,7 @@ export function resolveOptimizer(spec: OptimizerSpec): ResolvedOptimizer {
   }
 }
 
+/** Fresh state (step 0, no buffers) for `spec`. */
 export function createOptimizerState(spec: OptimizerSpec): OptimizerState {
   return { spec: resolveOptimizer(spec), step: 0 };
 }

@@ -12,6 +12,7 @@ import { directions, hasCellState, layerInputSize, paramLayout, stateSize } from
 import { referenceBackward, referenceForward } from '../sequence.js';
 import type { ReferenceTape } from '../sequence.js';
 
+/** What a stack forward leaves for its backward. */
 export interface StackRun {
   y: Float64Array;
   hn: Float64Array;
@@ -22,6 +23,7 @@ export interface StackRun {
   masks?: Float64Array[];
 }
 
+/** Gradients of a stack backward. */
 export interface StackGrads {
   dx: Float64Array;
   dh0: Float64Array;

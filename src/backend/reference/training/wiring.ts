@@ -82,6 +82,7 @@ export function validMask(T: number, B: number, lengths: Int32Array | undefined)
   return valid;
 }
 
+/** `v`, or a TypeError naming the missing batch field. */
 export function need<T>(v: T | undefined, name: string): T {
   if (v === undefined) throw new TypeError(`batch.${name} is required by this model`);
   return v;
