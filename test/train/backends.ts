@@ -1,7 +1,8 @@
 /**
  * Which backends the training tests run on: the conformance suite's RNNKIT_BACKENDS list
- * (default `reference`). A backend that is named but cannot load, or loads without a
- * training implementation, FAILS its tests — it is never skipped.
+ * (default `reference`). A backend that is named but cannot load FAILS its tests — it is
+ * never skipped. A backend's training is its own `training` member if it has one, else
+ * ComposedTraining over its stack calls (see src/backend/training.ts `trainingOf`).
  */
 import type { BackendName } from '../../src/backend/backend.js';
 import { BACKEND_NAMES, loadBackend } from '../../src/backend/load.js';
