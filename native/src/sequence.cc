@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "dispatch.h"
+
 namespace rk {
 
 namespace {
@@ -160,8 +162,10 @@ void Stack::forward(const ForwardCall& c) {
       a.tape = plan.tapes[idx];
       a.step = plan.step;
       a.packs = &fwd_packs_[idx];
+      if (a.packs->table != kernels()) a.packs->ready = false;
       run_forward(a);
-      fwd_packs_[idx].ready = true;
+      a.packs->ready = true;
+      a.packs->table = kernels();
       if (c.keep) tape_layers_[l].dirs[dir] = plan.tapes[idx];
     }
     if (c.keep) tape_layers_[l].input = input;
@@ -221,8 +225,10 @@ void Stack::backward(const BackwardCall& c) {
       a.da2 = plan.da2;
       a.step = plan.step;
       a.packs = &bwd_packs_[idx];
+      if (a.packs->table != kernels()) a.packs->ready = false;
       run_backward(a);
-      bwd_packs_[idx].ready = true;
+      a.packs->ready = true;
+      a.packs->table = kernels();
     }
     dout = din;
   }

@@ -94,6 +94,7 @@ struct SeqShape {
 struct Packs {
   PackedB a, b, ih;
   bool ready = false;
+  const void* table = nullptr;  // the KernelTable they were packed for (rk_force_isa repacks)
 };
 
 struct ForwardArgs {
