@@ -167,7 +167,10 @@ export interface TrainStepResult {
   count: number;
   /** Cross-entropy only: counted positions whose arg-max logit is the target. */
   correct: number;
-  /** Global L2 norm of the gradient before clipping (always computed). */
+  /**
+   * Global L2 norm of the gradient before norm clipping (what clip_grad_norm_ returns;
+   * after value clipping when `clipValue` is set). Always computed.
+   */
   totalNorm: number;
   /** [L·D][B][S] final hidden state, to carry into the next window (truncated BPTT). */
   hn: Float32Array;
