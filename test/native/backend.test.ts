@@ -73,6 +73,20 @@ describe('NativeBackend', () => {
     }
   });
 
+  it('a second asynchronous call on a busy stack rejects with ERR_RNNKIT_BUSY (the first resolves)', async () => {
+    const b = createNativeBackend();
+    const spec: StackSpec = { cell: 'gru', inputSize: 64, hiddenSize: 64, outputSize: 64, layers: 1, bidirectional: false };
+    const s = b.createStack(spec);
+    const req = { x: new Float32Array(256 * 4 * 64).fill(0.1), steps: 256, batch: 4 };
+    const first = b.forward(s, req);
+    const second = b.forward(s, req);
+    await expect(second).rejects.toMatchObject({ code: 'ERR_RNNKIT_BUSY' });
+    expect(() => b.forwardSync(s, req)).toThrow(/stack is busy/);
+    expect((await first).y.length).toBe(256 * 4 * 64);
+    expect((await b.forward(s, req)).y).toEqual((await first).y);
+    b.dispose(s);
+  });
+
   it("refuses another backend's handle with a TypeError naming it", async () => {
     const b = createNativeBackend();
     const ref = new ReferenceBackend();
