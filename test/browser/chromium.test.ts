@@ -261,6 +261,7 @@ describe('browser entry in headless Chromium', () => {
     expect(errors).toEqual([]);
     expect(status, text ?? '').toBe('done');
     expect(text).toContain('wasm-simd128');
+    expect(text).toMatch(/GRU on .*loss [\d.]+ → [\d.]+/);
     await example.close();
   });
 
