@@ -9,26 +9,46 @@ namespace rk {
 
 namespace {
 
+// An inference forward (keep == 0) needs no tape, only each step's working arrays: it runs
+// each layer-direction in chunks of about this many rows (steps × batch), reusing one set
+// of arrays, so its memory stays bounded however long the sequence. A chunk still makes
+// the input projection one large GEMM.
+constexpr int64_t kInferChunkRows = 2048;
+
+// Steps per chunk of a forward: all T for a training forward (the tape keeps every step).
+int chunk_steps(const ForwardCall& c) {
+  if (c.keep) return c.T;
+  const int64_t steps = std::max<int64_t>(1, kInferChunkRows / c.B);
+  return static_cast<int>(std::min<int64_t>(c.T, steps));
+}
+
 // Every array one forward call uses, carved from one arena.
 struct ForwardPlan {
+  int chunk = 0;                       // steps per chunk (T when keep)
   float* x_copy = nullptr;             // keep: the layer-0 input, for backward
-  std::vector<float*> layer_out;       // [T·B][D·S] outputs of layers 0..L−2
-  std::vector<DirTape> tapes;          // per layer-direction l·D + d
+  std::vector<float*> layer_out;       // [T·B][D·S] outputs of layers below the last
+                                       // (keep: one per layer; inference: two, alternating)
+  std::vector<DirTape> tapes;          // keep: per layer-direction l·D + d, T·B rows;
+                                       // inference: one set of chunk·B rows, reused
   float* zeros = nullptr;              // [B][max(S, H)] stands in for absent h0 / c0
   float* y_sink = nullptr;             // when the caller does not want y
   float* hn_sink = nullptr;            // when the caller does not want hn
   float* cn_sink = nullptr;            // ... or cn
+  float* carry_h[2] = {nullptr, nullptr};  // state between chunks [B][S]
+  float* carry_c[2] = {nullptr, nullptr};  // [B][H]
   float* step = nullptr;               // per-step scratch of the cells
 };
 
 void plan_forward(Carver& cv, const StackDims& d, int T, int B, const ForwardCall& c, ForwardPlan& p) {
   const uint64_t rows = static_cast<uint64_t>(T) * B;
   const uint64_t DS = static_cast<uint64_t>(d.D) * d.S;
+  p.chunk = chunk_steps(c);
   p.x_copy = c.keep ? cv.take(rows * d.I) : nullptr;
-  p.layer_out.assign(d.L - 1, nullptr);
-  for (int l = 0; l + 1 < d.L; l++) p.layer_out[l] = cv.take(rows * DS);
-  const TapeSizes ts = tape_sizes(d, static_cast<int64_t>(rows));
-  p.tapes.assign(static_cast<std::size_t>(d.L) * d.D, DirTape{});
+  const int outs = c.keep ? d.L - 1 : std::min(d.L - 1, 2);
+  p.layer_out.assign(outs, nullptr);
+  for (int l = 0; l < outs; l++) p.layer_out[l] = cv.take(rows * DS);
+  const TapeSizes ts = tape_sizes(d, static_cast<int64_t>(p.chunk) * B);
+  p.tapes.assign(c.keep ? static_cast<std::size_t>(d.L) * d.D : 1, DirTape{});
   for (DirTape& t : p.tapes) {
     t.gates = cv.take(ts.gates);
     t.hprev = cv.take(ts.hprev);
@@ -42,6 +62,12 @@ void plan_forward(Carver& cv, const StackDims& d, int T, int B, const ForwardCal
   p.y_sink = c.y ? nullptr : cv.take(rows * DS);
   p.hn_sink = cv.take(static_cast<uint64_t>(B) * d.S);
   p.cn_sink = d.has_c ? cv.take(static_cast<uint64_t>(B) * d.H) : nullptr;
+  if (p.chunk < T) {
+    for (int i = 0; i < 2; i++) {
+      p.carry_h[i] = cv.take(static_cast<uint64_t>(B) * d.S);
+      if (d.has_c) p.carry_c[i] = cv.take(static_cast<uint64_t>(B) * d.H);
+    }
+  }
   p.step = cv.take(step_scratch_floats(d, B));
 }
 
@@ -143,7 +169,7 @@ void Stack::forward(const ForwardCall& c) {
 
   const float* input = c.keep ? plan.x_copy : c.x;
   for (int l = 0; l < d.L; l++) {
-    float* out = l + 1 < d.L ? plan.layer_out[l] : (c.y ? c.y : plan.y_sink);
+    float* out = l + 1 < d.L ? plan.layer_out[c.keep ? l : l % 2] : (c.y ? c.y : plan.y_sink);
     for (int dir = 0; dir < D; dir++) {
       const std::size_t idx = static_cast<std::size_t>(l) * D + dir;
       ForwardArgs a;
@@ -159,11 +185,15 @@ void Stack::forward(const ForwardCall& c) {
       a.c0 = d.has_c ? (c.c0 ? c.c0 + idx * B * H : plan.zeros) : nullptr;
       a.hn = c.hn ? c.hn + idx * B * S : plan.hn_sink;
       a.cn = d.has_c ? (c.cn ? c.cn + idx * B * H : plan.cn_sink) : nullptr;
-      a.tape = plan.tapes[idx];
+      a.tape = plan.tapes[c.keep ? idx : 0];
       a.step = plan.step;
       a.packs = &fwd_packs_[idx];
       if (a.packs->table != kernels()) a.packs->ready = false;
-      run_forward(a);
+      if (plan.chunk == T) {
+        run_forward(a);
+      } else {
+        run_chunked(a, plan.chunk, plan.carry_h, plan.carry_c, c.lengths);
+      }
       a.packs->ready = true;
       a.packs->table = kernels();
       if (c.keep) tape_layers_[l].dirs[dir] = plan.tapes[idx];
@@ -175,6 +205,37 @@ void Stack::forward(const ForwardCall& c) {
     tape_T_ = T;
     tape_B_ = B;
     tape_valid_ = true;
+  }
+}
+
+void Stack::run_chunked(const ForwardArgs& whole, int chunk, float* const carry_h[2], float* const carry_c[2],
+                        const int32_t* lengths) {
+  const int T = whole.seq.T, B = whole.seq.B, Tc = chunk;
+  const int n = (T + Tc - 1) / Tc;
+  if (lengths) chunk_lengths_.resize(B);
+  const float* h_in = whole.h0;
+  const float* c_in = whole.c0;
+  for (int k = 0; k < n; k++) {
+    // The reverse direction meets the chunks last to first, and each one backwards.
+    const int ci = whole.reverse ? n - 1 - k : k;
+    const int t0 = ci * Tc, steps = std::min(T, t0 + Tc) - t0;
+    ForwardArgs a = whole;
+    a.seq.T = steps;
+    if (lengths) {
+      for (int b = 0; b < B; b++) chunk_lengths_[b] = std::max(0, std::min(lengths[b] - t0, steps));
+      a.seq.lengths = chunk_lengths_.data();
+    }
+    a.x = whole.x + static_cast<std::size_t>(t0) * B * whole.in;
+    a.y = whole.y + static_cast<std::size_t>(t0) * B * whole.ldy;
+    a.h0 = h_in;
+    a.c0 = c_in;
+    const bool last = k + 1 == n;
+    a.hn = last ? whole.hn : carry_h[k % 2];
+    a.cn = dims_.has_c ? (last ? whole.cn : carry_c[k % 2]) : nullptr;
+    run_forward(a);
+    a.packs->ready = true;  // packed by the first chunk, reused by the others
+    h_in = a.hn;
+    c_in = a.cn;
   }
 }
 

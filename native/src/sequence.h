@@ -62,6 +62,11 @@ class Stack {
   int tape_batch() const { return tape_B_; }
 
  private:
+  // A keep == 0 forward of one layer-direction in chunks of `chunk` steps (see
+  // sequence.cc), carrying the state from chunk to chunk through carry_h / carry_c.
+  void run_chunked(const ForwardArgs& whole, int chunk, float* const carry_h[2], float* const carry_c[2],
+                   const int32_t* lengths);
+
   struct LayerTape {
     const float* input = nullptr;  // [T·B][in]: x (copied) for layer 0, layer l−1's output above
     DirTape dirs[2];
@@ -74,6 +79,7 @@ class Stack {
   // Packed weights per layer-direction, for forward and for backward; kept across calls
   // until params() is next called.
   std::vector<Packs> fwd_packs_, bwd_packs_;
+  std::vector<int32_t> chunk_lengths_;  // lengths within one inference chunk
   // The kept forward.
   bool tape_valid_ = false;
   int tape_T_ = 0, tape_B_ = 0;

@@ -186,6 +186,48 @@ int main() {
     expect(worst <= 1e-5, what);
   }
   rk_set_threads(0);
+
+  // Inference forwards (keep == 0) run in chunks of steps to bound their memory: with long
+  // sequences (several chunks, one partly padding) and with huge batches (one-step chunks)
+  // they must give what a training forward (one chunk) gives, for every cell.
+  const int shapes[2][2] = {{2100, 2}, {5, 1000}};  // {T, B}
+  for (int cell = RK_CELL_RNN_TANH; cell <= RK_CELL_JORDAN; cell++) {
+    for (const auto& shape : shapes) {
+      const int cT = shape[0], cB = shape[1], cI = 3, cH = 5, cO = 4;
+      rk_stack_spec cs{cell, cI, cH, cO, 2, 1};
+      rk_stack* st3 = nullptr;
+      expect(rk_stack_create(&cs, &st3) == RK_OK, "create for the chunk check");
+      const int64_t n = rk_stack_param_count(st3);
+      float* w = rk_stack_params(st3);
+      for (int64_t i = 0; i < n; i++) w[i] = 0.4f * std::sin(0.61f * static_cast<float>(i));
+      const int S = cell == RK_CELL_JORDAN ? cO : cH;
+      std::vector<float> cx(static_cast<std::size_t>(cT) * cB * cI), h0c(4 * cB * S), c0c(4 * cB * cH);
+      for (std::size_t i = 0; i < cx.size(); i++) cx[i] = std::sin(0.013f * static_cast<float>(i));
+      for (std::size_t i = 0; i < h0c.size(); i++) h0c[i] = 0.3f * std::cos(0.7f * static_cast<float>(i));
+      for (std::size_t i = 0; i < c0c.size(); i++) c0c[i] = 0.2f * std::sin(0.9f * static_cast<float>(i));
+      std::vector<int32_t> len(cB);
+      for (int b = 0; b < cB; b++) len[b] = cB == 2 ? (b == 0 ? cT : 1500) : (b * 7) % (cT + 1);
+      std::vector<float> ys[2], hs[2], cs2[2];
+      for (int keep = 0; keep < 2; keep++) {
+        ys[keep].assign(static_cast<std::size_t>(cT) * cB * 2 * S, -1.0f);
+        hs[keep].assign(4 * cB * S, -1.0f);
+        cs2[keep].assign(4 * cB * cH, -1.0f);
+        expect(rk_stack_forward(st3, cT, cB, cx.data(), h0c.data(), c0c.data(), len.data(), ys[keep].data(),
+                                hs[keep].data(), cs2[keep].data(), keep) == RK_OK,
+               "forward for the chunk check");
+      }
+      double worst = 0;
+      for (std::size_t i = 0; i < ys[0].size(); i++) worst = std::fmax(worst, std::fabs(ys[0][i] - ys[1][i]));
+      for (std::size_t i = 0; i < hs[0].size(); i++) worst = std::fmax(worst, std::fabs(hs[0][i] - hs[1][i]));
+      if (cell == RK_CELL_LSTM || cell == RK_CELL_LSTM_PEEPHOLE)
+        for (std::size_t i = 0; i < cs2[0].size(); i++) worst = std::fmax(worst, std::fabs(cs2[0][i] - cs2[1][i]));
+      char what[128];
+      std::snprintf(what, sizeof what, "cell %d T %d B %d: chunked inference forward = training forward (worst %.2e)",
+                    cell, cT, cB, worst);
+      expect(worst <= 1e-6, what);
+      rk_stack_destroy(st3);
+    }
+  }
   expect(rk_stack_param_count(nullptr) == 0 && rk_stack_params(nullptr) == nullptr, "NULL stack accessors");
   if (failures == 0) std::printf("api_test: all checks passed\n");
   return failures == 0 ? 0 : 1;
