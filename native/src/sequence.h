@@ -6,6 +6,12 @@
 // forwards (keep == 0) and backward's own scratch. So an inference forward between a
 // training forward and its backward does not disturb the backward. Both arenas grow only
 // when a call needs more than any call before (larger T·B), never inside a time loop.
+// An inference forward keeps no tape: it runs each layer-direction in chunks of steps
+// with one reused set of arrays, so its memory is bounded by the layer outputs.
+//
+// Packed weights: each layer-direction's W_ihᵀ and recurrent matrices are packed into the
+// GEMM panel layout once and kept across calls (separately for forward and backward) until
+// params() hands out the parameter pointer again or the kernel table changes.
 //
 // Arguments are validated by api.cc; these functions assume shapes are consistent and
 // throw std::bad_alloc when memory runs out.

@@ -4,8 +4,9 @@
 // already carved from the stack's arenas and run the time loop of one direction:
 //
 //   forward   X·W_ihᵀ + biases for all T steps in one GEMM (into tape.gates), then per
-//             step only the recurrent product h·W_hhᵀ (W_hh packed once per call) and the
-//             fused pointwise gate math on that [B][G·H] tile.
+//             step only the recurrent product h·W_hhᵀ (W_hh packed once, kept by the stack
+//             across calls: Packs) and the fused pointwise gate math on that [B][G·H] tile
+//             (KernelTable's cell kernels, split over batch rows when threads allow).
 //   backward  per step the pointwise gradient and one product with W_hh (packed once);
 //             then the weight gradients as one GEMM each over all T·B rows, the bias
 //             gradients as column sums and the input gradient as one GEMM.
