@@ -26,3 +26,47 @@ import type { BackendInfo } from './backend/backend.js';
 export async function backendInfo(): Promise<BackendInfo> {
   return (await defaultBackend()).info();
 }
+
+// Models and training.
+export { createModel, resolveModelSpec, RnnModel } from './models/model.js';
+export type { ModelOptions, FitOptions, FitProgress, FitResult, EpochResult, EvalMetrics, GenerateOptions } from './models/model.js';
+export type { Dataset, NumberArray } from './models/data.js';
+export { TrainingDivergedError } from './models/errors.js';
+export { modelLayout, trainingOf, OPTIMIZER_NAMES } from './backend/training.js';
+export type {
+  ModelSpec,
+  InputSpec,
+  LossSpec,
+  EncoderSpec,
+  DropoutSpec,
+  OptimizerSpec,
+  ClipSpec,
+  TrainBatch,
+  SourceBatch,
+  TrainStepResult,
+  EvalResult,
+  GradResult,
+  TrainingBackend,
+  ModelParamEntry,
+  ModelLayout,
+} from './backend/training.js';
+export type { TbpttRequest, TbpttResult } from './tbptt.js';
+export { Random } from './layers/random.js';
+export { initStackParams, initModelParams, xavierUniform, xavierNormal, orthogonalMatrix, identityMatrix } from './layers/init.js';
+export type { WeightInit, StackInitOptions, ModelInitOptions } from './layers/init.js';
+export { stepDecay, exponentialDecay, warmupCosine } from './optim/schedules.js';
+export type { LearningRateSchedule } from './optim/schedules.js';
+
+// Files: safetensors, PyTorch weights, model directories.
+export { encodeSafetensors, decodeSafetensors, SafetensorsError } from './io/safetensors.js';
+export type { Tensor, SafetensorsContent } from './io/safetensors.js';
+export { saveSafetensors, loadSafetensors, writeFileAtomic } from './io/safetensors-file.js';
+export { stackFromTensors, stackToTensors } from './io/torch.js';
+export type { TorchImportOptions, ImportedStack } from './io/torch.js';
+export { importTorchRnn, exportTorchRnn } from './io/torch-file.js';
+export { saveModelFiles, loadModelFiles } from './io/model-file.js';
+
+// Text.
+export { CharTokenizer, WordTokenizer, tokenizerFromJSON } from './text/tokenizer.js';
+export type { TokenizerJSON, TokenizerOptions } from './text/tokenizer.js';
+export { nextTokenDataset } from './text/language-model.js';

@@ -19,6 +19,7 @@ import { CELL_TYPES } from './backend/backend.js';
 import { defaultBackend, loadBackend, BACKEND_NAMES } from './backend/load.js';
 import { directions, hasCellState, paramLayout, sequenceShapes, stateSize, type ParamEntry } from './backend/layout.js';
 import { checkBoolean, checkFloat32, checkInteger, checkLengths, checkOneOf } from './validate.js';
+import { truncatedBptt, validateTbpttRequest, type TbpttRequest, type TbpttResult } from './tbptt.js';
 
 /** Options of {@link createStack}. */
 export interface StackOptions {
@@ -178,6 +179,22 @@ export class RecurrentStack {
 
   backwardSync(grads: BackwardOptions): BackwardResult {
     return this.backend.backwardSync(this.live(), this.backwardRequest(grads));
+  }
+
+  /**
+   * Truncated backpropagation through time over a long sequence: windows of `window` steps,
+   * state carried from window to window, gradients stopped at window boundaries (a window
+   * ≥ steps is full BPTT). Parameter gradients are ADDED to this stack's gradients.
+   * Unidirectional stacks only.
+   */
+  async truncatedBptt(req: TbpttRequest): Promise<TbpttResult> {
+    validateTbpttRequest(this.spec, req, Float32Array);
+    // Shapes are checked above; these add the finiteness checks of the ordinary calls.
+    this.forwardRequest(req.x, { steps: req.steps, batch: req.batch, h0: req.h0, c0: req.c0, lengths: req.lengths });
+    checkFloat32('dy', req.dy, req.dy.length, `[T=${req.steps}][B=${req.batch}][D·S]`);
+    const out = await truncatedBptt(this.backend, this.live(), this.spec, req);
+    this.trained = null; // the kept activations are those of the last window only
+    return out;
   }
 
   /** Free the backend memory; the stack cannot be used afterwards. */
