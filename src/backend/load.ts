@@ -12,9 +12,13 @@ import { ReferenceBackend } from './reference/index.js';
 
 export const BACKEND_NAMES: readonly BackendName[] = ['native', 'wasm', 'reference'];
 
+const NATIVE_MODULE = './native.js';
+
 const loaders: Record<BackendName, () => Promise<Backend>> = {
-  // Imported lazily: native.ts needs Node built-ins, which a browser bundle does not have.
-  native: async () => (await import('./native.js')).loadNativeBackend(),
+  // Imported lazily, through a specifier bundlers do not follow: native.ts needs Node
+  // built-ins, and the browser entry (web.ts) shares this loader but never loads 'native'.
+  native: async () =>
+    ((await import(/* webpackIgnore: true */ /* @vite-ignore */ NATIVE_MODULE)) as typeof import('./native.js')).loadNativeBackend(),
   // rnnkit.wasm from wasm/dist/ (built by `npm run build:wasm`, shipped in the package).
   wasm: async () => (await import('./wasm.js')).loadWasmBackend(),
   reference: async () => new ReferenceBackend(),
