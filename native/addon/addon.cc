@@ -11,9 +11,11 @@
 //   forward(handle, req) → Promise  forwardSync(handle, req) → { y, hn, cn? }
 //   backward(handle, req) → Promise backwardSync(handle, req) → { dx, dh0, dc0? }
 //   isa() / forceIsa(name)          setThreads(n) / getThreads()
+//   model* (whole-window training models): see model.h
 #include <napi.h>
 
 #include "instance_data.h"
+#include "model.h"
 #include "params.h"
 #include "runtime.h"
 #include "sequence.h"
@@ -44,6 +46,7 @@ Napi::Object InitInstance(Napi::Env env, Napi::Object exports) {
   fn("forceIsa", ForceIsa);
   fn("setThreads", SetThreads);
   fn("getThreads", GetThreads);
+  RegisterModel(env, exports);  // modelCreate, modelTrainStep, … (model.h)
   return exports;
 }
 

@@ -56,6 +56,7 @@ typedef struct rk_stack_spec {
 } rk_stack_spec;
 
 typedef struct rk_stack rk_stack;
+typedef struct rk_model rk_model;
 
 /* Message of the last failure on the calling thread ("" if none). Never NULL. */
 const char* rk_last_error(void);
@@ -112,6 +113,116 @@ rk_status rk_stack_forward(rk_stack* s, int32_t T, int32_t B, const float* x,
  */
 rk_status rk_stack_backward(rk_stack* s, const float* dy, const float* dhn, const float* dcn,
                             float* dx, float* dh0, float* dc0);
+
+/* --- whole-window training models ------------------------------------------------
+ *
+ * A model is   input layer -> recurrent stack -> dense head -> loss   with its parameters,
+ * gradients and optimizer state in native memory. rk_model_train_step runs one whole
+ * window in ONE call: forward, loss, backward, clipping and the optimizer update.
+ * Formulas: shared/golden/README.md "Training-step cases"; the float64 specification is
+ * src/backend/reference/training/.
+ *
+ * Flat parameter order (rk_model_get_params etc.): src/backend/training.ts modelLayout —
+ *   embedding.weight [V][E] (embedding input only), the stack's parameters in the order of
+ *   rk_stack_params, head.weight [C][D*S], head.bias [C]   (C = outputs).
+ * Head rows: N = T*B positions; the head reads the last layer's output y [T][B][D*S].
+ * A position (t, b) is padding when t >= lengths[b]: it never counts in the loss.
+ */
+typedef enum rk_input_kind {
+  RK_INPUT_EMBEDDING = 0, /* token ids -> rows of embedding.weight [vocab][dim] */
+  RK_INPUT_ONEHOT = 1,    /* token ids -> one-hot vectors of width vocab (no parameters) */
+  RK_INPUT_DENSE = 2      /* real-valued vectors x [T][B][size] */
+} rk_input_kind;
+
+typedef enum rk_loss_kind {
+  RK_LOSS_CROSS_ENTROPY = 0, /* softmax CE, mean over counted positions (ignore_index skipped) */
+  RK_LOSS_MSE = 1            /* mean over every element of every counted position */
+} rk_loss_kind;
+
+typedef struct rk_model_spec {
+  int32_t input_kind;   /* rk_input_kind */
+  int32_t vocab;        /* embedding / onehot: V >= 1 */
+  int32_t dim;          /* embedding: E >= 1 */
+  int32_t size;         /* dense: width >= 1 */
+  rk_stack_spec stack;  /* stack.input_size must equal the input width (E, V or size) */
+  int32_t outputs;      /* C >= 1 */
+  int32_t loss;         /* rk_loss_kind */
+  int32_t ignore_index; /* cross-entropy: targets equal to it do not count */
+} rk_model_spec;
+
+typedef enum rk_optimizer_kind {
+  RK_OPT_SGD = 0,
+  RK_OPT_RMSPROP = 1,
+  RK_OPT_ADAM = 2,
+  RK_OPT_ADAMW = 3
+} rk_optimizer_kind;
+
+/* Hyper-parameters as in torch 1.13 (every field is read; give PyTorch's defaults). */
+typedef struct rk_optimizer {
+  int32_t kind;           /* rk_optimizer_kind */
+  int32_t nesterov;       /* sgd */
+  int32_t has_clip_value; /* clamp every gradient element to [-clip_value, clip_value] first */
+  int32_t has_max_norm;   /* then clip_grad_norm_(max_norm), norm_type 2 */
+  double lr;
+  double momentum;        /* sgd */
+  double dampening;       /* sgd */
+  double weight_decay;    /* L2 for sgd / rmsprop / adam, decoupled for adamw */
+  double alpha;           /* rmsprop */
+  double eps;             /* rmsprop / adam / adamw */
+  double beta1, beta2;    /* adam / adamw */
+  double clip_value;
+  double max_norm;
+} rk_optimizer;
+
+/* One window, time-major. Arrays the model does not use are ignored; may be NULL otherwise
+ * where said. */
+typedef struct rk_batch {
+  int32_t T, B;
+  const int32_t* tokens;        /* [T][B] ids in [0, vocab) (embedding / onehot input) */
+  const float* x;               /* [T][B][size] (dense input) */
+  const int32_t* targets;       /* [T][B] class ids in [0, C) or ignore_index (cross-entropy) */
+  const float* target_values;   /* [T][B][C] (mse) */
+  const uint8_t* target_mask;   /* [T][B] 1 = counts (mse); NULL: every valid position counts */
+  const int32_t* lengths;       /* [B] in 0..T, or NULL (all T) */
+  const float* h0;              /* [L*D][B][S] or NULL (zeros) */
+  const float* c0;              /* [L*D][B][H] or NULL (zeros; LSTM cells) */
+} rk_batch;
+
+typedef struct rk_step_result {
+  double loss;       /* mean loss before the update (NaN when nothing counted / no targets) */
+  double count;      /* the mean's denominator (positions; x C for mse) */
+  double correct;    /* cross-entropy: counted positions whose first arg-max is the target */
+  double total_norm; /* train step: global L2 norm of the gradient (after value clipping) */
+} rk_step_result;
+
+rk_status rk_model_create(const rk_model_spec* spec, rk_model** out);
+/* Frees the model; NULL is a no-op. */
+void rk_model_destroy(rk_model* m);
+/* Floats in the flat parameter (= gradient) array. */
+int64_t rk_model_param_count(const rk_model* m);
+/* Copies between the model and a flat array of rk_model_param_count floats. */
+rk_status rk_model_set_params(rk_model* m, const float* flat);
+rk_status rk_model_get_params(const rk_model* m, float* flat);
+/* The gradient of the last train step / loss-and-grads call, before any clipping. */
+rk_status rk_model_get_grads(const rk_model* m, float* flat);
+/* Chooses the optimizer and clipping; resets the optimizer state and the step count. */
+rk_status rk_model_set_optimizer(rk_model* m, const rk_optimizer* opt);
+/* Changes the learning rate, keeping the state (RK_ESTATE without an optimizer). */
+rk_status rk_model_set_lr(rk_model* m, double lr);
+/*
+ * Forward, loss, backward, clipping and the optimizer update over one window. hn / cn
+ * ([L*D][B][S] / [L*D][B][H]) receive the final state, or may be NULL. When the loss or
+ * the gradient norm is not finite the update is skipped (parameters unchanged).
+ */
+rk_status rk_model_train_step(rk_model* m, const rk_batch* batch, float* hn, float* cn, rk_step_result* out);
+/* The same without clipping or update: loss and gradient (read with rk_model_get_grads). */
+rk_status rk_model_loss_and_grads(rk_model* m, const rk_batch* batch, float* hn, float* cn, rk_step_result* out);
+/*
+ * Forward and (when the batch has targets) loss, no gradient. outputs [T][B][C] head
+ * outputs (logits), y [T][B][D*S], hn, cn: each may be NULL. total_norm is 0.
+ */
+rk_status rk_model_evaluate(rk_model* m, const rk_batch* batch, float* outputs, float* y, float* hn, float* cn,
+                            rk_step_result* out);
 
 #ifdef __cplusplus
 }

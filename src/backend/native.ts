@@ -30,12 +30,15 @@ import type {
   StackSpec,
 } from './backend.js';
 import { paramLayout } from './layout.js';
+import { createNativeTraining } from './native-training.js';
+import type { NativeModelAddon } from './native-training.js';
+import type { TrainingBackend } from './training.js';
 
 /** An opaque stack handle made by the addon (a tagged native object). */
 export type AddonStack = object & { readonly __rnnkitAddonStack?: never };
 
 /** The addon's exports (native/addon/addon.cc). Every function checks its arguments. */
-export interface NativeAddon {
+export interface NativeAddon extends NativeModelAddon {
   create(spec: StackSpec): AddonStack;
   paramCount(stack: AddonStack): number;
   setParams(stack: AddonStack, flat: Float32Array): void;
@@ -154,6 +157,13 @@ export class NativeBackend implements Backend {
     }
     const threads = options.threads ?? envThreads();
     if (threads !== undefined) this.setThreads(threads);
+  }
+
+  private trainingBackend: TrainingBackend | undefined;
+
+  /** Whole-window training in one native call per step (native-training.ts, fused-training.ts). */
+  get training(): TrainingBackend {
+    return (this.trainingBackend ??= createNativeTraining(this.addon, this));
   }
 
   info(): BackendInfo {

@@ -1,0 +1,58 @@
+// The layers around the recurrent stack of a training model (see model.h): the input layer
+// (embedding gather and its gradient's scatter-add, one-hot encoding), the dense head as
+// whole-window GEMMs over all N = T·B rows, and the losses (softmax cross-entropy with an
+// ignore index, MSE). Formulas: shared/golden/README.md "Training-step cases"; the float64
+// specification is src/backend/reference/training/ (embedding.ts, head.ts, loss.ts).
+//
+// Arguments are validated by the caller (model.cc); ids are in range here.
+#ifndef RNNKIT_HEADS_H
+#define RNNKIT_HEADS_H
+
+#include <cstdint>
+
+namespace rk {
+
+// x[n] = table[tokens[n]] for n < N; table [V][E], x [N][E].
+void embedding_gather(const float* table, int E, const int32_t* tokens, int64_t N, float* x);
+
+// dtable[tokens[n]] += dx[n] for n < N (dense gradient: rows of absent tokens unchanged).
+void embedding_scatter_add(const float* dx, int E, const int32_t* tokens, int64_t N, float* dtable);
+
+// x[n] = one-hot(tokens[n]) of width V.
+void onehot_encode(const int32_t* tokens, int V, int64_t N, float* x);
+
+// z[N][C] = y[N][F] · Wᵀ + b; W [C][F], b [C]. One GEMM over all rows.
+void dense_forward(const float* y, int N, int F, const float* W, const float* b, int C, float* z);
+
+// dW[C][F] = dzᵀ·y, db[C] = Σ_n dz[n] (both OVERWRITTEN), dy[N][F] = dz·W (skipped when
+// dy is null).
+void dense_backward(const float* y, const float* dz, int N, int F, const float* W, int C, float* dW, float* db,
+                    float* dy);
+
+// Which positions exist: t < lengths[b] (lengths may be null: all). n = t·B + b.
+struct LossRows {
+  int T = 0, B = 0;
+  const int32_t* lengths = nullptr;
+  bool valid(int64_t n) const { return lengths == nullptr || n / B < lengths[n % B]; }
+};
+
+struct LossOut {
+  double loss = 0;   // mean over the counted positions (NaN when none)
+  double count = 0;  // positions (cross-entropy) or positions × C (MSE)
+  double correct = 0;
+};
+
+// Softmax cross-entropy over logits z [N][C] (N = T·B), counting valid positions whose
+// target is not ignore_index. When dz is non-null it receives ∂loss/∂z (0 on positions that
+// do not count); dz may equal z (in place). Without dz, z is left unchanged.
+LossOut softmax_cross_entropy(const LossRows& rows, float* z, int C, const int32_t* targets, int32_t ignore_index,
+                              float* dz);
+
+// Mean squared error against target [N][C] over valid positions with mask[n] == 1 (mask
+// may be null: all); dz as above (may equal z).
+LossOut mean_squared_error(const LossRows& rows, float* z, int C, const float* target, const uint8_t* mask,
+                           float* dz);
+
+}  // namespace rk
+
+#endif

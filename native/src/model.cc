@@ -1,0 +1,279 @@
+#include "model.h"
+
+#include <algorithm>
+#include <climits>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#include "error.h"
+
+namespace rk {
+
+namespace {
+
+// Message storage for check_batch (one per thread, like rk_last_error).
+thread_local char g_msg[256];
+
+template <typename... A>
+const char* msg(const char* fmt, A... a) {
+  std::snprintf(g_msg, sizeof g_msg, fmt, a...);
+  return g_msg;
+}
+
+}  // namespace
+
+const char* make_model_dims(const rk_model_spec& s, ModelDims* out) {
+  ModelDims d;
+  d.input_kind = s.input_kind;
+  switch (s.input_kind) {
+    case RK_INPUT_EMBEDDING:
+      if (s.vocab < 1) return msg("vocab must be >= 1; got %d", s.vocab);
+      if (s.dim < 1) return msg("dim must be >= 1; got %d", s.dim);
+      d.V = s.vocab;
+      d.E = s.dim;
+      d.width = s.dim;
+      break;
+    case RK_INPUT_ONEHOT:
+      if (s.vocab < 1) return msg("vocab must be >= 1; got %d", s.vocab);
+      d.V = s.vocab;
+      d.width = s.vocab;
+      break;
+    case RK_INPUT_DENSE:
+      if (s.size < 1) return msg("size must be >= 1; got %d", s.size);
+      d.width = s.size;
+      break;
+    default:
+      return msg("input_kind must be 0 (embedding), 1 (onehot) or 2 (dense); got %d", s.input_kind);
+  }
+  if (const char* bad = make_dims(s.stack, &d.stack)) return msg("stack: %s", bad);
+  if (s.stack.input_size != d.width) {
+    return msg("stack.input_size must equal the input width %d; got %d", d.width, s.stack.input_size);
+  }
+  if (s.outputs < 1) return msg("outputs must be >= 1; got %d", s.outputs);
+  if (s.loss != RK_LOSS_CROSS_ENTROPY && s.loss != RK_LOSS_MSE) {
+    return msg("loss must be 0 (cross-entropy) or 1 (mse); got %d", s.loss);
+  }
+  d.C = s.outputs;
+  d.F = d.stack.D * d.stack.S;
+  d.loss = s.loss;
+  d.ignore_index = s.ignore_index;
+  d.stack_spec = s.stack;
+  // Every matrix must stay addressable with int dimensions (the GEMM layer's).
+  if (static_cast<double>(d.V) * d.E > INT_MAX || static_cast<double>(d.C) * d.F > INT_MAX) {
+    return msg("the embedding or head matrix has more than %d elements", INT_MAX);
+  }
+  *out = d;
+  return nullptr;
+}
+
+Model::Model(const ModelDims& dims)
+    : d_(dims),
+      stack_(dims.stack),
+      emb_(static_cast<size_t>(dims.V) * dims.E, 0.0f),
+      emb_grad_(emb_.size(), 0.0f),
+      head_(static_cast<size_t>(dims.C) * dims.F + dims.C, 0.0f),
+      head_grad_(head_.size(), 0.0f) {}
+
+int64_t Model::param_count() const {
+  return static_cast<int64_t>(emb_.size()) + stack_.param_count() + static_cast<int64_t>(head_.size());
+}
+
+void Model::set_params(const float* flat) {
+  std::memcpy(emb_.data(), flat, sizeof(float) * emb_.size());
+  flat += emb_.size();
+  // params() marks the stack's packed weights stale: the next forward repacks them.
+  std::memcpy(stack_.params(), flat, sizeof(float) * stack_.param_count());
+  flat += stack_.param_count();
+  std::memcpy(head_.data(), flat, sizeof(float) * head_.size());
+}
+
+void Model::get_params(float* flat) {
+  std::memcpy(flat, emb_.data(), sizeof(float) * emb_.size());
+  flat += emb_.size();
+  std::memcpy(flat, stack_.params(), sizeof(float) * stack_.param_count());
+  flat += stack_.param_count();
+  std::memcpy(flat, head_.data(), sizeof(float) * head_.size());
+}
+
+void Model::get_grads(float* flat) {
+  std::memcpy(flat, emb_grad_.data(), sizeof(float) * emb_grad_.size());
+  flat += emb_grad_.size();
+  std::memcpy(flat, stack_.grads(), sizeof(float) * stack_.param_count());
+  flat += stack_.param_count();
+  std::memcpy(flat, head_grad_.data(), sizeof(float) * head_grad_.size());
+}
+
+const char* Model::check_batch(const rk_batch& b, bool need_targets) const {
+  if (b.T < 1) return msg("T (steps) must be >= 1; got %d", b.T);
+  if (b.B < 1) return msg("B (batch) must be >= 1; got %d", b.B);
+  const int64_t N = static_cast<int64_t>(b.T) * b.B;
+  const int64_t widest = std::max(std::max(d_.width, d_.F), d_.C);
+  if (N * widest > INT_MAX) return msg("T*B*%lld must be <= %d; got T=%d, B=%d", static_cast<long long>(widest), INT_MAX, b.T, b.B);
+  if (d_.input_kind == RK_INPUT_DENSE) {
+    if (b.x == nullptr) return msg("x must not be NULL (dense input)");
+  } else {
+    if (b.tokens == nullptr) return msg("tokens must not be NULL (token input)");
+    for (int64_t n = 0; n < N; n++) {
+      if (b.tokens[n] < 0 || b.tokens[n] >= d_.V) {
+        return msg("tokens[%lld] must be in 0..%d (vocab - 1); got %d", static_cast<long long>(n), d_.V - 1, b.tokens[n]);
+      }
+    }
+  }
+  if (b.lengths != nullptr) {
+    for (int32_t i = 0; i < b.B; i++) {
+      if (b.lengths[i] < 0 || b.lengths[i] > b.T) return msg("lengths[%d] must be in 0..%d (T); got %d", i, b.T, b.lengths[i]);
+    }
+  }
+  LossRows rows{b.T, b.B, b.lengths};
+  if (d_.loss == RK_LOSS_CROSS_ENTROPY) {
+    if (b.targets == nullptr) return need_targets ? msg("targets must not be NULL (cross-entropy)") : nullptr;
+    for (int64_t n = 0; n < N; n++) {
+      const int32_t t = b.targets[n];
+      if (t == d_.ignore_index || !rows.valid(n)) continue;
+      if (t < 0 || t >= d_.C) {
+        return msg("targets[%lld] must be in 0..%d (outputs - 1) or the ignore index %d; got %d", static_cast<long long>(n),
+                   d_.C - 1, d_.ignore_index, t);
+      }
+    }
+  } else if (b.target_values == nullptr && need_targets) {
+    return msg("target_values must not be NULL (mse)");
+  }
+  return nullptr;
+}
+
+Model::Work Model::carve(int T, int B, bool training, bool want_y) {
+  const uint64_t N = static_cast<uint64_t>(T) * B;
+  Work w;
+  auto plan = [&](Carver& cv) {
+    const bool token_input = d_.input_kind != RK_INPUT_DENSE;
+    w.x = token_input ? cv.take(N * d_.width) : nullptr;
+    w.y = want_y ? cv.take(N * d_.F) : nullptr;
+    w.z = cv.take(N * d_.C);
+    w.dy = training ? cv.take(N * d_.F) : nullptr;
+    w.dx = training && d_.input_kind == RK_INPUT_EMBEDDING ? cv.take(N * d_.width) : nullptr;
+  };
+  Carver count(nullptr);
+  plan(count);
+  work_.reserve(count.used());
+  Carver real(work_.data());
+  plan(real);
+  return w;
+}
+
+const float* Model::input_rows(const rk_batch& b, const Work& w) const {
+  const int64_t N = static_cast<int64_t>(b.T) * b.B;
+  switch (d_.input_kind) {
+    case RK_INPUT_EMBEDDING:
+      embedding_gather(emb_.data(), d_.E, b.tokens, N, w.x);
+      return w.x;
+    case RK_INPUT_ONEHOT:
+      onehot_encode(b.tokens, d_.V, N, w.x);
+      return w.x;
+    default:
+      return b.x;
+  }
+}
+
+LossOut Model::loss(const rk_batch& b, float* z, float* dz) const {
+  LossRows rows{b.T, b.B, b.lengths};
+  if (d_.loss == RK_LOSS_CROSS_ENTROPY) return softmax_cross_entropy(rows, z, d_.C, b.targets, d_.ignore_index, dz);
+  return mean_squared_error(rows, z, d_.C, b.target_values, b.target_mask, dz);
+}
+
+std::vector<Segment> Model::segments() {
+  std::vector<Segment> s;
+  if (!emb_.empty()) s.push_back({emb_.data(), emb_grad_.data(), static_cast<int64_t>(emb_.size())});
+  // params() also marks the packed weights stale, which an update of them requires.
+  s.push_back({stack_.params(), stack_.grads(), stack_.param_count()});
+  s.push_back({head_.data(), head_grad_.data(), static_cast<int64_t>(head_.size())});
+  return s;
+}
+
+StepOut Model::train(const rk_batch& b, float* hn, float* cn, bool update) {
+  const int T = b.T, B = b.B;
+  const int N = T * B;
+  Work w = carve(T, B, true, true);
+  const float* x = input_rows(b, w);
+
+  ForwardCall fc;
+  fc.T = T;
+  fc.B = B;
+  fc.x = x;
+  fc.h0 = b.h0;
+  fc.c0 = d_.stack.has_c ? b.c0 : nullptr;
+  fc.lengths = b.lengths;
+  fc.y = w.y;
+  fc.hn = hn;
+  fc.cn = d_.stack.has_c ? cn : nullptr;
+  fc.keep = true;
+  stack_.forward(fc);
+
+  const float* W = head_.data();
+  const float* bias = W + static_cast<size_t>(d_.C) * d_.F;
+  dense_forward(w.y, N, d_.F, W, bias, d_.C, w.z);
+  StepOut out;
+  out.loss = loss(b, w.z, w.z);  // w.z now holds ∂loss/∂z
+
+  float* dW = head_grad_.data();
+  dense_backward(w.y, w.z, N, d_.F, W, d_.C, dW, dW + static_cast<size_t>(d_.C) * d_.F, w.dy);
+  stack_.zero_grads();
+  BackwardCall bc;
+  bc.dy = w.dy;
+  bc.dx = w.dx;  // null unless the input is an embedding
+  stack_.backward(bc);
+  if (d_.input_kind == RK_INPUT_EMBEDDING) {
+    std::fill(emb_grad_.begin(), emb_grad_.end(), 0.0f);
+    embedding_scatter_add(w.dx, d_.E, b.tokens, N, emb_grad_.data());
+  }
+
+  // The norm reads the gradients only; segments() is taken for the update alone, since it
+  // marks the stack's packed weights stale.
+  std::vector<Segment> grads;
+  if (!emb_.empty()) grads.push_back({nullptr, emb_grad_.data(), static_cast<int64_t>(emb_.size())});
+  grads.push_back({nullptr, stack_.grads(), stack_.param_count()});
+  grads.push_back({nullptr, head_grad_.data(), static_cast<int64_t>(head_.size())});
+  GradTransform clamp_only;
+  if (update && opt_.spec().has_clip_value) {
+    clamp_only.clamp = true;
+    clamp_only.limit = static_cast<float>(opt_.spec().clip_value);
+  }
+  out.total_norm = global_norm(grads, clamp_only);
+  if (update && std::isfinite(out.loss.loss) && std::isfinite(out.total_norm)) {
+    opt_.step(segments(), opt_.clip_transform(out.total_norm));
+  }
+  return out;
+}
+
+StepOut Model::evaluate(const rk_batch& b, float* outputs, float* y, float* hn, float* cn) {
+  const int T = b.T, B = b.B;
+  const int N = T * B;
+  Work w = carve(T, B, false, y == nullptr);
+  float* ys = y != nullptr ? y : w.y;
+  float* z = outputs != nullptr ? outputs : w.z;
+  ForwardCall fc;
+  fc.T = T;
+  fc.B = B;
+  fc.x = input_rows(b, w);
+  fc.h0 = b.h0;
+  fc.c0 = d_.stack.has_c ? b.c0 : nullptr;
+  fc.lengths = b.lengths;
+  fc.y = ys;
+  fc.hn = hn;
+  fc.cn = d_.stack.has_c ? cn : nullptr;
+  fc.keep = false;
+  stack_.forward(fc);
+  const float* W = head_.data();
+  dense_forward(ys, N, d_.F, W, W + static_cast<size_t>(d_.C) * d_.F, d_.C, z);
+  StepOut out;
+  const bool has_targets = d_.loss == RK_LOSS_CROSS_ENTROPY ? b.targets != nullptr : b.target_values != nullptr;
+  if (has_targets) {
+    out.loss = loss(b, z, nullptr);
+  } else {
+    out.loss.loss = std::nan("");
+  }
+  return out;
+}
+
+}  // namespace rk

@@ -1,0 +1,99 @@
+// A whole training model in native memory: input layer → recurrent stack → dense head →
+// loss, with its parameters, gradients and optimizer state, and the one-call training step
+// (forward, loss, backward, clipping, optimizer update) behind rk_model_train_step.
+//
+// The stack is an rk::Stack (sequence.h): its forward with keep = true records the tape, its
+// backward adds the stack's gradients. Around it this file only moves arrays between
+// heads.h (input layer, head GEMMs, losses) and optim.h (clipping, optimizers); the math
+// lives in those files. What is fused here (readout of every step; embedding, one-hot or
+// dense input; cross-entropy or MSE) and what the TypeScript side delegates to its composed
+// trainer (seq2seq encoders, conditioning vectors, dropout, final-state readout) is listed
+// in src/backend/native-training.ts.
+//
+// Memory: one workspace arena per model, grown only when a window needs more than any
+// window before (larger T·B); nothing is allocated per time step or per training step
+// after the first.
+//
+// Arguments are validated by check_batch / make_model_dims (called from model_api.cc).
+#ifndef RNNKIT_MODEL_H
+#define RNNKIT_MODEL_H
+
+#include <cstdint>
+#include <vector>
+
+#include "heads.h"
+#include "layout.h"
+#include "optim.h"
+#include "rnnkit.h"
+#include "sequence.h"
+#include "workspace.h"
+
+namespace rk {
+
+struct ModelDims {
+  int input_kind = RK_INPUT_DENSE;
+  int V = 0;      // vocab (embedding, one-hot)
+  int E = 0;      // embedding dim
+  int width = 0;  // the stack's input width: E, V or the dense size
+  int C = 0;      // head outputs
+  int F = 0;      // head input width D·S
+  int loss = RK_LOSS_CROSS_ENTROPY;
+  int32_t ignore_index = -100;
+  StackDims stack;
+  rk_stack_spec stack_spec{};
+};
+
+// Fills `out` from a spec; nullptr on success or a message naming the bad field.
+const char* make_model_dims(const rk_model_spec& spec, ModelDims* out);
+
+struct StepOut {
+  LossOut loss;
+  double total_norm = 0;
+};
+
+class Model {
+ public:
+  explicit Model(const ModelDims& dims);
+
+  const ModelDims& dims() const { return d_; }
+  int64_t param_count() const;
+  void set_params(const float* flat);
+  void get_params(float* flat);
+  void get_grads(float* flat);
+  Optimizer& optimizer() { return opt_; }
+
+  // nullptr when `b` is consistent with the model (ids, targets and lengths in range;
+  // required arrays present: targets when `need_targets`), else a message.
+  const char* check_batch(const rk_batch& b, bool need_targets) const;
+
+  // Forward, loss, backward; then, when `update`, clipping and the optimizer step (skipped
+  // when the loss or the norm is not finite). Requires a configured optimizer for update.
+  StepOut train(const rk_batch& b, float* hn, float* cn, bool update);
+
+  // Forward and loss (when the batch has targets); every output may be null.
+  StepOut evaluate(const rk_batch& b, float* outputs, float* y, float* hn, float* cn);
+
+ private:
+  struct Work {
+    float* x = nullptr;   // [N][width] input layer output (embedding / one-hot)
+    float* y = nullptr;   // [N][F] stack output
+    float* z = nullptr;   // [N][C] logits, then (training) ∂loss/∂z in place
+    float* dy = nullptr;  // [N][F]
+    float* dx = nullptr;  // [N][width] (embedding only)
+  };
+  Work carve(int T, int B, bool training, bool want_y);
+  const float* input_rows(const rk_batch& b, const Work& w) const;
+  LossOut loss(const rk_batch& b, float* z, float* dz) const;
+  std::vector<Segment> segments();
+
+  ModelDims d_;
+  Stack stack_;
+  std::vector<float> emb_, emb_grad_;    // [V][E]
+  std::vector<float> head_, head_grad_;  // weight [C][F] then bias [C]
+  Optimizer opt_;
+  Arena work_;
+};
+
+}  // namespace rk
+
+#endif

@@ -1,0 +1,148 @@
+// The rk_model_* functions of rnnkit.h: argument checks, then model.cc.
+//
+// Like api.cc: every entry point validates what C can check, catches every exception
+// (std::bad_alloc -> RK_ENOMEM, anything else -> RK_EINTERNAL), reports failures through
+// rk::fail, and holds ScopedFlushDenormals while it computes. The sizes of the caller's
+// arrays cannot be checked here: the bindings check them.
+#include <cmath>
+#include <cstdint>
+#include <exception>
+#include <new>
+
+#include "denormals.h"
+#include "error.h"
+#include "model.h"
+#include "rnnkit.h"
+
+struct rk_model {
+  explicit rk_model(const rk::ModelDims& d) : impl(d) {}
+  rk::Model impl;
+};
+
+namespace {
+
+template <typename F>
+rk_status guarded(const char* what, F&& body) {
+  try {
+    return body();
+  } catch (const std::bad_alloc&) {
+    return rk::fail(RK_ENOMEM, "%s: out of memory", what);
+  } catch (const std::exception& e) {
+    return rk::fail(RK_EINTERNAL, "%s: internal error: %s", what, e.what());
+  } catch (...) {
+    return rk::fail(RK_EINTERNAL, "%s: internal error", what);
+  }
+}
+
+void write(rk_step_result* out, const rk::StepOut& s) {
+  out->loss = s.loss.loss;
+  out->count = s.loss.count;
+  out->correct = s.loss.correct;
+  out->total_norm = s.total_norm;
+}
+
+// The common checks of a compute call on a batch.
+rk_status check_call(const char* what, rk_model* m, const rk_batch* b, rk_step_result* out, bool need_targets) {
+  if (m == nullptr) return rk::fail(RK_EINVAL, "%s: model must not be NULL", what);
+  if (b == nullptr) return rk::fail(RK_EINVAL, "%s: batch must not be NULL", what);
+  if (out == nullptr) return rk::fail(RK_EINVAL, "%s: out must not be NULL", what);
+  if (const char* bad = m->impl.check_batch(*b, need_targets)) return rk::fail(RK_EINVAL, "%s: %s", what, bad);
+  return RK_OK;
+}
+
+}  // namespace
+
+extern "C" {
+
+rk_status rk_model_create(const rk_model_spec* spec, rk_model** out) {
+  return guarded("rk_model_create", [&]() -> rk_status {
+    if (out == nullptr) return rk::fail(RK_EINVAL, "rk_model_create: out must not be NULL");
+    *out = nullptr;
+    if (spec == nullptr) return rk::fail(RK_EINVAL, "rk_model_create: spec must not be NULL");
+    rk::ModelDims dims;
+    if (const char* bad = rk::make_model_dims(*spec, &dims)) return rk::fail(RK_EINVAL, "rk_model_create: %s", bad);
+    const double total = rk::param_count_bound(dims.stack) + static_cast<double>(dims.V) * dims.E +
+                         static_cast<double>(dims.C) * (dims.F + 1);
+    if (total > static_cast<double>(SIZE_MAX / sizeof(float) / 8)) {
+      return rk::fail(RK_ENOMEM, "rk_model_create: %.0f parameters do not fit in memory", total);
+    }
+    *out = new rk_model(dims);
+    return RK_OK;
+  });
+}
+
+void rk_model_destroy(rk_model* m) { delete m; }
+
+int64_t rk_model_param_count(const rk_model* m) { return m == nullptr ? 0 : m->impl.param_count(); }
+
+rk_status rk_model_set_params(rk_model* m, const float* flat) {
+  if (m == nullptr || flat == nullptr) return rk::fail(RK_EINVAL, "rk_model_set_params: model and flat must not be NULL");
+  m->impl.set_params(flat);
+  return RK_OK;
+}
+
+rk_status rk_model_get_params(const rk_model* m, float* flat) {
+  if (m == nullptr || flat == nullptr) return rk::fail(RK_EINVAL, "rk_model_get_params: model and flat must not be NULL");
+  const_cast<rk_model*>(m)->impl.get_params(flat);
+  return RK_OK;
+}
+
+rk_status rk_model_get_grads(const rk_model* m, float* flat) {
+  if (m == nullptr || flat == nullptr) return rk::fail(RK_EINVAL, "rk_model_get_grads: model and flat must not be NULL");
+  const_cast<rk_model*>(m)->impl.get_grads(flat);
+  return RK_OK;
+}
+
+rk_status rk_model_set_optimizer(rk_model* m, const rk_optimizer* opt) {
+  return guarded("rk_model_set_optimizer", [&]() -> rk_status {
+    if (m == nullptr || opt == nullptr) return rk::fail(RK_EINVAL, "rk_model_set_optimizer: model and opt must not be NULL");
+    if (const char* bad = m->impl.optimizer().configure(*opt, m->impl.param_count())) {
+      return rk::fail(RK_EINVAL, "rk_model_set_optimizer: %s", bad);
+    }
+    return RK_OK;
+  });
+}
+
+rk_status rk_model_set_lr(rk_model* m, double lr) {
+  if (m == nullptr) return rk::fail(RK_EINVAL, "rk_model_set_lr: model must not be NULL");
+  if (!m->impl.optimizer().configured()) return rk::fail(RK_ESTATE, "rk_model_set_lr: the model has no optimizer yet");
+  if (!(std::isfinite(lr) && lr >= 0)) return rk::fail(RK_EINVAL, "rk_model_set_lr: lr must be a finite number >= 0; got %g", lr);
+  m->impl.optimizer().set_lr(lr);
+  return RK_OK;
+}
+
+rk_status rk_model_train_step(rk_model* m, const rk_batch* batch, float* hn, float* cn, rk_step_result* out) {
+  static const char* const what = "rk_model_train_step";
+  return guarded(what, [&]() -> rk_status {
+    if (rk_status st = check_call(what, m, batch, out, true)) return st;
+    if (!m->impl.optimizer().configured()) {
+      return rk::fail(RK_ESTATE, "%s: the model has no optimizer (call rk_model_set_optimizer first)", what);
+    }
+    rk::ScopedFlushDenormals ftz;
+    write(out, m->impl.train(*batch, hn, cn, true));
+    return RK_OK;
+  });
+}
+
+rk_status rk_model_loss_and_grads(rk_model* m, const rk_batch* batch, float* hn, float* cn, rk_step_result* out) {
+  static const char* const what = "rk_model_loss_and_grads";
+  return guarded(what, [&]() -> rk_status {
+    if (rk_status st = check_call(what, m, batch, out, true)) return st;
+    rk::ScopedFlushDenormals ftz;
+    write(out, m->impl.train(*batch, hn, cn, false));
+    return RK_OK;
+  });
+}
+
+rk_status rk_model_evaluate(rk_model* m, const rk_batch* batch, float* outputs, float* y, float* hn, float* cn,
+                            rk_step_result* out) {
+  static const char* const what = "rk_model_evaluate";
+  return guarded(what, [&]() -> rk_status {
+    if (rk_status st = check_call(what, m, batch, out, false)) return st;
+    rk::ScopedFlushDenormals ftz;
+    write(out, m->impl.evaluate(*batch, outputs, y, hn, cn));
+    return RK_OK;
+  });
+}
+
+}  // extern "C"

@@ -1,0 +1,145 @@
+#include "optim.h"
+
+#include <cmath>
+
+namespace rk {
+
+namespace {
+
+inline float transformed(float g, const GradTransform& t) {
+  if (t.clamp) g = g > t.limit ? t.limit : (g < -t.limit ? -t.limit : g);
+  return g * t.scale;
+}
+
+bool finite_nonneg(double v) { return std::isfinite(v) && v >= 0; }
+
+}  // namespace
+
+double global_norm(const std::vector<Segment>& segs, const GradTransform& t) {
+  GradTransform unscaled = t;
+  unscaled.scale = 1;
+  double total = 0;
+  for (const Segment& s : segs) {
+    // Blocks of float partial sums keep the loop vectorisable; the blocks add in double.
+    for (int64_t i0 = 0; i0 < s.n; i0 += 256) {
+      const int64_t i1 = i0 + 256 < s.n ? i0 + 256 : s.n;
+      float part = 0;
+      for (int64_t i = i0; i < i1; i++) {
+        const float g = transformed(s.grad[i], unscaled);
+        part += g * g;
+      }
+      total += part;
+    }
+  }
+  return std::sqrt(total);
+}
+
+const char* Optimizer::configure(const rk_optimizer& o, int64_t total) {
+  if (o.kind < RK_OPT_SGD || o.kind > RK_OPT_ADAMW) return "kind must be 0 (sgd), 1 (rmsprop), 2 (adam) or 3 (adamw)";
+  if (!finite_nonneg(o.lr)) return "lr must be a finite number >= 0";
+  if (!finite_nonneg(o.weight_decay)) return "weight_decay must be a finite number >= 0";
+  if (o.kind == RK_OPT_SGD) {
+    if (!finite_nonneg(o.momentum)) return "momentum must be a finite number >= 0";
+    if (!std::isfinite(o.dampening)) return "dampening must be finite";
+    if (o.nesterov && (o.momentum <= 0 || o.dampening != 0)) return "nesterov needs momentum > 0 and dampening 0";
+  }
+  if (o.kind == RK_OPT_RMSPROP && !(o.alpha >= 0 && o.alpha <= 1)) return "alpha must be in [0, 1]";
+  if (o.kind != RK_OPT_SGD && !(std::isfinite(o.eps) && o.eps >= 0)) return "eps must be a finite number >= 0";
+  if (o.kind >= RK_OPT_ADAM && !(o.beta1 >= 0 && o.beta1 < 1 && o.beta2 >= 0 && o.beta2 < 1)) {
+    return "beta1 and beta2 must be in [0, 1)";
+  }
+  if (o.has_clip_value && !(std::isfinite(o.clip_value) && o.clip_value > 0)) return "clip_value must be a finite number > 0";
+  if (o.has_max_norm && !(std::isfinite(o.max_norm) && o.max_norm > 0)) return "max_norm must be a finite number > 0";
+  o_ = o;
+  t_ = 0;
+  const bool first = o.kind == RK_OPT_ADAM || o.kind == RK_OPT_ADAMW || (o.kind == RK_OPT_SGD && o.momentum != 0);
+  const bool second = o.kind != RK_OPT_SGD;
+  m_.assign(first ? total : 0, 0.0f);
+  v_.assign(second ? total : 0, 0.0f);
+  configured_ = true;
+  return nullptr;
+}
+
+GradTransform Optimizer::clip_transform(double norm) const {
+  GradTransform t;
+  t.clamp = o_.has_clip_value != 0;
+  t.limit = static_cast<float>(o_.clip_value);
+  if (o_.has_max_norm) {
+    const double coef = o_.max_norm / (norm + 1e-6);
+    if (coef < 1) t.scale = static_cast<float>(coef);
+  }
+  return t;
+}
+
+void Optimizer::step(const std::vector<Segment>& segs, const GradTransform& tr) {
+  t_ += 1;
+  const float lr = static_cast<float>(o_.lr);
+  const float wd = static_cast<float>(o_.weight_decay);
+  float* m = m_.empty() ? nullptr : m_.data();
+  float* v = v_.empty() ? nullptr : v_.data();
+  for (const Segment& s : segs) {
+    float* p = s.param;
+    const float* g = s.grad;
+    const int64_t n = s.n;
+    switch (o_.kind) {
+      case RK_OPT_SGD: {
+        const float mu = static_cast<float>(o_.momentum);
+        const float damp = 1.0f - static_cast<float>(o_.dampening);
+        const bool nesterov = o_.nesterov != 0;
+        if (m == nullptr) {
+          for (int64_t i = 0; i < n; i++) p[i] -= lr * (transformed(g[i], tr) + wd * p[i]);
+        } else {
+          for (int64_t i = 0; i < n; i++) {
+            float d = transformed(g[i], tr) + wd * p[i];
+            // The buffer starts as d itself at the first step (not as 0).
+            m[i] = t_ == 1 ? d : mu * m[i] + damp * d;
+            d = nesterov ? d + mu * m[i] : m[i];
+            p[i] -= lr * d;
+          }
+        }
+        break;
+      }
+      case RK_OPT_RMSPROP: {
+        const float a = static_cast<float>(o_.alpha);
+        const float a1 = 1.0f - a;
+        const float eps = static_cast<float>(o_.eps);
+        for (int64_t i = 0; i < n; i++) {
+          const float d = transformed(g[i], tr) + wd * p[i];
+          v[i] = a * v[i] + a1 * d * d;
+          // ε outside the square root, no bias correction.
+          p[i] -= lr * d / (std::sqrt(v[i]) + eps);
+        }
+        break;
+      }
+      case RK_OPT_ADAM:
+      case RK_OPT_ADAMW: {
+        const float b1 = static_cast<float>(o_.beta1);
+        const float b2 = static_cast<float>(o_.beta2);
+        // Bias corrections in double, as torch computes them.
+        const float step_size = static_cast<float>(o_.lr / (1.0 - std::pow(o_.beta1, static_cast<double>(t_))));
+        const float inv_bc2 = static_cast<float>(1.0 / std::sqrt(1.0 - std::pow(o_.beta2, static_cast<double>(t_))));
+        const float eps = static_cast<float>(o_.eps);
+        const bool decoupled = o_.kind == RK_OPT_ADAMW;
+        const float decay = 1.0f - static_cast<float>(o_.lr * o_.weight_decay);
+        for (int64_t i = 0; i < n; i++) {
+          float d = transformed(g[i], tr);
+          float pi = p[i];
+          if (decoupled) {
+            pi *= decay;  // first, scaled by lr; not part of m and v
+          } else {
+            d += wd * pi;  // L2: enters m and v
+          }
+          m[i] = b1 * m[i] + (1.0f - b1) * d;
+          v[i] = b2 * v[i] + (1.0f - b2) * d * d;
+          // ε added after √v is divided by √(1 − β2^t).
+          p[i] = pi - step_size * m[i] / (std::sqrt(v[i]) * inv_bc2 + eps);
+        }
+        break;
+      }
+    }
+    if (m != nullptr) m += n;
+    if (v != nullptr) v += n;
+  }
+}
+
+}  // namespace rk

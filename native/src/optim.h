@@ -1,0 +1,61 @@
+// Gradient clipping and the four optimizers of a training model, exactly torch 1.13's
+// single-tensor paths (formulas: shared/golden/README.md "Optimizer updates" and
+// "Gradient clipping"; float64 specification: src/backend/reference/training/optimizers.ts
+// and clip.ts).
+//
+// A model keeps its parameters in a few separate arrays (embedding, stack, head), so every
+// function here takes a list of segments; optimizer state is one flat array per moment over
+// all segments in model-layout order. Clipping is folded into the update: the gradient
+// arrays are never modified, so the model can still report the gradient before clipping.
+#ifndef RNNKIT_OPTIM_H
+#define RNNKIT_OPTIM_H
+
+#include <cstdint>
+#include <vector>
+
+#include "rnnkit.h"
+
+namespace rk {
+
+// One parameter array and its gradient.
+struct Segment {
+  float* param;
+  const float* grad;
+  int64_t n;
+};
+
+// How the gradient enters the update: g' = min(max(g, -limit), limit) · scale.
+struct GradTransform {
+  bool clamp = false;
+  float limit = 0;
+  float scale = 1;
+};
+
+// √(Σ g'²) over every segment (g' clamped when t.clamp; scale ignored), accumulated in double.
+double global_norm(const std::vector<Segment>& segs, const GradTransform& t);
+
+class Optimizer {
+ public:
+  // Validates and stores the hyper-parameters; nullptr on success, else what is wrong.
+  const char* configure(const rk_optimizer& o, int64_t total);
+  bool configured() const { return configured_; }
+  const rk_optimizer& spec() const { return o_; }
+  void set_lr(double lr) { o_.lr = lr; }
+
+  // The gradient transform of clipping for gradients whose norm (after value clipping) is
+  // `norm`: coef = max_norm / (norm + 1e-6), applied only when coef < 1.
+  GradTransform clip_transform(double norm) const;
+
+  // One update of every segment (step count t = previous + 1).
+  void step(const std::vector<Segment>& segs, const GradTransform& t);
+
+ private:
+  rk_optimizer o_{};
+  bool configured_ = false;
+  int64_t t_ = 0;
+  std::vector<float> m_, v_;  // momentum buffer / Adam's m, and the second moment v
+};
+
+}  // namespace rk
+
+#endif
