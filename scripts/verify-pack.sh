@@ -27,9 +27,14 @@ ln -s "$repo/node_modules" "$work/src/node_modules"
 (cd "$work/src" && npm run prebuilds >"$work/prebuild.log" 2>&1) || { tail -20 "$work/prebuild.log"; exit 1; }
 prebuild="$(ls "$work"/src/prebuilds/*/*.node)"
 echo "prebuild: ${prebuild#"$work/src/"}"
-(cd "$work/src" && npm pack --pack-destination "$work/out" >/dev/null 2>&1)
+# npm pack runs the package's prepack script (TypeScript and wasm builds) first.
+pack() { # destination
+  (cd "$work/src" && npm pack --pack-destination "$1" >"$1.log" 2>&1) || {
+    tail -30 "$1.log"; echo "verify-pack: npm pack failed (log: $1.log)" >&2; exit 1; }
+}
+pack "$work/out"
 mv "$work/src/prebuilds" "$work/prebuilds.aside"
-(cd "$work/src" && npm pack --pack-destination "$work/out-noprebuild" >/dev/null 2>&1)
+pack "$work/out-noprebuild"
 mv "$work/prebuilds.aside" "$work/src/prebuilds"
 
 # A PATH with node, npm and basic tools but no compiler, make or python.
