@@ -22,6 +22,8 @@ import type {
   StackSpec,
 } from './backend.js';
 import { hasCellState, paramLayout, sequenceShapes } from './layout.js';
+import type { TrainingBackend } from './training.js';
+import { createWasmTraining } from './wasm-training.js';
 import { instantiateRnnkit, WasmAbort, type Ptr, type RnnkitModule, type WasmSource } from './wasm-module.js';
 
 /** rk_cell of rnnkit.h. */
@@ -101,6 +103,13 @@ export class WasmBackend implements Backend {
       : null;
 
   constructor(private readonly m: RnnkitModule) {}
+
+  private trainingBackend: TrainingBackend | undefined;
+
+  /** Whole-window training in one module call per step (wasm-training.ts, fused-training.ts). */
+  get training(): TrainingBackend {
+    return (this.trainingBackend ??= createWasmTraining(this.m, this));
+  }
 
   /** The instantiated module (tests use it to watch linear memory). */
   get module(): RnnkitModule {
