@@ -70,3 +70,5 @@ export { saveModelFiles, loadModelFiles } from './io/model-file.js';
 export { CharTokenizer, WordTokenizer, tokenizerFromJSON } from './text/tokenizer.js';
 export type { TokenizerJSON, TokenizerOptions } from './text/tokenizer.js';
 export { nextTokenDataset } from './text/language-model.js';
+export { argmax, pickToken } from './text/sampling.js';
+export type { SamplingOptions } from './text/sampling.js';

@@ -19,6 +19,7 @@ import { paramsFromTensors } from '../io/state-dict.js';
 import { checkDataset, countedPositions, packBatch, sliceWindow, validPositions } from './data.js';
 import type { CheckedDataset, Dataset, NumberArray } from './data.js';
 import { abortError, TrainingDivergedError } from './errors.js';
+import { pickToken } from '../text/sampling.js';
 import { checkClip, checkNumber, checkOptimizer } from './options.js';
 import { checkInputSpec, checkModelSpec } from './spec.js';
 
@@ -151,6 +152,8 @@ export interface GenerateOptions {
   condition?: NumberArray;
   /** 0 (default): greedy arg-max; > 0: sample from softmax(logits / temperature). */
   temperature?: number;
+  /** With temperature > 0: sample among the k most likely tokens only (default 0: all). */
+  topK?: number;
   /** Seed of the sampling (default 0). */
   seed?: number;
   /** Seq2seq models: the source sequence the encoder reads first. */
@@ -460,6 +463,7 @@ export class RnnModel {
     if (spec.outputs > spec.input.vocab) throw new RangeError(`generate feeds outputs back as tokens, so outputs (${spec.outputs}) must be ≤ vocab (${spec.input.vocab})`);
     const steps = checkInteger('steps', options.steps, 0);
     const temperature = checkNumber('temperature', options.temperature ?? 0, 0, Infinity);
+    const topK = checkInteger('topK', options.topK ?? 0, 0);
     const set = checkDataset('options', {
       inputs: [options.start], conditions: options.condition ? [options.condition] : undefined, sources: options.source ? [options.source] : undefined,
     }, spec, false);
@@ -471,7 +475,7 @@ export class RnnModel {
     for (let k = 0; k < steps; k++) {
       const T = r.outputs.length / C;
       const logits = r.outputs.subarray((T - 1) * C, T * C);
-      const token = temperature === 0 ? argmax(logits) : sample(logits, temperature, rng);
+      const token = pickToken(logits, { temperature, topK }, rng);
       out.push(token);
       if (k === steps - 1 || token === options.stopToken) break;
       r = this.training.evaluateSync(handle, { steps: 1, batch: 1, tokens: Int32Array.of(token), condition, h0: r.hn, c0: r.cn });
@@ -518,22 +522,4 @@ export class RnnModel {
   }
 }
 
-function argmax(v: ArrayLike<number>): number {
-  let best = 0;
-  for (let i = 1; i < v.length; i++) if (v[i] > v[best]) best = i;
-  return best;
-}
-
-function sample(logits: ArrayLike<number>, temperature: number, rng: Random): number {
-  let max = -Infinity;
-  for (let i = 0; i < logits.length; i++) max = Math.max(max, logits[i]);
-  const p = Array.from(logits, (z) => Math.exp((z - max) / temperature));
-  const total = p.reduce((a, b) => a + b, 0);
-  let u = rng.uniform() * total;
-  for (let i = 0; i < p.length; i++) {
-    u -= p[i];
-    if (u < 0) return i;
-  }
-  return p.length - 1;
-}
 
