@@ -68,7 +68,11 @@ std::uint64_t job_word(std::uint64_t gen, int n, std::uint32_t state) {
 
 class Pool {
  public:
+  // Lock-free once started: every GEMM asks, and must not wait for another thread's
+  // running job (which holds run_mu_).
   int threads() {
+    int n = published_threads_.load(std::memory_order_acquire);
+    if (n > 0) return n;
     std::lock_guard<std::mutex> run(run_mu_);
     ensure_started();
     return nthreads_;
@@ -77,10 +81,14 @@ class Pool {
   void resize(int n) {
     std::lock_guard<std::mutex> run(run_mu_);
     started_ = true;
-    if (n == nthreads_ && static_cast<int>(workers_.size()) == n - 1) return;
+    if (n == nthreads_ && static_cast<int>(workers_.size()) == n - 1) {
+      published_threads_.store(n, std::memory_order_release);
+      return;
+    }
     stop_workers();
     nthreads_ = n;
     start_workers();
+    published_threads_.store(n, std::memory_order_release);
   }
 
   void run(int n_tasks, TaskFn fn, void* ctx, bool pinned) {
@@ -140,6 +148,7 @@ class Pool {
     const unsigned hw = std::thread::hardware_concurrency();
     nthreads_ = hw == 0 ? 1 : static_cast<int>(hw);
     start_workers();
+    published_threads_.store(nthreads_, std::memory_order_release);
   }
 
   void start_workers() {  // run_mu_ held
@@ -220,7 +229,8 @@ class Pool {
 
   std::mutex run_mu_;  // one job (or resize) at a time
   bool started_ = false;
-  int nthreads_ = 1;
+  int nthreads_ = 1;                          // run_mu_ held (and read by workers)
+  std::atomic<int> published_threads_{0};     // nthreads_ once started, for threads()
   std::vector<std::thread> workers_;
   std::uint64_t gen_ = 0;  // last generation published (run_mu_ held)
 
