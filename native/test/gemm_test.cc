@@ -18,6 +18,7 @@
 #include <limits>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "denormals.h"
@@ -377,6 +378,34 @@ void test_runtime() {
   }
 }
 
+// Two application threads (two AsyncWorkers) computing at once: one gets the pool, the
+// other runs inline; both must get the same results as alone.
+void test_concurrent_callers() {
+#if !defined(RNNKIT_NO_THREADS)
+  rk_set_threads(2);
+  const int M = 70, N = 300, K = 200;
+  std::vector<float> A = random_vec(static_cast<std::size_t>(M) * K), B = random_vec(static_cast<std::size_t>(K) * N);
+  std::vector<float> want(static_cast<std::size_t>(M) * N);
+  rk::sgemm(rk::Trans::No, rk::Trans::No, M, N, K, A.data(), K, B.data(), N, 0.f, want.data(), N);
+  std::atomic<int> mismatches{0};
+  auto body = [&] {
+    std::vector<float> C(want.size());
+    for (int rep = 0; rep < 30; ++rep) {
+      rk::sgemm(rk::Trans::No, rk::Trans::No, M, N, K, A.data(), K, B.data(), N, 0.f, C.data(), N);
+      for (std::size_t i = 0; i < C.size(); ++i)
+        if (std::fabs(C[i] - want[i]) > 1e-4f) {
+          mismatches.fetch_add(1);
+          break;
+        }
+    }
+  };
+  std::thread t1(body), t2(body);
+  t1.join();
+  t2.join();
+  CHECK(mismatches.load() == 0, "concurrent sgemm callers: %d wrong results", mismatches.load());
+#endif
+}
+
 // ---- benchmark ----------------------------------------------------------------------
 
 // Seconds of this thread's CPU time (wall time where unavailable): single-thread timings
@@ -533,6 +562,7 @@ int main(int argc, char** argv) {
     }
   }
   test_runtime();
+  test_concurrent_callers();
   std::printf("approximation errors (max over the test grid):\n");
   for (const char* isa : kIsas) {
     if (!rk::isa_supported(isa)) {
