@@ -5,6 +5,8 @@
 //   gemm_test            run the tests (exit status 1 on any failure)
 //   gemm_test bench      GFLOP/s of the shapes rnnkit uses, per ISA and thread count
 //   gemm_test bench avx2 1  ...only the named ISA(s) and/or thread count(s)
+//   (one thread is timed in thread CPU time, several in wall time; RK_BENCH_WALL=1 times
+//   one thread in wall time too)
 //
 // Build and run: native/test/run-gemm-test.sh [bench ...]
 #include <atomic>
@@ -445,7 +447,8 @@ double bench_shape(const Shape& s) {
   once();
   // One thread: this thread's CPU time, so that time spent descheduled on a shared
   // machine does not count. Several threads: wall time.
-  const bool cpu_time = rk::threads() == 1;
+  // RK_BENCH_WALL=1: wall time for one thread too (to compare with several threads).
+  const bool cpu_time = rk::threads() == 1 && std::getenv("RK_BENCH_WALL") == nullptr;
   auto now = [cpu_time] {
     if (cpu_time) return thread_seconds();
     return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();

@@ -15,6 +15,7 @@
 #include "gemm/gemm.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 
 #include "dispatch.h"
@@ -30,6 +31,8 @@ constexpr int kNC = 2048;
 // Products with a PackedB and at most this many rows (batch) are per-time-step products:
 // split by columns, one pinned task per thread.
 constexpr int kPinnedMaxRows = 128;
+constexpr int kPinnedTasksPerThread = 2;
+constexpr int kMaxPinnedTasks = 32;  // the pool pins at most 32 tasks per job
 // Other parallel products: tasks per thread, and the fewest MR-row panels per task (so a
 // task's A block amortises packing its B columns).
 constexpr int kTasksPerThread = 4;
@@ -143,13 +146,16 @@ void run(Problem p) {
   }
   const int rpanels = (p.M + MR - 1) / MR;
   if (p.packed != nullptr && p.M <= kPinnedMaxRows && panels >= nt) {
-    // A per-time-step product: thread t always takes the same columns, panels
-    // [panels*t/nt, panels*(t+1)/nt), so its share of the packed weights stays in its L2.
+    // A per-time-step product: column range t (of nt * kPinnedTasksPerThread equal ones)
+    // always goes to worker t % nt, so each thread's share of the packed weights stays in
+    // its L2 from step to step. Two ranges per thread: if a worker is late (busy
+    // machine), the caller takes its second range instead of waiting for all of it.
+    const int tasks = std::min(panels, std::max(nt, std::min(nt * kPinnedTasksPerThread, kMaxPinnedTasks)));
     parallel_for(
-        nt,
+        tasks,
         [&](int t, int) {
-          const int q0 = static_cast<int>(static_cast<long long>(panels) * t / nt);
-          const int q1 = static_cast<int>(static_cast<long long>(panels) * (t + 1) / nt);
+          const int q0 = static_cast<int>(static_cast<long long>(panels) * t / tasks);
+          const int q1 = static_cast<int>(static_cast<long long>(panels) * (t + 1) / tasks);
           run_range(p, 0, p.M, q0 * NR, std::min(p.N, q1 * NR));
         },
         /*pinned=*/true);
@@ -158,8 +164,11 @@ void run(Problem p) {
   // Otherwise a grid of about kTasksPerThread tasks per thread, handed out dynamically so
   // that a thread the OS takes away (busy machine) delays only its current task. Each
   // task packs its own A rows and B columns: no barrier between packing and computing.
+  // Near-square tasks: a task packs rows x K of A and K x cols of B for rows x cols x K
+  // multiply-adds, so the repacking overhead goes as 1/rows + 1/cols.
   const int target = kTasksPerThread * nt;
-  const int tn = std::min(panels, target);
+  const int tn = std::max(1, std::min(std::min(panels, target),
+                                      static_cast<int>(std::lround(std::sqrt(static_cast<double>(target) * p.N / p.M)))));
   const int tm = std::max(1, std::min((target + tn - 1) / tn, rpanels / kMinRowPanelsPerTask));
   parallel_for(tm * tn, [&](int task, int) {
     const int a = task / tn, b = task % tn;
