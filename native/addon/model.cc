@@ -28,7 +28,8 @@ constexpr napi_type_tag kModelTag = {0x4d1b7e90c2a35f18ULL, 0x9e63d0a4b8f2c571UL
 struct ModelBox {
   rk_model* model = nullptr;
   bool busy = false;
-  int32_t input_kind = 0, vocab = 0, width = 0, outputs = 0, loss = 0;
+  int32_t input_kind = 0, vocab = 0, width = 0, outputs = 0, loss = 0, K = 0;
+  bool final_state = false;  // readout of the final states: B head rows instead of T·B
   int64_t S = 0, H = 0, LD = 0, F = 0;
   bool has_c = false;
   size_t params = 0;
@@ -120,6 +121,14 @@ Napi::Value ModelCreate(const Napi::CallbackInfo& info) {
     throw Napi::RangeError::New(env, "spec.loss.kind must be \"cross_entropy\" or \"mse\"; got \"" + lk + "\"");
   }
 
+  Napi::Value cond = o.Get("conditionSize");
+  spec.condition_size = cond.IsUndefined() ? 0 : RequireInt32(cond, "spec.conditionSize", 0);
+  Napi::Value readout = o.Get("readout");
+  const std::string ro = readout.IsUndefined() ? "steps" : RequireString(readout, "spec.readout");
+  if (ro == "steps") spec.readout = RK_READOUT_STEPS;
+  else if (ro == "final_state") spec.readout = RK_READOUT_FINAL_STATE;
+  else throw Napi::RangeError::New(env, "spec.readout must be \"steps\" or \"final_state\"; got \"" + ro + "\"");
+
   rk_model* m = nullptr;
   rk_status s = rk_model_create(&spec, &m);
   if (s != RK_OK) throw StatusError(env, "modelCreate", s, rk_last_error());
@@ -127,7 +136,9 @@ Napi::Value ModelCreate(const Napi::CallbackInfo& info) {
   box->model = m;
   box->input_kind = spec.input_kind;
   box->vocab = spec.vocab;
-  box->width = spec.stack.input_size;
+  box->width = spec.stack.input_size - spec.condition_size;
+  box->K = spec.condition_size;
+  box->final_state = spec.readout == RK_READOUT_FINAL_STATE;
   box->outputs = spec.outputs;
   box->loss = spec.loss;
   box->H = spec.stack.hidden_size;
@@ -259,6 +270,9 @@ std::unique_ptr<Call> Prepare(const Napi::CallbackInfo& info, ModelBox* box, Op 
   c->batch.B = B;
   const size_t N = CheckedProduct(env, "tokens", {T, B});
   const std::string tb = Shape({{"T", T}, {"B", B}});
+  // Head rows: one per position, or one per sequence for the final-state readout.
+  const size_t R = box->final_state ? static_cast<size_t>(B) : N;
+  const std::string rows = box->final_state ? Shape({{"B", B}}) : tb;
   auto ints = [&](const char* key, std::vector<int32_t>& into, size_t n, const std::string& shape) -> const int32_t* {
     Napi::Int32Array a = OptionalI32(req.Get(key), key, n, shape);
     if (a.IsEmpty()) return nullptr;
@@ -280,24 +294,28 @@ std::unique_ptr<Call> Prepare(const Napi::CallbackInfo& info, ModelBox* box, Op 
   }
   const bool need_targets = op != Op::Evaluate;
   if (box->loss == RK_LOSS_CROSS_ENTROPY) {
-    c->batch.targets = ints("targets", c->targets, N, tb);
+    c->batch.targets = ints("targets", c->targets, R, rows);
     if (need_targets && c->batch.targets == nullptr) throw Napi::TypeError::New(env, "batch.targets is required by this model (cross-entropy); got undefined");
   } else {
-    c->batch.target_values = floats("targetValues", CheckedProduct(env, "targetValues", {T, B, box->outputs}),
-                                    Shape({{"T", T}, {"B", B}, {"outputs", box->outputs}}));
+    c->batch.target_values = floats("targetValues", CheckedProduct(env, "targetValues", {static_cast<int64_t>(R), box->outputs}),
+                                    rows + Shape({{"outputs", box->outputs}}));
     if (need_targets && c->batch.target_values == nullptr) throw Napi::TypeError::New(env, "batch.targetValues is required by this model (mse); got undefined");
     Napi::Value mv = req.Get("targetMask");
     if (!mv.IsUndefined() && !mv.IsNull()) {
       if (!mv.IsTypedArray() || mv.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
-        throw Napi::TypeError::New(env, "targetMask must be a Uint8Array of shape " + tb + "; got " + Describe(mv));
+        throw Napi::TypeError::New(env, "targetMask must be a Uint8Array of shape " + rows + "; got " + Describe(mv));
       }
       Napi::Uint8Array m = mv.As<Napi::Uint8Array>();
-      if (m.ElementLength() != N) throw Napi::RangeError::New(env, "targetMask must have shape " + tb + " = " + std::to_string(N) + " values; got " + std::to_string(m.ElementLength()));
-      c->mask.assign(m.Data(), m.Data() + N);
+      if (m.ElementLength() != R) throw Napi::RangeError::New(env, "targetMask must have shape " + rows + " = " + std::to_string(R) + " values; got " + std::to_string(m.ElementLength()));
+      c->mask.assign(m.Data(), m.Data() + R);
       c->batch.target_mask = c->mask.data();
     }
   }
   c->batch.lengths = ints("lengths", c->lengths, static_cast<size_t>(B), Shape({{"B", B}}));
+  if (box->K > 0) {
+    c->batch.condition = floats("condition", CheckedProduct(env, "condition", {B, box->K}), Shape({{"B", B}, {"K", box->K}}));
+    if (c->batch.condition == nullptr) throw Napi::TypeError::New(env, "batch.condition is required by this model (conditionSize " + std::to_string(box->K) + "); got undefined");
+  }
   const size_t nh = CheckedProduct(env, "h0", {box->LD, B, box->S});
   const size_t nc = CheckedProduct(env, "c0", {box->LD, B, box->H});
   c->batch.h0 = floats("h0", nh, Shape({{"L·D", box->LD}, {"B", B}, {"S", box->S}}));
@@ -315,7 +333,7 @@ std::unique_ptr<Call> Prepare(const Napi::CallbackInfo& info, ModelBox* box, Op 
     return a.Data();
   };
   if (op == Op::Evaluate) {
-    c->outputs = output("outputs", CheckedProduct(env, "outputs", {T, B, box->outputs}));
+    c->outputs = output("outputs", CheckedProduct(env, "outputs", {static_cast<int64_t>(R), box->outputs}));
     c->y = output("y", CheckedProduct(env, "y", {T, B, box->F}));
   }
   c->hn = output("hn", nh);

@@ -3,8 +3,8 @@
 // an AsyncWorker returning a Promise. src/backend/native-training.ts is the only caller.
 //
 // Exports (registered by RegisterModel):
-//   modelCreate(spec) → handle            spec: { input: {kind, vocab?, dim?, size?},
-//                                           stack: StackSpec, outputs, loss: {kind, ignoreIndex?} }
+//   modelCreate(spec) → handle            spec: { input: {kind, vocab?, dim?, size?}, conditionSize?,
+//                                           stack: StackSpec, outputs, loss: {kind, ignoreIndex?}, readout? }
 //   modelParamCount(h) → number           modelSetParams(h, f32) / modelGetParams(h) / modelGetGrads(h)
 //   modelSetOptimizer(h, opt)             opt: { name, lr, momentum, dampening, nesterov,
 //                                           weightDecay, alpha, eps, beta1, beta2, clipValue?, maxNorm? }
@@ -12,7 +12,7 @@
 //   modelTrainStep(h, batch) → Promise    modelTrainStepSync(h, batch) → { loss, count, correct, totalNorm, hn, cn? }
 //   modelLossAndGradsSync(h, batch) → the same without update (grads via modelGetGrads)
 //   modelEvaluate(h, batch) → Promise     modelEvaluateSync(h, batch) → { loss, count, correct, outputs, y, hn, cn? }
-// batch: { steps, batch, tokens?, x?, targets?, targetValues?, targetMask?, lengths?, h0?, c0? }
+// batch: { steps, batch, tokens?, x?, condition?, targets?, targetValues?, targetMask?, lengths?, h0?, c0? }
 #ifndef RNNKIT_ADDON_MODEL_H
 #define RNNKIT_ADDON_MODEL_H
 

@@ -122,10 +122,10 @@ rk_status rk_stack_backward(rk_stack* s, const float* dy, const float* dhn, cons
  * Formulas: shared/golden/README.md "Training-step cases"; the float64 specification is
  * src/backend/reference/training/.
  *
+ * Head rows N: T*B (readout steps; targets [T][B]) or B (readout final_state; targets [B]).
  * Flat parameter order (rk_model_get_params etc.): src/backend/training.ts modelLayout —
  *   embedding.weight [V][E] (embedding input only), the stack's parameters in the order of
  *   rk_stack_params, head.weight [C][D*S], head.bias [C]   (C = outputs).
- * Head rows: N = T*B positions; the head reads the last layer's output y [T][B][D*S].
  * A position (t, b) is padding when t >= lengths[b]: it never counts in the loss.
  */
 typedef enum rk_input_kind {
@@ -144,11 +144,19 @@ typedef struct rk_model_spec {
   int32_t vocab;        /* embedding / onehot: V >= 1 */
   int32_t dim;          /* embedding: E >= 1 */
   int32_t size;         /* dense: width >= 1 */
-  rk_stack_spec stack;  /* stack.input_size must equal the input width (E, V or size) */
+  rk_stack_spec stack;  /* stack.input_size = input width (E, V or size) + condition_size */
   int32_t outputs;      /* C >= 1 */
   int32_t loss;         /* rk_loss_kind */
   int32_t ignore_index; /* cross-entropy: targets equal to it do not count */
+  int32_t condition_size; /* K >= 0: a vector v [B][K] appended to every step's input (layer 0
+                             reads [x_t; v]); stack.input_size = input width + K */
+  int32_t readout;      /* rk_readout: what the head reads */
 } rk_model_spec;
+
+typedef enum rk_readout {
+  RK_READOUT_STEPS = 0,      /* the last layer's output at every step: N = T*B head rows */
+  RK_READOUT_FINAL_STATE = 1 /* the top layer's final states [hn fwd; hn rev]: N = B rows */
+} rk_readout;
 
 typedef enum rk_optimizer_kind {
   RK_OPT_SGD = 0,
@@ -180,12 +188,13 @@ typedef struct rk_batch {
   int32_t T, B;
   const int32_t* tokens;        /* [T][B] ids in [0, vocab) (embedding / onehot input) */
   const float* x;               /* [T][B][size] (dense input) */
-  const int32_t* targets;       /* [T][B] class ids in [0, C) or ignore_index (cross-entropy) */
-  const float* target_values;   /* [T][B][C] (mse) */
-  const uint8_t* target_mask;   /* [T][B] 1 = counts (mse); NULL: every valid position counts */
+  const int32_t* targets;       /* [N] class ids in [0, C) or ignore_index (cross-entropy) */
+  const float* target_values;   /* [N][C] (mse) */
+  const uint8_t* target_mask;   /* [N] 1 = counts (mse); NULL: every valid position counts */
   const int32_t* lengths;       /* [B] in 0..T, or NULL (all T) */
   const float* h0;              /* [L*D][B][S] or NULL (zeros) */
   const float* c0;              /* [L*D][B][H] or NULL (zeros; LSTM cells) */
+  const float* condition;       /* [B][K] when condition_size > 0 */
 } rk_batch;
 
 typedef struct rk_step_result {
@@ -218,7 +227,7 @@ rk_status rk_model_train_step(rk_model* m, const rk_batch* batch, float* hn, flo
 /* The same without clipping or update: loss and gradient (read with rk_model_get_grads). */
 rk_status rk_model_loss_and_grads(rk_model* m, const rk_batch* batch, float* hn, float* cn, rk_step_result* out);
 /*
- * Forward and (when the batch has targets) loss, no gradient. outputs [T][B][C] head
+ * Forward and (when the batch has targets) loss, no gradient. outputs [N][C] head
  * outputs (logits), y [T][B][D*S], hn, cn: each may be NULL. total_norm is 0.
  */
 rk_status rk_model_evaluate(rk_model* m, const rk_batch* batch, float* outputs, float* y, float* hn, float* cn,

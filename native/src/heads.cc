@@ -10,21 +10,31 @@
 
 namespace rk {
 
-void embedding_gather(const float* table, int E, const int32_t* tokens, int64_t N, float* x) {
-  for (int64_t n = 0; n < N; n++) std::memcpy(x + n * E, table + static_cast<int64_t>(tokens[n]) * E, sizeof(float) * E);
+void embedding_gather(const float* table, int E, int stride, const int32_t* tokens, int64_t N, float* x) {
+  for (int64_t n = 0; n < N; n++) std::memcpy(x + n * stride, table + static_cast<int64_t>(tokens[n]) * E, sizeof(float) * E);
 }
 
-void embedding_scatter_add(const float* dx, int E, const int32_t* tokens, int64_t N, float* dtable) {
+void embedding_scatter_add(const float* dx, int E, int stride, const int32_t* tokens, int64_t N, float* dtable) {
   for (int64_t n = 0; n < N; n++) {
     float* row = dtable + static_cast<int64_t>(tokens[n]) * E;
-    const float* d = dx + n * E;
+    const float* d = dx + n * stride;
     for (int e = 0; e < E; e++) row[e] += d[e];
   }
 }
 
-void onehot_encode(const int32_t* tokens, int V, int64_t N, float* x) {
-  std::memset(x, 0, sizeof(float) * static_cast<size_t>(N) * V);
-  for (int64_t n = 0; n < N; n++) x[n * V + tokens[n]] = 1.0f;
+void onehot_encode(const int32_t* tokens, int V, int stride, int64_t N, float* x) {
+  for (int64_t n = 0; n < N; n++) {
+    std::memset(x + n * stride, 0, sizeof(float) * V);
+    x[n * stride + tokens[n]] = 1.0f;
+  }
+}
+
+void copy_rows(const float* src, int width, int stride, int64_t N, float* x) {
+  for (int64_t n = 0; n < N; n++) std::memcpy(x + n * stride, src + n * width, sizeof(float) * width);
+}
+
+void append_condition(const float* condition, int K, int B, int at, int stride, int64_t N, float* x) {
+  for (int64_t n = 0; n < N; n++) std::memcpy(x + n * stride + at, condition + (n % B) * K, sizeof(float) * K);
 }
 
 void dense_forward(const float* y, int N, int F, const float* W, const float* b, int C, float* z) {

@@ -12,14 +12,23 @@
 
 namespace rk {
 
-// x[n] = table[tokens[n]] for n < N; table [V][E], x [N][E].
-void embedding_gather(const float* table, int E, const int32_t* tokens, int64_t N, float* x);
+// Input rows are `stride` floats apart (stride >= their width): a conditioning vector may
+// follow each row (append_condition).
 
-// dtable[tokens[n]] += dx[n] for n < N (dense gradient: rows of absent tokens unchanged).
-void embedding_scatter_add(const float* dx, int E, const int32_t* tokens, int64_t N, float* dtable);
+// x[n][0, E) = table[tokens[n]] for n < N; table [V][E].
+void embedding_gather(const float* table, int E, int stride, const int32_t* tokens, int64_t N, float* x);
 
-// x[n] = one-hot(tokens[n]) of width V.
-void onehot_encode(const int32_t* tokens, int V, int64_t N, float* x);
+// dtable[tokens[n]] += dx[n][0, E) for n < N (dense gradient: rows of absent tokens unchanged).
+void embedding_scatter_add(const float* dx, int E, int stride, const int32_t* tokens, int64_t N, float* dtable);
+
+// x[n][0, V) = one-hot(tokens[n]).
+void onehot_encode(const int32_t* tokens, int V, int stride, int64_t N, float* x);
+
+// x[n][0, width) = src[n] (src rows packed).
+void copy_rows(const float* src, int width, int stride, int64_t N, float* x);
+
+// x[n][at, at + K) = condition[n mod B] for n < N (time-major rows: n = t·B + b).
+void append_condition(const float* condition, int K, int B, int at, int stride, int64_t N, float* x);
 
 // z[N][C] = y[N][F] · Wᵀ + b; W [C][F], b [C]. One GEMM over all rows.
 void dense_forward(const float* y, int N, int F, const float* W, const float* b, int C, float* z);

@@ -47,9 +47,16 @@ const char* make_model_dims(const rk_model_spec& s, ModelDims* out) {
     default:
       return msg("input_kind must be 0 (embedding), 1 (onehot) or 2 (dense); got %d", s.input_kind);
   }
+  if (s.condition_size < 0) return msg("condition_size must be >= 0; got %d", s.condition_size);
+  if (s.readout != RK_READOUT_STEPS && s.readout != RK_READOUT_FINAL_STATE) {
+    return msg("readout must be 0 (steps) or 1 (final_state); got %d", s.readout);
+  }
+  d.K = s.condition_size;
+  d.in = d.width + d.K;
+  d.final_state = s.readout == RK_READOUT_FINAL_STATE;
   if (const char* bad = make_dims(s.stack, &d.stack)) return msg("stack: %s", bad);
-  if (s.stack.input_size != d.width) {
-    return msg("stack.input_size must equal the input width %d; got %d", d.width, s.stack.input_size);
+  if (s.stack.input_size != d.in) {
+    return msg("stack.input_size must equal the input width plus condition_size = %d; got %d", d.in, s.stack.input_size);
   }
   if (s.outputs < 1) return msg("outputs must be >= 1; got %d", s.outputs);
   if (s.loss != RK_LOSS_CROSS_ENTROPY && s.loss != RK_LOSS_MSE) {
@@ -109,7 +116,7 @@ const char* Model::check_batch(const rk_batch& b, bool need_targets) const {
   if (b.T < 1) return msg("T (steps) must be >= 1; got %d", b.T);
   if (b.B < 1) return msg("B (batch) must be >= 1; got %d", b.B);
   const int64_t N = static_cast<int64_t>(b.T) * b.B;
-  const int64_t widest = std::max(std::max(d_.width, d_.F), d_.C);
+  const int64_t widest = std::max(std::max(d_.in, d_.F), d_.C);
   if (N * widest > INT_MAX) return msg("T*B*%lld must be <= %d; got T=%d, B=%d", static_cast<long long>(widest), INT_MAX, b.T, b.B);
   if (d_.input_kind == RK_INPUT_DENSE) {
     if (b.x == nullptr) return msg("x must not be NULL (dense input)");
@@ -121,15 +128,18 @@ const char* Model::check_batch(const rk_batch& b, bool need_targets) const {
       }
     }
   }
+  if (d_.K > 0 && b.condition == nullptr) return msg("condition must not be NULL (condition_size %d)", d_.K);
   if (b.lengths != nullptr) {
     for (int32_t i = 0; i < b.B; i++) {
       if (b.lengths[i] < 0 || b.lengths[i] > b.T) return msg("lengths[%d] must be in 0..%d (T); got %d", i, b.T, b.lengths[i]);
     }
   }
-  LossRows rows{b.T, b.B, b.lengths};
+  // The final-state readout has one head row per sequence, all of them valid.
+  const LossRows rows = d_.final_state ? LossRows{1, b.B, nullptr} : LossRows{b.T, b.B, b.lengths};
+  const int64_t R = head_rows(b);
   if (d_.loss == RK_LOSS_CROSS_ENTROPY) {
     if (b.targets == nullptr) return need_targets ? msg("targets must not be NULL (cross-entropy)") : nullptr;
-    for (int64_t n = 0; n < N; n++) {
+    for (int64_t n = 0; n < R; n++) {
       const int32_t t = b.targets[n];
       if (t == d_.ignore_index || !rows.valid(n)) continue;
       if (t < 0 || t >= d_.C) {
@@ -143,16 +153,21 @@ const char* Model::check_batch(const rk_batch& b, bool need_targets) const {
   return nullptr;
 }
 
-Model::Work Model::carve(int T, int B, bool training, bool want_y) {
+Model::Work Model::carve(int T, int B, bool training, bool want_y, bool want_hn) {
   const uint64_t N = static_cast<uint64_t>(T) * B;
+  const uint64_t R = d_.final_state ? static_cast<uint64_t>(B) : N;
+  const uint64_t H = static_cast<uint64_t>(d_.stack.L) * d_.stack.D * B * d_.stack.S;
   Work w;
   auto plan = [&](Carver& cv) {
-    const bool token_input = d_.input_kind != RK_INPUT_DENSE;
-    w.x = token_input ? cv.take(N * d_.width) : nullptr;
+    const bool build_x = d_.input_kind != RK_INPUT_DENSE || d_.K > 0;
+    w.x = build_x ? cv.take(N * d_.in) : nullptr;
     w.y = want_y ? cv.take(N * d_.F) : nullptr;
-    w.z = cv.take(N * d_.C);
-    w.dy = training ? cv.take(N * d_.F) : nullptr;
-    w.dx = training && d_.input_kind == RK_INPUT_EMBEDDING ? cv.take(N * d_.width) : nullptr;
+    w.head = d_.final_state ? cv.take(R * d_.F) : nullptr;
+    w.z = cv.take(R * d_.C);
+    w.dy = training ? cv.take(R * d_.F) : nullptr;
+    w.dx = training && d_.input_kind == RK_INPUT_EMBEDDING ? cv.take(N * d_.in) : nullptr;
+    w.hn = d_.final_state && want_hn ? cv.take(H) : nullptr;
+    w.dhn = d_.final_state && training ? cv.take(H) : nullptr;
   };
   Carver count(nullptr);
   plan(count);
@@ -166,18 +181,38 @@ const float* Model::input_rows(const rk_batch& b, const Work& w) const {
   const int64_t N = static_cast<int64_t>(b.T) * b.B;
   switch (d_.input_kind) {
     case RK_INPUT_EMBEDDING:
-      embedding_gather(emb_.data(), d_.E, b.tokens, N, w.x);
-      return w.x;
+      embedding_gather(emb_.data(), d_.E, d_.in, b.tokens, N, w.x);
+      break;
     case RK_INPUT_ONEHOT:
-      onehot_encode(b.tokens, d_.V, N, w.x);
-      return w.x;
+      onehot_encode(b.tokens, d_.V, d_.in, N, w.x);
+      break;
     default:
-      return b.x;
+      if (d_.K == 0) return b.x;
+      copy_rows(b.x, d_.width, d_.in, N, w.x);
+  }
+  if (d_.K > 0) append_condition(b.condition, d_.K, b.B, d_.width, d_.in, N, w.x);
+  return w.x;
+}
+
+void Model::gather_final(const float* hn, int B, float* head) const {
+  const int D = d_.stack.D, S = d_.stack.S;
+  for (int dir = 0; dir < D; dir++) {
+    const float* top = hn + static_cast<int64_t>((d_.stack.L - 1) * D + dir) * B * S;
+    for (int b = 0; b < B; b++) std::memcpy(head + (static_cast<int64_t>(b) * D + dir) * S, top + static_cast<int64_t>(b) * S, sizeof(float) * S);
+  }
+}
+
+void Model::scatter_final(const float* dhead, int B, float* dhn) const {
+  const int D = d_.stack.D, S = d_.stack.S;
+  std::memset(dhn, 0, sizeof(float) * static_cast<size_t>(d_.stack.L) * D * B * S);
+  for (int dir = 0; dir < D; dir++) {
+    float* top = dhn + static_cast<int64_t>((d_.stack.L - 1) * D + dir) * B * S;
+    for (int b = 0; b < B; b++) std::memcpy(top + static_cast<int64_t>(b) * S, dhead + (static_cast<int64_t>(b) * D + dir) * S, sizeof(float) * S);
   }
 }
 
 LossOut Model::loss(const rk_batch& b, float* z, float* dz) const {
-  LossRows rows{b.T, b.B, b.lengths};
+  const LossRows rows = d_.final_state ? LossRows{1, b.B, nullptr} : LossRows{b.T, b.B, b.lengths};
   if (d_.loss == RK_LOSS_CROSS_ENTROPY) return softmax_cross_entropy(rows, z, d_.C, b.targets, d_.ignore_index, dz);
   return mean_squared_error(rows, z, d_.C, b.target_values, b.target_mask, dz);
 }
@@ -193,9 +228,10 @@ std::vector<Segment> Model::segments() {
 
 StepOut Model::train(const rk_batch& b, float* hn, float* cn, bool update) {
   const int T = b.T, B = b.B;
-  const int N = T * B;
-  Work w = carve(T, B, true, true);
+  const int R = head_rows(b);
+  Work w = carve(T, B, true, !d_.final_state, hn == nullptr);
   const float* x = input_rows(b, w);
+  float* hn_out = hn != nullptr ? hn : w.hn;  // the final-state readout needs hn
 
   ForwardCall fc;
   fc.T = T;
@@ -204,28 +240,38 @@ StepOut Model::train(const rk_batch& b, float* hn, float* cn, bool update) {
   fc.h0 = b.h0;
   fc.c0 = d_.stack.has_c ? b.c0 : nullptr;
   fc.lengths = b.lengths;
-  fc.y = w.y;
-  fc.hn = hn;
+  fc.y = w.y;  // null for the final-state readout (the stack then keeps y to itself)
+  fc.hn = hn_out;
   fc.cn = d_.stack.has_c ? cn : nullptr;
   fc.keep = true;
   stack_.forward(fc);
 
+  const float* head_in = w.y;
+  if (d_.final_state) {
+    gather_final(hn_out, B, w.head);
+    head_in = w.head;
+  }
   const float* W = head_.data();
   const float* bias = W + static_cast<size_t>(d_.C) * d_.F;
-  dense_forward(w.y, N, d_.F, W, bias, d_.C, w.z);
+  dense_forward(head_in, R, d_.F, W, bias, d_.C, w.z);
   StepOut out;
   out.loss = loss(b, w.z, w.z);  // w.z now holds ∂loss/∂z
 
   float* dW = head_grad_.data();
-  dense_backward(w.y, w.z, N, d_.F, W, d_.C, dW, dW + static_cast<size_t>(d_.C) * d_.F, w.dy);
+  dense_backward(head_in, w.z, R, d_.F, W, d_.C, dW, dW + static_cast<size_t>(d_.C) * d_.F, w.dy);
   stack_.zero_grads();
   BackwardCall bc;
-  bc.dy = w.dy;
+  if (d_.final_state) {
+    scatter_final(w.dy, B, w.dhn);
+    bc.dhn = w.dhn;  // dy stays null: the steps' outputs do not reach the loss
+  } else {
+    bc.dy = w.dy;
+  }
   bc.dx = w.dx;  // null unless the input is an embedding
   stack_.backward(bc);
   if (d_.input_kind == RK_INPUT_EMBEDDING) {
     std::fill(emb_grad_.begin(), emb_grad_.end(), 0.0f);
-    embedding_scatter_add(w.dx, d_.E, b.tokens, N, emb_grad_.data());
+    embedding_scatter_add(w.dx, d_.E, d_.in, b.tokens, static_cast<int64_t>(T) * B, emb_grad_.data());
   }
 
   // The norm reads the gradients only; segments() is taken for the update alone, since it
@@ -248,10 +294,11 @@ StepOut Model::train(const rk_batch& b, float* hn, float* cn, bool update) {
 
 StepOut Model::evaluate(const rk_batch& b, float* outputs, float* y, float* hn, float* cn) {
   const int T = b.T, B = b.B;
-  const int N = T * B;
-  Work w = carve(T, B, false, y == nullptr);
-  float* ys = y != nullptr ? y : w.y;
+  const int R = head_rows(b);
+  Work w = carve(T, B, false, y == nullptr && !d_.final_state, hn == nullptr);
+  float* ys = y != nullptr ? y : w.y;  // null for the final-state readout without y wanted
   float* z = outputs != nullptr ? outputs : w.z;
+  float* hn_out = hn != nullptr ? hn : w.hn;
   ForwardCall fc;
   fc.T = T;
   fc.B = B;
@@ -260,12 +307,17 @@ StepOut Model::evaluate(const rk_batch& b, float* outputs, float* y, float* hn, 
   fc.c0 = d_.stack.has_c ? b.c0 : nullptr;
   fc.lengths = b.lengths;
   fc.y = ys;
-  fc.hn = hn;
+  fc.hn = hn_out;
   fc.cn = d_.stack.has_c ? cn : nullptr;
   fc.keep = false;
   stack_.forward(fc);
+  const float* head_in = ys;
+  if (d_.final_state) {
+    gather_final(hn_out, B, w.head);
+    head_in = w.head;
+  }
   const float* W = head_.data();
-  dense_forward(ys, N, d_.F, W, W + static_cast<size_t>(d_.C) * d_.F, d_.C, z);
+  dense_forward(head_in, R, d_.F, W, W + static_cast<size_t>(d_.C) * d_.F, d_.C, z);
   StepOut out;
   const bool has_targets = d_.loss == RK_LOSS_CROSS_ENTROPY ? b.targets != nullptr : b.target_values != nullptr;
   if (has_targets) {

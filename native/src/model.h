@@ -5,10 +5,10 @@
 // The stack is an rk::Stack (sequence.h): its forward with keep = true records the tape, its
 // backward adds the stack's gradients. Around it this file only moves arrays between
 // heads.h (input layer, head GEMMs, losses) and optim.h (clipping, optimizers); the math
-// lives in those files. What is fused here (readout of every step; embedding, one-hot or
-// dense input; cross-entropy or MSE) and what the TypeScript side delegates to its composed
-// trainer (seq2seq encoders, conditioning vectors, dropout, final-state readout) is listed
-// in src/backend/native-training.ts.
+// lives in those files. What is fused here (embedding, one-hot or dense input, with an
+// optional conditioning vector; readout of every step or of the final states; cross-entropy
+// or MSE) and what the TypeScript side delegates to its composed trainer (seq2seq encoders,
+// dropout) is listed in src/backend/fused-training.ts.
 //
 // Memory: one workspace arena per model, grown only when a window needs more than any
 // window before (larger T·B); nothing is allocated per time step or per training step
@@ -34,7 +34,10 @@ struct ModelDims {
   int input_kind = RK_INPUT_DENSE;
   int V = 0;      // vocab (embedding, one-hot)
   int E = 0;      // embedding dim
-  int width = 0;  // the stack's input width: E, V or the dense size
+  int width = 0;  // the input layer's width: E, V or the dense size
+  int K = 0;      // conditioning vector width (appended to every step's input)
+  int in = 0;     // the stack's input width: width + K
+  bool final_state = false;  // readout of the top layer's final states (B head rows)
   int C = 0;      // head outputs
   int F = 0;      // head input width D·S
   int loss = RK_LOSS_CROSS_ENTROPY;
@@ -74,14 +77,21 @@ class Model {
   StepOut evaluate(const rk_batch& b, float* outputs, float* y, float* hn, float* cn);
 
  private:
+  // R = head rows: T·B, or B for the final-state readout.
   struct Work {
-    float* x = nullptr;   // [N][width] input layer output (embedding / one-hot)
-    float* y = nullptr;   // [N][F] stack output
-    float* z = nullptr;   // [N][C] logits, then (training) ∂loss/∂z in place
-    float* dy = nullptr;  // [N][F]
-    float* dx = nullptr;  // [N][width] (embedding only)
+    float* x = nullptr;     // [T·B][in] input layer output (token input or conditioning)
+    float* y = nullptr;     // [T·B][F] stack output
+    float* head = nullptr;  // final state: [B][F] head input
+    float* z = nullptr;     // [R][C] logits, then (training) ∂loss/∂z in place
+    float* dy = nullptr;    // [R][F] gradient of the head input
+    float* dx = nullptr;    // [T·B][in] (embedding only)
+    float* hn = nullptr;    // final state: [L·D][B][S] when the caller does not want hn
+    float* dhn = nullptr;   // final state: [L·D][B][S]
   };
-  Work carve(int T, int B, bool training, bool want_y);
+  Work carve(int T, int B, bool training, bool want_y, bool want_hn);
+  int head_rows(const rk_batch& b) const { return d_.final_state ? b.B : b.T * b.B; }
+  void gather_final(const float* hn, int B, float* head) const;
+  void scatter_final(const float* dhead, int B, float* dhn) const;
   const float* input_rows(const rk_batch& b, const Work& w) const;
   LossOut loss(const rk_batch& b, float* z, float* dz) const;
   std::vector<Segment> segments();

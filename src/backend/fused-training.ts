@@ -5,15 +5,16 @@
  * optimizer state living in the backend). The native addon (native-training.ts) and the
  * wasm module (wasm-training.ts) each supply a {@link FusedEngine} over their bindings.
  *
- * What is fused (native/src/model.cc): embedding, one-hot or dense input; any stack
- * (every cell, layers, bidirectional, lengths, h0/c0); readout of every step ('steps');
- * softmax cross-entropy with an ignore index or MSE with a target mask; SGD (momentum,
+ * What is fused (native/src/model.cc): embedding, one-hot or dense input, with or without
+ * a conditioning vector; any stack (every cell, layers, bidirectional, lengths, h0/c0);
+ * readout of every step or of the final states; softmax cross-entropy with an ignore
+ * index or MSE with a target mask; SGD (momentum,
  * dampening, Nesterov, weight decay), RMSprop, Adam, AdamW; clipping by value and by
  * global norm.
  *
  * What is delegated to ComposedTraining over the same backend's stack calls (correct, but
- * the head, loss and optimizer then run in TypeScript): seq2seq encoders, a conditioning
- * vector, dropout, and readout 'final_state'. {@link unfusedReason} decides, per model, at
+ * the head, loss and optimizer then run in TypeScript): seq2seq encoders and dropout.
+ * {@link unfusedReason} decides, per model, at
  * createModel; the handle then remembers which path it lives on.
  */
 import type { Backend, BackendName } from './backend.js';
@@ -27,8 +28,6 @@ import { checkModelShapes, modelLayout } from './training.js';
 /** Why `spec` cannot run on the fused path (undefined: it can). */
 export function unfusedReason(spec: ModelSpec): string | undefined {
   if (spec.encoder) return 'seq2seq encoder';
-  if (spec.conditionSize > 0) return 'conditioning vector';
-  if ((spec.readout ?? 'steps') !== 'steps') return "readout 'final_state'";
   if (spec.dropout && (spec.dropout.input > 0 || spec.dropout.between > 0)) return 'dropout';
   return undefined;
 }

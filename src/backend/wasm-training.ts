@@ -5,8 +5,8 @@
  * step copies the batch in, makes ONE call, and copies hn/cn (and for evaluate the outputs)
  * out. Which models are fused and which are delegated: fused-training.ts.
  *
- * Struct layouts (wasm32, rnnkit.h): rk_model_spec 13 int32 (the stack spec inline);
- * rk_optimizer 4 int32 then 10 doubles; rk_batch 2 int32 then 8 pointers; rk_step_result
+ * Struct layouts (wasm32, rnnkit.h): rk_model_spec 15 int32 (the stack spec inline);
+ * rk_optimizer 4 int32 then 10 doubles; rk_batch 2 int32 then 9 pointers; rk_step_result
  * 4 doubles.
  */
 import type { Backend, CellType } from './backend.js';
@@ -115,7 +115,7 @@ class WasmEngine implements FusedEngine<WasmModel> {
     const s = spec.stack;
     const input = spec.input;
     return this.guard('rk_model_create', (f) => {
-      const block = f.alloc(14 * 4, 'rk_model_spec');
+      const block = f.alloc(16 * 4, 'rk_model_spec');
       this.m.heapI32().set([
         INPUT_KIND[input.kind],
         input.kind === 'dense' ? 0 : input.vocab,
@@ -125,10 +125,12 @@ class WasmEngine implements FusedEngine<WasmModel> {
         spec.outputs,
         spec.loss.kind === 'cross_entropy' ? 0 : 1,
         spec.loss.kind === 'cross_entropy' ? spec.loss.ignoreIndex : 0,
+        spec.conditionSize,
+        spec.readout === 'final_state' ? 1 : 0,
         0,
       ], block >> 2);
-      this.check(this.x.rk_model_create(block, block + 52), 'rk_model_create');
-      const ptr = this.m.heapI32()[(block + 52) >> 2] >>> 0;
+      this.check(this.x.rk_model_create(block, block + 60), 'rk_model_create');
+      const ptr = this.m.heapI32()[(block + 60) >> 2] >>> 0;
       return new WasmModel(ptr, spec, Number(this.x.rk_model_param_count(ptr)));
     });
   }
@@ -184,6 +186,8 @@ class WasmEngine implements FusedEngine<WasmModel> {
     checkLength('targets', b.targets, sh.targets);
     checkLength('targetValues', b.targetValues, sh.targetValues);
     checkLength('targetMask', b.targetMask, sh.targets);
+    checkLength('condition', b.condition, sh.condition);
+    if (spec.conditionSize > 0 && !b.condition) throw new TypeError('batch.condition is required by this model');
     checkLength('lengths', b.lengths, b.batch);
     checkLength('h0', b.h0, sh.h);
     if (lstm) checkLength('c0', b.c0, sh.c);
@@ -199,8 +203,9 @@ class WasmEngine implements FusedEngine<WasmModel> {
       f.input(b.lengths, 'lengths'),
       f.input(b.h0, 'h0'),
       f.input(lstm ? b.c0 : undefined, 'c0'),
+      f.input(spec.conditionSize > 0 ? b.condition : undefined, 'condition'),
     ];
-    const p = f.alloc(40, 'rk_batch');
+    const p = f.alloc(44, 'rk_batch');
     this.m.heapI32().set([b.steps, b.batch, ...ptrs], p >> 2);
     return p;
   }

@@ -23,9 +23,10 @@ import { STATE_TOLERANCE, afterTolerance, gradTolerance, lossTolerance, normTole
 const compiled = trainingBackendNames().filter((n) => n === 'native' || n === 'wasm');
 
 function spec(cell: CellType, input: InputSpec, extra: Partial<ModelSpec> & { layers?: number; bidirectional?: boolean } = {}): ModelSpec {
+  const K = extra.conditionSize ?? 0;
   return {
-    input, conditionSize: 0,
-    stack: { cell, inputSize: inputWidth(input), hiddenSize: 5, outputSize: 5, layers: extra.layers ?? 1, bidirectional: extra.bidirectional ?? false },
+    input, conditionSize: K,
+    stack: { cell, inputSize: inputWidth(input) + K, hiddenSize: 5, outputSize: 5, layers: extra.layers ?? 1, bidirectional: extra.bidirectional ?? false },
     outputs: extra.outputs ?? 4,
     loss: extra.loss ?? { kind: 'cross_entropy', ignoreIndex: -100 },
     ...(extra.dropout ? { dropout: extra.dropout } : {}),
@@ -43,9 +44,10 @@ function batchFor(s: ModelSpec, rng: Random, withMask: boolean): TrainBatch {
     steps: T, batch: B, lengths: Int32Array.from([6, 2, 4]),
     tokens: sh.tokens ? Int32Array.from({ length: sh.tokens }, () => rng.int(vocab)) : undefined,
     x: sh.x ? normal(sh.x) : undefined,
+    condition: sh.condition ? normal(sh.condition) : undefined,
     targets: s.loss.kind === 'cross_entropy' ? Int32Array.from({ length: sh.targets }, (_, n) => (n % 5 === 1 ? -100 : rng.int(s.outputs))) : undefined,
     targetValues: s.loss.kind === 'mse' ? normal(sh.targetValues) : undefined,
-    targetMask: withMask ? Uint8Array.from({ length: sh.targets }, (_, n) => (n % 4 === 3 ? 0 : 1)) : undefined,
+    targetMask: withMask ? Uint8Array.from({ length: sh.targets }, (_, n) => (n % 3 === 1 ? 0 : 1)) : undefined,
     h0: normal(sh.h),
     c0: sh.c ? normal(sh.c) : undefined,
   };
@@ -62,6 +64,9 @@ interface Row { name: string; spec: ModelSpec; optimizer: OptimizerSpec; clip: C
 const rows: Row[] = [
   { name: 'dense lstm, MSE with a target mask, adam, value + norm clipping', spec: spec('lstm', { kind: 'dense', size: 3 }, { loss: { kind: 'mse' }, outputs: 2 }), optimizer: { name: 'adam', lr: 0.01 }, clip: { clipValue: 0.05, maxNorm: 0.1 }, mask: true },
   { name: 'one-hot 2-layer bidirectional gru, ignored targets, rmsprop + L2', spec: spec('gru', { kind: 'onehot', vocab: 6 }, { layers: 2, bidirectional: true }), optimizer: { name: 'rmsprop', lr: 0.01, weightDecay: 0.01 }, clip: {} },
+  { name: 'embedding + condition, 2-layer bidirectional lstm_peephole, final-state readout, ignored target, adamw', spec: spec('lstm_peephole', { kind: 'embedding', vocab: 8, dim: 3 }, { conditionSize: 2, layers: 2, bidirectional: true, readout: 'final_state' }), optimizer: { name: 'adamw', lr: 0.01, weightDecay: 0.1 }, clip: { maxNorm: 0.5 } },
+  { name: 'dense + condition gru_cho, final-state readout, MSE with a mask, sgd momentum', spec: spec('gru_cho', { kind: 'dense', size: 2 }, { conditionSize: 3, readout: 'final_state', loss: { kind: 'mse' }, outputs: 3 }), optimizer: { name: 'sgd', lr: 0.1, momentum: 0.9 }, clip: { clipValue: 0.2 }, mask: true },
+  { name: 'embedding + condition jordan, steps readout, rmsprop', spec: spec('jordan', { kind: 'embedding', vocab: 6, dim: 2 }, { conditionSize: 2 }), optimizer: { name: 'rmsprop', lr: 0.01 }, clip: {} },
   { name: 'embedding rnn_tanh, sgd nesterov', spec: spec('rnn_tanh', { kind: 'embedding', vocab: 9, dim: 3 }), optimizer: { name: 'sgd', lr: 0.1, momentum: 0.9, nesterov: true, weightDecay: 0.001 }, clip: { maxNorm: 100 } },
 ];
 
@@ -75,8 +80,9 @@ describe('fused training: which path a model takes', () => {
     expect(unfusedReason(base)).toBeUndefined();
     expect(unfusedReason({ ...base, dropout: { input: 0.1, between: 0 } })).toBe('dropout');
     expect(unfusedReason({ ...base, dropout: { input: 0, between: 0 } })).toBeUndefined();
-    expect(unfusedReason({ ...base, readout: 'final_state' })).toBe("readout 'final_state'");
-    expect(unfusedReason({ ...base, conditionSize: 2, stack: { ...base.stack, inputSize: 4 } })).toBe('conditioning vector');
+    expect(unfusedReason({ ...base, readout: 'final_state' })).toBeUndefined();
+    expect(unfusedReason({ ...base, conditionSize: 2, stack: { ...base.stack, inputSize: 4 } })).toBeUndefined();
+    expect(unfusedReason({ ...base, encoder: { input: base.input, stack: base.stack } })).toBe('seq2seq encoder');
   });
 });
 
@@ -90,16 +96,15 @@ for (const name of compiled) {
       t.disposeModel(m);
     });
 
-    it('delegates dropout and final-state readout to ComposedTraining, which still trains', async () => {
+    it('delegates dropout to ComposedTraining, which still trains', async () => {
       const t = (await fusedOf(name)) as FusedTraining<unknown>;
       expect(t.composed).toBeInstanceOf(ComposedTraining);
-      for (const s of [spec('gru', { kind: 'embedding', vocab: 5, dim: 2 }, { dropout: { input: 0.2, between: 0 } }), spec('gru', { kind: 'embedding', vocab: 5, dim: 2 }, { readout: 'final_state' })]) {
+      for (const s of [spec('gru', { kind: 'embedding', vocab: 5, dim: 2 }, { dropout: { input: 0.2, between: 0 } }), spec('lstm', { kind: 'embedding', vocab: 5, dim: 2 }, { dropout: { input: 0, between: 0.3 }, layers: 2 })]) {
         const m = t.createModel(s);
         expect(m).not.toBeInstanceOf(FusedModel);
         t.setParams(m, Float32Array.from({ length: modelLayout(s).total }, (_, i) => Math.sin(i) * 0.3));
         t.setOptimizer(m, { name: 'sgd', lr: 0.1 });
         const b = batchFor(s, new Random(3), false);
-        if (s.readout === 'final_state') b.targets = Int32Array.from([0, 1, 2]);
         const r = await t.trainStep(m, b);
         expect(Number.isFinite(r.loss)).toBe(true);
         t.disposeModel(m);
