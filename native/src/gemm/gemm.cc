@@ -24,8 +24,11 @@
 namespace rk {
 namespace {
 
-// Work (multiply-adds) below which splitting over threads costs more than it saves.
-constexpr double kParallelMinMacs = 64.0 * 1024;
+// Work (multiply-adds) below which splitting over threads costs more than it saves: a
+// job costs the caller ~1 us (publishing, waiting for the last task) and ~5-50 us when a
+// worker has gone to sleep; 160k multiply-adds take ~4 us on one AVX2 core. The batch-1
+// recurrent product at H = 256 (262k) is split, at H = 128 (65k) it is not.
+constexpr double kParallelMinMacs = 160.0 * 1024;
 // Columns per packed block of an unpacked B (multiple of every NR).
 constexpr int kNC = 2048;
 // Products with a PackedB and at most this many rows (batch) are per-time-step products:
