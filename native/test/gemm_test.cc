@@ -540,6 +540,51 @@ void bench(const std::vector<std::string>& only) {
                       4.0 * K * N * reps / el * 1e-9);
         }
       }
+      // lstm-infer-b1 built from these pieces (I=128, H=256, B=1, T=256): one input
+      // projection GEMM over all steps, then per step the recurrent product and the gate
+      // nonlinearities (sigmoid over 3H, tanh over 2H, as the fused cell kernel does).
+      {
+        const int I = 128, H = 256, T = 256, G = 4 * H;
+        std::vector<float> x = random_vec(static_cast<std::size_t>(T) * I), wih = random_vec(static_cast<std::size_t>(G) * I),
+                           whh = random_vec(static_cast<std::size_t>(G) * H);
+        for (float& w : whh) w *= 0.05f;
+        std::vector<float> gates(static_cast<std::size_t>(T) * G), rec(G), h(H, 0.f), act(G);
+        rk::PackedB pih, phh;
+        pih.pack(rk::Trans::Yes, I, G, wih.data(), I);
+        phh.pack(rk::Trans::Yes, H, G, whh.data(), H);
+        const rk::KernelTable* kt = rk::kernels();
+        auto sequence = [&] {
+          rk::sgemm_packed(T, x.data(), I, pih, 0.f, gates.data(), G);
+          for (int t = 0; t < T; ++t) {
+            rk::sgemm_packed(1, h.data(), H, phh, 0.f, rec.data(), G);
+            const float* g = gates.data() + static_cast<std::size_t>(t) * G;
+            for (int j = 0; j < G; ++j) act[j] = g[j] + rec[j];
+            kt->vec_sigmoid(act.data(), act.data(), 2 * H);
+            kt->vec_tanh(act.data() + 2 * H, act.data() + 2 * H, H);
+            kt->vec_sigmoid(act.data() + 3 * H, act.data() + 3 * H, H);
+            kt->vec_tanh(act.data() + 2 * H, h.data(), H);  // stands in for tanh(c)
+            for (int j = 0; j < H; ++j) h[j] *= act[3 * H + j];
+          }
+        };
+        sequence();
+        const bool cpu = threads == 1 && std::getenv("RK_BENCH_WALL") == nullptr;
+        auto now = [cpu] {
+          return cpu ? thread_seconds()
+                     : std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+        };
+        double best = 1e30;
+        for (int round = 0; round < 5; ++round) {
+          const double t0 = now();
+          int reps = 0;
+          do {
+            sequence();
+            ++reps;
+          } while (now() - t0 < 0.05);
+          best = std::min(best, (now() - t0) / reps);
+        }
+        std::printf("%-7s threads=%d  lstm-infer-b1 pieces (I=128 H=256 T=256): %.0f tokens/s (%.1f us/step)\n", isa,
+                    threads, T / best, best / T * 1e6);
+      }
       for (const Shape& s : shapes) {
         std::printf("%-7s threads=%d  %-40s M=%4d N=%4d K=%4d  %7.2f GFLOP/s\n", isa, threads, s.what, s.M, s.N,
                     s.K, bench_shape(s));
