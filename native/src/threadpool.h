@@ -3,8 +3,10 @@
 //
 // parallel_for(n, f) calls f(task, worker) for every task in [0, n) and returns when all
 // are done. The calling thread works too (as worker 0); workers are 1..threads()-1, so
-// `worker` can index per-thread scratch sized by threads(). Tasks are handed out one at
-// a time from an atomic counter. No allocation per call. With threads() == 1, when
+// `worker` can index per-thread scratch sized by threads(). Tasks are claimed one at a
+// time (compare-and-swap on one job word); a worker that is late (descheduled on a busy
+// machine) simply claims nothing, so the caller only ever waits for tasks already
+// running. No allocation per call. With threads() == 1, when
 // called from inside a task (nesting), or while another thread is running a
 // parallel_for (two AsyncWorkers at once), every task runs inline on the caller, in
 // order, as worker 0.
@@ -25,9 +27,10 @@ int threads();
 bool set_threads(int n);
 
 using TaskFn = void (*)(void* ctx, int task, int worker);
-// pinned: task t runs on worker t % threads() instead of whoever is free, so that a
-// caller splitting the same data the same way on every call (e.g. the recurrent weights
-// per time step) finds each part still in that core's cache. Inline runs ignore it.
+// pinned: worker w first claims its own tasks (t % threads() == w), then helps with the
+// others, so that a caller splitting the same data the same way on every call (e.g. the
+// recurrent weights per time step) finds each part in that core's cache while every
+// thread keeps up. At most 32 tasks are pinned (more run unpinned); inline runs ignore it.
 void parallel_for_raw(int n_tasks, TaskFn fn, void* ctx, bool pinned);
 
 template <class F>
