@@ -87,29 +87,38 @@ int64_t Model::param_count() const {
   return static_cast<int64_t>(emb_.size()) + stack_.param_count() + static_cast<int64_t>(head_.size());
 }
 
+namespace {
+
+// memcpy that accepts empty arrays (whose data() may be null: no embedding).
+void copy(float* dst, const float* src, size_t n) {
+  if (n > 0) std::memcpy(dst, src, sizeof(float) * n);
+}
+
+}  // namespace
+
 void Model::set_params(const float* flat) {
-  std::memcpy(emb_.data(), flat, sizeof(float) * emb_.size());
+  copy(emb_.data(), flat, emb_.size());
   flat += emb_.size();
   // params() marks the stack's packed weights stale: the next forward repacks them.
-  std::memcpy(stack_.params(), flat, sizeof(float) * stack_.param_count());
+  copy(stack_.params(), flat, static_cast<size_t>(stack_.param_count()));
   flat += stack_.param_count();
-  std::memcpy(head_.data(), flat, sizeof(float) * head_.size());
+  copy(head_.data(), flat, head_.size());
 }
 
 void Model::get_params(float* flat) {
-  std::memcpy(flat, emb_.data(), sizeof(float) * emb_.size());
+  copy(flat, emb_.data(), emb_.size());
   flat += emb_.size();
-  std::memcpy(flat, stack_.params(), sizeof(float) * stack_.param_count());
+  copy(flat, stack_.params(), static_cast<size_t>(stack_.param_count()));
   flat += stack_.param_count();
-  std::memcpy(flat, head_.data(), sizeof(float) * head_.size());
+  copy(flat, head_.data(), head_.size());
 }
 
 void Model::get_grads(float* flat) {
-  std::memcpy(flat, emb_grad_.data(), sizeof(float) * emb_grad_.size());
+  copy(flat, emb_grad_.data(), emb_grad_.size());
   flat += emb_grad_.size();
-  std::memcpy(flat, stack_.grads(), sizeof(float) * stack_.param_count());
+  copy(flat, stack_.grads(), static_cast<size_t>(stack_.param_count()));
   flat += stack_.param_count();
-  std::memcpy(flat, head_grad_.data(), sizeof(float) * head_grad_.size());
+  copy(flat, head_grad_.data(), head_grad_.size());
 }
 
 const char* Model::check_batch(const rk_batch& b, bool need_targets) const {
