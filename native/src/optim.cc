@@ -1,5 +1,6 @@
 #include "optim.h"
 
+#include <cfloat>
 #include <cmath>
 
 namespace rk {
@@ -12,6 +13,12 @@ inline float transformed(float g, const GradTransform& t) {
 }
 
 bool finite_nonneg(double v) { return std::isfinite(v) && v >= 0; }
+
+// Optimizer moments decay geometrically wherever the gradient is 0 (unused embedding rows)
+// and would become subnormal after enough steps. Native calls run with FTZ/DAZ, but
+// WebAssembly cannot set it (DESIGN.md §3), so the stored moments are flushed explicitly:
+// results change only below FLT_MIN.
+inline float flush(float v) { return std::fabs(v) < FLT_MIN ? 0.0f : v; }
 
 }  // namespace
 
@@ -92,7 +99,7 @@ void Optimizer::step(const std::vector<Segment>& segs, const GradTransform& tr) 
           for (int64_t i = 0; i < n; i++) {
             float d = transformed(g[i], tr) + wd * p[i];
             // The buffer starts as d itself at the first step (not as 0).
-            m[i] = t_ == 1 ? d : mu * m[i] + damp * d;
+            m[i] = flush(t_ == 1 ? d : mu * m[i] + damp * d);
             d = nesterov ? d + mu * m[i] : m[i];
             p[i] -= lr * d;
           }
@@ -105,7 +112,7 @@ void Optimizer::step(const std::vector<Segment>& segs, const GradTransform& tr) 
         const float eps = static_cast<float>(o_.eps);
         for (int64_t i = 0; i < n; i++) {
           const float d = transformed(g[i], tr) + wd * p[i];
-          v[i] = a * v[i] + a1 * d * d;
+          v[i] = flush(a * v[i] + a1 * d * d);
           // ε outside the square root, no bias correction.
           p[i] -= lr * d / (std::sqrt(v[i]) + eps);
         }
@@ -119,18 +126,16 @@ void Optimizer::step(const std::vector<Segment>& segs, const GradTransform& tr) 
         const float step_size = static_cast<float>(o_.lr / (1.0 - std::pow(o_.beta1, static_cast<double>(t_))));
         const float inv_bc2 = static_cast<float>(1.0 / std::sqrt(1.0 - std::pow(o_.beta2, static_cast<double>(t_))));
         const float eps = static_cast<float>(o_.eps);
+        // Adam: L2 term added to the gradient (enters m and v). AdamW: decoupled decay,
+        // θ scaled by (1 − lr·λ) first. Written without branches so the loop vectorises.
         const bool decoupled = o_.kind == RK_OPT_ADAMW;
-        const float decay = 1.0f - static_cast<float>(o_.lr * o_.weight_decay);
+        const float l2 = decoupled ? 0.0f : wd;
+        const float decay = decoupled ? static_cast<float>(1.0 - o_.lr * o_.weight_decay) : 1.0f;
         for (int64_t i = 0; i < n; i++) {
-          float d = transformed(g[i], tr);
-          float pi = p[i];
-          if (decoupled) {
-            pi *= decay;  // first, scaled by lr; not part of m and v
-          } else {
-            d += wd * pi;  // L2: enters m and v
-          }
-          m[i] = b1 * m[i] + (1.0f - b1) * d;
-          v[i] = b2 * v[i] + (1.0f - b2) * d * d;
+          const float d = transformed(g[i], tr) + l2 * p[i];
+          const float pi = p[i] * decay;
+          m[i] = flush(b1 * m[i] + (1.0f - b1) * d);
+          v[i] = flush(b2 * v[i] + (1.0f - b2) * d * d);
           // ε added after √v is divided by √(1 − β2^t).
           p[i] = pi - step_size * m[i] / (std::sqrt(v[i]) * inv_bc2 + eps);
         }
