@@ -62,12 +62,12 @@ done < "$out/units.txt" > "$out/compile.txt"
 # Two jobs at most: the machine is shared.
 xargs -P 2 -I CMD sh -c 'CMD' < "$out/compile.txt"
 
-# An ISA unit must not define weak (inline/template, COMDAT) symbols: the linker keeps one
+# An ISA unit must not define weak code (inline/template functions, COMDAT): the linker keeps one
 # copy program-wide, and if that is the AVX unit's copy, common code runs AVX instructions
 # on CPUs without them. See native/src/isa/kernels.inc.
 if [ "$arch" = x64 ] && command -v nm > /dev/null; then
   for obj in "$out"/native_src_isa_*.o; do
-    weak=$(nm -C "$obj" | grep -E ' [WVu] ' || true)
+    weak=$(nm -C "$obj" | grep -E ' W ' || true)
     if [ -n "$weak" ]; then
       echo "FAIL: $(basename "$obj") defines weak symbols (shared inline code compiled with ISA flags):" >&2
       echo "$weak" >&2
@@ -80,8 +80,8 @@ if [ "$arch" = wasm ]; then
   exec node "$out/gemm_test.js" "$@"
 fi
 if [ "$cxx" = aarch64-linux-gnu-g++ ]; then
-  $cxx $objs -o "$out/gemm_test" -pthread -static
+  $cxx $opt $objs -o "$out/gemm_test" -pthread -static
   exec qemu-aarch64 "$out/gemm_test" "$@"
 fi
-$cxx $objs -o "$out/gemm_test" -pthread
+$cxx $opt $objs -o "$out/gemm_test" -pthread
 exec "$out/gemm_test" "$@"
