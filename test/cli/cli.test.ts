@@ -1,0 +1,65 @@
+// The rnnkit command: train → save → sample, and usage errors. In-process for the
+// commands (any backend), plus the built executable for exit codes when dist/ exists
+// (CI builds before testing; `npm run build` locally).
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { UsageError } from '../../src/cli/args.js';
+import { sample } from '../../src/cli/sample.js';
+import { train } from '../../src/cli/train.js';
+
+const run = promisify(execFile);
+const bin = resolve(import.meta.dirname, '../../dist/src/cli/main.js');
+
+function captureLog(): string[] {
+  const lines: string[] = [];
+  vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void lines.push(a.join(' ')));
+  vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+  return lines;
+}
+
+afterEach(() => vi.restoreAllMocks());
+
+describe('rnnkit train and sample', () => {
+  it('trains on a text, saves the model with its vocabulary, and samples from it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rnnkit-cli-'));
+    const text = join(dir, 'abc.txt');
+    writeFileSync(text, 'abcd'.repeat(200));
+    const out = join(dir, 'model');
+    const lines = captureLog();
+    await train(['--text', text, '--out', out, '--hidden', '16', '--embed', '4', '--seq', '8', '--epochs', '6', '--lr', '0.05', '--backend', 'reference']);
+    expect(existsSync(join(out, 'model.safetensors'))).toBe(true);
+    const config = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'));
+    expect(JSON.stringify(config)).toContain('"tokens":["a","b","c","d"]');
+    expect(lines.join('\n')).toMatch(/model: embedding 4 → 1×lstm 16 → softmax 4/);
+    lines.length = 0;
+    await sample(['--model', out, '--prime', 'ab', '--length', '12', '--temperature', '0', '--backend', 'reference']);
+    // A periodic text is learned exactly: greedy decoding continues the cycle.
+    expect(lines.at(-1)).toBe('ab' + 'cdab'.repeat(3));
+  }, 120_000);
+
+  it('bad options are usage errors naming the flag', async () => {
+    await expect(train(['--hidden', '0'])).rejects.toThrow(UsageError);
+    await expect(train(['--hidden', '0'])).rejects.toThrow(/--hidden must be an integer ≥ 1; got "0"/);
+    await expect(train(['--cell', 'lstn'])).rejects.toThrow(/--cell must be one of/);
+    await expect(train(['--text', '/nonexistent/file.txt'])).rejects.toThrow(/--text: cannot read \/nonexistent\/file.txt: ENOENT/);
+    await expect(train(['--bogus'])).rejects.toThrow(UsageError);
+    await expect(sample(['--model', '/nonexistent/model'])).rejects.toThrow(/nonexistent/);
+  });
+});
+
+describe('the built executable (npm test builds it first)', () => {
+  it('exits 2 with a one-line message on a usage error, 0 on --help', async () => {
+    expect(existsSync(bin), `${bin} is missing: run npm run build`).toBe(true);
+    const err = await run('node', [bin, 'train', '--seq', 'x']).catch((e) => e);
+    expect(err.code).toBe(2);
+    expect(err.stderr).toMatch(/^rnnkit: --seq must be an integer ≥ 2; got "x"\n$/);
+    const help = await run('node', [bin, 'train', '--help']);
+    expect(help.stdout).toContain('--epochs <integer>');
+    const info = await run('node', [bin, 'info']);
+    expect(JSON.parse(info.stdout)).toHaveProperty('backend');
+  });
+});
