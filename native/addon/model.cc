@@ -8,6 +8,7 @@
 // layer indexes with them and JS could rewrite them while an asynchronous call runs.
 #include "model.h"
 
+#include <cmath>
 #include <cstring>
 #include <memory>
 #include <string>
@@ -128,6 +129,13 @@ Napi::Value ModelCreate(const Napi::CallbackInfo& info) {
   if (ro == "steps") spec.readout = RK_READOUT_STEPS;
   else if (ro == "final_state") spec.readout = RK_READOUT_FINAL_STATE;
   else throw Napi::RangeError::New(env, "spec.readout must be \"steps\" or \"final_state\"; got \"" + ro + "\"");
+
+  Napi::Value dropout = o.Get("dropout");
+  if (!dropout.IsUndefined()) {
+    Napi::Object dr = RequireObject(dropout, "spec.dropout");
+    spec.dropout_input = RequireNumber(dr.Get("input"), "spec.dropout.input");
+    spec.dropout_between = RequireNumber(dr.Get("between"), "spec.dropout.between");
+  }
 
   rk_model* m = nullptr;
   rk_status s = rk_model_create(&spec, &m);
@@ -312,6 +320,15 @@ std::unique_ptr<Call> Prepare(const Napi::CallbackInfo& info, ModelBox* box, Op 
     }
   }
   c->batch.lengths = ints("lengths", c->lengths, static_cast<size_t>(B), Shape({{"B", B}}));
+  Napi::Value seed = req.Get("dropoutSeed");
+  if (!seed.IsUndefined()) {
+    // Any integer, taken modulo 2^32 as Random(seed) does.
+    const double v = RequireNumber(seed, "batch.dropoutSeed");
+    if (!(std::fabs(v) < 9007199254740992.0) || std::floor(v) != v) {
+      throw Napi::RangeError::New(env, "batch.dropoutSeed must be a safe integer; got " + Describe(seed));
+    }
+    c->batch.dropout_seed = static_cast<uint32_t>(static_cast<uint64_t>(static_cast<int64_t>(v)));
+  }
   if (box->K > 0) {
     c->batch.condition = floats("condition", CheckedProduct(env, "condition", {B, box->K}), Shape({{"B", B}, {"K", box->K}}));
     if (c->batch.condition == nullptr) throw Napi::TypeError::New(env, "batch.condition is required by this model (conditionSize " + std::to_string(box->K) + "); got undefined");

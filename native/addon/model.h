@@ -4,7 +4,8 @@
 //
 // Exports (registered by RegisterModel):
 //   modelCreate(spec) → handle            spec: { input: {kind, vocab?, dim?, size?}, conditionSize?,
-//                                           stack: StackSpec, outputs, loss: {kind, ignoreIndex?}, readout? }
+//                                           stack: StackSpec, outputs, loss: {kind, ignoreIndex?}, readout?,
+//                                           dropout?: {input, between} }
 //   modelParamCount(h) → number           modelSetParams(h, f32) / modelGetParams(h) / modelGetGrads(h)
 //   modelSetOptimizer(h, opt)             opt: { name, lr, momentum, dampening, nesterov,
 //                                           weightDecay, alpha, eps, beta1, beta2, clipValue?, maxNorm? }
@@ -12,7 +13,7 @@
 //   modelTrainStep(h, batch) → Promise    modelTrainStepSync(h, batch) → { loss, count, correct, totalNorm, hn, cn? }
 //   modelLossAndGradsSync(h, batch) → the same without update (grads via modelGetGrads)
 //   modelEvaluate(h, batch) → Promise     modelEvaluateSync(h, batch) → { loss, count, correct, outputs, y, hn, cn? }
-// batch: { steps, batch, tokens?, x?, condition?, targets?, targetValues?, targetMask?, lengths?, h0?, c0? }
+// batch: { steps, batch, tokens?, x?, condition?, targets?, targetValues?, targetMask?, lengths?, h0?, c0?, dropoutSeed? }
 #ifndef RNNKIT_ADDON_MODEL_H
 #define RNNKIT_ADDON_MODEL_H
 

@@ -151,6 +151,10 @@ typedef struct rk_model_spec {
   int32_t condition_size; /* K >= 0: a vector v [B][K] appended to every step's input (layer 0
                              reads [x_t; v]); stack.input_size = input width + K */
   int32_t readout;      /* rk_readout: what the head reads */
+  /* Inverted dropout in training steps (never in evaluate), masks drawn from
+   * rk_batch.dropout_seed exactly as src/backend/reference/training/dropout.ts; 0 = none. */
+  double dropout_input;   /* on the input layer's output (not the conditioning columns) */
+  double dropout_between; /* on the output of every recurrent layer but the last */
 } rk_model_spec;
 
 typedef enum rk_readout {
@@ -195,6 +199,7 @@ typedef struct rk_batch {
   const float* h0;              /* [L*D][B][S] or NULL (zeros) */
   const float* c0;              /* [L*D][B][H] or NULL (zeros; LSTM cells) */
   const float* condition;       /* [B][K] when condition_size > 0 */
+  uint32_t dropout_seed;        /* seed of this step's dropout masks */
 } rk_batch;
 
 typedef struct rk_step_result {

@@ -7,6 +7,9 @@
 #include <cstring>
 #include <string>
 
+#include <stdexcept>
+
+#include "dropout.h"
 #include "error.h"
 
 namespace rk {
@@ -67,6 +70,13 @@ const char* make_model_dims(const rk_model_spec& s, ModelDims* out) {
   d.loss = s.loss;
   d.ignore_index = s.ignore_index;
   d.stack_spec = s.stack;
+  if (!(s.dropout_input >= 0 && s.dropout_input < 1)) return msg("dropout_input must be in [0, 1); got %g", s.dropout_input);
+  if (!(s.dropout_between >= 0 && s.dropout_between < 1)) {
+    return msg("dropout_between must be in [0, 1); got %g", s.dropout_between);
+  }
+  d.p_input = s.dropout_input;
+  d.p_between = s.dropout_between;
+  d.per_layer = d.p_between > 0 && d.stack.L > 1;
   // Every matrix must stay addressable with int dimensions (the GEMM layer's).
   if (static_cast<double>(d.V) * d.E > INT_MAX || static_cast<double>(d.C) * d.F > INT_MAX) {
     return msg("the embedding or head matrix has more than %d elements", INT_MAX);
@@ -77,14 +87,32 @@ const char* make_model_dims(const rk_model_spec& s, ModelDims* out) {
 
 Model::Model(const ModelDims& dims)
     : d_(dims),
-      stack_(dims.stack),
       emb_(static_cast<size_t>(dims.V) * dims.E, 0.0f),
       emb_grad_(emb_.size(), 0.0f),
       head_(static_cast<size_t>(dims.C) * dims.F + dims.C, 0.0f),
-      head_grad_(head_.size(), 0.0f) {}
+      head_grad_(head_.size(), 0.0f) {
+  if (!d_.per_layer) {
+    stacks_.push_back(std::make_unique<Stack>(d_.stack));
+    return;
+  }
+  for (int l = 0; l < d_.stack.L; l++) {
+    rk_stack_spec one = d_.stack_spec;
+    one.layers = 1;
+    one.input_size = d_.stack.in(l);
+    StackDims dims1;
+    if (const char* bad = make_dims(one, &dims1)) throw std::logic_error(bad);  // valid by construction
+    stacks_.push_back(std::make_unique<Stack>(dims1));
+  }
+}
+
+int64_t Model::stack_params() const {
+  int64_t n = 0;
+  for (const auto& st : stacks_) n += st->param_count();
+  return n;
+}
 
 int64_t Model::param_count() const {
-  return static_cast<int64_t>(emb_.size()) + stack_.param_count() + static_cast<int64_t>(head_.size());
+  return static_cast<int64_t>(emb_.size()) + stack_params() + static_cast<int64_t>(head_.size());
 }
 
 namespace {
@@ -100,24 +128,30 @@ void Model::set_params(const float* flat) {
   copy(emb_.data(), flat, emb_.size());
   flat += emb_.size();
   // params() marks the stack's packed weights stale: the next forward repacks them.
-  copy(stack_.params(), flat, static_cast<size_t>(stack_.param_count()));
-  flat += stack_.param_count();
+  for (auto& st : stacks_) {
+    copy(st->params(), flat, static_cast<size_t>(st->param_count()));
+    flat += st->param_count();
+  }
   copy(head_.data(), flat, head_.size());
 }
 
 void Model::get_params(float* flat) {
   copy(flat, emb_.data(), emb_.size());
   flat += emb_.size();
-  copy(flat, stack_.params(), static_cast<size_t>(stack_.param_count()));
-  flat += stack_.param_count();
+  for (auto& st : stacks_) {
+    copy(flat, st->params(), static_cast<size_t>(st->param_count()));
+    flat += st->param_count();
+  }
   copy(flat, head_.data(), head_.size());
 }
 
 void Model::get_grads(float* flat) {
   copy(flat, emb_grad_.data(), emb_grad_.size());
   flat += emb_grad_.size();
-  copy(flat, stack_.grads(), static_cast<size_t>(stack_.param_count()));
-  flat += stack_.param_count();
+  for (auto& st : stacks_) {
+    copy(flat, st->grads(), static_cast<size_t>(st->param_count()));
+    flat += st->param_count();
+  }
   copy(flat, head_grad_.data(), head_grad_.size());
 }
 
@@ -166,9 +200,23 @@ Model::Work Model::carve(int T, int B, bool training, bool want_y, bool want_hn)
   const uint64_t N = static_cast<uint64_t>(T) * B;
   const uint64_t R = d_.final_state ? static_cast<uint64_t>(B) : N;
   const uint64_t H = static_cast<uint64_t>(d_.stack.L) * d_.stack.D * B * d_.stack.S;
+  const uint64_t DS = static_cast<uint64_t>(d_.F);
+  const bool in_drop = training && d_.p_input > 0;
+  const int below = d_.per_layer ? d_.stack.L - 1 : 0;  // layer outputs between stacks
   Work w;
   auto plan = [&](Carver& cv) {
-    const bool build_x = d_.input_kind != RK_INPUT_DENSE || d_.K > 0;
+    const bool build_x = d_.input_kind != RK_INPUT_DENSE || d_.K > 0 || in_drop;
+    w.in_mask = in_drop ? cv.take(N * d_.width) : nullptr;
+    w.layer_y.assign(below, nullptr);
+    w.layer_in.assign(below, nullptr);
+    w.masks.assign(below, nullptr);
+    for (int l = 0; l < below; l++) {
+      w.layer_y[l] = cv.take(N * DS);
+      w.layer_in[l] = training ? cv.take(N * DS) : w.layer_y[l];
+      w.masks[l] = training ? cv.take(N * DS) : nullptr;
+    }
+    w.dl[0] = training && below > 0 ? cv.take(N * DS) : nullptr;
+    w.dl[1] = training && below > 0 ? cv.take(N * DS) : nullptr;
     w.x = build_x ? cv.take(N * d_.in) : nullptr;
     w.y = want_y ? cv.take(N * d_.F) : nullptr;
     w.head = d_.final_state ? cv.take(R * d_.F) : nullptr;
@@ -196,11 +244,96 @@ const float* Model::input_rows(const rk_batch& b, const Work& w) const {
       onehot_encode(b.tokens, d_.V, d_.in, N, w.x);
       break;
     default:
-      if (d_.K == 0) return b.x;
+      if (d_.K == 0 && w.in_mask == nullptr) return b.x;
       copy_rows(b.x, d_.width, d_.in, N, w.x);
   }
   if (d_.K > 0) append_condition(b.condition, d_.K, b.B, d_.width, d_.in, N, w.x);
+  if (w.in_mask != nullptr) {
+    // Input dropout (drawn by draw_masks); the conditioning columns are never dropped.
+    for (int64_t n = 0; n < N; n++) {
+      for (int k = 0; k < d_.width; k++) w.x[n * d_.in + k] *= w.in_mask[n * d_.width + k];
+    }
+  }
   return w.x;
+}
+
+void Model::draw_masks(const rk_batch& b, Work& w) {
+  if (w.in_mask == nullptr && w.masks.empty()) return;
+  const int64_t N = static_cast<int64_t>(b.T) * b.B;
+  DropoutStream rng(b.dropout_seed);
+  // The order of dropout.ts: the input mask, then layer 0's output mask, layer 1's, …
+  if (w.in_mask != nullptr) rng.draw(d_.p_input, N, d_.width, d_.width, w.in_mask);
+  for (float* m : w.masks) rng.draw(d_.p_between, N, d_.F, d_.F, m);
+}
+
+void Model::stack_forward(const rk_batch& b, const float* x, float* y, float* hn, float* cn, bool keep, const Work& w) {
+  ForwardCall fc;
+  fc.T = b.T;
+  fc.B = b.B;
+  fc.lengths = b.lengths;
+  fc.keep = keep;
+  const float* c0 = d_.stack.has_c ? b.c0 : nullptr;
+  if (!d_.stack.has_c) cn = nullptr;
+  if (stacks_.size() == 1) {
+    fc.x = x;
+    fc.h0 = b.h0;
+    fc.c0 = c0;
+    fc.y = y;
+    fc.hn = hn;
+    fc.cn = cn;
+    stacks_[0]->forward(fc);
+    return;
+  }
+  // Layer by layer; state arrays [L·D][B][·] are layer-major, so layer l's part is a slice.
+  const int64_t N = static_cast<int64_t>(b.T) * b.B;
+  const int64_t hs = static_cast<int64_t>(d_.stack.D) * b.B * d_.stack.S;
+  const int64_t cs = static_cast<int64_t>(d_.stack.D) * b.B * d_.stack.H;
+  const int L = d_.stack.L;
+  for (int l = 0; l < L; l++) {
+    fc.x = l == 0 ? x : w.layer_in[l - 1];
+    fc.h0 = b.h0 != nullptr ? b.h0 + l * hs : nullptr;
+    fc.c0 = c0 != nullptr ? c0 + l * cs : nullptr;
+    fc.y = l == L - 1 ? y : w.layer_y[l];
+    fc.hn = hn != nullptr ? hn + l * hs : nullptr;
+    fc.cn = cn != nullptr ? cn + l * cs : nullptr;
+    stacks_[l]->forward(fc);
+    if (l < L - 1 && w.masks[l] != nullptr) {
+      const float* m = w.masks[l];
+      float* in = w.layer_in[l];
+      const float* out = w.layer_y[l];
+      for (int64_t i = 0; i < N * d_.F; i++) in[i] = out[i] * m[i];
+    }
+  }
+}
+
+void Model::stack_backward(const rk_batch& b, const float* dy, const float* dhn, float* dx, const Work& w) {
+  BackwardCall bc;
+  if (stacks_.size() == 1) {
+    stacks_[0]->zero_grads();
+    bc.dy = dy;
+    bc.dhn = dhn;
+    bc.dx = dx;
+    stacks_[0]->backward(bc);
+    return;
+  }
+  const int64_t N = static_cast<int64_t>(b.T) * b.B;
+  const int64_t hs = static_cast<int64_t>(d_.stack.D) * b.B * d_.stack.S;
+  const int L = d_.stack.L;
+  const float* dout = dy;
+  for (int l = L - 1; l >= 0; l--) {
+    stacks_[l]->zero_grads();
+    bc.dy = dout;
+    bc.dhn = dhn != nullptr ? dhn + l * hs : nullptr;
+    bc.dx = l > 0 ? w.dl[l % 2] : dx;
+    stacks_[l]->backward(bc);
+    if (l > 0) {
+      // Through the mask of layer l−1's output: the gradient of its raw output.
+      float* g = w.dl[l % 2];
+      const float* m = w.masks[l - 1];
+      for (int64_t i = 0; i < N * d_.F; i++) g[i] *= m[i];
+      dout = g;
+    }
+  }
 }
 
 void Model::gather_final(const float* hn, int B, float* head) const {
@@ -230,7 +363,7 @@ std::vector<Segment> Model::segments() {
   std::vector<Segment> s;
   if (!emb_.empty()) s.push_back({emb_.data(), emb_grad_.data(), static_cast<int64_t>(emb_.size())});
   // params() also marks the packed weights stale, which an update of them requires.
-  s.push_back({stack_.params(), stack_.grads(), stack_.param_count()});
+  for (auto& st : stacks_) s.push_back({st->params(), st->grads(), st->param_count()});
   s.push_back({head_.data(), head_grad_.data(), static_cast<int64_t>(head_.size())});
   return s;
 }
@@ -239,21 +372,11 @@ StepOut Model::train(const rk_batch& b, float* hn, float* cn, bool update) {
   const int T = b.T, B = b.B;
   const int R = head_rows(b);
   Work w = carve(T, B, true, !d_.final_state, hn == nullptr);
+  draw_masks(b, w);
   const float* x = input_rows(b, w);
   float* hn_out = hn != nullptr ? hn : w.hn;  // the final-state readout needs hn
-
-  ForwardCall fc;
-  fc.T = T;
-  fc.B = B;
-  fc.x = x;
-  fc.h0 = b.h0;
-  fc.c0 = d_.stack.has_c ? b.c0 : nullptr;
-  fc.lengths = b.lengths;
-  fc.y = w.y;  // null for the final-state readout (the stack then keeps y to itself)
-  fc.hn = hn_out;
-  fc.cn = d_.stack.has_c ? cn : nullptr;
-  fc.keep = true;
-  stack_.forward(fc);
+  // y is null for the final-state readout (the stack then keeps it to itself).
+  stack_forward(b, x, w.y, hn_out, cn, true, w);
 
   const float* head_in = w.y;
   if (d_.final_state) {
@@ -268,17 +391,20 @@ StepOut Model::train(const rk_batch& b, float* hn, float* cn, bool update) {
 
   float* dW = head_grad_.data();
   dense_backward(head_in, w.z, R, d_.F, W, d_.C, dW, dW + static_cast<size_t>(d_.C) * d_.F, w.dy);
-  stack_.zero_grads();
-  BackwardCall bc;
   if (d_.final_state) {
     scatter_final(w.dy, B, w.dhn);
-    bc.dhn = w.dhn;  // dy stays null: the steps' outputs do not reach the loss
+    // dy stays null: the steps' outputs do not reach the loss.
+    stack_backward(b, nullptr, w.dhn, w.dx, w);
   } else {
-    bc.dy = w.dy;
+    stack_backward(b, w.dy, nullptr, w.dx, w);  // dx is null unless the input is an embedding
   }
-  bc.dx = w.dx;  // null unless the input is an embedding
-  stack_.backward(bc);
   if (d_.input_kind == RK_INPUT_EMBEDDING) {
+    if (w.in_mask != nullptr) {
+      const int64_t N = static_cast<int64_t>(T) * B;
+      for (int64_t n = 0; n < N; n++) {
+        for (int k = 0; k < d_.width; k++) w.dx[n * d_.in + k] *= w.in_mask[n * d_.width + k];
+      }
+    }
     std::fill(emb_grad_.begin(), emb_grad_.end(), 0.0f);
     embedding_scatter_add(w.dx, d_.E, d_.in, b.tokens, static_cast<int64_t>(T) * B, emb_grad_.data());
   }
@@ -287,7 +413,7 @@ StepOut Model::train(const rk_batch& b, float* hn, float* cn, bool update) {
   // marks the stack's packed weights stale.
   std::vector<Segment> grads;
   if (!emb_.empty()) grads.push_back({nullptr, emb_grad_.data(), static_cast<int64_t>(emb_.size())});
-  grads.push_back({nullptr, stack_.grads(), stack_.param_count()});
+  for (auto& st : stacks_) grads.push_back({nullptr, st->grads(), st->param_count()});
   grads.push_back({nullptr, head_grad_.data(), static_cast<int64_t>(head_.size())});
   GradTransform clamp_only;
   if (update && opt_.spec().has_clip_value) {
@@ -308,18 +434,7 @@ StepOut Model::evaluate(const rk_batch& b, float* outputs, float* y, float* hn, 
   float* ys = y != nullptr ? y : w.y;  // null for the final-state readout without y wanted
   float* z = outputs != nullptr ? outputs : w.z;
   float* hn_out = hn != nullptr ? hn : w.hn;
-  ForwardCall fc;
-  fc.T = T;
-  fc.B = B;
-  fc.x = input_rows(b, w);
-  fc.h0 = b.h0;
-  fc.c0 = d_.stack.has_c ? b.c0 : nullptr;
-  fc.lengths = b.lengths;
-  fc.y = ys;
-  fc.hn = hn_out;
-  fc.cn = d_.stack.has_c ? cn : nullptr;
-  fc.keep = false;
-  stack_.forward(fc);
+  stack_forward(b, input_rows(b, w), ys, hn_out, cn, false, w);  // no dropout
   const float* head_in = ys;
   if (d_.final_state) {
     gather_final(hn_out, B, w.head);

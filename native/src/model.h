@@ -7,8 +7,12 @@
 // heads.h (input layer, head GEMMs, losses) and optim.h (clipping, optimizers); the math
 // lives in those files. What is fused here (embedding, one-hot or dense input, with an
 // optional conditioning vector; readout of every step or of the final states; cross-entropy
-// or MSE) and what the TypeScript side delegates to its composed trainer (seq2seq encoders,
-// dropout) is listed in src/backend/fused-training.ts.
+// or MSE; dropout on the input and between layers) and what the TypeScript side delegates
+// to its composed trainer (seq2seq encoders) is listed in src/backend/fused-training.ts.
+//
+// With dropout between layers the stack runs as one single-layer rk::Stack per layer (the
+// masks go between them); their parameter arrays, concatenated, are the whole stack's
+// (the flat layout is layer by layer).
 //
 // Memory: one workspace arena per model, grown only when a window needs more than any
 // window before (larger T·B); nothing is allocated per time step or per training step
@@ -19,6 +23,7 @@
 #define RNNKIT_MODEL_H
 
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "heads.h"
@@ -38,6 +43,9 @@ struct ModelDims {
   int K = 0;      // conditioning vector width (appended to every step's input)
   int in = 0;     // the stack's input width: width + K
   bool final_state = false;  // readout of the top layer's final states (B head rows)
+  double p_input = 0;        // dropout on the input layer's output
+  double p_between = 0;      // dropout between recurrent layers
+  bool per_layer = false;    // p_between > 0 with L > 1: one Stack per layer
   int C = 0;      // head outputs
   int F = 0;      // head input width D·S
   int loss = RK_LOSS_CROSS_ENTROPY;
@@ -87,8 +95,19 @@ class Model {
     float* dx = nullptr;    // [T·B][in] (embedding only)
     float* hn = nullptr;    // final state: [L·D][B][S] when the caller does not want hn
     float* dhn = nullptr;   // final state: [L·D][B][S]
+    float* in_mask = nullptr;  // input dropout: [T·B][width]
+    // Per-layer stacks, for l < L−1: raw outputs, masked outputs (the next layer's input)
+    // and masks, [T·B][D·S] each; dl: two [T·B][D·S] gradients passed down in backward.
+    std::vector<float*> layer_y, layer_in, masks;
+    float* dl[2] = {nullptr, nullptr};
   };
   Work carve(int T, int B, bool training, bool want_y, bool want_hn);
+  void draw_masks(const rk_batch& b, Work& w);
+  // The recurrent stack over x [T·B][in] (one call, or layer by layer with the masks).
+  void stack_forward(const rk_batch& b, const float* x, float* y, float* hn, float* cn, bool keep, const Work& w);
+  // Its backward (after zeroing its gradients); dx [T·B][in] may be null.
+  void stack_backward(const rk_batch& b, const float* dy, const float* dhn, float* dx, const Work& w);
+  int64_t stack_params() const;
   int head_rows(const rk_batch& b) const { return d_.final_state ? b.B : b.T * b.B; }
   void gather_final(const float* hn, int B, float* head) const;
   void scatter_final(const float* dhead, int B, float* dhn) const;
@@ -97,7 +116,7 @@ class Model {
   std::vector<Segment> segments();
 
   ModelDims d_;
-  Stack stack_;
+  std::vector<std::unique_ptr<Stack>> stacks_;  // the whole stack, or one per layer
   std::vector<float> emb_, emb_grad_;    // [V][E]
   std::vector<float> head_, head_grad_;  // weight [C][F] then bias [C]
   Optimizer opt_;

@@ -8,12 +8,13 @@
  * What is fused (native/src/model.cc): embedding, one-hot or dense input, with or without
  * a conditioning vector; any stack (every cell, layers, bidirectional, lengths, h0/c0);
  * readout of every step or of the final states; softmax cross-entropy with an ignore
- * index or MSE with a target mask; SGD (momentum,
+ * index or MSE with a target mask; dropout on the input and between layers (masks drawn
+ * as reference/training/dropout.ts); SGD (momentum,
  * dampening, Nesterov, weight decay), RMSprop, Adam, AdamW; clipping by value and by
  * global norm.
  *
  * What is delegated to ComposedTraining over the same backend's stack calls (correct, but
- * the head, loss and optimizer then run in TypeScript): seq2seq encoders and dropout.
+ * the head, loss and optimizer then run in TypeScript): seq2seq encoders.
  * {@link unfusedReason} decides, per model, at
  * createModel; the handle then remembers which path it lives on.
  */
@@ -28,7 +29,6 @@ import { checkModelShapes, modelLayout } from './training.js';
 /** Why `spec` cannot run on the fused path (undefined: it can). */
 export function unfusedReason(spec: ModelSpec): string | undefined {
   if (spec.encoder) return 'seq2seq encoder';
-  if (spec.dropout && (spec.dropout.input > 0 || spec.dropout.between > 0)) return 'dropout';
   return undefined;
 }
 

@@ -5,8 +5,9 @@
  * step copies the batch in, makes ONE call, and copies hn/cn (and for evaluate the outputs)
  * out. Which models are fused and which are delegated: fused-training.ts.
  *
- * Struct layouts (wasm32, rnnkit.h): rk_model_spec 15 int32 (the stack spec inline);
- * rk_optimizer 4 int32 then 10 doubles; rk_batch 2 int32 then 9 pointers; rk_step_result
+ * Struct layouts (wasm32, rnnkit.h): rk_model_spec 15 int32 (the stack spec inline), 4 bytes
+ * of padding, 2 doubles (80 bytes); rk_optimizer 4 int32 then 10 doubles; rk_batch 2 int32,
+ * 9 pointers, 1 uint32 (48 bytes); rk_step_result
  * 4 doubles.
  */
 import type { Backend, CellType } from './backend.js';
@@ -115,7 +116,7 @@ class WasmEngine implements FusedEngine<WasmModel> {
     const s = spec.stack;
     const input = spec.input;
     return this.guard('rk_model_create', (f) => {
-      const block = f.alloc(16 * 4, 'rk_model_spec');
+      const block = f.alloc(84, 'rk_model_spec');
       this.m.heapI32().set([
         INPUT_KIND[input.kind],
         input.kind === 'dense' ? 0 : input.vocab,
@@ -129,8 +130,10 @@ class WasmEngine implements FusedEngine<WasmModel> {
         spec.readout === 'final_state' ? 1 : 0,
         0,
       ], block >> 2);
-      this.check(this.x.rk_model_create(block, block + 60), 'rk_model_create');
-      const ptr = this.m.heapI32()[(block + 60) >> 2] >>> 0;
+      new Float64Array(this.m.exports.memory.buffer, block + 64, 2).set([spec.dropout?.input ?? 0, spec.dropout?.between ?? 0]);
+      this.m.heapI32()[(block + 80) >> 2] = 0;
+      this.check(this.x.rk_model_create(block, block + 80), 'rk_model_create');
+      const ptr = this.m.heapI32()[(block + 80) >> 2] >>> 0;
       return new WasmModel(ptr, spec, Number(this.x.rk_model_param_count(ptr)));
     });
   }
@@ -205,8 +208,8 @@ class WasmEngine implements FusedEngine<WasmModel> {
       f.input(lstm ? b.c0 : undefined, 'c0'),
       f.input(spec.conditionSize > 0 ? b.condition : undefined, 'condition'),
     ];
-    const p = f.alloc(44, 'rk_batch');
-    this.m.heapI32().set([b.steps, b.batch, ...ptrs], p >> 2);
+    const p = f.alloc(48, 'rk_batch');
+    this.m.heapI32().set([b.steps, b.batch, ...ptrs, (b.dropoutSeed ?? 0) | 0], p >> 2);
     return p;
   }
 
