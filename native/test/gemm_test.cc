@@ -408,6 +408,24 @@ void test_concurrent_callers() {
 #endif
 }
 
+// A per-step product repeated on one PackedB alternates serial and split runs while it
+// measures which is faster (gemm.cc, run_measured): the results must be bit-identical.
+void test_split_choice_is_invisible() {
+  rk_set_threads(2);
+  const int M = 3, N = 1030, K = 300;
+  std::vector<float> A = random_vec(static_cast<std::size_t>(M) * K), B = random_vec(static_cast<std::size_t>(N) * K);
+  rk::PackedB pb;
+  pb.pack(rk::Trans::Yes, K, N, B.data(), K);
+  std::vector<float> first(static_cast<std::size_t>(M) * N), C(first.size());
+  rk::sgemm_packed(M, A.data(), K, pb, 0.f, first.data(), N);
+  int differing = 0;
+  for (int call = 0; call < 100; ++call) {
+    rk::sgemm_packed(M, A.data(), K, pb, 0.f, C.data(), N);
+    differing += std::memcmp(C.data(), first.data(), sizeof(float) * C.size()) != 0;
+  }
+  CHECK(differing == 0, "%d of 100 repeated per-step products differ from the first", differing);
+}
+
 // ---- benchmark ----------------------------------------------------------------------
 
 // Seconds of this thread's CPU time (wall time where unavailable): single-thread timings
@@ -611,6 +629,7 @@ int main(int argc, char** argv) {
   }
   test_runtime();
   test_concurrent_callers();
+  test_split_choice_is_invisible();
   std::printf("approximation errors (max over the test grid):\n");
   for (const char* isa : kIsas) {
     if (!rk::isa_supported(isa)) {

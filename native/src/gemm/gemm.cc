@@ -15,6 +15,7 @@
 #include "gemm/gemm.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstring>
 
@@ -63,6 +64,7 @@ struct Problem {
   float beta;
   float* C;
   int ldc;
+  PackedB::SplitChoice* split;  // per-step products on a PackedB: measured split choice
 };
 
 // Rows [i0, i1) and columns [j0, j1) of C; j0 is a multiple of NR.
@@ -129,6 +131,46 @@ void scale_c(int M, int N, float beta, float* C, int ldc) {
   }
 }
 
+// Per-step products are small (a few microseconds) and repeated T times, so whether
+// splitting them over the threads pays depends on the machine: it does on idle cores,
+// it does not when two vCPUs share one physical core or other processes hold the cores
+// (then a worker descheduled in the middle of its task stalls every step). So it is
+// measured on the calls themselves: every kReexplore calls, kExplore calls alternate
+// serial and split and keep each mode's fastest time; the split is then used only if it
+// was at least kSplitGain faster. Results do not depend on the choice (every element is
+// computed by the same kernel over the same K blocks either way).
+constexpr unsigned kExplore = 16, kReexplore = 2048;
+constexpr double kSplitGain = 1.1;
+
+template <class Split, class Serial>
+void run_measured(PackedB::SplitChoice& s, int rows, Split&& split, Serial&& serial) {
+  if (s.rows != rows || s.calls >= kReexplore) {
+    s.rows = rows;
+    s.calls = 0;
+    s.best_serial = s.best_parallel = 1e30;
+  }
+  const unsigned call = s.calls++;
+  if (call >= kExplore) {
+    if (s.parallel) {
+      split();
+    } else {
+      serial();
+    }
+    return;
+  }
+  const bool parallel = call % 2 == 0;
+  const auto t0 = std::chrono::steady_clock::now();
+  if (parallel) {
+    split();
+  } else {
+    serial();
+  }
+  const double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  double& best = parallel ? s.best_parallel : s.best_serial;
+  best = std::min(best, dt);
+  if (call + 1 == kExplore) s.parallel = s.best_parallel * kSplitGain < s.best_serial;
+}
+
 void run(Problem p) {
   if (p.M <= 0 || p.N <= 0) return;
   if (p.K <= 0) {
@@ -154,14 +196,18 @@ void run(Problem p) {
     // its L2 from step to step. Two ranges per thread: if a worker is late (busy
     // machine), the caller takes its second range instead of waiting for all of it.
     const int tasks = std::min(panels, std::max(nt, std::min(nt * kPinnedTasksPerThread, kMaxPinnedTasks)));
-    parallel_for(
-        tasks,
-        [&](int t, int) {
-          const int q0 = static_cast<int>(static_cast<long long>(panels) * t / tasks);
-          const int q1 = static_cast<int>(static_cast<long long>(panels) * (t + 1) / tasks);
-          run_range(p, 0, p.M, q0 * NR, std::min(p.N, q1 * NR));
-        },
-        /*pinned=*/true);
+    auto split = [&] {
+      parallel_for(
+          tasks,
+          [&](int t, int) {
+            const int q0 = static_cast<int>(static_cast<long long>(panels) * t / tasks);
+            const int q1 = static_cast<int>(static_cast<long long>(panels) * (t + 1) / tasks);
+            run_range(p, 0, p.M, q0 * NR, std::min(p.N, q1 * NR));
+          },
+          /*pinned=*/true);
+    };
+    if (p.split == nullptr) return split();
+    run_measured(*p.split, p.M, split, [&] { run_range(p, 0, p.M, 0, p.N); });
     return;
   }
   // Otherwise a grid of about kTasksPerThread tasks per thread, handed out dynamically so
@@ -187,7 +233,7 @@ void run(Problem p) {
 
 void sgemm(Trans transA, Trans transB, int M, int N, int K, const float* A, int lda,
            const float* B, int ldb, float beta, float* C, int ldc) {
-  Problem p{kernels(), transA, A, lda, M, N, K, nullptr, transB, B, ldb, beta, C, ldc};
+  Problem p{kernels(), transA, A, lda, M, N, K, nullptr, transB, B, ldb, beta, C, ldc, nullptr};
   run(p);
 }
 
@@ -196,6 +242,7 @@ void PackedB::pack(Trans transB, int K, int N, const float* B, int ldb) {
   K_ = K < 0 ? 0 : K;
   N_ = N < 0 ? 0 : N;
   table_ = kt;
+  split_ = SplitChoice{};
   const int NR = kt->gemm_nr;
   const std::ptrdiff_t stride = static_cast<std::ptrdiff_t>(K_) * NR;
   const std::size_t panels = static_cast<std::size_t>((N_ + NR - 1) / NR);
@@ -206,7 +253,7 @@ void PackedB::pack(Trans transB, int K, int N, const float* B, int ldb) {
 void sgemm_packed(int M, const float* A, int lda, const PackedB& B, float beta, float* C, int ldc) {
   const KernelTable* kt = static_cast<const KernelTable*>(B.table_);
   if (kt == nullptr) kt = kernels();  // never packed: K = N = 0
-  Problem p{kt, Trans::No, A, lda, M, B.N_, B.K_, B.data_.data(), Trans::No, nullptr, 0, beta, C, ldc};
+  Problem p{kt, Trans::No, A, lda, M, B.N_, B.K_, B.data_.data(), Trans::No, nullptr, 0, beta, C, ldc, &B.split_};
   run(p);
 }
 

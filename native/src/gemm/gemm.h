@@ -59,6 +59,20 @@ class PackedB {
   // The kernel table whose panel layout data_ holds: sgemm_packed keeps using it even if
   // the ISA is forced to another one afterwards (results stay right; repack to switch).
   const void* table_ = nullptr;
+
+ public:
+  // Whether splitting a per-time-step product over the threads pays on this machine
+  // (two vCPUs may share one core, other processes may hold the cores): measured on the
+  // calls themselves, see gemm.cc. Not atomic: a PackedB is used by one thread at a time.
+  struct SplitChoice {
+    int rows = -1;            // M the statistics are for
+    unsigned calls = 0;       // calls since the statistics were reset
+    double best_serial = 0;   // fastest time seen in the current exploration window
+    double best_parallel = 0;
+    bool parallel = true;     // the decision outside exploration windows
+  };
+  mutable SplitChoice split_;
+
   friend void sgemm_packed(int, const float*, int, const PackedB&, float, float*, int);
 };
 
