@@ -8,6 +8,7 @@
 namespace rk {
 int threads() { return 1; }
 bool set_threads(int n) { return n >= 0; }
+bool in_parallel_task() { return false; }
 void parallel_for_raw(int n_tasks, TaskFn fn, void* ctx, bool) {
   for (int t = 0; t < n_tasks; ++t) fn(ctx, t, 0);
 }
@@ -257,6 +258,7 @@ Pool& pool() {
 }  // namespace
 
 int threads() { return pool().threads(); }
+bool in_parallel_task() { return t_in_task; }
 
 bool set_threads(int n) {
   if (n < 0) return false;

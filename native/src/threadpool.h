@@ -26,6 +26,9 @@ int threads();
 // n < 0. Waits for a running parallel_for to finish.
 bool set_threads(int n);
 
+// True inside a parallel_for task (where a nested parallel_for runs inline).
+bool in_parallel_task();
+
 using TaskFn = void (*)(void* ctx, int task, int worker);
 // pinned: worker w first claims its own tasks (t % threads() == w), then helps with the
 // others, so that a caller splitting the same data the same way on every call (e.g. the

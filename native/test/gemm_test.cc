@@ -424,6 +424,15 @@ void test_split_choice_is_invisible() {
     differing += std::memcmp(C.data(), first.data(), sizeof(float) * C.size()) != 0;
   }
   CHECK(differing == 0, "%d of 100 repeated per-step products differ from the first", differing);
+  // The same PackedB from several pool tasks at once (a caller parallelising over batch
+  // or directions): each product runs on its task's thread, same results.
+  std::vector<std::vector<float>> outs(4, std::vector<float>(first.size()));
+  rk::parallel_for(4, [&](int t, int) {
+    for (int r = 0; r < 20; ++r) rk::sgemm_packed(M, A.data(), K, pb, 0.f, outs[t].data(), N);
+  });
+  int wrong = 0;
+  for (const auto& o : outs) wrong += std::memcmp(o.data(), first.data(), sizeof(float) * o.size()) != 0;
+  CHECK(wrong == 0, "%d of 4 products run inside pool tasks differ", wrong);
 }
 
 // ---- benchmark ----------------------------------------------------------------------

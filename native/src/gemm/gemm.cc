@@ -184,7 +184,9 @@ void run(Problem p) {
   const int NR = p.kt->gemm_nr, MR = p.kt->gemm_mr;
   const int panels = (p.N + NR - 1) / NR;
   const double macs = static_cast<double>(p.M) * p.N * p.K;
-  const int nt = macs >= kParallelMinMacs ? threads() : 1;
+  // Inside a pool task (a caller parallelising over something else) everything runs on
+  // this thread anyway.
+  const int nt = macs >= kParallelMinMacs && !in_parallel_task() ? threads() : 1;
   if (nt <= 1) {
     run_range(p, 0, p.M, 0, p.N);
     return;
