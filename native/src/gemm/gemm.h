@@ -63,7 +63,8 @@ class PackedB {
  public:
   // Whether splitting a per-time-step product over the threads pays on this machine
   // (two vCPUs may share one core, other processes may hold the cores): measured on the
-  // calls themselves, see gemm.cc. Not atomic: a PackedB is used by one thread at a time.
+  // calls themselves, see gemm.cc. Not atomic: products called from pool tasks never
+  // touch it, but two application threads must not use one PackedB at the same time.
   struct SplitChoice {
     int rows = -1;            // M the statistics are for
     unsigned calls = 0;       // calls since the statistics were reset
