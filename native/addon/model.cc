@@ -31,6 +31,8 @@ struct ModelBox {
   bool busy = false;
   int32_t input_kind = 0, vocab = 0, width = 0, outputs = 0, loss = 0, K = 0;
   bool final_state = false;  // readout of the final states: B head rows instead of T·B
+  bool encoder = false;      // seq2seq
+  int32_t enc_kind = 0, enc_width = 0;
   int64_t S = 0, H = 0, LD = 0, F = 0;
   bool has_c = false;
   size_t params = 0;
@@ -74,38 +76,57 @@ std::string Shape(std::initializer_list<std::pair<const char*, int64_t>> dims) {
   return s;
 }
 
+// An InputSpec { kind, vocab?, dim?, size? } into (kind, vocab, dim, size).
+void ParseInput(Napi::Value v, const std::string& name, int32_t* kind, int32_t* vocab, int32_t* dim, int32_t* size) {
+  Napi::Object input = RequireObject(v, name);
+  const std::string k = RequireString(input.Get("kind"), (name + ".kind").c_str());
+  if (k == "embedding") {
+    *kind = RK_INPUT_EMBEDDING;
+    *vocab = RequireInt32(input.Get("vocab"), (name + ".vocab").c_str(), 1);
+    *dim = RequireInt32(input.Get("dim"), (name + ".dim").c_str(), 1);
+  } else if (k == "onehot") {
+    *kind = RK_INPUT_ONEHOT;
+    *vocab = RequireInt32(input.Get("vocab"), (name + ".vocab").c_str(), 1);
+  } else if (k == "dense") {
+    *kind = RK_INPUT_DENSE;
+    *size = RequireInt32(input.Get("size"), (name + ".size").c_str(), 1);
+  } else {
+    throw Napi::RangeError::New(v.Env(), name + ".kind must be \"embedding\", \"onehot\" or \"dense\"; got \"" + k + "\"");
+  }
+}
+
+rk_stack_spec ParseStack(Napi::Value v, const std::string& name) {
+  Napi::Object st = RequireObject(v, name);
+  rk_stack_spec spec{};
+  const std::string cell = RequireString(st.Get("cell"), (name + ".cell").c_str());
+  spec.cell = -1;
+  for (int i = 0; i < 7; i++) {
+    if (cell == kCellNames[i]) spec.cell = i;
+  }
+  if (spec.cell < 0) throw Napi::RangeError::New(v.Env(), name + ".cell is not a known cell; got \"" + cell + "\"");
+  spec.input_size = RequireInt32(st.Get("inputSize"), (name + ".inputSize").c_str(), 1);
+  spec.hidden_size = RequireInt32(st.Get("hiddenSize"), (name + ".hiddenSize").c_str(), 1);
+  Napi::Value out = st.Get("outputSize");
+  spec.output_size = out.IsUndefined() ? spec.hidden_size : RequireInt32(out, (name + ".outputSize").c_str(), 1);
+  spec.layers = RequireInt32(st.Get("layers"), (name + ".layers").c_str(), 1);
+  spec.bidirectional = RequireBool(st.Get("bidirectional"), (name + ".bidirectional").c_str()) ? 1 : 0;
+  return spec;
+}
+
 Napi::Value ModelCreate(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Object o = RequireObject(info[0], "spec");
-  Napi::Object input = RequireObject(o.Get("input"), "spec.input");
   rk_model_spec spec{};
-  const std::string kind = RequireString(input.Get("kind"), "spec.input.kind");
-  if (kind == "embedding") {
-    spec.input_kind = RK_INPUT_EMBEDDING;
-    spec.vocab = RequireInt32(input.Get("vocab"), "spec.input.vocab", 1);
-    spec.dim = RequireInt32(input.Get("dim"), "spec.input.dim", 1);
-  } else if (kind == "onehot") {
-    spec.input_kind = RK_INPUT_ONEHOT;
-    spec.vocab = RequireInt32(input.Get("vocab"), "spec.input.vocab", 1);
-  } else if (kind == "dense") {
-    spec.input_kind = RK_INPUT_DENSE;
-    spec.size = RequireInt32(input.Get("size"), "spec.input.size", 1);
-  } else {
-    throw Napi::RangeError::New(env, "spec.input.kind must be \"embedding\", \"onehot\" or \"dense\"; got \"" + kind + "\"");
+  ParseInput(o.Get("input"), "spec.input", &spec.input_kind, &spec.vocab, &spec.dim, &spec.size);
+  spec.stack = ParseStack(o.Get("stack"), "spec.stack");
+  Napi::Value enc = o.Get("encoder");
+  if (!enc.IsUndefined()) {
+    Napi::Object e = RequireObject(enc, "spec.encoder");
+    spec.encoder = 1;
+    ParseInput(e.Get("input"), "spec.encoder.input", &spec.encoder_input_kind, &spec.encoder_vocab, &spec.encoder_dim,
+               &spec.encoder_size);
+    spec.encoder_stack = ParseStack(e.Get("stack"), "spec.encoder.stack");
   }
-  Napi::Object st = RequireObject(o.Get("stack"), "spec.stack");
-  const std::string cell = RequireString(st.Get("cell"), "spec.stack.cell");
-  spec.stack.cell = -1;
-  for (int i = 0; i < 7; i++) {
-    if (cell == kCellNames[i]) spec.stack.cell = i;
-  }
-  if (spec.stack.cell < 0) throw Napi::RangeError::New(env, "spec.stack.cell is not a known cell; got \"" + cell + "\"");
-  spec.stack.input_size = RequireInt32(st.Get("inputSize"), "spec.stack.inputSize", 1);
-  spec.stack.hidden_size = RequireInt32(st.Get("hiddenSize"), "spec.stack.hiddenSize", 1);
-  Napi::Value out = st.Get("outputSize");
-  spec.stack.output_size = out.IsUndefined() ? spec.stack.hidden_size : RequireInt32(out, "spec.stack.outputSize", 1);
-  spec.stack.layers = RequireInt32(st.Get("layers"), "spec.stack.layers", 1);
-  spec.stack.bidirectional = RequireBool(st.Get("bidirectional"), "spec.stack.bidirectional") ? 1 : 0;
   spec.outputs = RequireInt32(o.Get("outputs"), "spec.outputs", 1);
   Napi::Object loss = RequireObject(o.Get("loss"), "spec.loss");
   const std::string lk = RequireString(loss.Get("kind"), "spec.loss.kind");
@@ -147,6 +168,9 @@ Napi::Value ModelCreate(const Napi::CallbackInfo& info) {
   box->width = spec.stack.input_size - spec.condition_size;
   box->K = spec.condition_size;
   box->final_state = spec.readout == RK_READOUT_FINAL_STATE;
+  box->encoder = spec.encoder != 0;
+  box->enc_kind = spec.encoder_input_kind;
+  box->enc_width = spec.encoder_stack.input_size;
   box->outputs = spec.outputs;
   box->loss = spec.loss;
   box->H = spec.stack.hidden_size;
@@ -239,7 +263,7 @@ enum class Op { Train, LossAndGrads, Evaluate };
 struct Call {
   Op op = Op::Train;
   rk_batch batch{};
-  std::vector<int32_t> tokens, targets, lengths;
+  std::vector<int32_t> tokens, targets, lengths, source_tokens, source_lengths;
   std::vector<uint8_t> mask;
   std::vector<Napi::Value> keep;
   Napi::Object result;
@@ -320,6 +344,30 @@ std::unique_ptr<Call> Prepare(const Napi::CallbackInfo& info, ModelBox* box, Op 
     }
   }
   c->batch.lengths = ints("lengths", c->lengths, static_cast<size_t>(B), Shape({{"B", B}}));
+  Napi::Value source = req.Get("source");
+  if (box->encoder && !source.IsUndefined() && !source.IsNull()) {
+    Napi::Object src = RequireObject(source, "batch.source");
+    const int32_t Ts = RequireInt32(src.Get("steps"), "batch.source.steps", 1);
+    c->batch.source_T = Ts;
+    const size_t Ns = CheckedProduct(env, "source.tokens", {Ts, B});
+    const std::string sb = Shape({{"steps", Ts}, {"B", B}});
+    Napi::Int32Array lv = OptionalI32(src.Get("lengths"), "source.lengths", static_cast<size_t>(B), Shape({{"B", B}}));
+    if (!lv.IsEmpty()) {
+      c->source_lengths.assign(lv.Data(), lv.Data() + B);
+      c->batch.source_lengths = c->source_lengths.data();
+    }
+    if (box->enc_kind == RK_INPUT_DENSE) {
+      Napi::Float32Array xs = RequireF32(src.Get("x"), "source.x", CheckedProduct(env, "source.x", {Ts, B, box->enc_width}),
+                                         sb + Shape({{"size", box->enc_width}}));
+      c->keep.push_back(xs);
+      c->batch.source_x = xs.Data();
+    } else {
+      Napi::Int32Array ts = OptionalI32(src.Get("tokens"), "source.tokens", Ns, sb);
+      if (ts.IsEmpty()) throw Napi::TypeError::New(env, "batch.source.tokens is required by this model's encoder; got undefined");
+      c->source_tokens.assign(ts.Data(), ts.Data() + Ns);
+      c->batch.source_tokens = c->source_tokens.data();
+    }
+  }
   Napi::Value seed = req.Get("dropoutSeed");
   if (!seed.IsUndefined()) {
     // Any integer, taken modulo 2^32 as Random(seed) does.

@@ -155,6 +155,15 @@ typedef struct rk_model_spec {
    * rk_batch.dropout_seed exactly as src/backend/reference/training/dropout.ts; 0 = none. */
   double dropout_input;   /* on the input layer's output (not the conditioning columns) */
   double dropout_between; /* on the output of every recurrent layer but the last */
+  /* Encoder-decoder (seq2seq) when encoder != 0: an encoder (its own input layer and stack,
+   * parameters first in the flat array: encoder.embedding.weight, encoder.rnn.*) reads
+   * rk_batch.source_*; its final state starts the decoder (the model's stack), and the
+   * gradient flows back through it. Same layers, directions, widths and cell-state kind as
+   * the decoder's stack; no conditioning vector. Its dropout masks are drawn first. */
+  int32_t encoder;
+  int32_t encoder_input_kind; /* rk_input_kind */
+  int32_t encoder_vocab, encoder_dim, encoder_size;
+  rk_stack_spec encoder_stack;
 } rk_model_spec;
 
 typedef enum rk_readout {
@@ -200,6 +209,12 @@ typedef struct rk_batch {
   const float* c0;              /* [L*D][B][H] or NULL (zeros; LSTM cells) */
   const float* condition;       /* [B][K] when condition_size > 0 */
   uint32_t dropout_seed;        /* seed of this step's dropout masks */
+  /* Seq2seq: the encoder's input (source_T >= 1 steps, same B); h0 / c0 are then the
+   * encoder's initial state. source_T == 0: the decoder alone runs from h0 / c0. */
+  int32_t source_T;
+  const int32_t* source_tokens; /* [source_T][B] */
+  const float* source_x;        /* [source_T][B][encoder_size] */
+  const int32_t* source_lengths; /* [B] in 0..source_T, or NULL */
 } rk_batch;
 
 typedef struct rk_step_result {

@@ -77,6 +77,30 @@ const char* make_model_dims(const rk_model_spec& s, ModelDims* out) {
   d.p_input = s.dropout_input;
   d.p_between = s.dropout_between;
   d.per_layer = d.p_between > 0 && d.stack.L > 1;
+  if (s.encoder != 0) {
+    // The encoder is a model without head: its own input layer and stack, no conditioning,
+    // the same dropout. Built through this function from a spec of its own.
+    rk_model_spec e{};
+    e.input_kind = s.encoder_input_kind;
+    e.vocab = s.encoder_vocab;
+    e.dim = s.encoder_dim;
+    e.size = s.encoder_size;
+    e.stack = s.encoder_stack;
+    e.outputs = 1;
+    e.dropout_input = s.dropout_input;
+    e.dropout_between = s.dropout_between;
+    ModelDims ed;
+    if (const char* bad = make_model_dims(e, &ed)) {
+      std::string m = bad;
+      return msg("encoder: %s", m.c_str());
+    }
+    const StackDims& es = ed.stack;
+    if (es.L != d.stack.L || es.D != d.stack.D || es.S != d.stack.S || es.H != d.stack.H || es.has_c != d.stack.has_c) {
+      return msg("encoder_stack must have the decoder stack's layers, directions, state widths and cell-state kind");
+    }
+    ed.C = 0;
+    d.encoder = std::make_shared<ModelDims>(ed);
+  }
   // Every matrix must stay addressable with int dimensions (the GEMM layer's).
   if (static_cast<double>(d.V) * d.E > INT_MAX || static_cast<double>(d.C) * d.F > INT_MAX) {
     return msg("the embedding or head matrix has more than %d elements", INT_MAX);
@@ -91,6 +115,7 @@ Model::Model(const ModelDims& dims)
       emb_grad_(emb_.size(), 0.0f),
       head_(static_cast<size_t>(dims.C) * dims.F + dims.C, 0.0f),
       head_grad_(head_.size(), 0.0f) {
+  if (d_.encoder) encoder_ = std::make_unique<Model>(*d_.encoder);
   if (!d_.per_layer) {
     stacks_.push_back(std::make_unique<Stack>(d_.stack));
     return;
@@ -112,7 +137,8 @@ int64_t Model::stack_params() const {
 }
 
 int64_t Model::param_count() const {
-  return static_cast<int64_t>(emb_.size()) + stack_params() + static_cast<int64_t>(head_.size());
+  return (encoder_ ? encoder_->param_count() : 0) + static_cast<int64_t>(emb_.size()) + stack_params() +
+         static_cast<int64_t>(head_.size());
 }
 
 namespace {
@@ -125,6 +151,10 @@ void copy(float* dst, const float* src, size_t n) {
 }  // namespace
 
 void Model::set_params(const float* flat) {
+  if (encoder_) {  // the encoder's parameters come first in the layout
+    encoder_->set_params(flat);
+    flat += encoder_->param_count();
+  }
   copy(emb_.data(), flat, emb_.size());
   flat += emb_.size();
   // params() marks the stack's packed weights stale: the next forward repacks them.
@@ -136,6 +166,10 @@ void Model::set_params(const float* flat) {
 }
 
 void Model::get_params(float* flat) {
+  if (encoder_) {
+    encoder_->get_params(flat);
+    flat += encoder_->param_count();
+  }
   copy(flat, emb_.data(), emb_.size());
   flat += emb_.size();
   for (auto& st : stacks_) {
@@ -146,6 +180,10 @@ void Model::get_params(float* flat) {
 }
 
 void Model::get_grads(float* flat) {
+  if (encoder_) {
+    encoder_->get_grads(flat);
+    flat += encoder_->param_count();
+  }
   copy(flat, emb_grad_.data(), emb_grad_.size());
   flat += emb_grad_.size();
   for (auto& st : stacks_) {
@@ -172,6 +210,13 @@ const char* Model::check_batch(const rk_batch& b, bool need_targets) const {
     }
   }
   if (d_.K > 0 && b.condition == nullptr) return msg("condition must not be NULL (condition_size %d)", d_.K);
+  if (b.source_T < 0) return msg("source_T must be >= 0; got %d", b.source_T);
+  if (encoder_ && b.source_T > 0) {
+    if (const char* bad = encoder_->check_batch(source_of(b), false)) {
+      std::string m = bad;
+      return msg("source: %s", m.c_str());
+    }
+  }
   if (b.lengths != nullptr) {
     for (int32_t i = 0; i < b.B; i++) {
       if (b.lengths[i] < 0 || b.lengths[i] > b.T) return msg("lengths[%d] must be in 0..%d (T); got %d", i, b.T, b.lengths[i]);
@@ -215,6 +260,11 @@ Model::Work Model::carve(int T, int B, bool training, bool want_y, bool want_hn)
       w.layer_in[l] = training ? cv.take(N * DS) : w.layer_y[l];
       w.masks[l] = training ? cv.take(N * DS) : nullptr;
     }
+    const uint64_t C = static_cast<uint64_t>(d_.stack.L) * d_.stack.D * B * d_.stack.H;
+    w.eh = encoder_ ? cv.take(H) : nullptr;
+    w.ec = encoder_ && d_.stack.has_c ? cv.take(C) : nullptr;
+    w.dh0 = encoder_ && training ? cv.take(H) : nullptr;
+    w.dc0 = encoder_ && training && d_.stack.has_c ? cv.take(C) : nullptr;
     w.dl[0] = training && below > 0 ? cv.take(N * DS) : nullptr;
     w.dl[1] = training && below > 0 ? cv.take(N * DS) : nullptr;
     w.x = build_x ? cv.take(N * d_.in) : nullptr;
@@ -257,10 +307,8 @@ const float* Model::input_rows(const rk_batch& b, const Work& w) const {
   return w.x;
 }
 
-void Model::draw_masks(const rk_batch& b, Work& w) {
-  if (w.in_mask == nullptr && w.masks.empty()) return;
+void Model::draw_masks(DropoutStream& rng, const rk_batch& b, Work& w) {
   const int64_t N = static_cast<int64_t>(b.T) * b.B;
-  DropoutStream rng(b.dropout_seed);
   // The order of dropout.ts: the input mask, then layer 0's output mask, layer 1's, …
   if (w.in_mask != nullptr) rng.draw(d_.p_input, N, d_.width, d_.width, w.in_mask);
   for (float* m : w.masks) rng.draw(d_.p_between, N, d_.F, d_.F, m);
@@ -306,24 +354,33 @@ void Model::stack_forward(const rk_batch& b, const float* x, float* y, float* hn
   }
 }
 
-void Model::stack_backward(const rk_batch& b, const float* dy, const float* dhn, float* dx, const Work& w) {
+void Model::stack_backward(const rk_batch& b, const float* dy, const float* dhn, const float* dcn, float* dx, float* dh0,
+                           float* dc0, const Work& w) {
   BackwardCall bc;
+  if (!d_.stack.has_c) dcn = dc0 = nullptr;
   if (stacks_.size() == 1) {
     stacks_[0]->zero_grads();
     bc.dy = dy;
     bc.dhn = dhn;
+    bc.dcn = dcn;
     bc.dx = dx;
+    bc.dh0 = dh0;
+    bc.dc0 = dc0;
     stacks_[0]->backward(bc);
     return;
   }
   const int64_t N = static_cast<int64_t>(b.T) * b.B;
   const int64_t hs = static_cast<int64_t>(d_.stack.D) * b.B * d_.stack.S;
+  const int64_t cs = static_cast<int64_t>(d_.stack.D) * b.B * d_.stack.H;
   const int L = d_.stack.L;
   const float* dout = dy;
   for (int l = L - 1; l >= 0; l--) {
     stacks_[l]->zero_grads();
     bc.dy = dout;
     bc.dhn = dhn != nullptr ? dhn + l * hs : nullptr;
+    bc.dcn = dcn != nullptr ? dcn + l * cs : nullptr;
+    bc.dh0 = dh0 != nullptr ? dh0 + l * hs : nullptr;
+    bc.dc0 = dc0 != nullptr ? dc0 + l * cs : nullptr;
     bc.dx = l > 0 ? w.dl[l % 2] : dx;
     stacks_[l]->backward(bc);
     if (l > 0) {
@@ -359,24 +416,78 @@ LossOut Model::loss(const rk_batch& b, float* z, float* dz) const {
   return mean_squared_error(rows, z, d_.C, b.target_values, b.target_mask, dz);
 }
 
-std::vector<Segment> Model::segments() {
-  std::vector<Segment> s;
-  if (!emb_.empty()) s.push_back({emb_.data(), emb_grad_.data(), static_cast<int64_t>(emb_.size())});
-  // params() also marks the packed weights stale, which an update of them requires.
-  for (auto& st : stacks_) s.push_back({st->params(), st->grads(), st->param_count()});
-  s.push_back({head_.data(), head_grad_.data(), static_cast<int64_t>(head_.size())});
-  return s;
+void Model::collect(std::vector<Segment>& out, bool for_update) {
+  if (encoder_) encoder_->collect(out, for_update);
+  // params() marks the packed weights stale, which an update of them requires; the norm
+  // alone must not, so gradient-only segments carry no parameter pointer.
+  if (!emb_.empty()) out.push_back({for_update ? emb_.data() : nullptr, emb_grad_.data(), static_cast<int64_t>(emb_.size())});
+  for (auto& st : stacks_) out.push_back({for_update ? st->params() : nullptr, st->grads(), st->param_count()});
+  if (!head_.empty()) out.push_back({for_update ? head_.data() : nullptr, head_grad_.data(), static_cast<int64_t>(head_.size())});
+}
+
+rk_batch Model::source_of(const rk_batch& b) {
+  rk_batch sb{};
+  sb.T = b.source_T;
+  sb.B = b.B;
+  sb.tokens = b.source_tokens;
+  sb.x = b.source_x;
+  sb.lengths = b.source_lengths;
+  sb.h0 = b.h0;
+  sb.c0 = b.c0;
+  return sb;
+}
+
+void Model::zero_grads() {
+  std::fill(emb_grad_.begin(), emb_grad_.end(), 0.0f);
+  for (auto& st : stacks_) st->zero_grads();
+  std::fill(head_grad_.begin(), head_grad_.end(), 0.0f);
+}
+
+void Model::embedding_backward(const rk_batch& b, const Work& w) {
+  if (d_.input_kind != RK_INPUT_EMBEDDING) return;
+  const int64_t N = static_cast<int64_t>(b.T) * b.B;
+  if (w.in_mask != nullptr) {  // through the input dropout mask
+    for (int64_t n = 0; n < N; n++) {
+      for (int k = 0; k < d_.width; k++) w.dx[n * d_.in + k] *= w.in_mask[n * d_.width + k];
+    }
+  }
+  std::fill(emb_grad_.begin(), emb_grad_.end(), 0.0f);
+  embedding_scatter_add(w.dx, d_.E, d_.in, b.tokens, N, emb_grad_.data());
+}
+
+void Model::encode(const rk_batch& src, DropoutStream* rng, float* hn, float* cn) {
+  const bool training = rng != nullptr;
+  Work w = carve(src.T, src.B, training, false, false);
+  if (rng != nullptr) draw_masks(*rng, src, w);
+  stack_forward(src, input_rows(src, w), nullptr, hn, cn, training, w);
+  if (training) enc_work_ = w;
+}
+
+void Model::encode_backward(const rk_batch& src, const float* dhn, const float* dcn) {
+  stack_backward(src, nullptr, dhn, dcn, enc_work_.dx, nullptr, nullptr, enc_work_);
+  embedding_backward(src, enc_work_);
 }
 
 StepOut Model::train(const rk_batch& b, float* hn, float* cn, bool update) {
   const int T = b.T, B = b.B;
   const int R = head_rows(b);
   Work w = carve(T, B, true, !d_.final_state, hn == nullptr);
-  draw_masks(b, w);
+  DropoutStream rng(b.dropout_seed);
+  // Seq2seq: the encoder runs first (its masks are drawn first) and its final state is the
+  // decoder's initial state.
+  const bool seq = encoder_ && b.source_T > 0;
+  const rk_batch src = seq ? source_of(b) : rk_batch{};
+  rk_batch dec = b;
+  if (seq) {
+    encoder_->encode(src, &rng, w.eh, w.ec);
+    dec.h0 = w.eh;
+    dec.c0 = w.ec;
+  }
+  draw_masks(rng, b, w);
   const float* x = input_rows(b, w);
   float* hn_out = hn != nullptr ? hn : w.hn;  // the final-state readout needs hn
   // y is null for the final-state readout (the stack then keeps it to itself).
-  stack_forward(b, x, w.y, hn_out, cn, true, w);
+  stack_forward(dec, x, w.y, hn_out, cn, true, w);
 
   const float* head_in = w.y;
   if (d_.final_state) {
@@ -391,30 +502,25 @@ StepOut Model::train(const rk_batch& b, float* hn, float* cn, bool update) {
 
   float* dW = head_grad_.data();
   dense_backward(head_in, w.z, R, d_.F, W, d_.C, dW, dW + static_cast<size_t>(d_.C) * d_.F, w.dy);
+  // dx is null unless the input is an embedding; dh0 / dc0 only for seq2seq.
   if (d_.final_state) {
     scatter_final(w.dy, B, w.dhn);
     // dy stays null: the steps' outputs do not reach the loss.
-    stack_backward(b, nullptr, w.dhn, w.dx, w);
+    stack_backward(dec, nullptr, w.dhn, nullptr, w.dx, seq ? w.dh0 : nullptr, seq ? w.dc0 : nullptr, w);
   } else {
-    stack_backward(b, w.dy, nullptr, w.dx, w);  // dx is null unless the input is an embedding
+    stack_backward(dec, w.dy, nullptr, nullptr, w.dx, seq ? w.dh0 : nullptr, seq ? w.dc0 : nullptr, w);
   }
-  if (d_.input_kind == RK_INPUT_EMBEDDING) {
-    if (w.in_mask != nullptr) {
-      const int64_t N = static_cast<int64_t>(T) * B;
-      for (int64_t n = 0; n < N; n++) {
-        for (int k = 0; k < d_.width; k++) w.dx[n * d_.in + k] *= w.in_mask[n * d_.width + k];
-      }
-    }
-    std::fill(emb_grad_.begin(), emb_grad_.end(), 0.0f);
-    embedding_scatter_add(w.dx, d_.E, d_.in, b.tokens, static_cast<int64_t>(T) * B, emb_grad_.data());
+  embedding_backward(b, w);
+  if (seq) {
+    encoder_->encode_backward(src, w.dh0, w.dc0);
+  } else if (encoder_) {
+    encoder_->zero_grads();  // no source: the encoder takes no part in this loss
   }
 
   // The norm reads the gradients only; segments() is taken for the update alone, since it
   // marks the stack's packed weights stale.
   std::vector<Segment> grads;
-  if (!emb_.empty()) grads.push_back({nullptr, emb_grad_.data(), static_cast<int64_t>(emb_.size())});
-  for (auto& st : stacks_) grads.push_back({nullptr, st->grads(), st->param_count()});
-  grads.push_back({nullptr, head_grad_.data(), static_cast<int64_t>(head_.size())});
+  collect(grads, false);
   GradTransform clamp_only;
   if (update && opt_.spec().has_clip_value) {
     clamp_only.clamp = true;
@@ -422,7 +528,9 @@ StepOut Model::train(const rk_batch& b, float* hn, float* cn, bool update) {
   }
   out.total_norm = global_norm(grads, clamp_only);
   if (update && std::isfinite(out.loss.loss) && std::isfinite(out.total_norm)) {
-    opt_.step(segments(), opt_.clip_transform(out.total_norm));
+    std::vector<Segment> segs;
+    collect(segs, true);
+    opt_.step(segs, opt_.clip_transform(out.total_norm));
   }
   return out;
 }
@@ -434,7 +542,13 @@ StepOut Model::evaluate(const rk_batch& b, float* outputs, float* y, float* hn, 
   float* ys = y != nullptr ? y : w.y;  // null for the final-state readout without y wanted
   float* z = outputs != nullptr ? outputs : w.z;
   float* hn_out = hn != nullptr ? hn : w.hn;
-  stack_forward(b, input_rows(b, w), ys, hn_out, cn, false, w);  // no dropout
+  rk_batch dec = b;
+  if (encoder_ && b.source_T > 0) {
+    encoder_->encode(source_of(b), nullptr, w.eh, w.ec);
+    dec.h0 = w.eh;
+    dec.c0 = w.ec;
+  }
+  stack_forward(dec, input_rows(b, w), ys, hn_out, cn, false, w);  // no dropout
   const float* head_in = ys;
   if (d_.final_state) {
     gather_final(hn_out, B, w.head);

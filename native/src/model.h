@@ -7,8 +7,8 @@
 // heads.h (input layer, head GEMMs, losses) and optim.h (clipping, optimizers); the math
 // lives in those files. What is fused here (embedding, one-hot or dense input, with an
 // optional conditioning vector; readout of every step or of the final states; cross-entropy
-// or MSE; dropout on the input and between layers) and what the TypeScript side delegates
-// to its composed trainer (seq2seq encoders) is listed in src/backend/fused-training.ts.
+// or MSE; dropout on the input and between layers; a seq2seq encoder, which is a Model
+// without head whose final state starts this one) is listed in src/backend/fused-training.ts.
 //
 // With dropout between layers the stack runs as one single-layer rk::Stack per layer (the
 // masks go between them); their parameter arrays, concatenated, are the whole stack's
@@ -26,6 +26,7 @@
 #include <memory>
 #include <vector>
 
+#include "dropout.h"
 #include "heads.h"
 #include "layout.h"
 #include "optim.h"
@@ -52,6 +53,8 @@ struct ModelDims {
   int32_t ignore_index = -100;
   StackDims stack;
   rk_stack_spec stack_spec{};
+  // Seq2seq: the encoder's dims (C = 0: no head), else null.
+  std::shared_ptr<ModelDims> encoder;
 };
 
 // Fills `out` from a spec; nullptr on success or a message naming the bad field.
@@ -84,6 +87,14 @@ class Model {
   // Forward and loss (when the batch has targets); every output may be null.
   StepOut evaluate(const rk_batch& b, float* outputs, float* y, float* hn, float* cn);
 
+  // ---- as the encoder of a seq2seq model (no head) --------------------------------
+  // Forward over `src` into hn / cn ([L·D][B][S] / [L·D][B][H]); with `rng` (training),
+  // its dropout masks are drawn from it and the tape is kept for encode_backward.
+  void encode(const rk_batch& src, DropoutStream* rng, float* hn, float* cn);
+  // Backward of the last training encode from the gradients of its final state.
+  void encode_backward(const rk_batch& src, const float* dhn, const float* dcn);
+  // Gradients to 0 (a step without source leaves the encoder out of the loss).
+  void zero_grads();
  private:
   // R = head rows: T·B, or B for the final-state readout.
   struct Work {
@@ -100,20 +111,32 @@ class Model {
     // and masks, [T·B][D·S] each; dl: two [T·B][D·S] gradients passed down in backward.
     std::vector<float*> layer_y, layer_in, masks;
     float* dl[2] = {nullptr, nullptr};
+    // Seq2seq: the encoder's final state (the decoder's initial one) and its gradient.
+    float* eh = nullptr;
+    float* ec = nullptr;
+    float* dh0 = nullptr;
+    float* dc0 = nullptr;
   };
   Work carve(int T, int B, bool training, bool want_y, bool want_hn);
-  void draw_masks(const rk_batch& b, Work& w);
+  void draw_masks(DropoutStream& rng, const rk_batch& b, Work& w);
+  // The encoder's batch: source_* of `b`, with b's initial state.
+  static rk_batch source_of(const rk_batch& b);
+  // Appends the gradient (and, for an update, parameter) segments in layout order.
+  void collect(std::vector<Segment>& out, bool for_update);
   // The recurrent stack over x [T·B][in] (one call, or layer by layer with the masks).
   void stack_forward(const rk_batch& b, const float* x, float* y, float* hn, float* cn, bool keep, const Work& w);
-  // Its backward (after zeroing its gradients); dx [T·B][in] may be null.
-  void stack_backward(const rk_batch& b, const float* dy, const float* dhn, float* dx, const Work& w);
+  // Its backward (after zeroing its gradients); dy, dhn, dcn may be null (zeros), dx
+  // [T·B][in], dh0, dc0 (initial-state gradients) null when not wanted.
+  void stack_backward(const rk_batch& b, const float* dy, const float* dhn, const float* dcn, float* dx, float* dh0,
+                      float* dc0, const Work& w);
   int64_t stack_params() const;
   int head_rows(const rk_batch& b) const { return d_.final_state ? b.B : b.T * b.B; }
   void gather_final(const float* hn, int B, float* head) const;
   void scatter_final(const float* dhead, int B, float* dhn) const;
   const float* input_rows(const rk_batch& b, const Work& w) const;
   LossOut loss(const rk_batch& b, float* z, float* dz) const;
-  std::vector<Segment> segments();
+  // Embedding gradient from the stack's dx (through the input dropout mask).
+  void embedding_backward(const rk_batch& b, const Work& w);
 
   ModelDims d_;
   std::vector<std::unique_ptr<Stack>> stacks_;  // the whole stack, or one per layer
@@ -121,6 +144,8 @@ class Model {
   std::vector<float> head_, head_grad_;  // weight [C][F] then bias [C]
   Optimizer opt_;
   Arena work_;
+  std::unique_ptr<Model> encoder_;  // seq2seq
+  Work enc_work_;                   // as an encoder: the arrays of the last training encode
 };
 
 }  // namespace rk

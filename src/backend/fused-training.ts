@@ -5,17 +5,18 @@
  * optimizer state living in the backend). The native addon (native-training.ts) and the
  * wasm module (wasm-training.ts) each supply a {@link FusedEngine} over their bindings.
  *
- * What is fused (native/src/model.cc): embedding, one-hot or dense input, with or without
+ * What is fused (native/src/model.cc) — today every ModelSpec: embedding, one-hot or dense input, with or without
  * a conditioning vector; any stack (every cell, layers, bidirectional, lengths, h0/c0);
  * readout of every step or of the final states; softmax cross-entropy with an ignore
  * index or MSE with a target mask; dropout on the input and between layers (masks drawn
- * as reference/training/dropout.ts); SGD (momentum,
+ * as reference/training/dropout.ts); seq2seq encoders; SGD (momentum,
  * dampening, Nesterov, weight decay), RMSprop, Adam, AdamW; clipping by value and by
  * global norm.
  *
- * What is delegated to ComposedTraining over the same backend's stack calls (correct, but
- * the head, loss and optimizer then run in TypeScript): seq2seq encoders.
- * {@link unfusedReason} decides, per model, at
+ * Delegation to ComposedTraining over the same backend's stack calls (correct, but the head,
+ * loss and optimizer then run in TypeScript) stays as the path for any future ModelSpec
+ * feature the kernels do not have yet: {@link unfusedReason} names it; none does today.
+ * It decides, per model, at
  * createModel; the handle then remembers which path it lives on.
  */
 import type { Backend, BackendName } from './backend.js';
@@ -27,8 +28,7 @@ import type {
 import { checkModelShapes, modelLayout } from './training.js';
 
 /** Why `spec` cannot run on the fused path (undefined: it can). */
-export function unfusedReason(spec: ModelSpec): string | undefined {
-  if (spec.encoder) return 'seq2seq encoder';
+export function unfusedReason(_spec: ModelSpec): string | undefined {
   return undefined;
 }
 

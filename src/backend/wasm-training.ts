@@ -6,8 +6,9 @@
  * out. Which models are fused and which are delegated: fused-training.ts.
  *
  * Struct layouts (wasm32, rnnkit.h): rk_model_spec 15 int32 (the stack spec inline), 4 bytes
- * of padding, 2 doubles (80 bytes); rk_optimizer 4 int32 then 10 doubles; rk_batch 2 int32,
- * 9 pointers, 1 uint32 (48 bytes); rk_step_result
+ * of padding, 2 doubles, 11 int32 (the encoder's), 4 bytes of padding (128 bytes);
+ * rk_optimizer 4 int32 then 10 doubles; rk_batch 2 int32, 9 pointers, 1 uint32, 1 int32,
+ * 3 pointers (64 bytes); rk_step_result
  * 4 doubles.
  */
 import type { Backend, CellType } from './backend.js';
@@ -116,7 +117,9 @@ class WasmEngine implements FusedEngine<WasmModel> {
     const s = spec.stack;
     const input = spec.input;
     return this.guard('rk_model_create', (f) => {
-      const block = f.alloc(84, 'rk_model_spec');
+      const block = f.alloc(132, 'rk_model_spec');
+      const enc = spec.encoder;
+      const es = enc?.stack;
       this.m.heapI32().set([
         INPUT_KIND[input.kind],
         input.kind === 'dense' ? 0 : input.vocab,
@@ -131,9 +134,17 @@ class WasmEngine implements FusedEngine<WasmModel> {
         0,
       ], block >> 2);
       new Float64Array(this.m.exports.memory.buffer, block + 64, 2).set([spec.dropout?.input ?? 0, spec.dropout?.between ?? 0]);
-      this.m.heapI32()[(block + 80) >> 2] = 0;
-      this.check(this.x.rk_model_create(block, block + 80), 'rk_model_create');
-      const ptr = this.m.heapI32()[(block + 80) >> 2] >>> 0;
+      this.m.heapI32().set([
+        enc ? 1 : 0,
+        enc ? INPUT_KIND[enc.input.kind] : 0,
+        enc && enc.input.kind !== 'dense' ? enc.input.vocab : 0,
+        enc && enc.input.kind === 'embedding' ? enc.input.dim : 0,
+        enc && enc.input.kind === 'dense' ? enc.input.size : 0,
+        es ? RK_CELL[es.cell] : 0, es?.inputSize ?? 0, es?.hiddenSize ?? 0, es?.outputSize ?? 0, es?.layers ?? 0, es?.bidirectional ? 1 : 0,
+        0, 0,
+      ], (block + 80) >> 2);
+      this.check(this.x.rk_model_create(block, block + 128), 'rk_model_create');
+      const ptr = this.m.heapI32()[(block + 128) >> 2] >>> 0;
       return new WasmModel(ptr, spec, Number(this.x.rk_model_param_count(ptr)));
     });
   }
@@ -208,8 +219,19 @@ class WasmEngine implements FusedEngine<WasmModel> {
       f.input(lstm ? b.c0 : undefined, 'c0'),
       f.input(spec.conditionSize > 0 ? b.condition : undefined, 'condition'),
     ];
-    const p = f.alloc(48, 'rk_batch');
-    this.m.heapI32().set([b.steps, b.batch, ...ptrs, (b.dropoutSeed ?? 0) | 0], p >> 2);
+    const src = spec.encoder ? b.source : undefined;
+    let sourcePtrs = [0, 0, 0, 0];
+    if (src && spec.encoder) {
+      const Ns = src.steps * b.batch;
+      const dense = spec.encoder.input.kind === 'dense';
+      checkLength('source.tokens', src.tokens, dense ? 0 : Ns);
+      checkLength('source.x', src.x, dense ? Ns * spec.encoder.stack.inputSize : 0);
+      checkLength('source.lengths', src.lengths, b.batch);
+      if (dense ? !src.x : !src.tokens) throw new TypeError(`batch.source.${dense ? 'x' : 'tokens'} is required by this model's encoder`);
+      sourcePtrs = [src.steps, f.input(dense ? undefined : src.tokens, 'source.tokens'), f.input(dense ? src.x : undefined, 'source.x'), f.input(src.lengths, 'source.lengths')];
+    }
+    const p = f.alloc(64, 'rk_batch');
+    this.m.heapI32().set([b.steps, b.batch, ...ptrs, (b.dropoutSeed ?? 0) | 0, ...sourcePtrs], p >> 2);
     return p;
   }
 
