@@ -13,7 +13,8 @@
 //   modelTrainStep(h, batch) → Promise    modelTrainStepSync(h, batch) → { loss, count, correct, totalNorm, hn, cn? }
 //   modelLossAndGradsSync(h, batch) → the same without update (grads via modelGetGrads)
 //   modelEvaluate(h, batch) → Promise     modelEvaluateSync(h, batch) → { loss, count, correct, outputs, y, hn, cn? }
-// batch: { steps, batch, tokens?, x?, condition?, targets?, targetValues?, targetMask?, lengths?, h0?, c0?, dropoutSeed? }
+// batch: { steps, batch, tokens?, x?, condition?, targets?, targetValues?, targetMask?, lengths?, h0?, c0?, dropoutSeed?,
+//          source?: { steps, tokens?, x?, lengths? } }
 #ifndef RNNKIT_ADDON_MODEL_H
 #define RNNKIT_ADDON_MODEL_H
 

@@ -191,6 +191,26 @@ for (const name of compiled) {
       });
     }
 
+    it('sync and async steps agree bit for bit; a second call while one is in flight is refused on native', async () => {
+      const t = await fusedOf(name);
+      const s = spec('gru', { kind: 'embedding', vocab: 6, dim: 3 }, { layers: 2 });
+      const init = Float32Array.from({ length: modelLayout(s).total }, (_, i) => Math.sin(i * 0.7) * 0.4);
+      const batch = batchFor(s, new Random(5), false);
+      const [a, b] = [t.createModel(s), t.createModel(s)];
+      for (const m of [a, b]) {
+        t.setParams(m, init);
+        t.setOptimizer(m, { name: 'adam', lr: 0.01 });
+      }
+      const ra = t.trainStepSync(a, batch);
+      const pending = t.trainStep(b, batch);
+      if (name === 'native') await expect(t.trainStep(b, batch)).rejects.toMatchObject({ code: 'ERR_RNNKIT_BUSY' });
+      const rb = await pending;
+      expect(rb.loss).toBe(ra.loss);
+      expect(maxDiff(t.getParams(a), t.getParams(b))).toBe(0);
+      t.disposeModel(a);
+      t.disposeModel(b);
+    });
+
     it('skips the update when the loss is not finite, and reports errors by name', async () => {
       const t = await fusedOf(name);
       const s = spec('lstm', { kind: 'dense', size: 3 }, { loss: { kind: 'mse' }, outputs: 2 });
