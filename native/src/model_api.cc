@@ -61,8 +61,11 @@ rk_status rk_model_create(const rk_model_spec* spec, rk_model** out) {
     if (spec == nullptr) return rk::fail(RK_EINVAL, "rk_model_create: spec must not be NULL");
     rk::ModelDims dims;
     if (const char* bad = rk::make_model_dims(*spec, &dims)) return rk::fail(RK_EINVAL, "rk_model_create: %s", bad);
-    const double total = rk::param_count_bound(dims.stack) + static_cast<double>(dims.V) * dims.E +
-                         static_cast<double>(dims.C) * (dims.F + 1);
+    double total = rk::param_count_bound(dims.stack) + static_cast<double>(dims.V) * dims.E +
+                   static_cast<double>(dims.C) * (dims.F + 1);
+    if (dims.encoder) {
+      total += rk::param_count_bound(dims.encoder->stack) + static_cast<double>(dims.encoder->V) * dims.encoder->E;
+    }
     if (total > static_cast<double>(SIZE_MAX / sizeof(float) / 8)) {
       return rk::fail(RK_ENOMEM, "rk_model_create: %.0f parameters do not fit in memory", total);
     }
