@@ -14,7 +14,7 @@ import { saveSafetensors } from '../../src/io/safetensors-file.js';
 import { createModel } from '../../src/models/model.js';
 import { clipOf, flat, loadTrainCases, optimizerOf } from '../train/golden-cases.js';
 import type { TrainCase } from '../train/golden-cases.js';
-import { afterTolerance, lossTolerance } from '../train/tolerances.js';
+import { afterTolerance, lossTolerance } from '../helpers/tolerances.js';
 
 const zeroState = (c: TrainCase) => flat(c.h0).every((v) => v === 0) && (!c.c0 || flat(c.c0).every((v) => v === 0));
 const cases = loadTrainCases().filter(zeroState);

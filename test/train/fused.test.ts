@@ -18,7 +18,7 @@ import { batchShapes, inputWidth, modelLayout, trainingOf } from '../../src/back
 import type { ClipSpec, InputSpec, ModelSpec, OptimizerSpec, TrainBatch, TrainingBackend } from '../../src/backend/training.js';
 import { Random } from '../../src/layers/random.js';
 import { trainingBackendNames } from './backends.js';
-import { STATE_TOLERANCE, afterTolerance, gradTolerance, lossTolerance, normTolerance } from './tolerances.js';
+import { STATE_TOLERANCE, afterTolerance, gradTolerance, lossTolerance, normTolerance } from '../helpers/tolerances.js';
 
 const compiled = trainingBackendNames().filter((n) => n === 'native' || n === 'wasm');
 

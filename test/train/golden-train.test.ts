@@ -11,7 +11,7 @@ import { ReferenceTraining } from '../../src/backend/reference/training/index.js
 import { loadTraining, trainingBackendNames } from './backends.js';
 import { batchOf, clipOf, flat, flatParams, loadTrainCases, modelSpecOf, optimizerOf } from './golden-cases.js';
 import type { TrainCase } from './golden-cases.js';
-import { FLOAT64_REL, STATE_TOLERANCE, afterTolerance, gradTolerance, lossTolerance, normTolerance } from './tolerances.js';
+import { FLOAT64_REL, STATE_TOLERANCE, afterTolerance, gradTolerance, lossTolerance, normTolerance } from '../helpers/tolerances.js';
 
 const cases = loadTrainCases();
 

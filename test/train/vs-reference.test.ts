@@ -14,7 +14,7 @@ import { batchShapes, inputWidth, modelLayout } from '../../src/backend/training
 import type { ClipSpec, InputSpec, ModelSpec, OptimizerSpec, TrainBatch } from '../../src/backend/training.js';
 import { Random } from '../../src/layers/random.js';
 import { loadTraining, trainingBackendNames } from './backends.js';
-import { STATE_TOLERANCE, afterTolerance, gradTolerance, lossTolerance, normTolerance } from './tolerances.js';
+import { STATE_TOLERANCE, afterTolerance, gradTolerance, lossTolerance, normTolerance } from '../helpers/tolerances.js';
 
 interface Row {
   name: string;
