@@ -32,7 +32,7 @@ void gru_lbr_forward(const ForwardArgs& a) {
     const int t = time_at(s, T, a.reverse);
     const float* hcur = a.tape.hprev + t * BH;
     float* hnext = s + 1 < T ? a.tape.hprev + time_at(s + 1, T, a.reverse) * BH : a.hn;
-    sgemm_packed(B, hcur, H, a.packs->a, 0.0f, rec, G3);
+    sgemm_packed(B, hcur, H, a.packs->a, 0.0f, rec, G3, /*reverse_columns=*/(s & 1) != 0);
     cells::for_rows(B, 4 * G3, [&](int b0, int b1) {
       for (int b = b0; b < b1; b++) {
         const std::size_t row = static_cast<std::size_t>(t) * B + b;
@@ -67,7 +67,7 @@ void gru_cho_forward(const ForwardArgs& a) {
     const float* hcur = a.tape.hprev + t * BH;
     float* hnext = s + 1 < T ? a.tape.hprev + time_at(s + 1, T, a.reverse) * BH : a.hn;
     float* inner = a.tape.inner + t * BH;  // r*h for the whole batch: the second product's input
-    sgemm_packed(B, hcur, H, a.packs->a, 0.0f, rec, 2 * H);
+    sgemm_packed(B, hcur, H, a.packs->a, 0.0f, rec, 2 * H, /*reverse_columns=*/(s & 1) != 0);
     cells::for_rows(B, 2 * G3, [&](int b0, int b1) {
       for (int b = b0; b < b1; b++) {
         float* g = gates + (static_cast<std::size_t>(t) * B + b) * G3;
@@ -75,7 +75,7 @@ void gru_cho_forward(const ForwardArgs& a) {
                               inner + static_cast<std::size_t>(b) * H);
       }
     });
-    sgemm_packed(B, inner, H, a.packs->b, 0.0f, recn, H);
+    sgemm_packed(B, inner, H, a.packs->b, 0.0f, recn, H, /*reverse_columns=*/(s & 1) != 0);
     cells::for_rows(B, 2 * G3, [&](int b0, int b1) {
       for (int b = b0; b < b1; b++) {
         float* g = gates + (static_cast<std::size_t>(t) * B + b) * G3;

@@ -33,7 +33,7 @@ void lstm_forward(const ForwardArgs& a) {
     const float* ccur = a.tape.cprev + t * BH;
     float* hnext = last ? a.hn : a.tape.hprev + tn * BH;
     float* cnext = last ? a.cn : a.tape.cprev + tn * BH;
-    sgemm_packed(B, hcur, H, a.packs->a, 0.0f, rec, G4);
+    sgemm_packed(B, hcur, H, a.packs->a, 0.0f, rec, G4, /*reverse_columns=*/(s & 1) != 0);
     cells::for_rows(B, 6 * G4, [&](int b0, int b1) {
       for (int b = b0; b < b1; b++) {
         float* g = gates + (static_cast<std::size_t>(t) * B + b) * G4;
@@ -94,7 +94,8 @@ void lstm_backward(const BackwardArgs& a) {
         std::memset(dhn, 0, sizeof(float) * H);
       }
     });
-    sgemm_packed(B, a.da + static_cast<std::size_t>(t) * B * G4, G4, a.packs->a, 1.0f, dhx, H);
+    sgemm_packed(B, a.da + static_cast<std::size_t>(t) * B * G4, G4, a.packs->a, 1.0f, dhx, H,
+                 /*reverse_columns=*/(s & 1) != 0);
     std::swap(dh, dhx);
     std::swap(dc, dcx);
   }

@@ -25,7 +25,7 @@ void rnn_forward(const ForwardArgs& a) {
     const int t = time_at(s, T, a.reverse);
     const float* hcur = a.tape.hprev + t * BH;
     float* hnext = s + 1 < T ? a.tape.hprev + time_at(s + 1, T, a.reverse) * BH : a.hn;
-    sgemm_packed(B, hcur, H, a.packs->a, 0.0f, rec, H);
+    sgemm_packed(B, hcur, H, a.packs->a, 0.0f, rec, H, /*reverse_columns=*/(s & 1) != 0);
     kt->act_add_rows(static_cast<std::ptrdiff_t>(BH), relu, gates + t * BH, rec, hnext);
     cells::finish_step(a.seq, t, H, hcur, hnext, H, nullptr, nullptr, a.y, a.ldy);
   }

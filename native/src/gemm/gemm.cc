@@ -65,7 +65,11 @@ struct Problem {
   float* C;
   int ldc;
   PackedB::SplitChoice* split;  // per-step products on a PackedB: measured split choice
+  bool reverse_columns;         // M == 1: panel groups last to first (see sgemm_packed)
 };
+
+// Panels per gemm_row call when a row streams the panels last to first.
+constexpr int kReverseGroupPanels = 4;
 
 // Depth of the K blocks over a packed B with several row panels: K in equal passes of at
 // most kPackedMaxKC. Measured on Zen 4 (AVX-512, 1 thread): [64 x 512]·[512 x 2048] went
@@ -119,7 +123,15 @@ void run_range(const Problem& p, int i0, int i1, int j0, int j1) {
           for (int k = 0; k < kc; ++k) row[k] = p.A[static_cast<std::ptrdiff_t>(pc + k) * p.lda + i0];
           a = row;
         }
-        kt.gemm_row(nc, kc, a, Bp, ps, beta, p.C + static_cast<std::ptrdiff_t>(i0) * p.ldc + jc);
+        float* c = p.C + static_cast<std::ptrdiff_t>(i0) * p.ldc + jc;
+        if (!p.reverse_columns) {
+          kt.gemm_row(nc, kc, a, Bp, ps, beta, c);
+          continue;
+        }
+        const int group = kReverseGroupPanels * NR;
+        for (int j = (nc - 1) / group * group; j >= 0; j -= group) {
+          kt.gemm_row(std::min(group, nc - j), kc, a, Bp + static_cast<std::ptrdiff_t>(j / NR) * ps, ps, beta, c + j);
+        }
         continue;
       }
       float* abuf = scratch(t_pack_a, static_cast<std::size_t>(std::min(MC, M) + kt.gemm_mr) * kc);
@@ -248,7 +260,7 @@ void run(Problem p) {
 
 void sgemm(Trans transA, Trans transB, int M, int N, int K, const float* A, int lda,
            const float* B, int ldb, float beta, float* C, int ldc) {
-  Problem p{kernels(), transA, A, lda, M, N, K, nullptr, transB, B, ldb, beta, C, ldc, nullptr};
+  Problem p{kernels(), transA, A, lda, M, N, K, nullptr, transB, B, ldb, beta, C, ldc, nullptr, false};
   run(p);
 }
 
@@ -265,10 +277,12 @@ void PackedB::pack(Trans transB, int K, int N, const float* B, int ldb) {
   if (K_ > 0 && N_ > 0) kt->gemm_pack_b(transB == Trans::Yes, B, ldb, 0, K_, 0, N_, data_.data(), stride);
 }
 
-void sgemm_packed(int M, const float* A, int lda, const PackedB& B, float beta, float* C, int ldc) {
+void sgemm_packed(int M, const float* A, int lda, const PackedB& B, float beta, float* C, int ldc,
+                  bool reverse_columns) {
   const KernelTable* kt = static_cast<const KernelTable*>(B.table_);
   if (kt == nullptr) kt = kernels();  // never packed: K = N = 0
-  Problem p{kt, Trans::No, A, lda, M, B.N_, B.K_, B.data_.data(), Trans::No, nullptr, 0, beta, C, ldc, &B.split_};
+  Problem p{kt, Trans::No, A, lda, M, B.N_, B.K_, B.data_.data(), Trans::No, nullptr, 0, beta, C, ldc,
+            &B.split_, reverse_columns};
   run(p);
 }
 

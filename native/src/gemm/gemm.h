@@ -74,13 +74,18 @@ class PackedB {
   };
   mutable SplitChoice split_;
 
-  friend void sgemm_packed(int, const float*, int, const PackedB&, float, float*, int);
+  friend void sgemm_packed(int, const float*, int, const PackedB&, float, float*, int, bool);
 };
 
 // C[M][N] = A[M][K] · packed + beta · C. A is never transposed here.
 // Per-time-step use: with several threads each thread always takes the same columns, so
 // its share of the packed matrix stays in its own L2 from one step to the next.
-void sgemm_packed(int M, const float* A, int lda, const PackedB& B, float beta, float* C, int ldc);
+// reverse_columns (results identical either way): a single row (M == 1) streams the panels
+// last to first. A time loop alternates it from step to step: a packed matrix a little
+// larger than the L2 is then mostly read back from L2 (the panels used last are used
+// first), where streaming it the same way each step misses on nearly every panel.
+void sgemm_packed(int M, const float* A, int lda, const PackedB& B, float beta, float* C, int ldc,
+                  bool reverse_columns = false);
 
 }  // namespace rk
 
