@@ -22,19 +22,7 @@ struct rk_stack {
 
 namespace {
 
-// Runs `body` (returning rk_status), converting exceptions to status codes.
-template <typename F>
-rk_status guarded(const char* what, F&& body) {
-  try {
-    return body();
-  } catch (const std::bad_alloc&) {
-    return rk::fail(RK_ENOMEM, "%s: out of memory", what);
-  } catch (const std::exception& e) {
-    return rk::fail(RK_EINTERNAL, "%s: internal error: %s", what, e.what());
-  } catch (...) {
-    return rk::fail(RK_EINTERNAL, "%s: internal error", what);
-  }
-}
+using rk::guarded;
 
 // T·B rows must stay addressable by the GEMM layer (int dimensions), with room for the
 // widest row of any array.

@@ -2,6 +2,9 @@
 #ifndef RNNKIT_ERROR_H
 #define RNNKIT_ERROR_H
 
+#include <exception>
+#include <new>
+
 #include "rnnkit.h"
 
 namespace rk {
@@ -20,6 +23,21 @@ rk_status fail(rk_status code, const char* fmt, ...)
     ;
 void clear_error();
 const char* last_error();
+
+// Runs `body` (returning rk_status) at a C ABI entry, turning any C++ exception into a
+// status code and message: no exception ever crosses rnnkit.h.
+template <typename F>
+rk_status guarded(const char* what, F&& body) {
+  try {
+    return body();
+  } catch (const std::bad_alloc&) {
+    return fail(RK_ENOMEM, "%s: out of memory", what);
+  } catch (const std::exception& e) {
+    return fail(RK_EINTERNAL, "%s: internal error: %s", what, e.what());
+  } catch (...) {
+    return fail(RK_EINTERNAL, "%s: internal error", what);
+  }
+}
 
 }  // namespace rk
 

@@ -21,18 +21,7 @@ struct rk_model {
 
 namespace {
 
-template <typename F>
-rk_status guarded(const char* what, F&& body) {
-  try {
-    return body();
-  } catch (const std::bad_alloc&) {
-    return rk::fail(RK_ENOMEM, "%s: out of memory", what);
-  } catch (const std::exception& e) {
-    return rk::fail(RK_EINTERNAL, "%s: internal error: %s", what, e.what());
-  } catch (...) {
-    return rk::fail(RK_EINTERNAL, "%s: internal error", what);
-  }
-}
+using rk::guarded;
 
 void write(rk_step_result* out, const rk::StepOut& s) {
   out->loss = s.loss.loss;

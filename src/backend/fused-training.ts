@@ -21,7 +21,7 @@
  */
 import type { Backend, BackendName } from './backend.js';
 import { ComposedTraining } from './composed-training.js';
-import { resolveOptimizer } from './reference/training/optimizers.js';
+import { resolveOptimizer, type ResolvedOptimizer } from './reference/training/optimizers.js';
 import type {
   ClipSpec, EvalResult, GradResult, ModelHandle, ModelSpec, OptimizerSpec, TrainBatch, TrainingBackend, TrainStepResult,
 } from './training.js';
@@ -33,20 +33,7 @@ export function unfusedReason(_spec: ModelSpec): string | undefined {
 }
 
 /** Optimizer and clipping with every PyTorch default filled in: what the engines take. */
-export interface FusedOptimizer {
-  name: OptimizerSpec['name'];
-  lr: number;
-  momentum: number;
-  dampening: number;
-  nesterov: boolean;
-  weightDecay: number;
-  alpha: number;
-  eps: number;
-  beta1: number;
-  beta2: number;
-  clipValue?: number;
-  maxNorm?: number;
-}
+export type FusedOptimizer = ResolvedOptimizer & { clipValue?: number; maxNorm?: number };
 
 export function fusedOptimizer(optimizer: OptimizerSpec, clip: ClipSpec | undefined): FusedOptimizer {
   const o = resolveOptimizer(optimizer);
