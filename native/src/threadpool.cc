@@ -49,7 +49,8 @@ thread_local bool t_in_task = false;
 
 // The current job is one atomic word, so that claiming a task and checking that the job
 // is still the one a worker woke up for are a single compare-and-swap:
-//   bits 44..63  generation (job number, wraps)
+//   bits 45..63  generation (job number, wraps)
+//   bit  44      pinned (how to read the state bits)
 //   bits 32..43  number of tasks n (<= kMaxTasks; larger loops run as several jobs)
 //   bits  0..31  unpinned: index of the next unclaimed task
 //                pinned:   bitmask of claimed tasks (n <= 32)
@@ -57,14 +58,22 @@ thread_local bool t_in_task = false;
 // generation moved on or nothing left to claim and touches nothing: the caller never
 // waits for a worker that has not started a task (a descheduled worker on a busy
 // machine costs nothing), only for tasks in progress.
+// The pinned flag lives in the word, not beside it: a worker still claiming on a finished
+// unpinned job must not read the next job's flag and take the old final index (n) for a
+// bitmask with free bits -- its CAS on the old word would succeed while the caller is
+// setting up the next job, and it would run a task that does not exist (a stale context,
+// an extra done_ count the caller then waits for forever).
 constexpr std::uint64_t kMaxTasks = 4095;
 constexpr int kMaxPinned = 32;
 
-std::uint64_t job_gen(std::uint64_t w) { return w >> 44; }
+constexpr std::uint64_t kPinnedBit = std::uint64_t{1} << 44;
+
+std::uint64_t job_gen(std::uint64_t w) { return w >> 45; }
+bool job_pinned(std::uint64_t w) { return (w & kPinnedBit) != 0; }
 int job_n(std::uint64_t w) { return static_cast<int>((w >> 32) & kMaxTasks); }
 std::uint32_t job_state(std::uint64_t w) { return static_cast<std::uint32_t>(w); }
-std::uint64_t job_word(std::uint64_t gen, int n, std::uint32_t state) {
-  return ((gen & 0xFFFFF) << 44) | (static_cast<std::uint64_t>(n) << 32) | state;
+std::uint64_t job_word(std::uint64_t gen, bool pinned, int n, std::uint32_t state) {
+  return ((gen & 0x7FFFF) << 45) | (pinned ? kPinnedBit : 0) | (static_cast<std::uint64_t>(n) << 32) | state;
 }
 
 class Pool {
@@ -121,9 +130,8 @@ class Pool {
     fn_ = fn;
     ctx_ = ctx;
     first_ = first;
-    pinned_.store(pinned, std::memory_order_relaxed);
     done_.store(0, std::memory_order_relaxed);
-    const std::uint64_t word = job_word(++gen_, n, 0);
+    const std::uint64_t word = job_word(++gen_, pinned, n, 0);
     {
       std::lock_guard<std::mutex> lock(mu_);
       job_.store(word, std::memory_order_release);
@@ -164,7 +172,7 @@ class Pool {
     {
       std::lock_guard<std::mutex> lock(mu_);
       stop_.store(true, std::memory_order_release);
-      job_.store(job_word(++gen_, 0, 0), std::memory_order_release);
+      job_.store(job_word(++gen_, false, 0, 0), std::memory_order_release);
     }
     cv_.notify_all();
     for (std::thread& t : workers_) t.join();
@@ -175,12 +183,13 @@ class Pool {
   // has changed. Pinned: this worker's own tasks first (t % threads == worker), then any.
   int claim(int worker, std::uint64_t& seen) {
     const std::uint64_t gen = job_gen(seen);
+    const bool pinned = job_pinned(seen);
     for (;;) {
       const int n = job_n(seen);
       const std::uint32_t state = job_state(seen);
       int t = -1;
       std::uint32_t next;
-      if (pinned_.load(std::memory_order_relaxed)) {
+      if (pinned) {
         for (int c = worker; c < n && t < 0; c += nthreads_)
           if (!(state >> c & 1u)) t = c;
         for (int c = 0; c < n && t < 0; ++c)
@@ -191,7 +200,7 @@ class Pool {
         next = state + 1;
       }
       if (t < 0) return -1;
-      if (job_.compare_exchange_weak(seen, job_word(gen, n, next), std::memory_order_acq_rel,
+      if (job_.compare_exchange_weak(seen, job_word(gen, pinned, n, next), std::memory_order_acq_rel,
                                      std::memory_order_acquire)) {
         return t;
       }
@@ -245,7 +254,6 @@ class Pool {
   TaskFn fn_ = nullptr;
   void* ctx_ = nullptr;
   int first_ = 0;
-  std::atomic<bool> pinned_{false};  // atomic: a late worker may read it while it changes
   std::atomic<int> done_{0};
 };
 
