@@ -150,47 +150,36 @@ void copy(float* dst, const float* src, size_t n) {
 
 }  // namespace
 
-void Model::set_params(const float* flat) {
-  if (encoder_) {  // the encoder's parameters come first in the layout
-    encoder_->set_params(flat);
-    flat += encoder_->param_count();
-  }
-  copy(emb_.data(), flat, emb_.size());
-  flat += emb_.size();
+// Visits every parameter block in the flat layout's order (encoder first, then
+// embedding, each stack, head) with its gradient block: the one place that order lives.
+template <class F>
+void Model::for_each_block(F&& f) {
+  if (encoder_) encoder_->for_each_block(f);
+  f(emb_.data(), emb_grad_.data(), emb_.size());
   // params() marks the stack's packed weights stale: the next forward repacks them.
-  for (auto& st : stacks_) {
-    copy(st->params(), flat, static_cast<size_t>(st->param_count()));
-    flat += st->param_count();
-  }
-  copy(head_.data(), flat, head_.size());
+  for (auto& st : stacks_) f(st->params(), st->grads(), static_cast<size_t>(st->param_count()));
+  f(head_.data(), head_grad_.data(), head_.size());
+}
+
+void Model::set_params(const float* flat) {
+  for_each_block([&](float* p, float*, size_t n) {
+    copy(p, flat, n);
+    flat += n;
+  });
 }
 
 void Model::get_params(float* flat) {
-  if (encoder_) {
-    encoder_->get_params(flat);
-    flat += encoder_->param_count();
-  }
-  copy(flat, emb_.data(), emb_.size());
-  flat += emb_.size();
-  for (auto& st : stacks_) {
-    copy(flat, st->params(), static_cast<size_t>(st->param_count()));
-    flat += st->param_count();
-  }
-  copy(flat, head_.data(), head_.size());
+  for_each_block([&](float* p, float*, size_t n) {
+    copy(flat, p, n);
+    flat += n;
+  });
 }
 
 void Model::get_grads(float* flat) {
-  if (encoder_) {
-    encoder_->get_grads(flat);
-    flat += encoder_->param_count();
-  }
-  copy(flat, emb_grad_.data(), emb_grad_.size());
-  flat += emb_grad_.size();
-  for (auto& st : stacks_) {
-    copy(flat, st->grads(), static_cast<size_t>(st->param_count()));
-    flat += st->param_count();
-  }
-  copy(flat, head_grad_.data(), head_grad_.size());
+  for_each_block([&](float*, float* g, size_t n) {
+    copy(flat, g, n);
+    flat += n;
+  });
 }
 
 const char* Model::check_batch(const rk_batch& b, bool need_targets) const {

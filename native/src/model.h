@@ -96,6 +96,9 @@ class Model {
   // Gradients to 0 (a step without source leaves the encoder out of the loss).
   void zero_grads();
  private:
+  template <class F>
+  void for_each_block(F&& f);  // f(params, grads, n) per block, in layout order
+
   // R = head rows: T·B, or B for the final-state readout.
   struct Work {
     float* x = nullptr;     // [T·B][in] input layer output (token input or conditioning)
