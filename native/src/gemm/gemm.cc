@@ -166,6 +166,11 @@ void scale_c(int M, int N, float beta, float* C, int ldc) {
 // computed by the same kernel over the same K blocks either way).
 constexpr unsigned kExplore = 16, kReexplore = 2048;
 constexpr double kSplitGain = 1.1;
+// Above this many multiply-adds a per-step product is always split: it takes >= ~50 us
+// on one core, so a split that waits for a late worker's task still wins, and measuring
+// only adds noise (a cold first call could make a serial choice stick for 2048 calls:
+// lstm-infer-b64 at 2 threads ran ~25% slower for its first sixteen forwards).
+constexpr double kAlwaysSplitMacs = 2.0 * 1024 * 1024;
 
 template <class Split, class Serial>
 void run_measured(PackedB::SplitChoice& s, int rows, Split&& split, Serial&& serial) {
@@ -233,7 +238,7 @@ void run(Problem p) {
           },
           /*pinned=*/true);
     };
-    if (p.split == nullptr) return split();
+    if (p.split == nullptr || macs >= kAlwaysSplitMacs) return split();
     run_measured(*p.split, p.M, split, [&] { run_range(p, 0, p.M, 0, p.N); });
     return;
   }
