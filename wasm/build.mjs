@@ -9,6 +9,7 @@
  *   node wasm/build.mjs            (npm run build:wasm)
  *   RNNKIT_WASM_EXCEPTIONS=off     build with -fno-exceptions (only if the C++ has no try/catch)
  *   RNNKIT_WASM_DEBUG=1            -O1 -g, assertions in the C++ (NDEBUG off)
+ *   RNNKIT_WASM_PROFILE=1          -O3 with function names kept (node --cpu-prof shows them)
  *
  * Needs em++ on PATH (Debian: apt-get install emscripten; EMSDK_PYTHON=/usr/bin/python3 is
  * set here if unset). Users of the npm package never run this: the .wasm ships in the package.
@@ -27,6 +28,7 @@ const outDir = path.join(root, 'wasm', 'dist');
 const outFile = path.join(outDir, 'rnnkit.wasm');
 const header = path.join(root, 'native', 'include', 'rnnkit.h');
 const debug = process.env.RNNKIT_WASM_DEBUG === '1';
+const profile = process.env.RNNKIT_WASM_PROFILE === '1';
 const exceptions = process.env.RNNKIT_WASM_EXCEPTIONS !== 'off';
 const jobs = Math.max(1, Number(process.env.RNNKIT_WASM_JOBS ?? 2));
 
@@ -67,6 +69,7 @@ function linkFlags(exports) {
   return [
     debug ? '-O1' : '-O3',
     ...(debug ? ['-g'] : []),
+    ...(profile ? ['--profiling-funcs'] : []),
     exceptions ? '-fwasm-exceptions' : '-fno-exceptions',
     // A reactor module: no main, _initialize runs the static constructors.
     '--no-entry',
