@@ -7,6 +7,7 @@ namespace neon {
 constexpr int kMR = 8, kNR = 12;
 constexpr int kKC = 256, kMC = 128;  // kMC is a multiple of kMR
 constexpr int kChains = 8;  // 4 FMA-capable pipes on big cores
+constexpr int kRowPanels = 1;  // batch-1 row kernel: single-panel tiles with interleaved k-steps
 }  // namespace neon
 }  // namespace rk
 

@@ -7,6 +7,7 @@ namespace scalar {
 constexpr int kMR = 4, kNR = 8;     // 32 scalar accumulators; the compiler maps rows to SSE
 constexpr int kKC = 256, kMC = 128;  // kMC is a multiple of kMR
 constexpr int kChains = 32;  // in floats: the compiler packs them into SSE registers
+constexpr int kRowPanels = 1;  // batch-1 row kernel: single-panel tiles with interleaved k-steps
 }  // namespace scalar
 }  // namespace rk
 

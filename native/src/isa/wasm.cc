@@ -8,6 +8,7 @@ namespace wasm {
 constexpr int kMR = 4, kNR = 8;
 constexpr int kKC = 256, kMC = 128;
 constexpr int kChains = 8;  // engines emit mul + add
+constexpr int kRowPanels = 4;  // batch-1 row kernel: one broadcast per k for 4 panels (see gemm_row_panels)
 }  // namespace wasm
 }  // namespace rk
 
