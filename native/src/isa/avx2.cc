@@ -8,7 +8,7 @@ constexpr int kMR = 6, kNR = 16;
 // B micro-panel kKC x 16 floats = 16 KB (L1); A block kMC x kKC = 144 KB (L2).
 constexpr int kKC = 256, kMC = 144;
 constexpr int kChains = 8;  // 2 FMA ports x 4 cycles
-constexpr int kRowPanels = 1;  // batch-1 row kernel: single-panel tiles with interleaved k-steps
+constexpr int kRowPanels = 4;  // batch-1 row kernel: see gemm_row_panels (B=1 H=256 step: 23 -> 29 GFLOP/s)
 }  // namespace avx2
 }  // namespace rk
 
