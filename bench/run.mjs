@@ -19,6 +19,7 @@ import { copyPeers, ensureModels, requirePackages } from './lib/peers.mjs';
 import { flopsInfo, markdown } from './lib/report.mjs';
 import { BACKEND_RUNNER, CEILING, GROUP_ORDER, RUNNERS, runsAt, workerCmd } from './lib/runners.mjs';
 import { RNNKIT_MODES } from './lib/rnnkit-workloads.mjs';
+import { medianRound } from './lib/rounds.mjs';
 import { runChild } from './lib/spawn.mjs';
 
 const T0 = Date.now();
@@ -89,17 +90,24 @@ async function main() {
   }
 
   // Per workload, each group's runners back to back at one thread count, so that every
-  // ratio compares figures taken within seconds of each other (the machine drifts 10–30%).
+  // ratio compares figures taken within seconds of each other (the machine drifts 10–30%);
+  // with --rounds, several times in turn, keeping each runner's median round.
   for (const w of workloads) {
     for (const group of GROUP_ORDER) {
       for (const t of opts.threads) {
-        for (const name of runnerNames) {
+        const names = runnerNames.filter((name) => {
           const runner = RUNNERS[name];
-          if (runner.group !== group || !runsAt(runner, t)) continue;
-          if (runner.modes && !runner.modes.includes(w.mode)) continue;
-          const row = await runOne(name, runner, w, t, opts, logFile);
+          return runner.group === group && runsAt(runner, t) && (!runner.modes || runner.modes.includes(w.mode));
+        });
+        const rounds = new Map(names.map((name) => [name, []]));
+        for (let r = 0; r < opts.rounds; r++) {
+          if (opts.rounds > 1 && names.length) log(`round ${r + 1} of ${opts.rounds}`);
+          for (const name of names) rounds.get(name).push(await runOne(name, RUNNERS[name], w, t, opts, logFile));
+        }
+        for (const name of names) {
+          const row = medianRound(rounds.get(name));
           record(row);
-          if (runner.kind === 'rnnkit' && row.error) failures.push(`${name} ${w.id} threads=${t}: ${row.error}`);
+          if (RUNNERS[name].kind === 'rnnkit' && row.error) failures.push(`${name} ${w.id} threads=${t}: ${row.error}`);
         }
       }
     }

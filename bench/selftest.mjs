@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseOptions } from './lib/options.mjs';
+import { medianRound } from './lib/rounds.mjs';
 import { DIST_BACKEND_DIR } from './lib/paths.mjs';
 import { rng } from './lib/random.mjs';
 import { markdown } from './lib/report.mjs';
@@ -73,6 +74,17 @@ for (const mode of ['infer', 'step']) {
 }
 
 assert.throws(() => parseOptions(['--threads', '0']), /--threads/);
+assert.throws(() => parseOptions(['--rounds', '1.5']), /--rounds: expected a positive integer/);
+assert.equal(parseOptions(['--rounds', '3']).rounds, 3);
+{
+  const row = (rate, extra = {}) => ({ peer: 'p', workload: 'w', threads: 1, tokens_per_s: rate, ...extra });
+  const m = medianRound([row(30), row(10), row(20)]);
+  assert.equal(m.tokens_per_s, 20);
+  assert.deepEqual(m.round_rates, [30, 10, 20]);
+  assert.equal(medianRound([row(30), row(10)]).tokens_per_s, 10); // lower middle of an even count
+  assert.ok(medianRound([row(30), { peer: 'p', workload: 'w', threads: 1, error: 'crash' }]).error); // a failure is never hidden
+  assert.equal(medianRound([row(5)]).round_rates, undefined); // one round: the row as it came
+}
 assert.throws(() => parseOptions(['--backends', 'gpu']), /--backends: unknown "gpu"/);
 assert.throws(() => parseOptions(['--bogus', '1']), /unknown option --bogus/);
 assert.deepEqual(parseOptions(['--peers', 'ceiling,ort-node', '--threads=2,1']).threads, [1, 2]);

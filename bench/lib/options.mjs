@@ -19,6 +19,9 @@ export const USAGE = `usage: node bench/run.mjs [options]        (npm run bench 
   --threads 1,2       thread counts (default: 1 and every core: 1,${os.availableParallelism()})
   --budget S          seconds of timed repetitions per row (default 3; the peers' policy:
                       warm-up, then >= 5 repetitions of ~0.25 s, median)
+  --rounds N          run each (workload, threads) group's runners N times in turn
+                      (A B A B ...) and report each runner's median round, so that the
+                      machine's drift (10-30% here) hits both sides of a ratio alike (default 1)
   --ceiling-budget S  seconds per GEMM shape for the sgemm ceiling (default 0.6)
   --out DIR           where <time>.jsonl / .md / .log go (default bench/results)
   --no-build          do not run tsc first (use the existing dist/)
@@ -58,7 +61,7 @@ export function parseOptions(argv) {
     if (value === undefined) throw new RangeError(`--${key}: missing value`);
     raw[key] = value;
   }
-  const known = ['workloads', 'backends', 'peers', 'threads', 'budget', 'ceiling-budget', 'out', 'no-build', 'help'];
+  const known = ['workloads', 'backends', 'peers', 'threads', 'budget', 'rounds', 'ceiling-budget', 'out', 'no-build', 'help'];
   for (const k of Object.keys(raw)) {
     if (!known.includes(k)) throw new RangeError(`unknown option --${k}\n${USAGE}`);
   }
@@ -74,6 +77,7 @@ export function parseOptions(argv) {
       .map((p) => (p === 'ceiling' ? 'ceiling-sgemm' : p)),
     threads: threads.sort((a, b) => a - b),
     budget: raw.budget === undefined ? 3 : positive('budget', raw.budget),
+    rounds: raw.rounds === undefined ? 1 : positive('rounds', raw.rounds, true),
     ceilingBudget: raw['ceiling-budget'] === undefined ? 0.6 : positive('ceiling-budget', raw['ceiling-budget']),
     out: path.resolve(raw.out ?? RESULTS_DIR),
   };

@@ -81,6 +81,7 @@ export function markdown(rows, flops, meta = {}) {
       if (r.check) notes.push(`check: ${r.check}`);
       if (r.isa) notes.push(`isa ${r.isa}`);
       if (r.cpu_util !== undefined) notes.push(`cpu ${r.cpu_util}`);
+      if (r.round_rates) notes.push(`median of ${r.round_rates.length} rounds: ${r.round_rates.map((x) => (x === null ? '-' : fmtInt(x))).join(' / ')}`);
       if (r.peer === 'ort-web' && r.wasm_numThreads_effective !== undefined) notes.push(`wasm numThreads=${r.wasm_numThreads_effective}`);
       out.push(`| ${w} | ${r.peer} | ${r.threads} | ${fmtInt(rateOf(r))} | ${fmt(r.ms_per_iter, 3)} | ${fmt(g, 2)} | ` +
         `${g !== undefined && c ? fmt((100 * g) / c, 1) + '%' : '-'} | ${g !== undefined && p ? fmt((100 * g) / p, 1) + '%' : '-'} | ` +
