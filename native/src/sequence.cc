@@ -168,6 +168,7 @@ void Stack::forward(const ForwardCall& c) {
   std::memset(plan.zeros, 0, sizeof(float) * static_cast<std::size_t>(B) * std::max(S, H));
 
   const float* input = c.keep ? plan.x_copy : c.x;
+  const bool flip = (forwards_++ & 1) != 0;
   for (int l = 0; l < d.L; l++) {
     float* out = l + 1 < d.L ? plan.layer_out[c.keep ? l : l % 2] : (c.y ? c.y : plan.y_sink);
     for (int dir = 0; dir < D; dir++) {
@@ -188,6 +189,7 @@ void Stack::forward(const ForwardCall& c) {
       a.tape = plan.tapes[c.keep ? idx : 0];
       a.step = plan.step;
       a.packs = &fwd_packs_[idx];
+      a.flip = flip;
       if (a.packs->table != kernels()) a.packs->ready = false;
       if (plan.chunk == T) {
         run_forward(a);

@@ -88,6 +88,7 @@ class Stack {
   std::vector<int32_t> chunk_lengths_;  // lengths within one inference chunk
   // The kept forward.
   bool tape_valid_ = false;
+  unsigned forwards_ = 0;  // calls so far: odd ones stream batch-1 weights reversed (ForwardArgs::flip)
   int tape_T_ = 0, tape_B_ = 0;
   bool tape_has_lengths_ = false;
   std::vector<int32_t> tape_lengths_;

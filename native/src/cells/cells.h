@@ -114,6 +114,9 @@ struct ForwardArgs {
   DirTape tape;
   float* step;  // per-step scratch, step_scratch_floats() floats
   Packs* packs;
+  // Stream the weights of batch-1 products in the other direction from the last call
+  // (see Stack::forward): alternates per call, as the time loop alternates per step.
+  bool flip = false;
 };
 
 struct BackwardArgs {

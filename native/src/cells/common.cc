@@ -61,10 +61,10 @@ void finish_step(const SeqShape& q, int t, int S, const float* hcur, float* hnex
 }
 
 void input_projection(std::size_t rows, int in, int N, const float* X, const float* W_ih, Packs* packs,
-                      float* gates) {
+                      float* gates, bool reverse_columns) {
   // gates was filled with the biases: add X · W_ihᵀ in one GEMM over every step.
   if (!packs->ready) packs->ih.pack(Trans::Yes, in, N, W_ih, in);
-  sgemm_packed(static_cast<int>(rows), X, in, packs->ih, 1.0f, gates, N);
+  sgemm_packed(static_cast<int>(rows), X, in, packs->ih, 1.0f, gates, N, reverse_columns);
 }
 
 void input_grad(const BackwardArgs& a, int N, const float* da) {

@@ -14,6 +14,11 @@
 namespace rk {
 namespace cells {
 
+// Whether the s-th step's batch-1 products stream the packed weights last to first
+// (sgemm_packed's reverse_columns): alternate steps, and alternate calls (a.flip), so that
+// the part of the weights the previous product read last is read first, from L2.
+inline bool reverse_step(const ForwardArgs& a, int s) { return ((s & 1) != 0) != a.flip; }
+
 // Time index of the s-th step a direction processes.
 inline int time_at(int s, int T, bool reverse) { return reverse ? T - 1 - s : s; }
 
@@ -63,7 +68,7 @@ void finish_step(const SeqShape& q, int t, int S, const float* hcur, float* hnex
 // Input projection of a whole sequence: gates[r] += X[r]·W_ihᵀ for r < T·B (gates holds the
 // biases), with W_ihᵀ packed into packs->ih unless packs->ready.
 void input_projection(std::size_t rows, int in, int N, const float* X, const float* W_ih, Packs* packs,
-                      float* gates);
+                      float* gates, bool reverse_columns = false);
 
 // The parameter gradients and dx of one direction once its gate gradients are known:
 //   dW_ih += da_ihᵀ·X, dW_hh += da_hhᵀ·Hprev (one GEMM each over all T·B rows),

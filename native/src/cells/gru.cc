@@ -20,7 +20,7 @@ void gru_lbr_forward(const ForwardArgs& a) {
   float* gates = a.tape.gates;
   // b_hr and b_hz fold into the input projection; b_hn stays inside r*(W_hn h + b_hn).
   cells::fill_bias(rows, G3, gates, G3, a.w.bias_ih, a.w.bias_hh, 2 * H);
-  cells::input_projection(rows, a.in, G3, a.x, a.w.weight_ih, a.packs, gates);
+  cells::input_projection(rows, a.in, G3, a.x, a.w.weight_ih, a.packs, gates, a.flip);
   if (!a.packs->ready) a.packs->a.pack(Trans::Yes, H, G3, a.w.weight_hh, H);
   const float* bhn = a.w.bias_hh + 2 * H;
 
@@ -32,7 +32,7 @@ void gru_lbr_forward(const ForwardArgs& a) {
     const int t = time_at(s, T, a.reverse);
     const float* hcur = a.tape.hprev + t * BH;
     float* hnext = s + 1 < T ? a.tape.hprev + time_at(s + 1, T, a.reverse) * BH : a.hn;
-    sgemm_packed(B, hcur, H, a.packs->a, 0.0f, rec, G3, /*reverse_columns=*/(s & 1) != 0);
+    sgemm_packed(B, hcur, H, a.packs->a, 0.0f, rec, G3, cells::reverse_step(a, s));
     cells::for_rows(B, 4 * G3, [&](int b0, int b1) {
       for (int b = b0; b < b1; b++) {
         const std::size_t row = static_cast<std::size_t>(t) * B + b;
@@ -51,7 +51,7 @@ void gru_cho_forward(const ForwardArgs& a) {
   const std::size_t rows = cells::rows_of(a.seq), BH = static_cast<std::size_t>(B) * H;
   float* gates = a.tape.gates;
   cells::fill_bias(rows, G3, gates, G3, a.w.bias_ih, a.w.bias_hh, G3);  // every bias is outside r
-  cells::input_projection(rows, a.in, G3, a.x, a.w.weight_ih, a.packs, gates);
+  cells::input_projection(rows, a.in, G3, a.x, a.w.weight_ih, a.packs, gates, a.flip);
   if (!a.packs->ready) {
     a.packs->a.pack(Trans::Yes, H, 2 * H, a.w.weight_hh, H);                                 // W_hr, W_hz
     a.packs->b.pack(Trans::Yes, H, H, a.w.weight_hh + 2 * static_cast<std::size_t>(H) * H, H);  // W_hn
@@ -67,7 +67,7 @@ void gru_cho_forward(const ForwardArgs& a) {
     const float* hcur = a.tape.hprev + t * BH;
     float* hnext = s + 1 < T ? a.tape.hprev + time_at(s + 1, T, a.reverse) * BH : a.hn;
     float* inner = a.tape.inner + t * BH;  // r*h for the whole batch: the second product's input
-    sgemm_packed(B, hcur, H, a.packs->a, 0.0f, rec, 2 * H, /*reverse_columns=*/(s & 1) != 0);
+    sgemm_packed(B, hcur, H, a.packs->a, 0.0f, rec, 2 * H, cells::reverse_step(a, s));
     cells::for_rows(B, 2 * G3, [&](int b0, int b1) {
       for (int b = b0; b < b1; b++) {
         float* g = gates + (static_cast<std::size_t>(t) * B + b) * G3;
@@ -75,7 +75,7 @@ void gru_cho_forward(const ForwardArgs& a) {
                               inner + static_cast<std::size_t>(b) * H);
       }
     });
-    sgemm_packed(B, inner, H, a.packs->b, 0.0f, recn, H, /*reverse_columns=*/(s & 1) != 0);
+    sgemm_packed(B, inner, H, a.packs->b, 0.0f, recn, H, cells::reverse_step(a, s));
     cells::for_rows(B, 2 * G3, [&](int b0, int b1) {
       for (int b = b0; b < b1; b++) {
         float* g = gates + (static_cast<std::size_t>(t) * B + b) * G3;

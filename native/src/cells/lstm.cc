@@ -17,7 +17,7 @@ void lstm_forward(const ForwardArgs& a) {
   const KernelTable* kt = kernels();
   float* gates = a.tape.gates;
   cells::fill_bias(rows, G4, gates, G4, a.w.bias_ih, a.w.bias_hh, G4);
-  cells::input_projection(rows, a.in, G4, a.x, a.w.weight_ih, a.packs, gates);
+  cells::input_projection(rows, a.in, G4, a.x, a.w.weight_ih, a.packs, gates, a.flip);
   if (!a.packs->ready) a.packs->a.pack(Trans::Yes, H, G4, a.w.weight_hh, H);
 
   Carver cv(a.step);
@@ -33,7 +33,7 @@ void lstm_forward(const ForwardArgs& a) {
     const float* ccur = a.tape.cprev + t * BH;
     float* hnext = last ? a.hn : a.tape.hprev + tn * BH;
     float* cnext = last ? a.cn : a.tape.cprev + tn * BH;
-    sgemm_packed(B, hcur, H, a.packs->a, 0.0f, rec, G4, /*reverse_columns=*/(s & 1) != 0);
+    sgemm_packed(B, hcur, H, a.packs->a, 0.0f, rec, G4, cells::reverse_step(a, s));
     cells::for_rows(B, 6 * G4, [&](int b0, int b1) {
       for (int b = b0; b < b1; b++) {
         float* g = gates + (static_cast<std::size_t>(t) * B + b) * G4;

@@ -15,7 +15,7 @@ void rnn_forward(const ForwardArgs& a) {
   const std::size_t rows = cells::rows_of(a.seq), BH = static_cast<std::size_t>(B) * H;
   float* gates = a.tape.gates;
   cells::fill_bias(rows, H, gates, H, a.w.bias_ih, a.w.bias_hh, H);
-  cells::input_projection(rows, a.in, H, a.x, a.w.weight_ih, a.packs, gates);
+  cells::input_projection(rows, a.in, H, a.x, a.w.weight_ih, a.packs, gates, a.flip);
   if (!a.packs->ready) a.packs->a.pack(Trans::Yes, H, H, a.w.weight_hh, H);
 
   Carver cv(a.step);
@@ -25,7 +25,7 @@ void rnn_forward(const ForwardArgs& a) {
     const int t = time_at(s, T, a.reverse);
     const float* hcur = a.tape.hprev + t * BH;
     float* hnext = s + 1 < T ? a.tape.hprev + time_at(s + 1, T, a.reverse) * BH : a.hn;
-    sgemm_packed(B, hcur, H, a.packs->a, 0.0f, rec, H, /*reverse_columns=*/(s & 1) != 0);
+    sgemm_packed(B, hcur, H, a.packs->a, 0.0f, rec, H, cells::reverse_step(a, s));
     kt->act_add_rows(static_cast<std::ptrdiff_t>(BH), relu, gates + t * BH, rec, hnext);
     cells::finish_step(a.seq, t, H, hcur, hnext, H, nullptr, nullptr, a.y, a.ldy);
   }
