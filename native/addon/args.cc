@@ -24,18 +24,35 @@ const char* TypedArrayName(napi_typedarray_type t) {
   }
 }
 
+}  // namespace
+
+ShapeSpec::ShapeSpec(std::initializer_list<std::pair<const char*, int64_t>> dims) {
+  for (const auto& d : dims) {
+    if (n_ < 4) dims_[n_++] = d;
+  }
+}
+
+std::string ShapeSpec::str() const {
+  if (n_ == 0) return text_;
+  std::string s;
+  for (int i = 0; i < n_; i++) s += std::string("[") + dims_[i].first + "=" + std::to_string(dims_[i].second) + "]";
+  return s;
+}
+
+namespace {
+
 template <typename Array>
-Array RequireTyped(Napi::Value v, const char* name, size_t length, const std::string& shape,
+Array RequireTyped(Napi::Value v, const char* name, size_t length, const ShapeSpec& shape,
                    napi_typedarray_type type) {
   Napi::Env env = v.Env();
   const char* want = TypedArrayName(type);
   if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != type) {
-    throw Napi::TypeError::New(env, std::string(name) + " must be a " + want + " of shape " + shape + " (" +
+    throw Napi::TypeError::New(env, std::string(name) + " must be a " + want + " of shape " + shape.str() + " (" +
                                         std::to_string(length) + " values); got " + Describe(v));
   }
   Array a = v.As<Array>();
   if (a.ElementLength() != length) {
-    throw Napi::RangeError::New(env, std::string(name) + " must have shape " + shape + " = " + std::to_string(length) +
+    throw Napi::RangeError::New(env, std::string(name) + " must have shape " + shape.str() + " = " + std::to_string(length) +
                                          " values; got " + std::to_string(a.ElementLength()));
   }
   return a;
@@ -101,16 +118,16 @@ size_t CheckedProduct(Napi::Env env, const char* name, std::initializer_list<int
   return p;
 }
 
-Napi::Float32Array RequireF32(Napi::Value v, const char* name, size_t length, const std::string& shape) {
+Napi::Float32Array RequireF32(Napi::Value v, const char* name, size_t length, const ShapeSpec& shape) {
   return RequireTyped<Napi::Float32Array>(v, name, length, shape, napi_float32_array);
 }
 
-Napi::Float32Array OptionalF32(Napi::Value v, const char* name, size_t length, const std::string& shape) {
+Napi::Float32Array OptionalF32(Napi::Value v, const char* name, size_t length, const ShapeSpec& shape) {
   if (v.IsUndefined() || v.IsNull()) return Napi::Float32Array();
   return RequireF32(v, name, length, shape);
 }
 
-Napi::Int32Array OptionalI32(Napi::Value v, const char* name, size_t length, const std::string& shape) {
+Napi::Int32Array OptionalI32(Napi::Value v, const char* name, size_t length, const ShapeSpec& shape) {
   if (v.IsUndefined() || v.IsNull()) return Napi::Int32Array();
   return RequireTyped<Napi::Int32Array>(v, name, length, shape, napi_int32_array);
 }

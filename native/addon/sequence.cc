@@ -38,12 +38,6 @@ struct Call {
   int32_t steps = 0, batch = 0;
 };
 
-std::string Shape(std::initializer_list<std::pair<const char*, int64_t>> dims) {
-  std::string s;
-  for (auto& d : dims) s += std::string("[") + d.first + "=" + std::to_string(d.second) + "]";
-  return s;
-}
-
 Napi::Object Request(const Napi::CallbackInfo& info, const char* what) {
   if (!info[1].IsObject() || info[1].IsArray() || info[1].IsTypedArray()) {
     throw Napi::TypeError::New(info.Env(), std::string(what) + " must be an object; got " + Describe(info[1]));
@@ -67,19 +61,19 @@ Call PrepareForward(const Napi::CallbackInfo& info, StackHandle* h) {
   const size_t nh = CheckedProduct(env, "h0", {d.LD, B, d.S});
   const size_t nc = CheckedProduct(env, "c0", {d.LD, B, d.H});
 
-  Napi::Float32Array x = RequireF32(req.Get("x"), "x", nx, Shape({{"T", T}, {"B", B}, {"I", d.I}}));
-  Napi::Float32Array h0 = OptionalF32(req.Get("h0"), "h0", nh, Shape({{"L·D", d.LD}, {"B", B}, {"S", d.S}}));
+  Napi::Float32Array x = RequireF32(req.Get("x"), "x", nx, ShapeSpec({{"T", T}, {"B", B}, {"I", d.I}}));
+  Napi::Float32Array h0 = OptionalF32(req.Get("h0"), "h0", nh, ShapeSpec({{"L·D", d.LD}, {"B", B}, {"S", d.S}}));
   Napi::Float32Array c0;
   Napi::Value c0v = req.Get("c0");
   if (!d.has_c && !(c0v.IsUndefined() || c0v.IsNull())) {
     throw Napi::TypeError::New(env, "c0 applies only to LSTM cells; this stack has no cell state; got " + Describe(c0v));
   }
-  if (d.has_c) c0 = OptionalF32(c0v, "c0", nc, Shape({{"L·D", d.LD}, {"B", B}, {"H", d.H}}));
+  if (d.has_c) c0 = OptionalF32(c0v, "c0", nc, ShapeSpec({{"L·D", d.LD}, {"B", B}, {"H", d.H}}));
 
   // Copied, and checked here: the C layer indexes with these values, and JS could rewrite
   // the caller's array while an asynchronous call runs.
   std::shared_ptr<std::vector<int32_t>> lengths;
-  Napi::Int32Array lv = OptionalI32(req.Get("lengths"), "lengths", static_cast<size_t>(B), Shape({{"B", B}}));
+  Napi::Int32Array lv = OptionalI32(req.Get("lengths"), "lengths", static_cast<size_t>(B), ShapeSpec({{"B", B}}));
   if (!lv.IsEmpty()) {
     lengths = std::make_shared<std::vector<int32_t>>(lv.Data(), lv.Data() + B);
     for (int32_t b = 0; b < B; b++) {
@@ -133,14 +127,14 @@ Call PrepareBackward(const Napi::CallbackInfo& info, StackHandle* h) {
   const size_t nh = CheckedProduct(env, "dhn", {d.LD, B, d.S});
   const size_t nc = CheckedProduct(env, "dcn", {d.LD, B, d.H});
 
-  Napi::Float32Array dy = RequireF32(req.Get("dy"), "dy", ny, Shape({{"T", T}, {"B", B}, {"D·S", d.D * d.S}}));
-  Napi::Float32Array dhn = OptionalF32(req.Get("dhn"), "dhn", nh, Shape({{"L·D", d.LD}, {"B", B}, {"S", d.S}}));
+  Napi::Float32Array dy = RequireF32(req.Get("dy"), "dy", ny, ShapeSpec({{"T", T}, {"B", B}, {"D·S", d.D * d.S}}));
+  Napi::Float32Array dhn = OptionalF32(req.Get("dhn"), "dhn", nh, ShapeSpec({{"L·D", d.LD}, {"B", B}, {"S", d.S}}));
   Napi::Float32Array dcn;
   Napi::Value dcnv = req.Get("dcn");
   if (!d.has_c && !(dcnv.IsUndefined() || dcnv.IsNull())) {
     throw Napi::TypeError::New(env, "dcn applies only to LSTM cells; this stack has no cell state; got " + Describe(dcnv));
   }
-  if (d.has_c) dcn = OptionalF32(dcnv, "dcn", nc, Shape({{"L·D", d.LD}, {"B", B}, {"H", d.H}}));
+  if (d.has_c) dcn = OptionalF32(dcnv, "dcn", nc, ShapeSpec({{"L·D", d.LD}, {"B", B}, {"H", d.H}}));
 
   Napi::Float32Array dx = NewOutput(env, nx);
   Napi::Float32Array dh0 = NewOutput(env, nh);
