@@ -528,6 +528,12 @@ void bench(const std::vector<std::string>& only) {
       {"input proj T*B=256 I=128 G*H=1024", rk::Trans::No, rk::Trans::Yes, 256, 1024, 128, 0.f, false},
       {"weight grad dW+=dG^T X 1024x128 K=256", rk::Trans::Yes, rk::Trans::No, 1024, 128, 256, 1.f, false},
       {"square 1024", rk::Trans::No, rk::Trans::No, 1024, 1024, 1024, 0.f, false},
+      // lstm-train-large / lstm-infer-b64 (H=512, B=64, T=64: 4096 rows)
+      {"lstm step B=64 H=512 (packed)", rk::Trans::No, rk::Trans::Yes, 64, 2048, 512, 0.f, true},
+      {"lstm bwd step dh+=da W_hh B=64 H=512", rk::Trans::No, rk::Trans::No, 64, 512, 2048, 1.f, true},
+      {"input proj 4096x2048 K=512 (packed)", rk::Trans::No, rk::Trans::Yes, 4096, 2048, 512, 1.f, true},
+      {"weight grad dW+=dG^T H 2048x512 K=4096", rk::Trans::Yes, rk::Trans::No, 2048, 512, 4096, 1.f, false},
+      {"input grad dX=dG W 4096x512 K=2048", rk::Trans::No, rk::Trans::No, 4096, 512, 2048, 0.f, false},
   };
   // Arguments: ISA names and/or thread counts (e.g. `bench avx2 1`); default all / 1 and 2.
   std::vector<std::string> isas;

@@ -1,8 +1,8 @@
 #!/bin/sh
 # Builds native/test/gemm_test.cc with the sources and per-ISA flags of native/sources.json
-# (g++ -O2, no CMake) and runs it. Arguments go to the program: `bench [isa...]` for the
+# (g++ -O3 as the shipped builds, no CMake) and runs it. Arguments go to the program: `bench [isa...]` for the
 # GFLOP/s table. Exit status is the test's (non-zero on any failure).
-#   CXX=clang++ OPT=-O3 OUT=/tmp/dir native/test/run-gemm-test.sh
+#   CXX=clang++ OPT=-O2 OUT=/tmp/dir native/test/run-gemm-test.sh
 #   native/test/run-gemm-test.sh --wasm [bench]   same test as WebAssembly (em++, node)
 #   native/test/run-gemm-test.sh --aarch64          NEON path, cross-compiled and run under
 #     qemu (apt-get install g++-aarch64-linux-gnu qemu-user); slow, takes minutes
@@ -10,7 +10,7 @@ set -eu
 root=$(cd "$(dirname "$0")/../.." && pwd)
 out=${OUT:-${TMPDIR:-/tmp}/rnnkit-gemm-test}
 cxx=${CXX:-g++}
-opt=${OPT:--O2}
+opt=${OPT:--O3}
 mkdir -p "$out"
 
 if [ "${1:-}" = "--wasm" ]; then
