@@ -201,7 +201,8 @@ typedef struct rk_batch {
   int32_t T, B;
   const int32_t* tokens;        /* [T][B] ids in [0, vocab) (embedding / onehot input) */
   const float* x;               /* [T][B][size] (dense input) */
-  const int32_t* targets;       /* [N] class ids in [0, C) or ignore_index (cross-entropy) */
+  const int32_t* targets;       /* [N] class ids in [0, C) or ignore_index (cross-entropy);
+                                   positions past a sequence's length neither count nor are checked */
   const float* target_values;   /* [N][C] (mse) */
   const uint8_t* target_mask;   /* [N] 1 = counts (mse); NULL: every valid position counts */
   const int32_t* lengths;       /* [B] in 0..T, or NULL (all T) */
@@ -224,6 +225,8 @@ typedef struct rk_step_result {
   double total_norm; /* train step: global L2 norm of the gradient (after value clipping) */
 } rk_step_result;
 
+/* A new model's parameters are all zero: set them (rk_model_set_params) before training;
+ * the bindings draw them from the initialisers. */
 rk_status rk_model_create(const rk_model_spec* spec, rk_model** out);
 /* Frees the model; NULL is a no-op. */
 void rk_model_destroy(rk_model* m);

@@ -39,6 +39,13 @@ rk_status check_call(const char* what, rk_model* m, const rk_batch* b, rk_step_r
   return RK_OK;
 }
 
+// The NULL checks of a parameter copy, naming the argument that is NULL.
+rk_status check_copy(const char* what, const rk_model* m, const float* flat) {
+  if (m == nullptr) return rk::fail(RK_EINVAL, "%s: model must not be NULL", what);
+  if (flat == nullptr) return rk::fail(RK_EINVAL, "%s: flat must not be NULL", what);
+  return RK_OK;
+}
+
 }  // namespace
 
 extern "C" {
@@ -68,26 +75,33 @@ void rk_model_destroy(rk_model* m) { delete m; }
 int64_t rk_model_param_count(const rk_model* m) { return m == nullptr ? 0 : m->impl.param_count(); }
 
 rk_status rk_model_set_params(rk_model* m, const float* flat) {
-  if (m == nullptr || flat == nullptr) return rk::fail(RK_EINVAL, "rk_model_set_params: model and flat must not be NULL");
-  m->impl.set_params(flat);
-  return RK_OK;
+  return guarded("rk_model_set_params", [&]() -> rk_status {
+    if (rk_status st = check_copy("rk_model_set_params", m, flat)) return st;
+    m->impl.set_params(flat);
+    return RK_OK;
+  });
 }
 
 rk_status rk_model_get_params(const rk_model* m, float* flat) {
-  if (m == nullptr || flat == nullptr) return rk::fail(RK_EINVAL, "rk_model_get_params: model and flat must not be NULL");
-  const_cast<rk_model*>(m)->impl.get_params(flat);
-  return RK_OK;
+  return guarded("rk_model_get_params", [&]() -> rk_status {
+    if (rk_status st = check_copy("rk_model_get_params", m, flat)) return st;
+    const_cast<rk_model*>(m)->impl.get_params(flat);
+    return RK_OK;
+  });
 }
 
 rk_status rk_model_get_grads(const rk_model* m, float* flat) {
-  if (m == nullptr || flat == nullptr) return rk::fail(RK_EINVAL, "rk_model_get_grads: model and flat must not be NULL");
-  const_cast<rk_model*>(m)->impl.get_grads(flat);
-  return RK_OK;
+  return guarded("rk_model_get_grads", [&]() -> rk_status {
+    if (rk_status st = check_copy("rk_model_get_grads", m, flat)) return st;
+    const_cast<rk_model*>(m)->impl.get_grads(flat);
+    return RK_OK;
+  });
 }
 
 rk_status rk_model_set_optimizer(rk_model* m, const rk_optimizer* opt) {
   return guarded("rk_model_set_optimizer", [&]() -> rk_status {
-    if (m == nullptr || opt == nullptr) return rk::fail(RK_EINVAL, "rk_model_set_optimizer: model and opt must not be NULL");
+    if (m == nullptr) return rk::fail(RK_EINVAL, "rk_model_set_optimizer: model must not be NULL");
+    if (opt == nullptr) return rk::fail(RK_EINVAL, "rk_model_set_optimizer: opt must not be NULL");
     if (const char* bad = m->impl.optimizer().configure(*opt, m->impl.param_count())) {
       return rk::fail(RK_EINVAL, "rk_model_set_optimizer: %s", bad);
     }
@@ -96,11 +110,15 @@ rk_status rk_model_set_optimizer(rk_model* m, const rk_optimizer* opt) {
 }
 
 rk_status rk_model_set_lr(rk_model* m, double lr) {
-  if (m == nullptr) return rk::fail(RK_EINVAL, "rk_model_set_lr: model must not be NULL");
-  if (!m->impl.optimizer().configured()) return rk::fail(RK_ESTATE, "rk_model_set_lr: the model has no optimizer yet");
-  if (!(std::isfinite(lr) && lr >= 0)) return rk::fail(RK_EINVAL, "rk_model_set_lr: lr must be a finite number >= 0; got %g", lr);
-  m->impl.optimizer().set_lr(lr);
-  return RK_OK;
+  return guarded("rk_model_set_lr", [&]() -> rk_status {
+    if (m == nullptr) return rk::fail(RK_EINVAL, "rk_model_set_lr: model must not be NULL");
+    if (!m->impl.optimizer().configured()) return rk::fail(RK_ESTATE, "rk_model_set_lr: the model has no optimizer yet");
+    if (!(std::isfinite(lr) && lr >= 0)) {
+      return rk::fail(RK_EINVAL, "rk_model_set_lr: lr must be a finite number >= 0; got %g", lr);
+    }
+    m->impl.optimizer().set_lr(lr);
+    return RK_OK;
+  });
 }
 
 rk_status rk_model_train_step(rk_model* m, const rk_batch* batch, float* hn, float* cn, rk_step_result* out) {

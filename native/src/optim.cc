@@ -2,6 +2,7 @@
 
 #include <cfloat>
 #include <cmath>
+#include <cstdio>
 
 namespace rk {
 
@@ -41,22 +42,38 @@ double global_norm(const std::vector<Segment>& segs, const GradTransform& t) {
   return std::sqrt(total);
 }
 
+namespace {
+// A refusal message with the value that was given ("lr must be ...; got -0.1"), kept in a
+// per-thread buffer until the next refusal on this thread (rk::fail copies it at once).
+const char* refuse(const char* rule, double got) {
+  thread_local char buf[160];
+  std::snprintf(buf, sizeof buf, "%s; got %g", rule, got);
+  return buf;
+}
+}  // namespace
+
 const char* Optimizer::configure(const rk_optimizer& o, int64_t total) {
-  if (o.kind < RK_OPT_SGD || o.kind > RK_OPT_ADAMW) return "kind must be 0 (sgd), 1 (rmsprop), 2 (adam) or 3 (adamw)";
-  if (!finite_nonneg(o.lr)) return "lr must be a finite number >= 0";
-  if (!finite_nonneg(o.weight_decay)) return "weight_decay must be a finite number >= 0";
+  if (o.kind < RK_OPT_SGD || o.kind > RK_OPT_ADAMW) {
+    return refuse("kind must be 0 (sgd), 1 (rmsprop), 2 (adam) or 3 (adamw)", o.kind);
+  }
+  if (!finite_nonneg(o.lr)) return refuse("lr must be a finite number >= 0", o.lr);
+  if (!finite_nonneg(o.weight_decay)) return refuse("weight_decay must be a finite number >= 0", o.weight_decay);
   if (o.kind == RK_OPT_SGD) {
-    if (!finite_nonneg(o.momentum)) return "momentum must be a finite number >= 0";
-    if (!std::isfinite(o.dampening)) return "dampening must be finite";
-    if (o.nesterov && (o.momentum <= 0 || o.dampening != 0)) return "nesterov needs momentum > 0 and dampening 0";
+    if (!finite_nonneg(o.momentum)) return refuse("momentum must be a finite number >= 0", o.momentum);
+    if (!std::isfinite(o.dampening)) return refuse("dampening must be finite", o.dampening);
+    if (o.nesterov && o.momentum <= 0) return refuse("nesterov needs momentum > 0", o.momentum);
+    if (o.nesterov && o.dampening != 0) return refuse("nesterov needs dampening 0", o.dampening);
   }
-  if (o.kind == RK_OPT_RMSPROP && !(o.alpha >= 0 && o.alpha <= 1)) return "alpha must be in [0, 1]";
-  if (o.kind != RK_OPT_SGD && !(std::isfinite(o.eps) && o.eps >= 0)) return "eps must be a finite number >= 0";
-  if (o.kind >= RK_OPT_ADAM && !(o.beta1 >= 0 && o.beta1 < 1 && o.beta2 >= 0 && o.beta2 < 1)) {
-    return "beta1 and beta2 must be in [0, 1)";
+  if (o.kind == RK_OPT_RMSPROP && !(o.alpha >= 0 && o.alpha <= 1)) return refuse("alpha must be in [0, 1]", o.alpha);
+  if (o.kind != RK_OPT_SGD && !(std::isfinite(o.eps) && o.eps >= 0)) return refuse("eps must be a finite number >= 0", o.eps);
+  if (o.kind >= RK_OPT_ADAM && !(o.beta1 >= 0 && o.beta1 < 1)) return refuse("beta1 must be in [0, 1)", o.beta1);
+  if (o.kind >= RK_OPT_ADAM && !(o.beta2 >= 0 && o.beta2 < 1)) return refuse("beta2 must be in [0, 1)", o.beta2);
+  if (o.has_clip_value && !(std::isfinite(o.clip_value) && o.clip_value > 0)) {
+    return refuse("clip_value must be a finite number > 0", o.clip_value);
   }
-  if (o.has_clip_value && !(std::isfinite(o.clip_value) && o.clip_value > 0)) return "clip_value must be a finite number > 0";
-  if (o.has_max_norm && !(std::isfinite(o.max_norm) && o.max_norm > 0)) return "max_norm must be a finite number > 0";
+  if (o.has_max_norm && !(std::isfinite(o.max_norm) && o.max_norm > 0)) {
+    return refuse("max_norm must be a finite number > 0", o.max_norm);
+  }
   o_ = o;
   t_ = 0;
   const bool first = o.kind == RK_OPT_ADAM || o.kind == RK_OPT_ADAMW || (o.kind == RK_OPT_SGD && o.momentum != 0);
