@@ -96,7 +96,7 @@ const char* make_model_dims(const rk_model_spec& s, ModelDims* out) {
     }
     const StackDims& es = ed.stack;
     if (es.L != d.stack.L || es.D != d.stack.D || es.S != d.stack.S || es.H != d.stack.H || es.has_c != d.stack.has_c) {
-      return msg("encoder_stack must have the decoder stack's layers, directions, state widths and cell-state kind");
+      return "encoder_stack must have the decoder stack's layers, directions, state widths and cell-state kind";
     }
     ed.C = 0;
     d.encoder = std::make_shared<ModelDims>(ed);
@@ -189,9 +189,9 @@ const char* Model::check_batch(const rk_batch& b, bool need_targets) const {
   const int64_t widest = std::max(std::max(d_.in, d_.F), d_.C);
   if (N * widest > INT_MAX) return msg("T*B*%lld must be <= %d; got T=%d, B=%d", static_cast<long long>(widest), INT_MAX, b.T, b.B);
   if (d_.input_kind == RK_INPUT_DENSE) {
-    if (b.x == nullptr) return msg("x must not be NULL (dense input)");
+    if (b.x == nullptr) return "x must not be NULL (dense input)";
   } else {
-    if (b.tokens == nullptr) return msg("tokens must not be NULL (token input)");
+    if (b.tokens == nullptr) return "tokens must not be NULL (token input)";
     for (int64_t n = 0; n < N; n++) {
       if (b.tokens[n] < 0 || b.tokens[n] >= d_.V) {
         return msg("tokens[%lld] must be in 0..%d (vocab - 1); got %d", static_cast<long long>(n), d_.V - 1, b.tokens[n]);
@@ -215,7 +215,7 @@ const char* Model::check_batch(const rk_batch& b, bool need_targets) const {
   const LossRows rows = d_.final_state ? LossRows{1, b.B, nullptr} : LossRows{b.T, b.B, b.lengths};
   const int64_t R = head_rows(b);
   if (d_.loss == RK_LOSS_CROSS_ENTROPY) {
-    if (b.targets == nullptr) return need_targets ? msg("targets must not be NULL (cross-entropy)") : nullptr;
+    if (b.targets == nullptr) return need_targets ? "targets must not be NULL (cross-entropy)" : nullptr;
     for (int64_t n = 0; n < R; n++) {
       const int32_t t = b.targets[n];
       if (t == d_.ignore_index || !rows.valid(n)) continue;
@@ -225,7 +225,7 @@ const char* Model::check_batch(const rk_batch& b, bool need_targets) const {
       }
     }
   } else if (b.target_values == nullptr && need_targets) {
-    return msg("target_values must not be NULL (mse)");
+    return "target_values must not be NULL (mse)";
   }
   return nullptr;
 }
