@@ -57,7 +57,10 @@ const char* make_model_dims(const rk_model_spec& s, ModelDims* out) {
   d.K = s.condition_size;
   d.in = d.width + d.K;
   d.final_state = s.readout == RK_READOUT_FINAL_STATE;
-  if (const char* bad = make_dims(s.stack, &d.stack)) return msg("stack: %s", bad);
+  // make_dims names rk_stack_create's fields ("spec->cell ..."): here they are stack.cell etc.
+  if (const char* bad = make_dims(s.stack, &d.stack)) {
+    return std::strncmp(bad, "spec->", 6) == 0 ? msg("stack.%s", bad + 6) : msg("stack: %s", bad);
+  }
   if (s.stack.input_size != d.in) {
     return msg("stack.input_size must equal the input width plus condition_size = %d; got %d", d.in, s.stack.input_size);
   }

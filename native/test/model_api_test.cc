@@ -139,9 +139,9 @@ static void check_create_errors() {
          s.input_kind = RK_INPUT_DENSE;
          s.size = 0;
        }},
-      {"cell", "create(stack.cell 9)", [](rk_model_spec& s) { s.stack.cell = 9; }},
-      {"hidden_size", "create(stack.hidden_size 0)", [](rk_model_spec& s) { s.stack.hidden_size = 0; }},
-      {"layers", "create(stack.layers 0)", [](rk_model_spec& s) { s.stack.layers = 0; }},
+      {"stack.cell", "create(stack.cell 9)", [](rk_model_spec& s) { s.stack.cell = 9; }},
+      {"stack.hidden_size", "create(stack.hidden_size 0)", [](rk_model_spec& s) { s.stack.hidden_size = 0; }},
+      {"stack.layers", "create(stack.layers 0)", [](rk_model_spec& s) { s.stack.layers = 0; }},
       {"input_size", "create(stack.input_size != dim)", [](rk_model_spec& s) { s.stack.input_size = E + 1; }},
       {"outputs", "create(outputs 0)", [](rk_model_spec& s) { s.outputs = 0; }},
       {"loss", "create(loss 2)", [](rk_model_spec& s) { s.loss = 2; }},
