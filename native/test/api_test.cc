@@ -8,27 +8,8 @@
 #include <cstring>
 #include <vector>
 
+#include "expect.h"
 #include "rnnkit.h"
-
-static int failures = 0;
-
-static void expect(bool ok, const char* what) {
-  if (!ok) {
-    std::printf("FAIL: %s\n", what);
-    failures++;
-  }
-}
-
-// status == want and the message mentions `needle`.
-static void expect_status(rk_status got, rk_status want, const char* needle, const char* what) {
-  const char* msg = rk_last_error();
-  const bool ok = got == want && msg != nullptr && std::strstr(msg, needle) != nullptr;
-  if (!ok) {
-    std::printf("FAIL: %s: status %d (want %d), message \"%s\" (want it to mention \"%s\")\n", what, got, want,
-                msg ? msg : "(null)", needle);
-    failures++;
-  }
-}
 
 int main() {
   rk_stack* s = nullptr;
