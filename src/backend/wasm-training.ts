@@ -17,6 +17,7 @@ import type { FusedEngine, FusedOptimizer } from './fused-training.js';
 import { hasCellState } from './layout.js';
 import { batchShapes, stackOutputWidth } from './training.js';
 import type { EvalResult, ModelSpec, TrainBatch, TrainStepResult } from './training.js';
+import { CallFrame } from './wasm-frame.js';
 import { WasmAbort, type Ptr, type RnnkitModule } from './wasm-module.js';
 
 /** The rk_model_* exports (not part of RnnkitExports, which lists the stack calls). */
@@ -52,31 +53,6 @@ function checkLength(name: string, a: ArrayLike<number> | undefined, expected: n
   if (a !== undefined && a.length !== expected) throw new RangeError(`${name} must have ${expected} elements; got ${a.length}`);
 }
 
-/** Buffers of one call in linear memory, all freed by release(). */
-class Frame {
-  private readonly ptrs: Ptr[] = [];
-  constructor(private readonly m: RnnkitModule) {}
-  alloc(bytes: number, what: string): Ptr {
-    const p = this.m.alloc(bytes, what);
-    this.ptrs.push(p);
-    return p;
-  }
-  input(data: Float32Array | Int32Array | Uint8Array | undefined, what: string): Ptr {
-    if (data === undefined) return 0;
-    const p = this.alloc(data.byteLength, what);
-    if (data instanceof Uint8Array) this.m.heapU8().set(data, p);
-    else (data instanceof Int32Array ? this.m.heapI32() : this.m.heapF32()).set(data, p >> 2);
-    return p;
-  }
-  read(p: Ptr, count: number): Float32Array {
-    return this.m.heapF32().slice(p >> 2, (p >> 2) + count);
-  }
-  release(): void {
-    for (const p of this.ptrs) this.m.exports.free(p);
-    this.ptrs.length = 0;
-  }
-}
-
 class WasmEngine implements FusedEngine<WasmModel> {
   private broken: string | null = null;
   private readonly x: ModelExports;
@@ -88,9 +64,9 @@ class WasmEngine implements FusedEngine<WasmModel> {
     }
   }
 
-  private guard<T>(what: string, fn: (f: Frame) => T): T {
+  private guard<T>(what: string, fn: (f: CallFrame) => T): T {
     if (this.broken) throw new Error(`rnnkit wasm: the module failed earlier (${this.broken}); create a new backend`);
-    const f = new Frame(this.m);
+    const f = new CallFrame(this.m);
     try {
       return fn(f);
     } catch (e) {
@@ -191,7 +167,7 @@ class WasmEngine implements FusedEngine<WasmModel> {
   }
 
   /** Copies the batch into linear memory (after checking every array's length); returns the rk_batch. */
-  private batchIn(f: Frame, h: WasmModel, b: TrainBatch): Ptr {
+  private batchIn(f: CallFrame, h: WasmModel, b: TrainBatch): Ptr {
     const spec = h.spec;
     const sh = batchShapes(spec, b.steps, b.batch);
     const lstm = hasCellState(spec.stack.cell);

@@ -24,6 +24,7 @@ import type {
 import { hasCellState, paramLayout, sequenceShapes } from './layout.js';
 import type { TrainingBackend } from './training.js';
 import { createWasmTraining } from './wasm-training.js';
+import { CallFrame } from './wasm-frame.js';
 import { instantiateRnnkit, WasmAbort, type Ptr, type RnnkitModule, type WasmSource } from './wasm-module.js';
 
 /** rk_cell of rnnkit.h. */
@@ -56,37 +57,6 @@ class WasmStack implements StackHandle {
 function checkLength(name: string, a: ArrayLike<number> | undefined, expected: number): void {
   if (a !== undefined && a.length !== expected) {
     throw new RangeError(`${name} must have ${expected} elements; got ${a.length}`);
-  }
-}
-
-/** Buffers of one call in linear memory; every one is freed by release(), whatever happens. */
-class CallFrame {
-  private readonly ptrs: Ptr[] = [];
-  constructor(private readonly m: RnnkitModule) {}
-
-  /** Copy `data` into a fresh buffer (NULL when absent). */
-  input(data: Float32Array | Int32Array | undefined, what: string): Ptr {
-    if (data === undefined) return 0;
-    const p = this.m.alloc(data.byteLength, what);
-    this.ptrs.push(p);
-    (data instanceof Int32Array ? this.m.heapI32() : this.m.heapF32()).set(data, p >> 2);
-    return p;
-  }
-
-  /** An uninitialised float buffer for an output of `count` elements. */
-  output(count: number, what: string): Ptr {
-    const p = this.m.alloc(count * 4, what);
-    this.ptrs.push(p);
-    return p;
-  }
-
-  read(p: Ptr, count: number): Float32Array {
-    return this.m.heapF32().slice(p >> 2, (p >> 2) + count);
-  }
-
-  release(): void {
-    for (const p of this.ptrs) this.m.exports.free(p);
-    this.ptrs.length = 0;
   }
 }
 
