@@ -68,7 +68,7 @@ void finish_step(const SeqShape& q, int t, int S, const float* hcur, float* hnex
 // Input projection of a whole sequence: gates[r] += X[r]·W_ihᵀ for r < T·B (gates holds the
 // biases), with W_ihᵀ packed into packs->ih unless packs->ready.
 void input_projection(std::size_t rows, int in, int N, const float* X, const float* W_ih, Packs* packs,
-                      float* gates, bool reverse_columns = false);
+                      float* gates, bool reverse_columns);
 
 // The parameter gradients and dx of one direction once its gate gradients are known:
 //   dW_ih += da_ihᵀ·X, dW_hh += da_hhᵀ·Hprev (one GEMM each over all T·B rows),
