@@ -61,9 +61,11 @@ struct KernelTable {
   void (*gemm_macro)(int mc, int nc, int kc, const float* Ap, const float* Bp,
                      std::ptrdiff_t panel_stride, float beta, float* C, int ldc);
   // One row: c[nc] (= or +=) a[kc] · panels[kc][nc]; a contiguous. Memory-bound path
-  // for batch 1: streams the panels once with several accumulators.
+  // for batch 1: streams the panels once with several accumulators. `reverse` streams
+  // them last to first (the same sums): alternating it from step to step starts each
+  // step on the panels the previous one left in cache.
   void (*gemm_row)(int nc, int kc, const float* a, const float* Bp,
-                   std::ptrdiff_t panel_stride, float beta, float* c);
+                   std::ptrdiff_t panel_stride, float beta, float* c, bool reverse);
 
   // ---- elementwise math (owned by native/src/gemm; used by tests and anyone) --------
   // y[i] = f(x[i]) for i < n, with the vector approximations of this ISA. x == y allowed.

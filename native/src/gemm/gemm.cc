@@ -68,9 +68,6 @@ struct Problem {
   bool reverse_columns;         // M == 1: panel groups last to first (see sgemm_packed)
 };
 
-// Panels per gemm_row call when a row streams the panels last to first.
-constexpr int kReverseGroupPanels = 4;
-
 // Depth of the K blocks over a packed B with several row panels: K in equal passes of at
 // most kPackedMaxKC. Measured on Zen 4 (AVX-512, 1 thread): [64 x 512]·[512 x 2048] went
 // from 91 to 98 GFLOP/s and [2048 x 512]·[512 x 2048] from 84 to 93-99 against KC = 192:
@@ -127,14 +124,7 @@ void run_range(const Problem& p, int i0, int i1, int j0, int j1) {
           a = row;
         }
         float* c = p.C + static_cast<std::ptrdiff_t>(i0) * p.ldc + jc;
-        if (!p.reverse_columns) {
-          kt.gemm_row(nc, kc, a, Bp, ps, beta, c);
-          continue;
-        }
-        const int group = kReverseGroupPanels * NR;
-        for (int j = (nc - 1) / group * group; j >= 0; j -= group) {
-          kt.gemm_row(std::min(group, nc - j), kc, a, Bp + static_cast<std::ptrdiff_t>(j / NR) * ps, ps, beta, c + j);
-        }
+        kt.gemm_row(nc, kc, a, Bp, ps, beta, c, p.reverse_columns);
         continue;
       }
       float* abuf = scratch(t_pack_a, static_cast<std::size_t>(std::min(MC, M) + kt.gemm_mr) * kc);
