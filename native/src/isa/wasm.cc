@@ -8,7 +8,10 @@ namespace wasm {
 constexpr int kMR = 4, kNR = 8;
 constexpr int kKC = 256, kMC = 128;
 constexpr int kChains = 8;  // engines emit mul + add
-constexpr int kRowPanels = 4;  // batch-1 row kernel: one broadcast per k for 4 panels (see gemm_row_panels)
+// Batch-1 row kernel: one broadcast per k for 3 panels (see gemm_row_panels). 6
+// accumulators leave V8 registers for the loads; at 4 panels it spills (13.9 against
+// 15.6 GMAC/s for K = 256, N = 1024).
+constexpr int kRowPanels = 3;
 }  // namespace wasm
 }  // namespace rk
 
