@@ -77,6 +77,9 @@ if [ "$arch" = x64 ] && command -v nm > /dev/null; then
 fi
 if [ "$arch" = wasm ]; then
   $cxx $objs -o "$out/gemm_test.js" -sALLOW_MEMORY_GROWTH=1 -sENVIRONMENT=node -sWASM_ASYNC_COMPILATION=0 -sEXIT_RUNTIME=1
+  # Emscripten writes CommonJS; inside the repository (OUT=build-...) the package's
+  # "type": "module" would make node load it as an ES module, which fails.
+  echo '{"type": "commonjs"}' > "$out/package.json"
   exec node "$out/gemm_test.js" "$@"
 fi
 if [ "$cxx" = aarch64-linux-gnu-g++ ]; then
