@@ -11,7 +11,7 @@ import { parseOptions } from './lib/options.mjs';
 import { medianRound } from './lib/rounds.mjs';
 import { DIST_BACKEND_DIR } from './lib/paths.mjs';
 import { rng } from './lib/random.mjs';
-import { markdown } from './lib/report.mjs';
+import { markdown, roundPairsRatio } from './lib/report.mjs';
 import { BUILDERS } from './lib/rnnkit-workloads.mjs';
 
 const dist = (f) => import(pathToFileURL(path.join(DIST_BACKEND_DIR, f)).href);
@@ -97,8 +97,24 @@ const rows = [
   { peer: 'ort-web', workload: 'lstm-step', threads: 1, steps_per_s: 5000, ms_per_iter: 0.2, iters: 5 },
 ];
 const md = markdown(rows, { workloads: { 'lstm-infer-b1': { flops_per_token: 1e6, ceiling: { 1: 60 } } }, peak: { 1: 100 } });
-assert.match(md, /\| lstm-infer-b1 \| 1 \| rnnkit-native \| 30,000 tokens\/s \| ort-node \| 20,000 tokens\/s \| \*\*1\.50×\*\* \|/);
-assert.match(md, /\| lstm-step \| 1 \| rnnkit-wasm \| FAILED \| ort-web \| 5,000 steps\/s \| - \|/);
+assert.match(md, /\| lstm-infer-b1 \| 1 \| rnnkit-native \| 30,000 tokens\/s \| ort-node \| 20,000 tokens\/s \| \*\*1\.50×\*\* \| - \|/);
+assert.match(md, /\| lstm-step \| 1 \| rnnkit-wasm \| FAILED \| ort-web \| 5,000 steps\/s \| - \| - \|/);
+
+// Round pairs: the median of the per-round ratios, which can differ from the ratio of the
+// median rounds (here 30/20 = 1.5 against the pairs 3.0, 1.0, 1.2 → 1.2).
+assert.equal(roundPairsRatio([30, 10, 24], [10, 10, 20]), 1.2);
+assert.equal(roundPairsRatio([30, 10], [10, 10]), 2);
+assert.equal(roundPairsRatio([30, 10], [10, 10, 10]), null); // different round counts
+assert.equal(roundPairsRatio([30, null], [10, 10]), null); // a round without a figure
+assert.equal(roundPairsRatio([30], [10]), null); // one round: nothing to pair
+const mdPairs = markdown(
+  [
+    { peer: 'rnnkit-wasm', workload: 'lstm-infer-b1', threads: 1, tokens_per_s: 24, ms_per_iter: 1, iters: 5, round_rates: [30, 10, 24] },
+    { peer: 'ort-web', workload: 'lstm-infer-b1', threads: 1, tokens_per_s: 10, ms_per_iter: 1, iters: 5, round_rates: [10, 10, 20] },
+  ],
+  null,
+);
+assert.match(mdPairs, /\| lstm-infer-b1 \| 1 \| rnnkit-wasm \| 24 tokens\/s \| ort-web \| 10 tokens\/s \| \*\*2\.40×\*\* \| 1\.20× \|/);
 assert.match(md, /\| lstm-infer-b1 \| rnnkit-native \| 1 \| 30,000 \| 1\.000 \| 30\.00 \| 50\.0% \| 30\.0% \|/);
 
 process.stdout.write('bench selftest: ok\n');

@@ -34,6 +34,18 @@ const fmtInt = (x) => Math.round(x).toLocaleString('en-US');
 const fmt = (x, d) => (x === undefined || x === null || Number.isNaN(x) ? '-' : x.toFixed(d));
 const cell = (s) => String(s).replace(/\|/g, '/').replace(/\n/g, ' ');
 
+/**
+ * Median of ours[i] / theirs[i] over the rounds (both runners ran once in each round, in
+ * turn); null unless both have the same number of rounds (two or more), all measured.
+ */
+export function roundPairsRatio(ours, theirs) {
+  if (!Array.isArray(ours) || !Array.isArray(theirs) || ours.length < 2 || ours.length !== theirs.length) return null;
+  if ([...ours, ...theirs].some((x) => !(x > 0))) return null;
+  const r = ours.map((x, i) => x / theirs[i]).sort((x, y) => x - y);
+  const m = r.length >> 1;
+  return r.length % 2 ? r[m] : (r[m - 1] + r[m]) / 2;
+}
+
 export function markdown(rows, flops, meta = {}) {
   const out = [];
   const workloads = [...new Set(rows.filter((r) => r.workload).map((r) => r.workload))];
@@ -45,7 +57,12 @@ export function markdown(rows, flops, meta = {}) {
   if (meta.machine) out.push(meta.machine, '');
 
   out.push('## Ratios: rnnkit ÷ peer, same run, same thread count (> 1: rnnkit is faster)', '');
-  out.push('| workload | threads | rnnkit | figure | peer | figure | ratio |', '|---|---|---|---|---|---|---|');
+  out.push(
+    '"ratio" divides the two figures (with --rounds, each runner\'s median round); "round pairs" is the median of the',
+    'per-round ratios, each taken between runs seconds apart, which the machine\'s drift disturbs less.',
+    '',
+  );
+  out.push('| workload | threads | rnnkit | figure | peer | figure | ratio | round pairs |', '|---|---|---|---|---|---|---|---|');
   for (const w of workloads) {
     for (const t of threadsOf) {
       for (const [ours, theirs] of COMPARISONS) {
@@ -56,7 +73,8 @@ export function markdown(rows, flops, meta = {}) {
         const unit = a.steps_per_s !== undefined || b.steps_per_s !== undefined ? 'steps/s' : 'tokens/s';
         const show = (r) => (ok(r) ? `${fmtInt(rateOf(r))} ${unit}` : r.error ? 'FAILED' : 'skipped');
         const ratio = ok(a) && ok(b) ? `**${(rateOf(a) / rateOf(b)).toFixed(2)}×**` : '-';
-        out.push(`| ${w} | ${t} | ${ours} | ${show(a)} | ${theirs} | ${show(b)} | ${ratio} |`);
+        const pairs = ok(a) && ok(b) ? roundPairsRatio(a.round_rates, b.round_rates) : null;
+        out.push(`| ${w} | ${t} | ${ours} | ${show(a)} | ${theirs} | ${show(b)} | ${ratio} | ${pairs === null ? '-' : `${pairs.toFixed(2)}×`} |`);
       }
     }
   }
