@@ -95,6 +95,17 @@ static double loss_at(rk_model* m, const std::vector<float>& params, const rk_ba
   return r.loss;
 }
 
+// loss_and_grads at `params` (checked to succeed, as `what`): the result into *r, the
+// gradient returned.
+static std::vector<float> grads_at(rk_model* m, const std::vector<float>& params, const rk_batch& b,
+                                   rk_step_result* r, const char* what) {
+  rk_model_set_params(m, params.data());
+  expect(rk_model_loss_and_grads(m, &b, nullptr, nullptr, r) == RK_OK, what);
+  std::vector<float> g(params.size());
+  rk_model_get_grads(m, g.data());
+  return g;
+}
+
 // --- 1. argument errors -------------------------------------------------------------------
 
 static void check_create_errors() {
@@ -335,11 +346,8 @@ static void check_sgd_step_matches_grads(rk_model* m) {
   const rk_batch b = w.batch();
   const std::vector<float> p0 = pattern_params(P);
 
-  rk_model_set_params(m, p0.data());
   rk_step_result lg{};
-  expect(rk_model_loss_and_grads(m, &b, nullptr, nullptr, &lg) == RK_OK, "loss_and_grads");
-  std::vector<float> g(static_cast<size_t>(P));
-  rk_model_get_grads(m, g.data());
+  const std::vector<float> g = grads_at(m, p0, b, &lg, "loss_and_grads");
   double gnorm = 0;
   for (float v : g) gnorm += static_cast<double>(v) * v;
   expect(gnorm > 1e-6, "the gradient is not ~0 (else the update check would prove nothing)");
@@ -377,11 +385,8 @@ static void check_finite_differences(rk_model* m) {
   w.targets[1] = kIgnore;  // an ignored position must not leak into the gradient either
   const rk_batch b = w.batch();
   const std::vector<float> p0 = pattern_params(P);
-  rk_model_set_params(m, p0.data());
   rk_step_result r{};
-  expect(rk_model_loss_and_grads(m, &b, nullptr, nullptr, &r) == RK_OK, "fd: loss_and_grads");
-  std::vector<float> g(static_cast<size_t>(P));
-  rk_model_get_grads(m, g.data());
+  const std::vector<float> g = grads_at(m, p0, b, &r, "fd: loss_and_grads");
 
   // One parameter per block of the flat layout (embedding, weight_ih, weight_hh, biases,
   // head weight, head bias), the one with the largest |grad| there, so none is ~0.
