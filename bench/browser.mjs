@@ -19,14 +19,13 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { BENCH_DIR, BENCH_NODE_MODULES, DIST_BACKEND_DIR, PEERS_COPY, REPO_DIR } from './lib/paths.mjs';
 import { normal, rng, seedOf, uniform } from './lib/random.mjs';
 import { CHECK_TOL } from './lib/rnnkit-workloads.mjs';
+import { serveStatic } from '../scripts/static-server.mjs';
 
 // The ONNX model of each workload (bench/.peers/ort/make_models.py).
 const MODELS = { 'lstm-infer-b1': 'lstm_l1_i128_h256', 'lstm-infer-b64': 'lstm_l2_i128_h512' };
@@ -50,34 +49,6 @@ function options(argv) {
     } else throw new RangeError(`unknown option ${JSON.stringify(a)}; see the comment at the top of bench/browser.mjs`);
   }
   return o;
-}
-
-const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript', '.json': 'application/json', '.wasm': 'application/wasm' };
-
-/** 127.0.0.1 static server: URL prefix → directory; "/" is an empty page. */
-async function serve(mounts) {
-  const prefixes = Object.keys(mounts).sort((a, b) => b.length - a.length);
-  const server = createServer(async (req, res) => {
-    const urlPath = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
-    if (urlPath === '/') {
-      res.writeHead(200, { 'content-type': TYPES['.html'] });
-      res.end('<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,"><title>rnnkit bench</title>');
-      return;
-    }
-    const prefix = prefixes.find((p) => urlPath.startsWith(p));
-    try {
-      if (prefix === undefined || urlPath.includes('..')) throw new Error('not served');
-      const file = path.join(mounts[prefix], urlPath.slice(prefix.length));
-      const body = await readFile(file);
-      res.writeHead(200, { 'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream' });
-      res.end(body);
-    } catch {
-      res.writeHead(404, { 'content-type': 'text/plain' });
-      res.end(`not found: ${urlPath}`);
-    }
-  });
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { url: `http://127.0.0.1:${server.address().port}`, close: () => new Promise((r) => server.close(r)) };
 }
 
 /** rnnkit's reference backend on the page's check input: the same draws, in the same order. */
@@ -157,7 +128,7 @@ async function main() {
   const timing = createRequire(import.meta.url)(path.join(PEERS_COPY, 'lib', 'timing.js'));
   const workloads = timing.loadWorkloads(o.workloads).map((w) => ({ ...w, model: MODELS[w.id] }));
   const { chromium } = createRequire(path.join(REPO_DIR, 'package.json'))('playwright-core');
-  const server = await serve({
+  const server = await serveStatic({
     '/dist/': path.join(REPO_DIR, 'dist'),
     '/wasm/dist/': path.join(REPO_DIR, 'wasm/dist'),
     '/ort/': path.join(BENCH_NODE_MODULES, 'onnxruntime-web/dist'),
@@ -176,7 +147,7 @@ async function main() {
       const page = await browser.newPage(); // a fresh page (and wasm instances) per workload
       const errors = [];
       page.on('pageerror', (e) => errors.push(String(e)));
-      await page.goto(server.url + '/');
+      await page.goto(`${server.url}/browser/index.html`);
       try {
         rows.push(await benchWorkload(page, w, o.rounds));
       } catch (e) {

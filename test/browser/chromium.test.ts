@@ -22,7 +22,7 @@ import { createModel } from '../../src/models/model.js';
 import { expectClose } from '../helpers/compare.js';
 import { loadGoldenCases, repoRoot, type GoldenCase } from '../helpers/golden.js';
 import { GOLDEN_F32, scaledBound } from '../helpers/tolerances.js';
-import { serveStatic, type StaticServer } from './server.js';
+import { serveStatic, type StaticServer } from '../../scripts/static-server.mjs';
 // @ts-expect-error — plain .mjs helper shared with wasm/size.mjs, no type declarations
 import { browserExcluded, browserModuleGraph } from '../../wasm/graph.mjs';
 

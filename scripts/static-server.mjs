@@ -1,14 +1,14 @@
 /**
- * A tiny static file server on 127.0.0.1 for the browser tests: URL prefixes map to
- * directories, everything else is a 404, and every request is logged so a test can check
- * that the page fetched what it should (and nothing failed).
+ * A tiny static file server on 127.0.0.1 for headless-Chromium runs (the browser test and
+ * bench/browser.mjs): URL prefixes map to directories, everything else is a 404, and every
+ * request is logged so a test can check that the page fetched what it should (and nothing
+ * failed). Types: static-server.d.mts. Not part of the npm package.
  */
-import { createServer, type Server } from 'node:http';
+import { createServer } from 'node:http';
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import type { AddressInfo } from 'node:net';
 
-const TYPES: Record<string, string> = {
+const TYPES = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',
   '.mjs': 'text/javascript; charset=utf-8',
@@ -17,17 +17,10 @@ const TYPES: Record<string, string> = {
   '.css': 'text/css',
 };
 
-export interface StaticServer {
-  url: string;
-  /** "<status> <path>" of every request, in order. */
-  log: string[];
-  close(): Promise<void>;
-}
-
-export async function serveStatic(mounts: Record<string, string>): Promise<StaticServer> {
-  const log: string[] = [];
+export async function serveStatic(mounts) {
+  const log = [];
   const prefixes = Object.keys(mounts).sort((a, b) => b.length - a.length);
-  const server: Server = createServer(async (req, res) => {
+  const server = createServer(async (req, res) => {
     const urlPath = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
     const prefix = prefixes.find((p) => urlPath.startsWith(p));
     let status = 404;
@@ -50,14 +43,14 @@ export async function serveStatic(mounts: Record<string, string>): Promise<Stati
     }
     log.push(`${status} ${urlPath}`);
   });
-  await new Promise<void>((resolve, reject) => {
+  await new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => resolve());
   });
-  const { port } = server.address() as AddressInfo;
+  const { port } = server.address();
   return {
     url: `http://127.0.0.1:${port}`,
     log,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }

@@ -1,0 +1,9 @@
+export interface StaticServer {
+  url: string;
+  /** "<status> <path>" of every request, in order. */
+  log: string[];
+  close(): Promise<void>;
+}
+
+/** Serves `mounts` (URL prefix → directory) on 127.0.0.1 at a free port. */
+export function serveStatic(mounts: Record<string, string>): Promise<StaticServer>;
