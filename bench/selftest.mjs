@@ -16,7 +16,7 @@ import { BUILDERS } from './lib/rnnkit-workloads.mjs';
 
 const dist = (f) => import(pathToFileURL(path.join(DIST_BACKEND_DIR, f)).href);
 const layout = await dist('layout.js');
-const training = await dist('training.js');
+const training = { ...(await dist('layout.js')), ...(await dist('load.js')) }; // modelLayout, trainingOf
 const { ReferenceBackend } = await dist('reference/index.js');
 
 // Small shapes of each mode (the real ones would make the reference take minutes).

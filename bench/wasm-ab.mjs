@@ -46,7 +46,7 @@ function options(argv) {
 
 async function main() {
   const o = options(process.argv);
-  const { createWasmBackend } = await import(pathToFileURL(path.join(DIST_BACKEND_DIR, 'wasm.js')).href);
+  const { createWasmBackend } = await import(pathToFileURL(path.join(DIST_BACKEND_DIR, 'wasm', 'backend.js')).href);
   const { paramLayout } = await import(pathToFileURL(path.join(DIST_BACKEND_DIR, 'layout.js')).href);
   const spec = { cell: o.cell, inputSize: o.input, hiddenSize: o.hidden, outputSize: o.hidden, layers: 1, bidirectional: false };
   const rand = rng(1);

@@ -11,7 +11,7 @@
 #
 # How it works: node itself is not instrumented, so the sanitizer runtimes are preloaded
 # (LD_PRELOAD) into every node process of the run, and the tests load the sanitized addon
-# through RNNKIT_NATIVE_PATH (see src/backend/native.ts). Leak detection is off: node
+# through RNNKIT_NATIVE_PATH (see src/backend/native/backend.ts). Leak detection is off: node
 # keeps allocations alive until exit by design, which LeakSanitizer would report. Every
 # report halts the process that hit it (halt_on_error, -fno-sanitize-recover=all) and is
 # also written under build-sanitize/reports/, which must stay empty: a report in a process

@@ -6,7 +6,7 @@
  */
 export { createStack, resolveSpec, RecurrentStack } from './stack.js';
 export type { StackOptions, ForwardOptions, BackwardOptions } from './stack.js';
-export { CELL_TYPES } from './backend/backend.js';
+export { CELL_TYPES } from './backend/contract.js';
 export type {
   BackendInfo,
   BackendName,
@@ -14,13 +14,13 @@ export type {
   CellType,
   ForwardResult,
   StackSpec,
-} from './backend/backend.js';
+} from './backend/contract.js';
 export { paramLayout } from './backend/layout.js';
 export type { ParamEntry } from './backend/layout.js';
 export { loadBackend, defaultBackend } from './backend/load.js';
 
 import { defaultBackend } from './backend/load.js';
-import type { BackendInfo } from './backend/backend.js';
+import type { BackendInfo } from './backend/contract.js';
 
 /** Which backend, instruction-set path and thread count rnnkit uses by default here. */
 export async function backendInfo(): Promise<BackendInfo> {
@@ -32,28 +32,28 @@ export { createModel, resolveModelSpec, RnnModel } from './models/model.js';
 export type { ModelOptions, FitOptions, FitProgress, FitResult, EpochResult, EvalMetrics, GenerateOptions } from './models/model.js';
 export type { Dataset, NumberArray } from './models/data.js';
 export { TrainingDivergedError } from './models/errors.js';
-export { modelLayout, trainingOf, OPTIMIZER_NAMES } from './backend/training.js';
+export { modelLayout } from './backend/layout.js';
+export { trainingOf } from './backend/load.js';
+export { OPTIMIZER_NAMES } from './optim/optimizers.js';
+export type { OptimizerSpec, ClipSpec } from './optim/optimizers.js';
 export type {
   ModelSpec,
   InputSpec,
   LossSpec,
   EncoderSpec,
   DropoutSpec,
-  OptimizerSpec,
-  ClipSpec,
   TrainBatch,
   SourceBatch,
   TrainStepResult,
   EvalResult,
   GradResult,
   TrainingBackend,
-  ModelParamEntry,
-  ModelLayout,
-} from './backend/training.js';
+} from './backend/contract.js';
+export type { ModelParamEntry, ModelLayout } from './backend/layout.js';
 export type { TbpttRequest, TbpttResult } from './tbptt.js';
-export { Random } from './layers/random.js';
-export { initStackParams, initModelParams, xavierUniform, xavierNormal, orthogonalMatrix, identityMatrix } from './layers/init.js';
-export type { WeightInit, StackInitOptions, ModelInitOptions } from './layers/init.js';
+export { Random } from './init/random.js';
+export { initStackParams, initModelParams, xavierUniform, xavierNormal, orthogonalMatrix, identityMatrix } from './init/initializers.js';
+export type { WeightInit, StackInitOptions, ModelInitOptions } from './init/initializers.js';
 export { stepDecay, exponentialDecay, warmupCosine } from './optim/schedules.js';
 export type { LearningRateSchedule } from './optim/schedules.js';
 

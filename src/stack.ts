@@ -14,11 +14,12 @@ import type {
   ForwardResult,
   StackHandle,
   StackSpec,
-} from './backend/backend.js';
-import { CELL_TYPES } from './backend/backend.js';
-import { defaultBackend, loadBackend, BACKEND_NAMES } from './backend/load.js';
+} from './backend/contract.js';
+import { defaultBackend } from './backend/load.js';
 import { directions, hasCellState, paramLayout, sequenceShapes, stateSize, type ParamEntry } from './backend/layout.js';
-import { checkBoolean, checkFloat32, checkInteger, checkLengths, checkOneOf } from './validate.js';
+import { checkBoolean, checkCount, checkElements, checkFloat32, checkLengths } from './validate.js';
+import { checkStackSpec } from './models/spec.js';
+import { CallLock } from './call-lock.js';
 import { truncatedBptt, validateTbpttRequest, type TbpttRequest, type TbpttResult } from './tbptt.js';
 
 /** Options of {@link createStack}. */
@@ -68,24 +69,14 @@ export function resolveSpec(options: StackOptions): StackSpec {
   if (options === null || typeof options !== 'object') {
     throw new TypeError(`options must be an object with cell, inputSize and hiddenSize; got ${options === null ? 'null' : typeof options}`);
   }
-  const cell = checkOneOf('cell', options.cell, CELL_TYPES);
-  const inputSize = checkInteger('inputSize', options.inputSize, 1);
-  const hiddenSize = checkInteger('hiddenSize', options.hiddenSize, 1);
-  const layers = checkInteger('layers', options.layers ?? 1, 1);
-  const bidirectional = checkBoolean('bidirectional', options.bidirectional ?? false);
-  let outputSize = hiddenSize;
-  if (options.outputSize !== undefined) {
-    if (cell !== 'jordan') throw new RangeError(`outputSize applies only to cell "jordan"; got cell ${JSON.stringify(cell)}`);
-    outputSize = checkInteger('outputSize', options.outputSize, 1);
-  }
-  return { cell, inputSize, hiddenSize, outputSize, layers, bidirectional };
+  const { backend: _backend, ...spec } = options;
+  return checkStackSpec('', spec);
 }
 
 /** Create a recurrent stack with all parameters zero (set them, or use a model's initialisers). */
 export async function createStack(options: StackOptions): Promise<RecurrentStack> {
   const spec = resolveSpec(options);
-  const backend =
-    options.backend === undefined ? await defaultBackend() : await loadBackend(checkOneOf('backend', options.backend, BACKEND_NAMES));
+  const backend = await defaultBackend(options.backend);
   return new RecurrentStack(backend, spec);
 }
 
@@ -96,6 +87,8 @@ export class RecurrentStack {
   private handle: StackHandle | null;
   /** Shape of the last training forward, which backward must match. */
   private trained: { steps: number; batch: number } | null = null;
+  /** One call at a time (call-lock.ts): a second one is refused with ERR_RNNKIT_BUSY. */
+  private readonly lock = new CallLock('this RecurrentStack');
 
   constructor(
     private readonly backend: Backend,
@@ -119,66 +112,73 @@ export class RecurrentStack {
 
   /** Set one parameter by its PyTorch name (e.g. `weight_hh_l0_reverse`). */
   setParameter(name: string, data: Float32Array): void {
-    const entry = this.entry(name);
-    checkFloat32(name, data, entry.size, `[${entry.shape.join('][')}]`);
-    const flat = this.backend.getParams(this.live());
-    flat.set(data, entry.offset);
-    this.backend.setParams(this.live(), flat);
+    this.lock.sync('setParameter', () => {
+      const entry = this.entry(name);
+      const values = checkFloat32(name, data, entry.size, `[${entry.shape.join('][')}]`);
+      const flat = this.backend.getParams(this.live());
+      flat.set(values, entry.offset);
+      this.backend.setParams(this.live(), flat);
+    });
   }
 
   /** A copy of one parameter. */
   getParameter(name: string): Float32Array {
     const entry = this.entry(name);
-    return this.backend.getParams(this.live()).slice(entry.offset, entry.offset + entry.size);
+    return this.lock.sync('getParameter', () => this.backend.getParams(this.live()).slice(entry.offset, entry.offset + entry.size));
   }
 
   /** A copy of one parameter's accumulated gradient. */
   getGradient(name: string): Float32Array {
     const entry = this.entry(name);
-    return this.backend.getGrads(this.live()).slice(entry.offset, entry.offset + entry.size);
+    return this.lock.sync('getGradient', () => this.backend.getGrads(this.live()).slice(entry.offset, entry.offset + entry.size));
   }
 
   /** Every parameter as one flat array in {@link parameters} order. */
   getFlatParameters(): Float32Array {
-    return this.backend.getParams(this.live());
+    return this.lock.sync('getFlatParameters', () => this.backend.getParams(this.live()));
   }
 
   setFlatParameters(flat: Float32Array): void {
-    checkFloat32('flat', flat, this.layout.total, `[${this.layout.total}]`);
-    this.backend.setParams(this.live(), flat);
+    this.lock.sync('setFlatParameters', () => {
+      this.backend.setParams(this.live(), checkFloat32('flat', flat, this.layout.total, `[${this.layout.total}]`));
+    });
   }
 
   getFlatGradients(): Float32Array {
-    return this.backend.getGrads(this.live());
+    return this.lock.sync('getFlatGradients', () => this.backend.getGrads(this.live()));
   }
 
   zeroGradients(): void {
-    this.backend.zeroGrads(this.live());
+    this.lock.sync('zeroGradients', () => this.backend.zeroGrads(this.live()));
   }
 
   /** Run the whole sequence `x` [T][B][I]; off the event loop on the native backend. */
-  async forward(x: Float32Array, options: ForwardOptions): Promise<ForwardResult> {
-    const req = this.forwardRequest(x, options);
-    const out = await this.backend.forward(this.live(), req);
-    this.trained = req.training ? { steps: req.steps, batch: req.batch } : this.trained;
-    return out;
+  forward(x: Float32Array, options: ForwardOptions): Promise<ForwardResult> {
+    return this.lock.run('forward', async () => {
+      const req = this.forwardRequest(x, options);
+      const out = await this.backend.forward(this.live(), req);
+      this.trained = req.training ? { steps: req.steps, batch: req.batch } : this.trained;
+      return out;
+    });
   }
 
   /** Synchronous forward, for short calls such as one streaming step. */
   forwardSync(x: Float32Array, options: ForwardOptions): ForwardResult {
-    const req = this.forwardRequest(x, options);
-    const out = this.backend.forwardSync(this.live(), req);
-    this.trained = req.training ? { steps: req.steps, batch: req.batch } : this.trained;
-    return out;
+    return this.lock.sync('forwardSync', () => {
+      const req = this.forwardRequest(x, options);
+      const out = this.backend.forwardSync(this.live(), req);
+      this.trained = req.training ? { steps: req.steps, batch: req.batch } : this.trained;
+      return out;
+    });
   }
 
   /** Backpropagate through the last `training: true` forward; adds to the gradients. */
-  async backward(grads: BackwardOptions): Promise<BackwardResult> {
-    return this.backend.backward(this.live(), this.backwardRequest(grads));
+  backward(grads: BackwardOptions): Promise<BackwardResult> {
+    return this.lock.run('backward', async () => this.backend.backward(this.live(), this.backwardRequest(grads)));
   }
 
   backwardSync(grads: BackwardOptions): BackwardResult {
-    return this.backend.backwardSync(this.live(), this.backwardRequest(grads));
+    return this.lock.sync('backwardSync', () => this.backend.backwardSync(this.live(), this.backwardRequest(grads)));
   }
 
   /**
@@ -187,20 +187,26 @@ export class RecurrentStack {
    * ≥ steps is full BPTT). Parameter gradients are ADDED to this stack's gradients.
    * Unidirectional stacks only.
    */
-  async truncatedBptt(req: TbpttRequest): Promise<TbpttResult> {
-    validateTbpttRequest(this.spec, req, Float32Array);
-    // Shapes are checked above; these add the finiteness checks of the ordinary calls.
-    this.forwardRequest(req.x, { steps: req.steps, batch: req.batch, h0: req.h0, c0: req.c0, lengths: req.lengths });
-    checkFloat32('dy', req.dy, req.dy.length, `[T=${req.steps}][B=${req.batch}][D·S]`);
-    const out = await truncatedBptt(this.backend, this.live(), this.spec, req);
-    this.trained = null; // the kept activations are those of the last window only
-    return out;
+  truncatedBptt(req: TbpttRequest): Promise<TbpttResult> {
+    return this.lock.run('truncatedBptt', async () => {
+      validateTbpttRequest(this.spec, req, Float32Array);
+      // Shapes are checked above; the checks of the ordinary calls copy the arrays (so
+      // the caller may change its own while the windows run) and check finiteness.
+      const fwd = this.forwardRequest(req.x, { steps: req.steps, batch: req.batch, h0: req.h0, c0: req.c0, lengths: req.lengths });
+      const dy = checkFloat32('dy', req.dy, (req.dy as Float32Array).length, `[T=${req.steps}][B=${req.batch}][D·S]`);
+      const out = await truncatedBptt(this.backend, this.live(), this.spec, { ...req, x: fwd.x, h0: fwd.h0, c0: fwd.c0, lengths: fwd.lengths, dy });
+      this.trained = null; // the kept activations are those of the last window only
+      return out;
+    });
   }
 
   /** Free the backend memory; the stack cannot be used afterwards. */
+  /** Refused (ERR_RNNKIT_BUSY, the stack still usable) while a call is running. */
   dispose(): void {
-    if (this.handle) this.backend.dispose(this.handle);
-    this.handle = null;
+    this.lock.sync('dispose', () => {
+      if (this.handle) this.backend.dispose(this.handle);
+      this.handle = null;
+    });
   }
 
   private live(): StackHandle {
@@ -226,9 +232,11 @@ export class RecurrentStack {
     if (options === null || typeof options !== 'object') {
       throw new TypeError('options must be an object with steps and batch');
     }
-    const steps = checkInteger('steps', options.steps, 1);
-    const batch = checkInteger('batch', options.batch, 1);
+    const steps = checkCount('steps', options.steps);
+    const batch = checkCount('batch', options.batch);
     const sizes = sequenceShapes(this.spec, steps, batch);
+    checkElements('steps × batch', steps * batch, `[T=${steps}][B=${batch}]`);
+    checkElements('y', sizes.y, `[T=${steps}][B=${batch}][D·S]`);
     const req: ForwardRequest = {
       x: checkFloat32('x', x, sizes.x, `[T=${steps}][B=${batch}][I=${this.spec.inputSize}]`),
       steps,

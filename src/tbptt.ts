@@ -24,7 +24,7 @@
  *   need the steps after it, so windowing it computes something that is neither the
  *   network's output nor a truncation of its gradient.
  */
-import type { Backend, StackHandle, StackSpec } from './backend/backend.js';
+import type { Backend, StackHandle, StackSpec } from './backend/contract.js';
 import { hasCellState, sequenceShapes } from './backend/layout.js';
 
 type Floats = Float32Array | Float64Array;

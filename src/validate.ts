@@ -4,24 +4,29 @@
  * (right kind, wrong value). Backends receive only arguments that passed these checks.
  */
 
+import { LIMITS } from './backend/abi/limits.js';
+
 function describe(value: unknown): string {
   if (value === null) return 'null';
   if (value === undefined) return 'undefined';
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
   if (typeof value === 'string') return JSON.stringify(value);
-  if (ArrayBuffer.isView(value)) return `${value.constructor.name}(${(value as unknown as ArrayLike<unknown>).length})`;
+  const kind = kindOfTypedArray(value);
+  if (kind) return `${kind}(${typedArrayLength.call(value)})`;
   if (Array.isArray(value)) return `Array(${value.length})`;
   return typeof value;
 }
 
 /** A whole number ≥ `min`; `name` is the parameter as the user wrote it. */
 export function checkInteger(name: string, value: unknown, min: number): number {
-  if (typeof value !== 'number') {
-    throw new TypeError(`${name} must be an integer ≥ ${min}; got ${describe(value)}`);
-  }
-  if (!Number.isInteger(value) || value < min) {
-    throw new RangeError(`${name} must be an integer ≥ ${min}; got ${describe(value)}`);
-  }
+  return checkIntegerIn(name, value, min, Infinity);
+}
+
+/** A whole number in min..max. */
+export function checkIntegerIn(name: string, value: unknown, min: number, max: number): number {
+  const want = max === Infinity ? `an integer ≥ ${min}` : `an integer in ${min}..${max}`;
+  if (typeof value !== 'number') throw new TypeError(`${name} must be ${want}; got ${describe(value)}`);
+  if (!Number.isInteger(value) || value < min || value > max) throw new RangeError(`${name} must be ${want}; got ${describe(value)}`);
   return value;
 }
 
@@ -39,22 +44,83 @@ export function checkOneOf<T extends string>(name: string, value: unknown, allow
 }
 
 /**
- * A Float32Array of exactly `length` elements with only finite values. `shape` is the
- * expected shape in words, e.g. "[T=5][B=2][I=3]", quoted in the error.
+ * The intrinsic TypedArray accessors: they read a typed array's internal slots, so neither a
+ * subclass that overrides `length` nor a Proxy can make the checks below see other bytes
+ * than the backend will copy.
+ */
+const TypedArrayPrototype = Object.getPrototypeOf(Int8Array.prototype) as object;
+const intrinsic = (key: PropertyKey) => Object.getOwnPropertyDescriptor(TypedArrayPrototype, key)!.get! as (this: unknown) => unknown;
+const typedArrayName = intrinsic(Symbol.toStringTag);
+const typedArrayLength = intrinsic('length') as (this: unknown) => number;
+
+/** The typed array's own kind ('Float32Array', …), or undefined for anything else (a Proxy included). */
+function kindOfTypedArray(value: unknown): string | undefined {
+  return typedArrayName.call(value) as string | undefined;
+}
+
+/**
+ * A private copy of `value`, which must be a genuine `kind` typed array of exactly `length`
+ * elements. The copy is what gets checked and what the backend reads, so the caller may
+ * mutate, transfer (detach) or resize its buffer as soon as the call returns — even while
+ * an asynchronous call is still running.
+ */
+function copyTypedArray<T extends Float32Array | Int32Array>(
+  name: string, value: unknown, length: number, shape: string, ctor: { new (n: number): T; name: string },
+): T {
+  if (kindOfTypedArray(value) !== ctor.name) {
+    throw new TypeError(`${name} must be a ${ctor.name} of shape ${shape} (${length} values); got ${describe(value)}`);
+  }
+  const actual = typedArrayLength.call(value);
+  if (actual !== length) {
+    const detached = actual === 0 && (value as T).buffer.byteLength === 0 ? ' (its buffer is detached, transferred or resized to 0)' : '';
+    throw new RangeError(`${name} must have shape ${shape} = ${length} values; got ${actual}${detached}`);
+  }
+  const copy = new ctor(length);
+  copy.set(value as T); // a genuine typed array source is read through its internal slots
+  return copy;
+}
+
+/**
+ * A private copy (see copyTypedArray) of a Float32Array of exactly `length` elements, with
+ * only finite values. `shape` is the expected shape in words, e.g. "[T=5][B=2][I=3]".
  */
 export function checkFloat32(name: string, value: unknown, length: number, shape: string): Float32Array {
-  if (!(value instanceof Float32Array)) {
-    throw new TypeError(`${name} must be a Float32Array of shape ${shape} (${length} values); got ${describe(value)}`);
-  }
-  if (value.length !== length) {
-    throw new RangeError(`${name} must have shape ${shape} = ${length} values; got ${value.length}`);
-  }
-  for (let i = 0; i < value.length; i++) {
-    if (!Number.isFinite(value[i])) {
-      throw new RangeError(`${name} must contain only finite numbers; ${name}[${i}] is ${value[i]}`);
+  const copy = copyTypedArray(name, value, length, shape, Float32Array);
+  for (let i = 0; i < copy.length; i++) {
+    if (!Number.isFinite(copy[i])) {
+      throw new RangeError(`${name} must contain only finite numbers; ${name}[${i}] is ${copy[i]}`);
     }
   }
-  return value;
+  return copy;
+}
+
+/** A width (inputSize, hiddenSize, vocab, outputs, …): an integer in min..RK_MAX_WIDTH. */
+export function checkWidth(name: string, value: unknown, min = 1): number {
+  return checkIntegerIn(name, value, min, LIMITS.RK_MAX_WIDTH);
+}
+
+/** A number of stacked layers: an integer in 1..RK_MAX_LAYERS. */
+export function checkLayers(name: string, value: unknown): number {
+  return checkIntegerIn(name, value, 1, LIMITS.RK_MAX_LAYERS);
+}
+
+/** A count of steps or sequences in a batch: an integer in min..RK_MAX_ELEMENTS. */
+export function checkCount(name: string, value: unknown, min = 1): number {
+  return checkIntegerIn(name, value, min, LIMITS.RK_MAX_ELEMENTS);
+}
+
+/** That an array of `elements` (named `name`, shaped `shape`) stays within RK_MAX_ELEMENTS. */
+export function checkElements(name: string, elements: number, shape: string): void {
+  if (elements > LIMITS.RK_MAX_ELEMENTS) {
+    throw new RangeError(`${name} ${shape} would hold ${elements} elements; the limit is ${LIMITS.RK_MAX_ELEMENTS} (RK_MAX_ELEMENTS)`);
+  }
+}
+
+/** That a parameter array of `total` floats stays within RK_MAX_PARAMS; `what` names the configuration. */
+export function checkParamCount(what: string, total: number): void {
+  if (total > LIMITS.RK_MAX_PARAMS) {
+    throw new RangeError(`${what} would need ${total} parameters; the limit is ${LIMITS.RK_MAX_PARAMS} (RK_MAX_PARAMS)`);
+  }
 }
 
 /** Per-sequence lengths: an Int32Array (or array) of `batch` integers in 1..steps. */
@@ -72,4 +138,14 @@ export function checkLengths(name: string, value: unknown, batch: number, steps:
     out[b] = v;
   }
   return out;
+}
+
+/** A finite number in [min, max] (or (min, max] with openMin). */
+export function checkNumber(name: string, v: unknown, min: number, max: number, openMin = false): number {
+  if (typeof v !== 'number') throw new TypeError(`${name} must be a number; got ${v === null ? 'null' : typeof v}`);
+  const low = openMin ? v > min : v >= min;
+  if (!Number.isFinite(v) || !low || v > max) {
+    throw new RangeError(`${name} must be in ${openMin ? '(' : '['}${min}, ${max}]; got ${v}`);
+  }
+  return v;
 }

@@ -17,9 +17,9 @@
  * Saving and loading model directories (`RnnModel.save`/`load`) need a file system and
  * are Node-only.
  */
-import type { BackendInfo } from './backend/backend.js';
+import type { BackendInfo } from './backend/contract.js';
 import { loadBackend } from './backend/load.js';
-import { setWasmSource, type WasmInput } from './backend/wasm.js';
+import { setWasmSource, type WasmInput } from './backend/wasm/backend.js';
 import { createModel as createModelOn, type ModelOptions, type RnnModel } from './models/model.js';
 import { createStack as createStackOn, type RecurrentStack, type StackOptions } from './stack.js';
 
@@ -27,11 +27,11 @@ export { RecurrentStack, resolveSpec } from './stack.js';
 export type { StackOptions, ForwardOptions, BackwardOptions } from './stack.js';
 export { RnnModel, resolveModelSpec } from './models/model.js';
 export type { ModelOptions, FitOptions, FitProgress, FitResult, EpochResult, EvalMetrics, GenerateOptions } from './models/model.js';
-export { CELL_TYPES } from './backend/backend.js';
-export type { BackendInfo, BackendName, BackwardResult, CellType, ForwardResult, StackSpec } from './backend/backend.js';
+export { CELL_TYPES } from './backend/contract.js';
+export type { BackendInfo, BackendName, BackwardResult, CellType, ForwardResult, StackSpec } from './backend/contract.js';
 export { paramLayout } from './backend/layout.js';
 export type { ParamEntry } from './backend/layout.js';
-export type { WasmInput } from './backend/wasm.js';
+export type { WasmInput } from './backend/wasm/backend.js';
 
 /**
  * Load the WebAssembly module: from `source` (a URL, the module's bytes, a compiled

@@ -3,7 +3,7 @@
  * Builds the WebAssembly backend: native/sources.json (its "common" and "isa.all" sources
  * plus the "isa.wasm" groups) compiled with Emscripten into ONE standalone
  * module, wasm/dist/rnnkit.wasm. No Emscripten JavaScript glue is generated: the module is
- * instantiated by src/backend/wasm-module.ts, which supplies the handful of imports it
+ * instantiated by src/backend/wasm/module.ts, which supplies the handful of imports it
  * needs, so the same file runs in Node and in browsers without Node built-ins or eval.
  *
  *   node wasm/build.mjs            (npm run build:wasm)
@@ -73,7 +73,7 @@ function linkFlags(exports) {
     exceptions ? '-fwasm-exceptions' : '-fno-exceptions',
     // A reactor module: no main, _initialize runs the static constructors.
     '--no-entry',
-    // Only WASI + one env import, and no JS glue: wasm-module.ts is the loader.
+    // Only WASI + one env import, and no JS glue: src/backend/wasm/module.ts is the loader.
     '-sSTANDALONE_WASM=1',
     '-sALLOW_MEMORY_GROWTH=1',
     '-sINITIAL_MEMORY=4MB',

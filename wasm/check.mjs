@@ -1,7 +1,7 @@
 /**
  * Sanity check of a freshly linked module before it replaces wasm/dist/rnnkit.wasm: it must
  * export every rk_* function of rnnkit.h plus malloc/free/memory, and import nothing that
- * src/backend/wasm-module.ts does not provide (test/wasm/module.test.ts checks the
+ * src/backend/wasm/module.ts does not provide (test/wasm/module.test.ts checks the
  * same list against the loader itself).
  */
 export const PROVIDED_IMPORTS = [
@@ -21,7 +21,7 @@ export function checkModule(bytes, abiFunctions) {
   const unknown = imports.filter((i) => !PROVIDED_IMPORTS.includes(i));
   if (unknown.length) {
     throw new Error(
-      `the module imports ${unknown.join(', ')}, which src/backend/wasm-module.ts does not provide ` +
+      `the module imports ${unknown.join(', ')}, which src/backend/wasm/module.ts does not provide ` +
         `(the C++ probably calls a libc function that needs the host, e.g. a file or time function)`,
     );
   }

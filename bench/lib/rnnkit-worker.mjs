@@ -47,7 +47,7 @@ async function main() {
   const workloadId = args.workload || '';
   const { loadBackend } = await importDist('load.js');
   const layout = await importDist('layout.js');
-  const training = await importDist('training.js');
+  const training = { ...(await importDist('layout.js')), ...(await importDist('load.js')) }; // modelLayout, trainingOf
   let be;
   try {
     be = await loadBackend(backendName);

@@ -2,7 +2,7 @@
 // result is checked against the reference backend before anything is timed.
 //
 // A builder gets { be, ref, layout, training, w, rand } (`layout` and `training` are rnnkit's
-// dist/src/backend/layout.js and training.js) and returns { run, check }:
+// dist/src/backend/layout.js and load.js) and returns { run, check }:
 //   run()      one timed iteration (may be async)
 //   check()    → { ok, maxAbsErr, worst, tol, shape } comparing `be` with `ref` on the same
 //              weights; called once, before timing

@@ -15,7 +15,7 @@
  *
  * with `in` = inputSize for layer 0 and D·S above it (S the state width, D the directions).
  */
-import type { CellType, StackSpec } from './backend.js';
+import type { CellType, InputSpec, ModelSpec, StackSpec } from './contract.js';
 
 export interface ParamEntry {
   name: string;
@@ -105,4 +105,131 @@ export function sequenceShapes(spec: StackSpec, steps: number, batch: number) {
     h: spec.layers * D * batch * S,
     c: hasCellState(spec.cell) ? spec.layers * D * batch * spec.hiddenSize : 0,
   };
+}
+
+/** Width of one step's input vector as the input layer produces it (before conditioning). */
+export function inputWidth(input: InputSpec): number {
+  switch (input.kind) {
+    case 'embedding':
+      return input.dim;
+    case 'onehot':
+      return input.vocab;
+    case 'dense':
+      return input.size;
+  }
+}
+
+/** Width of the recurrent stack's output per step (what the head reads): D·S. */
+export function stackOutputWidth(stack: StackSpec): number {
+  return directions(stack) * stateSize(stack);
+}
+
+/** One named tensor of a model's flat parameter array. */
+export interface ModelParamEntry {
+  /** PyTorch `state_dict` name: `embedding.weight`, `rnn.weight_ih_l0`, `head.weight`, … */
+  name: string;
+  shape: number[];
+  offset: number;
+  size: number;
+  /** Which part of the model it belongs to. */
+  part: 'encoder.embedding' | 'encoder.rnn' | 'embedding' | 'rnn' | 'head';
+}
+
+/** Where a stack's parameters sit in a model's flat array. */
+export interface StackBlock {
+  offset: number;
+  entries: ParamEntry[];
+  total: number;
+}
+
+/** A model's flat parameter layout (see {@link modelLayout}). */
+export interface ModelLayout {
+  entries: ModelParamEntry[];
+  total: number;
+  /** Offset of `embedding.weight`, when the input is an embedding. */
+  embeddingOffset?: number;
+  /** The decoder (or only) stack. */
+  stack: StackBlock;
+  /** Seq2seq: the encoder's stack and embedding. */
+  encoder?: { stack: StackBlock; embeddingOffset?: number };
+}
+
+/**
+ * Flat parameter layout of a model, in PyTorch `state_dict` order: for seq2seq first the
+ * encoder (`encoder.embedding.weight`, `encoder.rnn.*`); then `embedding.weight` [V][E]
+ * (embedding input only), `rnn.` + every stack name of `paramLayout`, `head.weight`
+ * [outputs][D·S] and `head.bias` [outputs]. Gradients and optimizer state use the same
+ * layout, so clipping and updates run over one buffer.
+ */
+export function modelLayout(spec: ModelSpec): ModelLayout {
+  const entries: ModelParamEntry[] = [];
+  let offset = 0;
+  const addInput = (input: InputSpec, prefix: string, part: 'encoder.embedding' | 'embedding'): number | undefined => {
+    if (input.kind !== 'embedding') return undefined;
+    const size = input.vocab * input.dim;
+    entries.push({ name: prefix + 'embedding.weight', shape: [input.vocab, input.dim], offset, size, part });
+    offset += size;
+    return offset - size;
+  };
+  const addStack = (stackSpec: StackSpec, prefix: string, part: 'encoder.rnn' | 'rnn'): StackBlock => {
+    const stack = paramLayout(stackSpec);
+    const at = offset;
+    for (const e of stack.entries) {
+      entries.push({ name: prefix + e.name, shape: e.shape.slice(), offset: at + e.offset, size: e.size, part });
+    }
+    offset += stack.total;
+    return { offset: at, entries: stack.entries, total: stack.total };
+  };
+  let encoder: ModelLayout['encoder'];
+  if (spec.encoder) {
+    const embeddingOffset = addInput(spec.encoder.input, 'encoder.', 'encoder.embedding');
+    encoder = { embeddingOffset, stack: addStack(spec.encoder.stack, 'encoder.rnn.', 'encoder.rnn') };
+  }
+  const embeddingOffset = addInput(spec.input, '', 'embedding');
+  const stack = addStack(spec.stack, 'rnn.', 'rnn');
+  const W = stackOutputWidth(spec.stack);
+  entries.push({ name: 'head.weight', shape: [spec.outputs, W], offset, size: spec.outputs * W, part: 'head' });
+  offset += spec.outputs * W;
+  entries.push({ name: 'head.bias', shape: [spec.outputs], offset, size: spec.outputs, part: 'head' });
+  offset += spec.outputs;
+  return { entries, total: offset, embeddingOffset, stack, encoder };
+}
+
+/** Sizes of the arrays of one batch for `spec` (0 where the array does not apply). */
+export function batchShapes(spec: ModelSpec, steps: number, batch: number) {
+  const L = spec.stack.layers;
+  const D = directions(spec.stack);
+  const rows = spec.readout === 'final_state' ? batch : steps * batch;
+  return {
+    tokens: spec.input.kind === 'dense' ? 0 : steps * batch,
+    x: spec.input.kind === 'dense' ? steps * batch * spec.input.size : 0,
+    condition: batch * spec.conditionSize,
+    /** Head rows: T·B, or B for readout 'final_state' (targets, targetMask). */
+    targets: rows,
+    targetValues: rows * spec.outputs,
+    outputs: rows * spec.outputs,
+    h: L * D * batch * stateSize(spec.stack),
+    c: hasCellState(spec.stack.cell) ? L * D * batch * spec.stack.hiddenSize : 0,
+  };
+}
+
+/**
+ * Consistency checks of a ModelSpec that every training backend applies when a model is
+ * created (the public API validates the fields themselves first).
+ */
+export function checkModelShapes(spec: ModelSpec): void {
+  const want = inputWidth(spec.input) + spec.conditionSize;
+  if (spec.stack.inputSize !== want) {
+    throw new RangeError(`stack.inputSize must equal the input width plus conditionSize = ${want}; got ${spec.stack.inputSize}`);
+  }
+  if (spec.encoder) {
+    const e = spec.encoder.stack;
+    const d = spec.stack;
+    if (e.inputSize !== inputWidth(spec.encoder.input)) {
+      throw new RangeError(`encoder.stack.inputSize must equal the encoder input width ${inputWidth(spec.encoder.input)}; got ${e.inputSize}`);
+    }
+    if (e.layers !== d.layers || e.bidirectional !== d.bidirectional || stateSize(e) !== stateSize(d) || e.hiddenSize !== d.hiddenSize || hasCellState(e.cell) !== hasCellState(d.cell)) {
+      throw new RangeError("encoder.stack must have the decoder stack's layers, directions, state widths and cell-state kind (its final state starts the decoder)");
+    }
+  }
 }

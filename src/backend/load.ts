@@ -7,20 +7,20 @@
  * `RNNKIT_BACKEND=native|wasm|reference` forces one; a forced backend that cannot load is
  * an error listing what was tried and why.
  */
-import type { Backend, BackendName } from './backend.js';
+import type { Backend, BackendName, TrainingBackend, TrainingCapable } from './contract.js';
 import { ReferenceBackend } from './reference/index.js';
 
 export const BACKEND_NAMES: readonly BackendName[] = ['native', 'wasm', 'reference'];
 
-const NATIVE_MODULE = './native.js';
+const NATIVE_MODULE = './native/backend.js';
 
 const loaders: Record<BackendName, () => Promise<Backend>> = {
   // Imported lazily, through a specifier bundlers do not follow: native.ts needs Node
   // built-ins, and the browser entry (web.ts) shares this loader but never loads 'native'.
   native: async () =>
-    ((await import(/* webpackIgnore: true */ /* @vite-ignore */ NATIVE_MODULE)) as typeof import('./native.js')).loadNativeBackend(),
+    ((await import(/* webpackIgnore: true */ /* @vite-ignore */ NATIVE_MODULE)) as typeof import('./native/backend.js')).loadNativeBackend(),
   // rnnkit.wasm from wasm/dist/ (built by `npm run build:wasm`, shipped in the package).
-  wasm: async () => (await import('./wasm.js')).loadWasmBackend(),
+  wasm: async () => (await import('./wasm/backend.js')).loadWasmBackend(),
   reference: async () => new ReferenceBackend(),
 };
 
@@ -40,23 +40,59 @@ export function loadBackend(name: BackendName): Promise<Backend> {
   return p;
 }
 
-/** The backend to use by default: RNNKIT_BACKEND if set, else the first that loads. */
-export async function defaultBackend(): Promise<Backend> {
-  const forced = typeof process !== 'undefined' ? process.env.RNNKIT_BACKEND : undefined;
+/** The backend named by RNNKIT_BACKEND (Node), if any. */
+function forcedBackend(): string | undefined {
+  return typeof process !== 'undefined' ? process.env?.RNNKIT_BACKEND || undefined : undefined;
+}
+
+/**
+ * The one place a backend is chosen: `requested` if given, else RNNKIT_BACKEND if set,
+ * else the first of {@link BACKEND_NAMES} for which `use` succeeds. A requested or forced
+ * backend that cannot load is an error with the reason; when none loads, the error lists
+ * every backend tried and why.
+ */
+async function chooseBackend<T>(requested: BackendName | undefined, use: (b: Backend) => Promise<T> | T): Promise<T> {
+  if (requested !== undefined) return use(await loadBackend(requested));
+  const forced = forcedBackend();
   if (forced) {
+    let backend: Backend;
     try {
-      return await loadBackend(forced as BackendName);
+      backend = await loadBackend(forced as BackendName);
     } catch (e) {
       throw new Error(`RNNKIT_BACKEND=${forced} cannot be loaded: ${(e as Error).message}`);
     }
+    return use(backend);
   }
   const failures: string[] = [];
   for (const name of BACKEND_NAMES) {
     try {
-      return await loadBackend(name);
+      return await use(await loadBackend(name));
     } catch (e) {
       failures.push(`${name}: ${(e as Error).message}`);
     }
   }
   throw new Error(`no rnnkit backend could be loaded; tried ${failures.join('; ')}`);
 }
+
+/** The backend to use: `requested`, else RNNKIT_BACKEND if set, else the first that loads. */
+export function defaultBackend(requested?: BackendName): Promise<Backend> {
+  return chooseBackend(requested, (b) => b);
+}
+
+/** The training half of the backend {@link defaultBackend} would choose. */
+export function defaultTraining(requested?: BackendName): Promise<TrainingBackend> {
+  return chooseBackend(requested, trainingOf);
+}
+
+/**
+ * The training half of `backend`: its own `training` member (native and wasm: a whole
+ * window in one backend call), or for the reference the float64 reference trainer.
+ */
+export async function trainingOf(backend: Backend): Promise<TrainingBackend> {
+  const own = (backend as Partial<TrainingCapable>).training;
+  if (own) return own;
+  if (backend.name !== 'reference') throw new Error(`the ${backend.name} backend has no training`);
+  const { ReferenceTraining } = await import('./reference/training/index.js');
+  return (sharedReference ??= new ReferenceTraining());
+}
+let sharedReference: TrainingBackend | undefined;

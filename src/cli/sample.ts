@@ -5,7 +5,7 @@ import { RnnModel } from '../models/model.js';
 import { CharTokenizer, tokenizerFromJSON, type TokenizerJSON, WordTokenizer } from '../text/tokenizer.js';
 import { parseOptions, UsageError, type OptionSpec } from './args.js';
 import { BACKEND_NAMES } from '../backend/load.js';
-import type { BackendName } from '../backend/backend.js';
+import type { BackendName } from '../backend/contract.js';
 
 export const sampleOptions: Record<string, OptionSpec> = {
   model: { type: 'string', default: 'rnnkit-model', help: 'model directory saved by rnnkit train' },

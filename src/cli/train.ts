@@ -6,9 +6,9 @@
  */
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { CELL_TYPES, type CellType } from '../backend/backend.js';
+import { CELL_TYPES, type CellType } from '../backend/contract.js';
 import { BACKEND_NAMES, loadBackend } from '../backend/load.js';
-import type { BackendName } from '../backend/backend.js';
+import type { BackendName } from '../backend/contract.js';
 import { createModel } from '../models/model.js';
 import { CharTokenizer } from '../text/tokenizer.js';
 import { nextTokenDataset } from '../text/language-model.js';

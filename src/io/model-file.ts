@@ -7,8 +7,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { ModelSpec } from '../backend/training.js';
-import { modelLayout } from '../backend/training.js';
+import type { ModelSpec } from '../backend/contract.js';
+import { modelLayout } from '../backend/layout.js';
 import { paramsFromTensors } from './state-dict.js';
 import { checkModelSpec } from '../models/spec.js';
 import { loadSafetensors, saveSafetensors, writeFileAtomic } from './safetensors-file.js';

@@ -1,8 +1,8 @@
 /**
  * Named tensors ⇄ a model's flat parameters (pure; used by files and by RnnModel).
  */
-import type { ModelSpec } from '../backend/training.js';
-import { modelLayout } from '../backend/training.js';
+import type { ModelSpec } from '../backend/contract.js';
+import { modelLayout } from '../backend/layout.js';
 import { SafetensorsError } from './safetensors.js';
 
 /** The tensors must be exactly the model's parameters, with its shapes and finite values. */

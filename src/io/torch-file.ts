@@ -1,7 +1,7 @@
 /**
  * PyTorch nn.RNN / nn.LSTM / nn.GRU weights as safetensors files (Node).
  */
-import type { StackSpec } from '../backend/backend.js';
+import type { StackSpec } from '../backend/contract.js';
 import { loadSafetensors, saveSafetensors } from './safetensors-file.js';
 import { stackFromTensors, stackToTensors } from './torch.js';
 import type { ImportedStack, TorchImportOptions } from './torch.js';

@@ -8,7 +8,7 @@
  * cannot say (tanh vs relu for nn.RNN, PyTorch's GRU vs Cho's) comes from `cell`.
  * Pure (no file system); `torch-file.ts` reads and writes the files in Node.
  */
-import type { CellType, StackSpec } from '../backend/backend.js';
+import type { CellType, StackSpec } from '../backend/contract.js';
 import { gateCount, paramLayout } from '../backend/layout.js';
 import { SafetensorsError } from './safetensors.js';
 import type { Tensor } from './safetensors.js';

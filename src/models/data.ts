@@ -9,8 +9,8 @@
  * the last step of each sequence). Batches are padded to the longest sequence; padding
  * never changes outputs or gradients of the real steps.
  */
-import type { ModelSpec, SourceBatch, TrainBatch } from '../backend/training.js';
-import { batchShapes } from '../backend/training.js';
+import type { ModelSpec, SourceBatch, TrainBatch } from '../backend/contract.js';
+import { batchShapes } from '../backend/layout.js';
 
 /** Numbers of one sequence (or of one vector). */
 export type NumberArray = ArrayLike<number>;
@@ -49,9 +49,33 @@ function isNumberArray(v: unknown): v is NumberArray {
 }
 
 /** Validate `data` against `spec`; every error names the dataset field and the sequence index. */
+/** A copy of one sequence when it is an array of numbers (else the value itself, for the checks to refuse). */
+function snapshotSequence(v: unknown): unknown {
+  return isNumberArray(v) ? Float64Array.from(v) : v;
+}
+
+function snapshotList(v: unknown, each: (x: unknown) => unknown): unknown {
+  return Array.isArray(v) ? v.map(each) : v;
+}
+
+/**
+ * A private copy of a dataset's numbers. The checks run on the copy and batches are packed
+ * from it, so a caller that changes (or transfers) its arrays while a fit or evaluate is
+ * running changes nothing: what was checked is what the backend reads.
+ */
+function snapshotDataset(d: Dataset): Dataset {
+  return {
+    inputs: snapshotList(d.inputs, snapshotSequence) as NumberArray[],
+    targets: snapshotList(d.targets, snapshotSequence) as NumberArray[] | undefined,
+    labels: snapshotList(d.labels, (l) => (typeof l === 'number' ? l : snapshotSequence(l))) as (number | NumberArray)[] | undefined,
+    conditions: snapshotList(d.conditions, snapshotSequence) as NumberArray[] | undefined,
+    sources: snapshotList(d.sources, snapshotSequence) as NumberArray[] | undefined,
+  };
+}
+
 export function checkDataset(name: string, data: unknown, spec: ModelSpec, needTargets: boolean): CheckedDataset {
   if (typeof data !== 'object' || data === null) throw new TypeError(`${name} must be an object with inputs; got ${kindOf(data)}`);
-  const d = data as Dataset;
+  const d = snapshotDataset(data as Dataset);
   if (!Array.isArray(d.inputs)) throw new TypeError(`${name}.inputs must be an array of sequences; got ${kindOf(d.inputs)}`);
   const N = d.inputs.length;
   if (N === 0) throw new RangeError(`${name}.inputs must hold at least one sequence; got 0`);

@@ -3,24 +3,24 @@
  * predict / generate / save / load. The whole training window runs in one backend call
  * (`TrainingBackend.trainStep`); this class only validates, batches and reports.
  */
-import type { BackendName, CellType } from '../backend/backend.js';
-import { CELL_TYPES } from '../backend/backend.js';
-import { BACKEND_NAMES, loadBackend } from '../backend/load.js';
-import type {
-  ClipSpec, InputSpec, ModelHandle, ModelSpec, OptimizerSpec, TrainingBackend,
-} from '../backend/training.js';
-import { modelLayout, trainingOf } from '../backend/training.js';
-import { initModelParams } from '../layers/init.js';
-import type { ModelInitOptions } from '../layers/init.js';
-import { Random } from '../layers/random.js';
-import { checkFloat32, checkInteger, checkOneOf } from '../validate.js';
+import type { BackendName, CellType } from '../backend/contract.js';
+import { CELL_TYPES } from '../backend/contract.js';
+import { defaultTraining } from '../backend/load.js';
+import type { ClipSpec, OptimizerSpec } from '../optim/optimizers.js';
+import type { InputSpec, ModelHandle, ModelSpec, TrainingBackend } from '../backend/contract.js';
+import { modelLayout } from '../backend/layout.js';
+import { initModelParams } from '../init/initializers.js';
+import type { ModelInitOptions } from '../init/initializers.js';
+import { Random } from '../init/random.js';
+import { checkFloat32, checkInteger, checkLayers, checkNumber, checkOneOf, checkWidth } from '../validate.js';
 import type { Tensor } from '../io/safetensors.js';
 import { paramsFromTensors } from '../io/state-dict.js';
 import { checkDataset, countedPositions, packBatch, sliceWindow, validPositions } from './data.js';
 import type { CheckedDataset, Dataset, NumberArray } from './data.js';
 import { abortError, TrainingDivergedError } from './errors.js';
 import { pickToken } from '../text/sampling.js';
-import { checkClip, checkNumber, checkOptimizer } from './options.js';
+import { CallLock } from '../call-lock.js';
+import { checkClip, checkLearningRate, checkOptimizer } from '../optim/optimizers.js';
 import { checkInputSpec, checkModelSpec } from './spec.js';
 
 /** Options of {@link createModel}. */
@@ -162,29 +162,11 @@ export interface GenerateOptions {
   stopToken?: number;
 }
 
-/** Pick the backend a model trains on. */
-async function trainingBackend(requested: BackendName | undefined): Promise<TrainingBackend> {
-  const forced = requested ?? (typeof process !== 'undefined' ? (process.env.RNNKIT_BACKEND as BackendName | undefined) : undefined);
-  if (forced) {
-    const name = checkOneOf('backend', forced, BACKEND_NAMES);
-    return trainingOf(await loadBackend(name));
-  }
-  const failures: string[] = [];
-  for (const name of BACKEND_NAMES) {
-    try {
-      return await trainingOf(await loadBackend(name));
-    } catch (e) {
-      failures.push(`${name}: ${(e as Error).message}`);
-    }
-  }
-  throw new Error(`no rnnkit backend can train here; tried ${failures.join('; ')}`);
-}
-
 /** Build a ModelSpec from user options (validated). */
 export function resolveModelSpec(options: ModelOptions): ModelSpec {
   if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object with input, cell, hiddenSize and outputs');
   const input = checkInputSpec('input', options.input);
-  const conditionSize = checkInteger('conditionSize', options.conditionSize ?? 0, 0);
+  const conditionSize = checkWidth('conditionSize', options.conditionSize ?? 0, 0);
   const width = input.kind === 'embedding' ? input.dim : input.kind === 'onehot' ? input.vocab : input.size;
   const loss = checkOneOf('loss', options.loss ?? 'cross_entropy', ['cross_entropy', 'mse'] as const);
   let encoder: unknown;
@@ -212,12 +194,12 @@ export function resolveModelSpec(options: ModelOptions): ModelSpec {
     stack: {
       cell: checkOneOf('cell', options.cell, CELL_TYPES),
       inputSize: width + conditionSize,
-      hiddenSize: checkInteger('hiddenSize', options.hiddenSize, 1),
+      hiddenSize: checkWidth('hiddenSize', options.hiddenSize),
       outputSize: options.outputSize ?? options.hiddenSize,
-      layers: options.layers ?? 1,
+      layers: checkLayers('layers', options.layers ?? 1),
       bidirectional: options.bidirectional ?? false,
     },
-    outputs: checkInteger('outputs', options.outputs, 1),
+    outputs: checkWidth('outputs', options.outputs),
     loss: loss === 'mse' ? { kind: 'mse' } : { kind: 'cross_entropy', ignoreIndex: options.ignoreIndex ?? -100 },
   });
 }
@@ -226,7 +208,7 @@ export function resolveModelSpec(options: ModelOptions): ModelSpec {
 export async function createModel(options: ModelOptions): Promise<RnnModel> {
   const spec = resolveModelSpec(options);
   const params = initModelParams(spec, options.init ?? {});
-  return new RnnModel(await trainingBackend(options.backend), spec, params);
+  return new RnnModel(await defaultTraining(options.backend), spec, params);
 }
 
 /** Let timers, I/O and abort events run (setImmediate in Node, a 0 ms timer in browsers). */
@@ -237,6 +219,8 @@ function yieldToEventLoop(): Promise<void> {
 /** A recurrent model living in a backend. */
 export class RnnModel {
   private handle: ModelHandle | null;
+  /** One call at a time (call-lock.ts): fit holds the model until it settles. */
+  private readonly lock = new CallLock('this RnnModel');
   /** Extra settings saved in config.json (e.g. a tokenizer). */
   extra: Record<string, unknown> = {};
 
@@ -256,7 +240,7 @@ export class RnnModel {
     // Imported on use, so that this module also loads in browsers (no node:fs there).
     const { loadModelFiles } = await import('../io/model-file.js');
     const loaded = await loadModelFiles(dir);
-    const model = new RnnModel(await trainingBackend(options.backend), loaded.spec, loaded.params);
+    const model = new RnnModel(await defaultTraining(options.backend), loaded.spec, loaded.params);
     model.extra = loaded.extra;
     return model;
   }
@@ -269,18 +253,19 @@ export class RnnModel {
   /** Save `model.safetensors` and `config.json` into `dir` (atomically). */
   async save(dir: string): Promise<void> {
     const { saveModelFiles } = await import('../io/model-file.js');
-    await saveModelFiles(dir, this.spec, this.getParams(), this.extra);
+    const params = this.getParams(); // refused while a fit runs: a save never mixes two steps
+    await saveModelFiles(dir, this.spec, params, this.extra);
   }
 
   /** A copy of every parameter in `modelLayout(spec)` order. */
   getParams(): Float32Array {
-    return this.training.getParams(this.live());
+    return this.lock.sync('getParams', () => this.training.getParams(this.live()));
   }
 
   /** Replace every parameter (`modelLayout(spec)` order, finite values). */
   setParams(flat: Float32Array): void {
     const total = modelLayout(this.spec).total;
-    this.training.setParams(this.live(), checkFloat32('flat', flat, total, `[${total}]`));
+    this.lock.sync('setParams', () => this.training.setParams(this.live(), checkFloat32('flat', flat, total, `[${total}]`)));
   }
 
   /**
@@ -313,7 +298,11 @@ export class RnnModel {
   }
 
   /** Train on `data`. */
-  async fit(data: Dataset, options: FitOptions = {}): Promise<FitResult> {
+  fit(data: Dataset, options: FitOptions = {}): Promise<FitResult> {
+    return this.lock.run('fit', () => this.fitLocked(data, options));
+  }
+
+  private async fitLocked(data: Dataset, options: FitOptions): Promise<FitResult> {
     const handle = this.live();
     const spec = this.spec;
     const set = checkDataset('data', data, spec, true);
@@ -361,7 +350,7 @@ export class RnnModel {
             c0 = ev.cn;
             continue;
           }
-          if (options.learningRate) this.training.setLearningRate(handle, checkNumber('learningRate()', options.learningRate(step + 1, epoch), 0, Infinity));
+          if (options.learningRate) this.training.setLearningRate(handle, checkLearningRate('learningRate()', options.learningRate(step + 1, epoch)));
           if (spec.dropout) w.dropoutSeed = rng.nextUint32();
           const r = await this.training.trainStep(handle, w);
           step++;
@@ -395,9 +384,11 @@ export class RnnModel {
   }
 
   /** Loss (and accuracy and perplexity for cross-entropy) over `data`. */
-  async evaluate(data: Dataset, options: { batchSize?: number } = {}): Promise<EvalMetrics> {
-    const set = checkDataset('data', data, this.spec, true);
-    return this.evaluateChecked(set, checkInteger('batchSize', options.batchSize ?? 32, 1));
+  evaluate(data: Dataset, options: { batchSize?: number } = {}): Promise<EvalMetrics> {
+    return this.lock.run('evaluate', async () => {
+      const set = checkDataset('data', data, this.spec, true);
+      return this.evaluateChecked(set, checkInteger('batchSize', options?.batchSize ?? 32, 1));
+    });
   }
 
   private async evaluateChecked(set: CheckedDataset, batchSize: number): Promise<EvalMetrics> {
@@ -424,7 +415,11 @@ export class RnnModel {
    * Float32Array [len·outputs], or [outputs] at its last step with `lastStep: true`
    * (always [outputs] for readout 'final_state').
    */
-  async predict(data: Pick<Dataset, 'inputs' | 'conditions' | 'sources'>, options: { batchSize?: number; lastStep?: boolean } = {}): Promise<Float32Array[]> {
+  predict(data: Pick<Dataset, 'inputs' | 'conditions' | 'sources'>, options: { batchSize?: number; lastStep?: boolean } = {}): Promise<Float32Array[]> {
+    return this.lock.run('predict', () => this.predictLocked(data, options ?? {}));
+  }
+
+  private async predictLocked(data: Pick<Dataset, 'inputs' | 'conditions' | 'sources'>, options: { batchSize?: number; lastStep?: boolean }): Promise<Float32Array[]> {
     const handle = this.live();
     const set = checkDataset('data', { inputs: data?.inputs, conditions: data?.conditions, sources: data?.sources }, this.spec, false);
     const batchSize = checkInteger('batchSize', options.batchSize ?? 32, 1);
@@ -455,6 +450,10 @@ export class RnnModel {
    * unidirectional stacks): greedy by default, sampled with a temperature > 0.
    */
   generate(options: GenerateOptions): number[] {
+    return this.lock.sync('generate', () => this.generateLocked(options));
+  }
+
+  private generateLocked(options: GenerateOptions): number[] {
     const handle = this.live();
     const spec = this.spec;
     if (spec.input.kind === 'dense') throw new TypeError('generate needs a token input (embedding or onehot); use forecast for dense input');
@@ -489,6 +488,10 @@ export class RnnModel {
    * fed back as the next input. Returns [horizon·size].
    */
   forecast(history: NumberArray, horizon: number): Float32Array {
+    return this.lock.sync('forecast', () => this.forecastLocked(history, horizon));
+  }
+
+  private forecastLocked(history: NumberArray, horizon: number): Float32Array {
     const handle = this.live();
     const spec = this.spec;
     if (spec.input.kind !== 'dense' || spec.loss.kind !== 'mse' || spec.outputs !== spec.input.size || spec.conditionSize > 0 || spec.encoder || spec.readout === 'final_state') {
@@ -511,9 +514,12 @@ export class RnnModel {
   }
 
   /** Free the backend memory; any later use is an error. */
+  /** Refused (ERR_RNNKIT_BUSY, the model still usable) while a call is running. */
   dispose(): void {
-    if (this.handle) this.training.disposeModel(this.handle);
-    this.handle = null;
+    this.lock.sync('dispose', () => {
+      if (this.handle) this.training.disposeModel(this.handle);
+      this.handle = null;
+    });
   }
 
   private live(): ModelHandle {

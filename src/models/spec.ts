@@ -2,12 +2,12 @@
  * Validation of a `ModelSpec` that comes from outside (a config file, user options): every
  * field is checked and errors name the field by its path, e.g. `config.spec.stack.hiddenSize`.
  */
-import { CELL_TYPES } from '../backend/backend.js';
-import type { StackSpec } from '../backend/backend.js';
-import { hasCellState } from '../backend/layout.js';
-import type { InputSpec, LossSpec, ModelSpec } from '../backend/training.js';
-import { inputWidth } from '../backend/training.js';
-import { checkBoolean, checkInteger, checkOneOf } from '../validate.js';
+import { CELL_TYPES } from '../backend/contract.js';
+import type { StackSpec } from '../backend/contract.js';
+import { hasCellState, modelLayout, paramLayout } from '../backend/layout.js';
+import type { InputSpec, LossSpec, ModelSpec } from '../backend/contract.js';
+import { inputWidth } from '../backend/layout.js';
+import { checkBoolean, checkInteger, checkLayers, checkOneOf, checkParamCount, checkWidth } from '../validate.js';
 
 function obj(name: string, v: unknown): Record<string, unknown> {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) {
@@ -22,11 +22,11 @@ export function checkInputSpec(name: string, v: unknown): InputSpec {
   const kind = checkOneOf(`${name}.kind`, o.kind, ['embedding', 'onehot', 'dense'] as const);
   switch (kind) {
     case 'embedding':
-      return { kind, vocab: checkInteger(`${name}.vocab`, o.vocab, 1), dim: checkInteger(`${name}.dim`, o.dim, 1) };
+      return { kind, vocab: checkWidth(`${name}.vocab`, o.vocab), dim: checkWidth(`${name}.dim`, o.dim) };
     case 'onehot':
-      return { kind, vocab: checkInteger(`${name}.vocab`, o.vocab, 1) };
+      return { kind, vocab: checkWidth(`${name}.vocab`, o.vocab) };
     case 'dense':
-      return { kind, size: checkInteger(`${name}.size`, o.size, 1) };
+      return { kind, size: checkWidth(`${name}.size`, o.size) };
   }
 }
 
@@ -42,30 +42,38 @@ export function checkLossSpec(name: string, v: unknown): LossSpec {
   return { kind, ignoreIndex };
 }
 
-/** A valid StackSpec (outputSize only differs from hiddenSize for Jordan cells). */
-export function checkStackSpec(name: string, v: unknown): StackSpec {
-  const o = obj(name, v);
-  const cell = checkOneOf(`${name}.cell`, o.cell, CELL_TYPES);
-  const hiddenSize = checkInteger(`${name}.hiddenSize`, o.hiddenSize, 1);
-  const outputSize = checkInteger(`${name}.outputSize`, o.outputSize ?? hiddenSize, 1);
+/**
+ * A valid StackSpec: every size within the limits of abi/limits.ts and the parameter total
+ * too, checked before anything is allocated. `prefix` names the fields in errors
+ * (`config.spec.stack` gives `config.spec.stack.hiddenSize`; '' gives `hiddenSize`).
+ * `outputSize` is a Jordan cell's own width; for the other cells it can only equal hiddenSize.
+ */
+export function checkStackSpec(prefix: string, v: unknown): StackSpec {
+  const at = (field: string) => (prefix ? `${prefix}.${field}` : field);
+  const o = obj(prefix || 'options', v);
+  const cell = checkOneOf(at('cell'), o.cell, CELL_TYPES);
+  const hiddenSize = checkWidth(at('hiddenSize'), o.hiddenSize);
+  const outputSize = checkWidth(at('outputSize'), o.outputSize ?? hiddenSize);
   if (cell !== 'jordan' && outputSize !== hiddenSize) {
-    throw new RangeError(`${name}.outputSize must equal hiddenSize (${hiddenSize}) for cell ${cell}; got ${outputSize}`);
+    throw new RangeError(`${at('outputSize')} applies only to cell "jordan" (for ${cell} it is hiddenSize, ${hiddenSize}); got ${outputSize}`);
   }
-  return {
+  const spec: StackSpec = {
     cell,
-    inputSize: checkInteger(`${name}.inputSize`, o.inputSize, 1),
+    inputSize: checkWidth(at('inputSize'), o.inputSize),
     hiddenSize,
     outputSize,
-    layers: checkInteger(`${name}.layers`, o.layers ?? 1, 1),
-    bidirectional: checkBoolean(`${name}.bidirectional`, o.bidirectional ?? false),
+    layers: checkLayers(at('layers'), o.layers ?? 1),
+    bidirectional: checkBoolean(at('bidirectional'), o.bidirectional ?? false),
   };
+  checkParamCount(`a ${spec.layers}-layer ${cell} stack of hiddenSize ${hiddenSize} and inputSize ${spec.inputSize}`, paramLayout(spec).total);
+  return spec;
 }
 
 /** A complete, consistent ModelSpec (the stack's input width must match the input layer). */
 export function checkModelSpec(name: string, v: unknown): ModelSpec {
   const o = obj(name, v);
   const input = checkInputSpec(`${name}.input`, o.input);
-  const conditionSize = checkInteger(`${name}.conditionSize`, o.conditionSize ?? 0, 0);
+  const conditionSize = checkWidth(`${name}.conditionSize`, o.conditionSize ?? 0, 0);
   const stack = checkStackSpec(`${name}.stack`, o.stack);
   const want = inputWidth(input) + conditionSize;
   if (stack.inputSize !== want) {
@@ -73,7 +81,7 @@ export function checkModelSpec(name: string, v: unknown): ModelSpec {
   }
   const spec: ModelSpec = {
     input, conditionSize, stack,
-    outputs: checkInteger(`${name}.outputs`, o.outputs, 1),
+    outputs: checkWidth(`${name}.outputs`, o.outputs),
     loss: checkLossSpec(`${name}.loss`, o.loss),
   };
   if (o.readout !== undefined) spec.readout = checkOneOf(`${name}.readout`, o.readout, ['steps', 'final_state'] as const);
@@ -102,5 +110,6 @@ export function checkModelSpec(name: string, v: unknown): ModelSpec {
     }
     spec.encoder = { input: encInput, stack: encStack };
   }
+  checkParamCount(`the model ${name}`, modelLayout(spec).total);
   return spec;
 }

@@ -2,7 +2,7 @@
  * Choosing the next token from a step's logits: greedy (arg-max), temperature sampling
  * and top-k sampling. Used by `RnnModel.generate` and the CLI's `sample` command.
  */
-import type { Random } from '../layers/random.js';
+import type { Random } from '../init/random.js';
 
 /** How to pick a token from logits. */
 export interface SamplingOptions {

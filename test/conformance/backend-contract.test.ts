@@ -5,7 +5,7 @@
  * must guarantee: wrong-sized arrays and misused handles are Errors, never a crash.
  */
 import { expect, it } from 'vitest';
-import { CELL_TYPES, type Backend, type StackSpec } from '../../src/backend/backend.js';
+import { CELL_TYPES, type Backend, type StackSpec } from '../../src/backend/contract.js';
 import { paramLayout, sequenceShapes } from '../../src/backend/layout.js';
 import { describeBackend, requestedBackends } from '../helpers/backends.js';
 import { randomCase } from '../helpers/cases.js';

@@ -6,7 +6,7 @@
  * is compared with the float64 reference core on the same numbers.
  */
 import { describe, expect, it } from 'vitest';
-import { CELL_TYPES } from '../../src/backend/backend.js';
+import { CELL_TYPES } from '../../src/backend/contract.js';
 import { paramLayout } from '../../src/backend/layout.js';
 import { referenceBackward, referenceForward } from '../../src/backend/reference/sequence.js';
 import { describeBackend, requestedBackends } from '../helpers/backends.js';

@@ -7,7 +7,7 @@
  * stacking and bidirectional code is shared with the cells golden.test.ts covers).
  */
 import { describe, expect, it } from 'vitest';
-import type { StackSpec } from '../../src/backend/backend.js';
+import type { StackSpec } from '../../src/backend/contract.js';
 import { paramLayout } from '../../src/backend/layout.js';
 import { referenceForward } from '../../src/backend/reference/sequence.js';
 import { randomCase } from '../helpers/cases.js';

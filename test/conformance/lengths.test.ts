@@ -7,8 +7,8 @@
  * Checked on the float64 reference core (at 1e-12) and on every backend named.
  */
 import { describe, expect, it } from 'vitest';
-import type { CellType, StackSpec } from '../../src/backend/backend.js';
-import { CELL_TYPES } from '../../src/backend/backend.js';
+import type { CellType, StackSpec } from '../../src/backend/contract.js';
+import { CELL_TYPES } from '../../src/backend/contract.js';
 import { hasCellState, paramLayout, sequenceShapes, stateSize } from '../../src/backend/layout.js';
 import { referenceBackward, referenceForward } from '../../src/backend/reference/sequence.js';
 import { describeBackend, requestedBackends } from '../helpers/backends.js';

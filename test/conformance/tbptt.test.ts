@@ -6,7 +6,7 @@
  * (That the TBPTT gradients are the gradients of the surrogate loss is test/grad/tbptt.)
  */
 import { describe, expect, it } from 'vitest';
-import type { Backend, CellType, StackSpec } from '../../src/backend/backend.js';
+import type { Backend, CellType, StackSpec } from '../../src/backend/contract.js';
 import { paramLayout } from '../../src/backend/layout.js';
 import { ReferenceBackend } from '../../src/backend/reference/index.js';
 import { truncatedBptt, truncatedBpttSync, truncatedBpttWith, type TbpttRequest } from '../../src/tbptt.js';

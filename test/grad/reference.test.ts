@@ -5,7 +5,7 @@
  * against central differences of L = sum(y·dy) + sum(hn·dhn) + sum(cn·dcn).
  */
 import { describe, it } from 'vitest';
-import { CELL_TYPES, type CellType, type StackSpec } from '../../src/backend/backend.js';
+import { CELL_TYPES, type CellType, type StackSpec } from '../../src/backend/contract.js';
 import { paramLayout } from '../../src/backend/layout.js';
 import { referenceBackward, referenceForward } from '../../src/backend/reference/sequence.js';
 import { caseName, randomCase } from '../helpers/cases.js';

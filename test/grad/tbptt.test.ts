@@ -11,7 +11,7 @@
  * window's dh0/dc0).
  */
 import { describe, expect, it } from 'vitest';
-import type { CellType, StackSpec } from '../../src/backend/backend.js';
+import type { CellType, StackSpec } from '../../src/backend/contract.js';
 import { paramLayout } from '../../src/backend/layout.js';
 import { referenceBackward, referenceForward } from '../../src/backend/reference/sequence.js';
 import { truncatedBpttWith } from '../../src/tbptt.js';

@@ -7,7 +7,7 @@
  * each backend gets a "loads" test and all its case tests fail if it does not load.
  */
 import { beforeAll, describe, it } from 'vitest';
-import type { Backend, BackendName } from '../../src/backend/backend.js';
+import type { Backend, BackendName } from '../../src/backend/contract.js';
 import { loadBackend } from '../../src/backend/load.js';
 
 export function requestedBackends(): string[] {

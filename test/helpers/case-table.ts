@@ -4,7 +4,7 @@
  * dhn/dcn. Used by test/conformance/case-table.test.ts; exported so other harnesses (e.g.
  * a benchmark or a native unit test generator) can run the same cases.
  */
-import { CELL_TYPES, type StackSpec } from '../../src/backend/backend.js';
+import { CELL_TYPES, type StackSpec } from '../../src/backend/contract.js';
 import { randomCase } from './cases.js';
 import type { CaseInputs } from './run.js';
 

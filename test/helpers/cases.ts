@@ -4,7 +4,7 @@
  * same numbers. Draws follow the golden set's: weights uniform ±1/√H, x, dy, dhn, dcn
  * standard normal, h0, c0 normal with standard deviation 0.5.
  */
-import type { StackSpec } from '../../src/backend/backend.js';
+import type { StackSpec } from '../../src/backend/contract.js';
 import { hasCellState, paramLayout, sequenceShapes } from '../../src/backend/layout.js';
 import { Rng } from './random.js';
 import type { CaseInputs } from './run.js';

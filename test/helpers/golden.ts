@@ -10,8 +10,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { CellType, StackSpec } from '../../src/backend/backend.js';
-import { CELL_TYPES } from '../../src/backend/backend.js';
+import type { CellType, StackSpec } from '../../src/backend/contract.js';
+import { CELL_TYPES } from '../../src/backend/contract.js';
 import { paramLayout } from '../../src/backend/layout.js';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');

@@ -3,7 +3,7 @@
  * so truncated BPTT can run on it in float64 for finite-difference checks and as the
  * expected value for backends.
  */
-import type { StackSpec } from '../../src/backend/backend.js';
+import type { StackSpec } from '../../src/backend/contract.js';
 import { paramLayout } from '../../src/backend/layout.js';
 import { referenceBackward, referenceForward, type ReferenceTape } from '../../src/backend/reference/sequence.js';
 import type { WindowRunner } from '../../src/tbptt.js';

@@ -2,7 +2,7 @@
  * Running one case through a Backend (float32, the public contract) and through the float64
  * reference core, with the same inputs, so the suites can compare the two.
  */
-import type { Backend, StackSpec } from '../../src/backend/backend.js';
+import type { Backend, StackSpec } from '../../src/backend/contract.js';
 import { paramLayout } from '../../src/backend/layout.js';
 
 export interface CaseInputs {

@@ -6,9 +6,9 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { ModelSpec } from '../../src/backend/training.js';
-import { modelLayout } from '../../src/backend/training.js';
-import { initModelParams } from '../../src/layers/init.js';
+import type { ModelSpec } from '../../src/backend/contract.js';
+import { modelLayout } from '../../src/backend/layout.js';
+import { initModelParams } from '../../src/init/initializers.js';
 import { CONFIG_FILE, loadModelFiles, saveModelFiles, WEIGHTS_FILE } from '../../src/io/model-file.js';
 import { decodeSafetensors, encodeSafetensors } from '../../src/io/safetensors.js';
 

@@ -1,6 +1,6 @@
 /** Packing datasets into time-major padded batches and windows. */
 import { describe, expect, it } from 'vitest';
-import type { ModelSpec } from '../../src/backend/training.js';
+import type { ModelSpec } from '../../src/backend/contract.js';
 import { checkDataset, countedPositions, packBatch, sliceWindow, validPositions } from '../../src/models/data.js';
 
 const spec = (extra: Partial<ModelSpec> = {}): ModelSpec => ({

@@ -11,8 +11,8 @@ import type { ModelOptions } from '../../src/models/model.js';
 import { TrainingDivergedError } from '../../src/models/errors.js';
 import { delayedEchoTask, firstTokenTask } from './tasks.js';
 import { trainingBackendNames } from '../train/backends.js';
-import type { BackendName } from '../../src/backend/backend.js';
-import { Random } from '../../src/layers/random.js';
+import type { BackendName } from '../../src/backend/contract.js';
+import { Random } from '../../src/init/random.js';
 
 const small: ModelOptions = {
   input: { kind: 'embedding', vocab: 4, dim: 3 }, cell: 'gru', hiddenSize: 6, outputs: 4,
@@ -105,7 +105,7 @@ describe('fit', () => {
     await expect(model.fit({ inputs: [[0, 1]] })).rejects.toThrow(/data must have targets/);
     await expect(model.fit({ inputs: [[0, 1]], targets: [[1]] })).rejects.toThrow(/data.targets\[0\] must hold 2 values; got 1/);
     await expect(model.fit(data, { batchSize: 0 })).rejects.toThrow(RangeError);
-    await expect(model.fit(data, { optimizer: { name: 'adam', lr: -1 } })).rejects.toThrow(/optimizer.lr must be in \(0, Infinity\]; got -1/);
+    await expect(model.fit(data, { optimizer: { name: 'adam', lr: -1 } })).rejects.toThrow(/optimizer.lr must be in \[0, Infinity\]; got -1/);
     await expect(model.fit(data, { optimizer: { name: 'lbfgs', lr: 1 } as never })).rejects.toThrow(/optimizer.name must be one of/);
     const bi = await createModel({ ...small, bidirectional: true });
     await expect(bi.fit(data, { window: 2 })).rejects.toThrow(/window \(2\) must cover the longest sequence \(6\) for a bidirectional model/);

@@ -3,14 +3,14 @@
  * initialiser promises (bounds, variances, orthogonality).
  */
 import { describe, expect, it } from 'vitest';
-import type { StackSpec } from '../../src/backend/backend.js';
+import type { StackSpec } from '../../src/backend/contract.js';
 import { paramLayout } from '../../src/backend/layout.js';
-import { modelLayout } from '../../src/backend/training.js';
-import type { ModelSpec } from '../../src/backend/training.js';
+import { modelLayout } from '../../src/backend/layout.js';
+import type { ModelSpec } from '../../src/backend/contract.js';
 import {
   identityMatrix, initModelParams, initStackParams, orthogonalMatrix, xavierNormal, xavierUniform,
-} from '../../src/layers/init.js';
-import { Random } from '../../src/layers/random.js';
+} from '../../src/init/initializers.js';
+import { Random } from '../../src/init/random.js';
 
 function stats(a: ArrayLike<number>) {
   let s = 0;

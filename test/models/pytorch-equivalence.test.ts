@@ -9,7 +9,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { modelLayout } from '../../src/backend/training.js';
+import { modelLayout } from '../../src/backend/layout.js';
 import { saveSafetensors } from '../../src/io/safetensors-file.js';
 import { createModel } from '../../src/models/model.js';
 import { clipOf, flat, loadTrainCases, optimizerOf } from '../train/golden-cases.js';

@@ -1,7 +1,7 @@
 /**
  * Small synthetic tasks for the topology tests, drawn from a seeded generator.
  */
-import { Random } from '../../src/layers/random.js';
+import { Random } from '../../src/init/random.js';
 
 /** Many-to-one: the label is the first token; the rest is noise. */
 export function firstTokenTask(n: number, length: [number, number], vocab: number, seed: number) {

@@ -4,9 +4,9 @@
  * use alive until they settle.
  */
 import { describe, expect, it } from 'vitest';
-import type { StackSpec } from '../../src/backend/backend.js';
+import type { StackSpec } from '../../src/backend/contract.js';
 import { paramLayout, sequenceShapes } from '../../src/backend/layout.js';
-import type { NativeAddon } from '../../src/backend/native.js';
+import type { NativeAddon } from '../../src/backend/native/backend.js';
 import { addon, collectGarbage, LSTM, randomF32 } from './native-helpers.js';
 
 const BIG: StackSpec = { cell: 'lstm', inputSize: 128, hiddenSize: 128, outputSize: 128, layers: 1, bidirectional: false };

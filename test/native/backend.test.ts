@@ -4,10 +4,10 @@
  * check at createStack, and handles of other backends.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { StackSpec } from '../../src/backend/backend.js';
+import type { StackSpec } from '../../src/backend/contract.js';
 import { loadBackend } from '../../src/backend/load.js';
 import { paramLayout } from '../../src/backend/layout.js';
-import { createNativeBackend, NativeBackend, packageRoot, resolveAddonPath } from '../../src/backend/native.js';
+import { createNativeBackend, NativeBackend, packageRoot, resolveAddonPath } from '../../src/backend/native/backend.js';
 import { ReferenceBackend } from '../../src/backend/reference/index.js';
 import { addon, addonPath, LSTM } from './native-helpers.js';
 

@@ -13,8 +13,8 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { NativeAddon } from '../../src/backend/native.js';
-import { packageRoot } from '../../src/backend/native.js';
+import type { NativeAddon } from '../../src/backend/native/backend.js';
+import { packageRoot } from '../../src/backend/native/backend.js';
 
 const require = createRequire(import.meta.url);
 const root = packageRoot();

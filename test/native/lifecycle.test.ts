@@ -4,7 +4,7 @@
  * free; here a leak shows as resident memory that keeps growing).
  */
 import { describe, expect, it } from 'vitest';
-import type { StackSpec } from '../../src/backend/backend.js';
+import type { StackSpec } from '../../src/backend/contract.js';
 import { paramLayout } from '../../src/backend/layout.js';
 import { addon, collectGarbage } from './native-helpers.js';
 

@@ -6,8 +6,8 @@
 import { readFileSync } from 'node:fs';
 import v8 from 'node:v8';
 import vm from 'node:vm';
-import type { StackSpec } from '../../src/backend/backend.js';
-import { loadAddon, type NativeAddon } from '../../src/backend/native.js';
+import type { StackSpec } from '../../src/backend/contract.js';
+import { loadAddon, type NativeAddon } from '../../src/backend/native/backend.js';
 import { Rng } from '../helpers/random.js';
 
 let cached: { addon: NativeAddon; path: string } | undefined;

@@ -7,9 +7,9 @@
  * (other summation orders, FMA, approximate exp/tanh) and far below the bound.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import type { BackwardResult, ForwardResult, StackSpec } from '../../src/backend/backend.js';
+import type { BackwardResult, ForwardResult, StackSpec } from '../../src/backend/contract.js';
 import { paramLayout, sequenceShapes } from '../../src/backend/layout.js';
-import { createNativeBackend } from '../../src/backend/native.js';
+import { createNativeBackend } from '../../src/backend/native/backend.js';
 import { expectClose } from '../helpers/compare.js';
 import { BACKEND_F32_VS_REFERENCE, scaledBound } from '../helpers/tolerances.js';
 import { addon, randomF32, supportedIsas } from './native-helpers.js';

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
-import type { ForwardResult, StackSpec } from '../../src/backend/backend.js';
+import type { ForwardResult, StackSpec } from '../../src/backend/contract.js';
 import { paramLayout, sequenceShapes } from '../../src/backend/layout.js';
 import { addon, addonPath, randomF32 } from './native-helpers.js';
 

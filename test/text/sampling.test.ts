@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Random } from '../../src/layers/random.js';
+import { Random } from '../../src/init/random.js';
 import { argmax, pickToken } from '../../src/text/sampling.js';
 
 const logits = [0.5, 2.0, -1.0, 1.5, 0.0];

@@ -1,13 +1,12 @@
 /**
  * Which backends the training tests run on: the conformance suite's RNNKIT_BACKENDS list
  * (default `reference`). A backend that is named but cannot load FAILS its tests — it is
- * never skipped. A backend's training is its own `training` member if it has one, else
- * ComposedTraining over its stack calls (see src/backend/training.ts `trainingOf`).
+ * never skipped. A backend's training: src/backend/load.ts `trainingOf`.
  */
-import type { BackendName } from '../../src/backend/backend.js';
+import type { BackendName } from '../../src/backend/contract.js';
 import { BACKEND_NAMES, loadBackend } from '../../src/backend/load.js';
-import { trainingOf } from '../../src/backend/training.js';
-import type { TrainingBackend } from '../../src/backend/training.js';
+import { trainingOf } from '../../src/backend/load.js';
+import type { TrainingBackend } from '../../src/backend/contract.js';
 import { requestedBackends } from '../helpers/backends.js';
 
 export const trainingBackendNames = requestedBackends;

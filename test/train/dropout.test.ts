@@ -4,9 +4,9 @@
 import { describe, expect, it } from 'vitest';
 import { ReferenceTraining } from '../../src/backend/reference/training/index.js';
 import { DropoutMasks } from '../../src/backend/reference/training/dropout.js';
-import { modelLayout } from '../../src/backend/training.js';
-import type { ModelSpec, TrainBatch } from '../../src/backend/training.js';
-import { Random } from '../../src/layers/random.js';
+import { modelLayout } from '../../src/backend/layout.js';
+import type { ModelSpec, TrainBatch } from '../../src/backend/contract.js';
+import { Random } from '../../src/init/random.js';
 
 const spec: ModelSpec = {
   input: { kind: 'embedding', vocab: 7, dim: 4 }, conditionSize: 0,

@@ -2,21 +2,22 @@
  * The fused training path of the compiled backends (native/src/model.cc behind
  * rk_model_train_step; src/backend/fused-training.ts): that `trainingOf` really gives the
  * fused trainer and that supported models live on it (so the golden and vs-reference
- * suites exercise it), that unsupported models are delegated to ComposedTraining, and the
+ * suites exercise it), and the
  * fused features no other suite covers — MSE with a target mask, one-hot input, clipping
  * by value and norm together, evaluate's outputs / y / states, loss-and-grads, learning-rate
  * changes, the skipped update on a non-finite loss, and the errors. Against the float64
  * reference at the golden README's float32 tolerances.
  */
 import { describe, expect, it } from 'vitest';
-import type { CellType } from '../../src/backend/backend.js';
+import type { CellType } from '../../src/backend/contract.js';
 import { loadBackend } from '../../src/backend/load.js';
-import { ComposedTraining } from '../../src/backend/composed-training.js';
-import { FusedModel, FusedTraining, unfusedReason } from '../../src/backend/fused-training.js';
+import { FusedModel, FusedTraining } from '../../src/backend/fused-training.js';
 import { ReferenceTraining } from '../../src/backend/reference/training/index.js';
-import { batchShapes, inputWidth, modelLayout, trainingOf } from '../../src/backend/training.js';
-import type { ClipSpec, InputSpec, ModelSpec, OptimizerSpec, TrainBatch, TrainingBackend } from '../../src/backend/training.js';
-import { Random } from '../../src/layers/random.js';
+import { batchShapes, inputWidth, modelLayout } from '../../src/backend/layout.js';
+import { trainingOf } from '../../src/backend/load.js';
+import type { ClipSpec, OptimizerSpec } from '../../src/optim/optimizers.js';
+import type { InputSpec, ModelSpec, TrainBatch, TrainingBackend } from '../../src/backend/contract.js';
+import { Random } from '../../src/init/random.js';
 import { trainingBackendNames } from './backends.js';
 import { STATE_TOLERANCE, afterTolerance, gradTolerance, lossTolerance, normTolerance } from '../helpers/tolerances.js';
 
@@ -89,17 +90,6 @@ async function fusedOf(name: string): Promise<TrainingBackend> {
   return trainingOf(await loadBackend(name as 'native' | 'wasm'));
 }
 
-describe('fused training: which path a model takes', () => {
-  it('unfusedReason names what the fused path does not do', () => {
-    const base = spec('lstm', { kind: 'embedding', vocab: 5, dim: 2 });
-    expect(unfusedReason(base)).toBeUndefined();
-    expect(unfusedReason({ ...base, dropout: { input: 0.1, between: 0.2 } })).toBeUndefined();
-    expect(unfusedReason({ ...base, readout: 'final_state' })).toBeUndefined();
-    expect(unfusedReason({ ...base, conditionSize: 2, stack: { ...base.stack, inputSize: 4 } })).toBeUndefined();
-    expect(unfusedReason({ ...base, encoder: { input: base.input, stack: base.stack } })).toBeUndefined();
-  });
-});
-
 for (const name of compiled) {
   describe(`fused training on ${name}`, () => {
     it('trainingOf gives the fused trainer, and supported models live on the fused path', async () => {
@@ -110,9 +100,8 @@ for (const name of compiled) {
       t.disposeModel(m);
     });
 
-    it('keeps ComposedTraining as the fallback path; seq2seq models are fused', async () => {
+    it('seq2seq models are fused', async () => {
       const t = (await fusedOf(name)) as FusedTraining<unknown>;
-      expect(t.composed).toBeInstanceOf(ComposedTraining);
       const s: ModelSpec = {
         ...spec('gru', { kind: 'embedding', vocab: 5, dim: 2 }),
         encoder: { input: { kind: 'embedding', vocab: 4, dim: 3 }, stack: { cell: 'gru', inputSize: 3, hiddenSize: 5, outputSize: 5, layers: 1, bidirectional: false } },

@@ -6,9 +6,10 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { CellType } from '../../src/backend/backend.js';
-import type { ClipSpec, ModelSpec, OptimizerSpec, TrainBatch } from '../../src/backend/training.js';
-import { modelLayout } from '../../src/backend/training.js';
+import type { CellType } from '../../src/backend/contract.js';
+import type { ClipSpec, OptimizerSpec } from '../../src/optim/optimizers.js';
+import type { ModelSpec, TrainBatch } from '../../src/backend/contract.js';
+import { modelLayout } from '../../src/backend/layout.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 

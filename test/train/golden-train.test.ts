@@ -5,8 +5,8 @@
  * On the reference, the float64 values are also held to 1e-9 (PyTorch computed in float64).
  */
 import { describe, expect, it } from 'vitest';
-import { modelLayout } from '../../src/backend/training.js';
-import type { ModelSpec } from '../../src/backend/training.js';
+import { modelLayout } from '../../src/backend/layout.js';
+import type { ModelSpec } from '../../src/backend/contract.js';
 import { ReferenceTraining } from '../../src/backend/reference/training/index.js';
 import { loadTraining, trainingBackendNames } from './backends.js';
 import { batchOf, clipOf, flat, flatParams, loadTrainCases, modelSpecOf, optimizerOf } from './golden-cases.js';

@@ -5,12 +5,12 @@
  * (one-hot, real-valued with a conditioning vector) and the MSE loss.
  */
 import { describe, expect, it } from 'vitest';
-import { CELL_TYPES } from '../../src/backend/backend.js';
-import type { CellType } from '../../src/backend/backend.js';
+import { CELL_TYPES } from '../../src/backend/contract.js';
+import type { CellType } from '../../src/backend/contract.js';
 import { ReferenceTraining } from '../../src/backend/reference/training/index.js';
-import { batchShapes, inputWidth, modelLayout } from '../../src/backend/training.js';
-import type { InputSpec, LossSpec, ModelSpec, TrainBatch } from '../../src/backend/training.js';
-import { Random } from '../../src/layers/random.js';
+import { batchShapes, inputWidth, modelLayout } from '../../src/backend/layout.js';
+import type { InputSpec, LossSpec, ModelSpec, TrainBatch } from '../../src/backend/contract.js';
+import { Random } from '../../src/init/random.js';
 
 const STEP = 1e-6;
 /** Central differences in float64 with h = 1e-6 are good to ~1e-8 relative on these sizes. */

@@ -5,10 +5,10 @@
 import { describe, expect, it } from 'vitest';
 import { ReferenceTraining } from '../../src/backend/reference/training/index.js';
 import { clipByGlobalNorm, clipByValue } from '../../src/backend/reference/training/clip.js';
-import { resolveOptimizer } from '../../src/backend/reference/training/optimizers.js';
-import { modelLayout } from '../../src/backend/training.js';
-import type { ModelSpec, TrainBatch } from '../../src/backend/training.js';
-import { Random } from '../../src/layers/random.js';
+import { resolveOptimizer } from '../../src/optim/optimizers.js';
+import { modelLayout } from '../../src/backend/layout.js';
+import type { ModelSpec, TrainBatch } from '../../src/backend/contract.js';
+import { Random } from '../../src/init/random.js';
 
 const spec: ModelSpec = {
   input: { kind: 'dense', size: 3 }, conditionSize: 0,

@@ -5,10 +5,10 @@
  * sit in the padding. Runs on every backend of RNNKIT_BACKENDS.
  */
 import { describe, expect, it } from 'vitest';
-import type { CellType } from '../../src/backend/backend.js';
-import { batchShapes, modelLayout } from '../../src/backend/training.js';
-import type { ModelSpec, TrainBatch, TrainingBackend } from '../../src/backend/training.js';
-import { Random } from '../../src/layers/random.js';
+import type { CellType } from '../../src/backend/contract.js';
+import { batchShapes, modelLayout } from '../../src/backend/layout.js';
+import type { ModelSpec, TrainBatch, TrainingBackend } from '../../src/backend/contract.js';
+import { Random } from '../../src/init/random.js';
 import { loadTraining, trainingBackendNames } from './backends.js';
 
 const T = 6;

@@ -8,11 +8,12 @@
  * its own float64 core (conversions at the edges).
  */
 import { describe, expect, it } from 'vitest';
-import type { CellType } from '../../src/backend/backend.js';
+import type { CellType } from '../../src/backend/contract.js';
 import { ReferenceTraining } from '../../src/backend/reference/training/index.js';
-import { batchShapes, inputWidth, modelLayout } from '../../src/backend/training.js';
-import type { ClipSpec, InputSpec, ModelSpec, OptimizerSpec, TrainBatch } from '../../src/backend/training.js';
-import { Random } from '../../src/layers/random.js';
+import { batchShapes, inputWidth, modelLayout } from '../../src/backend/layout.js';
+import type { ClipSpec, OptimizerSpec } from '../../src/optim/optimizers.js';
+import type { InputSpec, ModelSpec, TrainBatch } from '../../src/backend/contract.js';
+import { Random } from '../../src/init/random.js';
 import { loadTraining, trainingBackendNames } from './backends.js';
 import { STATE_TOLERANCE, afterTolerance, gradTolerance, lossTolerance, normTolerance } from '../helpers/tolerances.js';
 

@@ -10,12 +10,12 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { StackSpec } from '../../src/backend/backend.js';
-import { CELL_TYPES } from '../../src/backend/backend.js';
+import type { StackSpec } from '../../src/backend/contract.js';
+import { CELL_TYPES } from '../../src/backend/contract.js';
 import { paramLayout, sequenceShapes } from '../../src/backend/layout.js';
 import { loadBackend } from '../../src/backend/load.js';
-import { loadWasmBackend, type WasmBackend } from '../../src/backend/wasm.js';
-import { instantiateRnnkit } from '../../src/backend/wasm-module.js';
+import { loadWasmBackend, type WasmBackend } from '../../src/backend/wasm/backend.js';
+import { instantiateRnnkit } from '../../src/backend/wasm/module.js';
 // @ts-expect-error — plain .mjs build helper without type declarations
 import { PROVIDED_IMPORTS, checkModule } from '../../wasm/check.mjs';
 // @ts-expect-error — plain .mjs build helper without type declarations

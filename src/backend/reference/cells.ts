@@ -15,7 +15,7 @@
  *   receives dL/dh' and dL/dc' (the total gradient of the new state) and returns
  *   dL/dx, dL/dh, dL/dc of the step's inputs, adding the parameter gradients into `g`.
  */
-import type { CellType } from '../backend.js';
+import type { CellType } from '../contract.js';
 import { addInto, addMatTVec, addMatVec, addOuter, sigmoid } from './math.js';
 
 export type CellWeights = Record<string, Float64Array>;

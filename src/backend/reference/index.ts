@@ -20,7 +20,7 @@ import type {
   ForwardResult,
   StackHandle,
   StackSpec,
-} from '../backend.js';
+} from '../contract.js';
 import { hasCellState, paramLayout, sequenceShapes } from '../layout.js';
 import { referenceBackward, referenceForward, type ReferenceTape } from './sequence.js';
 

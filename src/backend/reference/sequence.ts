@@ -15,7 +15,7 @@
  * backwards and returns dx, dh0, dc0 and the parameter gradients (flat, paramLayout order).
  * Both are pure functions of their arguments: the finite-difference tests call them directly.
  */
-import type { StackSpec } from '../backend.js';
+import type { StackSpec } from '../contract.js';
 import { directions, hasCellState, layerInputSize, paramLayout, stateSize } from '../layout.js';
 import { cellFor, type CellDims, type CellWeights } from './cells.js';
 

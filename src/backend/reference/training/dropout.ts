@@ -2,7 +2,7 @@
  * Dropout masks of one training step, drawn in a fixed order from one seeded stream so
  * that every backend can reproduce them exactly:
  *
- *   stream = Random(dropoutSeed)   (xoshiro128**, ../../../layers/random.ts)
+ *   stream = Random(dropoutSeed)   (xoshiro128**, src/init/random.ts)
  *   for each stack the step runs (encoder first, then decoder/main):
  *     input mask:   if p_input > 0, one draw per element of the input rows [N][width]
  *                   (time-major; the conditioning columns are never dropped, no draw)
@@ -10,8 +10,8 @@
  *                   layer l's output [T][B][D·S]
  *   element kept  ⇔ uniform() ≥ p, and then multiplied by 1/(1 − p); dropped → 0.
  */
-import type { DropoutSpec } from '../../training.js';
-import { Random } from '../../../layers/random.js';
+import type { DropoutSpec } from '../../contract.js';
+import { Random } from '../../../init/random.js';
 
 /** The masks of one step, drawn in the order described above. */
 export class DropoutMasks {

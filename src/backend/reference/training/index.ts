@@ -4,11 +4,10 @@
  * compiled backends are checked against). Parameters, gradients and optimizer state are
  * kept as Float64Array here; the TrainingBackend interface converts at the edges.
  */
-import type {
-  ClipSpec, EvalResult, GradResult, ModelHandle, ModelSpec, OptimizerSpec, StackBlock, TrainBatch, TrainingBackend,
-  TrainStepResult,
-} from '../../training.js';
-import { checkModelShapes, inputWidth, modelLayout, stackOutputWidth } from '../../training.js';
+import type { ClipSpec, OptimizerSpec } from '../../../optim/optimizers.js';
+import type { EvalResult, GradResult, ModelHandle, ModelSpec, TrainBatch, TrainingBackend, TrainStepResult } from '../../contract.js';
+import type { StackBlock } from '../../layout.js';
+import { checkModelShapes, inputWidth, modelLayout, stackOutputWidth } from '../../layout.js';
 import { hasCellState } from '../../layout.js';
 import { embedBackward } from './embedding.js';
 import { headOffsets, modelLoss, need, scatterTopFinalStates, stepInputs, topFinalStates, validMask } from './wiring.js';

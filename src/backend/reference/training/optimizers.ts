@@ -6,7 +6,7 @@
  * tensors, so one update over the whole flat parameter buffer equals PyTorch's per-tensor
  * loop with one parameter group.
  */
-import type { OptimizerSpec } from '../../training.js';
+import { resolveOptimizer, type OptimizerSpec, type ResolvedOptimizer } from '../../../optim/optimizers.js';
 
 /** Optimizer state for one flat parameter buffer. */
 export interface OptimizerState {
@@ -17,40 +17,6 @@ export interface OptimizerState {
   buf?: Float64Array;
   /** RMSprop's / Adam's second moment v. */
   sq?: Float64Array;
-}
-
-/** An optimizer spec with PyTorch's defaults filled in. */
-export type ResolvedOptimizer = {
-  name: OptimizerSpec['name'];
-  lr: number;
-  momentum: number;
-  dampening: number;
-  nesterov: boolean;
-  weightDecay: number;
-  alpha: number;
-  eps: number;
-  beta1: number;
-  beta2: number;
-};
-
-/** PyTorch's defaults: sgd momentum 0; rmsprop alpha 0.99, eps 1e-8; adam(w) betas (0.9, 0.999), eps 1e-8, adamw weight decay 0.01. */
-export function resolveOptimizer(spec: OptimizerSpec): ResolvedOptimizer {
-  const base: ResolvedOptimizer = {
-    name: spec.name, lr: spec.lr, momentum: 0, dampening: 0, nesterov: false,
-    weightDecay: 0, alpha: 0.99, eps: 1e-8, beta1: 0.9, beta2: 0.999,
-  };
-  switch (spec.name) {
-    case 'sgd':
-      return { ...base, momentum: spec.momentum ?? 0, dampening: spec.dampening ?? 0, nesterov: spec.nesterov ?? false, weightDecay: spec.weightDecay ?? 0 };
-    case 'rmsprop':
-      return { ...base, alpha: spec.alpha ?? 0.99, eps: spec.eps ?? 1e-8, weightDecay: spec.weightDecay ?? 0 };
-    case 'adam':
-    case 'adamw': {
-      const [b1, b2] = spec.betas ?? [0.9, 0.999];
-      const wd = spec.weightDecay ?? (spec.name === 'adamw' ? 0.01 : 0);
-      return { ...base, beta1: b1, beta2: b2, eps: spec.eps ?? 1e-8, weightDecay: wd };
-    }
-  }
 }
 
 /** Fresh state (step 0, no buffers) for `spec`. */

@@ -7,7 +7,7 @@
  * parameters and of h0/c0) and the output of every layer but the last is multiplied by
  * a dropout mask before the next layer reads it (PyTorch's `dropout` argument of nn.LSTM).
  */
-import type { StackSpec } from '../../backend.js';
+import type { StackSpec } from '../../contract.js';
 import { directions, hasCellState, layerInputSize, paramLayout, stateSize } from '../../layout.js';
 import { referenceBackward, referenceForward } from '../sequence.js';
 import type { ReferenceTape } from '../sequence.js';

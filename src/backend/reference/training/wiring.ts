@@ -1,11 +1,11 @@
 /**
- * The data movement around the stack shared by every training path (the reference, and
- * the composed trainer over a compiled backend): building step inputs, the final-state
- * readout and its adjoint, and the model's loss on a head output.
+ * The data movement around the reference stack in a training step: building step inputs,
+ * the final-state readout and its adjoint, and the model's loss on a head output.
  */
-import type { StackSpec } from '../../backend.js';
+import type { StackSpec } from '../../contract.js';
 import { directions, stateSize } from '../../layout.js';
-import type { InputSpec, ModelLayout, ModelSpec, TrainBatch } from '../../training.js';
+import type { InputSpec, ModelSpec, TrainBatch } from '../../contract.js';
+import type { ModelLayout } from '../../layout.js';
 import { denseInputForward, embedForward, oneHotForward } from './embedding.js';
 import { meanSquaredError, softmaxCrossEntropy } from './loss.js';
 import type { LossResult } from './loss.js';

@@ -3,10 +3,10 @@
  * the same model. Matrices are row-major [rows][cols] with PyTorch's convention for a
  * weight [out][in]: fan_in = cols, fan_out = rows.
  */
-import type { StackSpec } from '../backend/backend.js';
+import type { StackSpec } from '../backend/contract.js';
 import { gateCount, paramLayout, stateSize } from '../backend/layout.js';
-import type { ModelSpec } from '../backend/training.js';
-import { modelLayout, stackOutputWidth } from '../backend/training.js';
+import type { ModelSpec } from '../backend/contract.js';
+import { modelLayout, stackOutputWidth } from '../backend/layout.js';
 import { Random } from './random.js';
 
 /** How a weight matrix is drawn. */

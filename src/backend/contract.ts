@@ -1,4 +1,127 @@
 /**
+ * The backend interface: the few coarse operations every compute backend implements.
+ *
+ * Three backends implement it — `reference` (pure TypeScript, the specification),
+ * `native` (Node-API addon) and `wasm` (Emscripten module) — and the public API in
+ * `../stack.ts` validates every argument before it reaches one of them. A backend may
+ * therefore assume well-formed input; it must still never crash the process.
+ *
+ * The unit of work is a whole sequence `[T][B][I]` (time-major): no call is ever made
+ * per time step, so the native and wasm backends cross the JS boundary once per sequence.
+ *
+ * Contract every backend keeps (test/conformance/backend-contract.test.ts checks it):
+ * - wrong-sized x, h0, c0, dy or parameter arrays throw; a disposed handle throws on any
+ *   use, including a second dispose; a handle of another backend instance is refused;
+ * - backward uses the last TRAINING forward, even if inference forwards came after it,
+ *   and adds to the gradients;
+ * - async and sync calls give identical results, and repeated calls are deterministic
+ *   (truncated BPTT with one window must equal full BPTT bit for bit);
+ * - a length of 0 is accepted (state held, output 0 throughout): truncated BPTT produces
+ *   it for a sequence that ended in an earlier window. The public API asks for ≥ 1.
+ */
+
+import type { ClipSpec, OptimizerSpec } from '../optim/optimizers.js';
+
+/** Recurrent cells. Formulas: ../../shared/golden/README.md and `reference/cells.ts`. */
+export const CELL_TYPES = ['rnn_tanh', 'rnn_relu', 'lstm', 'lstm_peephole', 'gru', 'gru_cho', 'jordan'] as const;
+export type CellType = (typeof CELL_TYPES)[number];
+
+/** A fully resolved description of a recurrent stack (every field present and valid). */
+export interface StackSpec {
+  cell: CellType;
+  /** Width of the input of layer 0. */
+  inputSize: number;
+  /** Width of the hidden layer of every cell. */
+  hiddenSize: number;
+  /** Width of a Jordan cell's output y (its recurrent state); equals hiddenSize for every other cell. */
+  outputSize: number;
+  /** Number of stacked layers (≥ 1). */
+  layers: number;
+  /** Whether every layer also runs a reverse direction. */
+  bidirectional: boolean;
+}
+
+/** Inputs of one forward pass. Shapes use T = steps, B = batch, S = state width, D = directions. */
+export interface ForwardRequest {
+  /** [T][B][inputSize], time-major. */
+  x: Float32Array;
+  steps: number;
+  batch: number;
+  /** [L·D][B][S] initial hidden state; zeros when absent. */
+  h0?: Float32Array;
+  /** [L·D][B][H] initial cell state (LSTM cells only); zeros when absent. */
+  c0?: Float32Array;
+  /**
+   * [B] valid steps per sequence (0..T); steps t ≥ lengths[b] are padding: state is held,
+   * output is 0 (PyTorch's pack_padded_sequence semantics). Absent: every sequence has T steps.
+   */
+  lengths?: Int32Array;
+  /** Keep what backward needs. A later `backward` refers to the last forward made with this set. */
+  training?: boolean;
+}
+
+export interface ForwardResult {
+  /** [T][B][D·S]: last layer's output; forward direction first. */
+  y: Float32Array;
+  /** [L·D][B][S] final hidden state. */
+  hn: Float32Array;
+  /** [L·D][B][H] final cell state (LSTM cells only). */
+  cn?: Float32Array;
+}
+
+/** Incoming gradients for the last training forward. Absent arrays mean zeros. */
+export interface BackwardRequest {
+  dy: Float32Array;
+  dhn?: Float32Array;
+  dcn?: Float32Array;
+}
+
+export interface BackwardResult {
+  dx: Float32Array;
+  dh0: Float32Array;
+  dc0?: Float32Array;
+}
+
+export interface BackendInfo {
+  backend: BackendName;
+  /** The instruction-set path the kernels run on (`reference` for the TypeScript one). */
+  isa: string;
+  threads: number;
+}
+
+export type BackendName = 'reference' | 'native' | 'wasm';
+
+/** Opaque handle to a stack living in a backend's memory. */
+export interface StackHandle {
+  readonly backend: BackendName;
+}
+
+export interface Backend {
+  readonly name: BackendName;
+  info(): BackendInfo;
+  /** Allocate a stack with zero parameters and zero gradients. */
+  createStack(spec: StackSpec): StackHandle;
+  /** Replace every parameter: `flat` follows `paramLayout(spec)` exactly. */
+  setParams(stack: StackHandle, flat: Float32Array): void;
+  /** A copy of every parameter, in `paramLayout(spec)` order. */
+  getParams(stack: StackHandle): Float32Array;
+  /** A copy of every accumulated gradient, in `paramLayout(spec)` order. */
+  getGrads(stack: StackHandle): Float32Array;
+  zeroGrads(stack: StackHandle): void;
+  /** Whole-sequence forward; off the event loop where the backend can. */
+  forward(stack: StackHandle, req: ForwardRequest): Promise<ForwardResult>;
+  /** The same, synchronously: for short calls such as one streaming step. */
+  forwardSync(stack: StackHandle, req: ForwardRequest): ForwardResult;
+  /** Backpropagation through the last training forward; accumulates (adds to) the gradients. */
+  backward(stack: StackHandle, req: BackwardRequest): Promise<BackwardResult>;
+  backwardSync(stack: StackHandle, req: BackwardRequest): BackwardResult;
+  /** Free the stack's memory. Any later use of the handle is an error. */
+  dispose(stack: StackHandle): void;
+}
+
+/*
+ * --- Training -------------------------------------------------------------------
+ *
  * Whole-window training on a backend: the coarse call that makes training fast.
  *
  * A training model is `input layer → recurrent stack → dense head → loss`, and ONE call
@@ -14,10 +137,6 @@
  * Like the stack calls in `backend.ts`, a training backend may assume well-formed input:
  * the public API (`../models/`) validates every argument first.
  */
-import type { Backend, BackendName, StackSpec } from './backend.js';
-import { directions, paramLayout, stateSize, hasCellState } from './layout.js';
-import type { ParamEntry } from './layout.js';
-
 /** How the model reads its input at each step. */
 export type InputSpec =
   /** Token ids looked up in a trainable table `embedding.weight` [vocab][dim]. */
@@ -89,27 +208,6 @@ export interface EncoderSpec {
   input: InputSpec;
   /** `inputSize` must equal the encoder input width (no conditioning vector). */
   stack: StackSpec;
-}
-
-/** Optimizers, with PyTorch's semantics and defaults (torch 1.13 single-tensor paths). */
-export type OptimizerSpec =
-  | { name: 'sgd'; lr: number; momentum?: number; dampening?: number; weightDecay?: number; nesterov?: boolean }
-  | { name: 'rmsprop'; lr: number; alpha?: number; eps?: number; weightDecay?: number }
-  | { name: 'adam'; lr: number; betas?: [number, number]; eps?: number; weightDecay?: number }
-  | { name: 'adamw'; lr: number; betas?: [number, number]; eps?: number; weightDecay?: number };
-
-/** Optimizer names accepted by `OptimizerSpec`. */
-export const OPTIMIZER_NAMES = ['sgd', 'rmsprop', 'adam', 'adamw'] as const;
-
-/** Gradient clipping, applied to the loss gradient before the optimizer update. */
-export interface ClipSpec {
-  /** Clip every gradient element to [−clipValue, clipValue] first (Keras' clipvalue). */
-  clipValue?: number;
-  /**
-   * Then scale all gradients together by min(1, maxNorm / (‖g‖₂ + 1e-6)) where ‖g‖₂ is
-   * the norm over every parameter (torch.nn.utils.clip_grad_norm_, norm_type 2).
-   */
-  maxNorm?: number;
 }
 
 /** One window of data, time-major. T = steps, B = batch. */
@@ -236,159 +334,6 @@ export interface TrainingBackend {
   disposeModel(model: ModelHandle): void;
 }
 
-/** Width of one step's input vector as the input layer produces it (before conditioning). */
-export function inputWidth(input: InputSpec): number {
-  switch (input.kind) {
-    case 'embedding':
-      return input.dim;
-    case 'onehot':
-      return input.vocab;
-    case 'dense':
-      return input.size;
-  }
-}
-
-/** Width of the recurrent stack's output per step (what the head reads): D·S. */
-export function stackOutputWidth(stack: StackSpec): number {
-  return directions(stack) * stateSize(stack);
-}
-
-/** One named tensor of a model's flat parameter array. */
-export interface ModelParamEntry {
-  /** PyTorch `state_dict` name: `embedding.weight`, `rnn.weight_ih_l0`, `head.weight`, … */
-  name: string;
-  shape: number[];
-  offset: number;
-  size: number;
-  /** Which part of the model it belongs to. */
-  part: 'encoder.embedding' | 'encoder.rnn' | 'embedding' | 'rnn' | 'head';
-}
-
-/** Where a stack's parameters sit in a model's flat array. */
-export interface StackBlock {
-  offset: number;
-  entries: ParamEntry[];
-  total: number;
-}
-
-/** A model's flat parameter layout (see {@link modelLayout}). */
-export interface ModelLayout {
-  entries: ModelParamEntry[];
-  total: number;
-  /** Offset of `embedding.weight`, when the input is an embedding. */
-  embeddingOffset?: number;
-  /** The decoder (or only) stack. */
-  stack: StackBlock;
-  /** Seq2seq: the encoder's stack and embedding. */
-  encoder?: { stack: StackBlock; embeddingOffset?: number };
-}
-
-/**
- * Flat parameter layout of a model, in PyTorch `state_dict` order: for seq2seq first the
- * encoder (`encoder.embedding.weight`, `encoder.rnn.*`); then `embedding.weight` [V][E]
- * (embedding input only), `rnn.` + every stack name of `paramLayout`, `head.weight`
- * [outputs][D·S] and `head.bias` [outputs]. Gradients and optimizer state use the same
- * layout, so clipping and updates run over one buffer.
- */
-export function modelLayout(spec: ModelSpec): ModelLayout {
-  const entries: ModelParamEntry[] = [];
-  let offset = 0;
-  const addInput = (input: InputSpec, prefix: string, part: 'encoder.embedding' | 'embedding'): number | undefined => {
-    if (input.kind !== 'embedding') return undefined;
-    const size = input.vocab * input.dim;
-    entries.push({ name: prefix + 'embedding.weight', shape: [input.vocab, input.dim], offset, size, part });
-    offset += size;
-    return offset - size;
-  };
-  const addStack = (stackSpec: StackSpec, prefix: string, part: 'encoder.rnn' | 'rnn'): StackBlock => {
-    const stack = paramLayout(stackSpec);
-    const at = offset;
-    for (const e of stack.entries) {
-      entries.push({ name: prefix + e.name, shape: e.shape.slice(), offset: at + e.offset, size: e.size, part });
-    }
-    offset += stack.total;
-    return { offset: at, entries: stack.entries, total: stack.total };
-  };
-  let encoder: ModelLayout['encoder'];
-  if (spec.encoder) {
-    const embeddingOffset = addInput(spec.encoder.input, 'encoder.', 'encoder.embedding');
-    encoder = { embeddingOffset, stack: addStack(spec.encoder.stack, 'encoder.rnn.', 'encoder.rnn') };
-  }
-  const embeddingOffset = addInput(spec.input, '', 'embedding');
-  const stack = addStack(spec.stack, 'rnn.', 'rnn');
-  const W = stackOutputWidth(spec.stack);
-  entries.push({ name: 'head.weight', shape: [spec.outputs, W], offset, size: spec.outputs * W, part: 'head' });
-  offset += spec.outputs * W;
-  entries.push({ name: 'head.bias', shape: [spec.outputs], offset, size: spec.outputs, part: 'head' });
-  offset += spec.outputs;
-  return { entries, total: offset, embeddingOffset, stack, encoder };
-}
-
-/** Sizes of the arrays of one batch for `spec` (0 where the array does not apply). */
-export function batchShapes(spec: ModelSpec, steps: number, batch: number) {
-  const L = spec.stack.layers;
-  const D = directions(spec.stack);
-  const rows = spec.readout === 'final_state' ? batch : steps * batch;
-  return {
-    tokens: spec.input.kind === 'dense' ? 0 : steps * batch,
-    x: spec.input.kind === 'dense' ? steps * batch * spec.input.size : 0,
-    condition: batch * spec.conditionSize,
-    /** Head rows: T·B, or B for readout 'final_state' (targets, targetMask). */
-    targets: rows,
-    targetValues: rows * spec.outputs,
-    outputs: rows * spec.outputs,
-    h: L * D * batch * stateSize(spec.stack),
-    c: hasCellState(spec.stack.cell) ? L * D * batch * spec.stack.hiddenSize : 0,
-  };
-}
-
 /** A backend that also trains. */
 export type TrainingCapable = Backend & { readonly training: TrainingBackend };
 
-const composed = new WeakMap<Backend, TrainingBackend>();
-
-/**
- * The training half of `backend`:
- * - its own `training` member when it has one (a whole window in one backend call);
- * - for the reference, the float64 reference trainer;
- * - otherwise a `ComposedTraining` over the backend's stack calls: the stack runs in the
- *   backend's kernels, the input layer, head, loss, clipping and optimizer in TypeScript
- *   (the reference's functions). Correct, but not the fused fast path.
- */
-export async function trainingOf(backend: Backend): Promise<TrainingBackend> {
-  const own = (backend as Partial<TrainingCapable>).training;
-  if (own) return own;
-  if (backend.name === 'reference') {
-    const { ReferenceTraining } = await import('./reference/training/index.js');
-    return sharedReference ?? (sharedReference = new ReferenceTraining());
-  }
-  let t = composed.get(backend);
-  if (!t) {
-    const { ComposedTraining } = await import('./composed-training.js');
-    t = new ComposedTraining(backend);
-    composed.set(backend, t);
-  }
-  return t;
-}
-let sharedReference: TrainingBackend | undefined;
-
-/**
- * Consistency checks of a ModelSpec that every training backend applies when a model is
- * created (the public API validates the fields themselves first).
- */
-export function checkModelShapes(spec: ModelSpec): void {
-  const want = inputWidth(spec.input) + spec.conditionSize;
-  if (spec.stack.inputSize !== want) {
-    throw new RangeError(`stack.inputSize must equal the input width plus conditionSize = ${want}; got ${spec.stack.inputSize}`);
-  }
-  if (spec.encoder) {
-    const e = spec.encoder.stack;
-    const d = spec.stack;
-    if (e.inputSize !== inputWidth(spec.encoder.input)) {
-      throw new RangeError(`encoder.stack.inputSize must equal the encoder input width ${inputWidth(spec.encoder.input)}; got ${e.inputSize}`);
-    }
-    if (e.layers !== d.layers || e.bidirectional !== d.bidirectional || stateSize(e) !== stateSize(d) || e.hiddenSize !== d.hiddenSize || hasCellState(e.cell) !== hasCellState(d.cell)) {
-      throw new RangeError("encoder.stack must have the decoder stack's layers, directions, state widths and cell-state kind (its final state starts the decoder)");
-    }
-  }
-}

@@ -11,14 +11,15 @@
  * 3 pointers (64 bytes); rk_step_result
  * 4 doubles.
  */
-import type { Backend, CellType } from './backend.js';
-import { FusedTraining } from './fused-training.js';
-import type { FusedEngine, FusedOptimizer } from './fused-training.js';
-import { hasCellState } from './layout.js';
-import { batchShapes, stackOutputWidth } from './training.js';
-import type { EvalResult, ModelSpec, TrainBatch, TrainStepResult } from './training.js';
-import { CallFrame } from './wasm-frame.js';
-import { WasmAbort, type Ptr, type RnnkitModule } from './wasm-module.js';
+import type { CellType } from '../contract.js';
+import { FusedTraining } from '../fused-training.js';
+import type { FusedEngine } from '../fused-training.js';
+import type { OptimizerSettings } from '../../optim/optimizers.js';
+import { hasCellState } from '../layout.js';
+import { batchShapes, stackOutputWidth } from '../layout.js';
+import type { EvalResult, ModelSpec, TrainBatch, TrainStepResult } from '../contract.js';
+import { CallFrame } from './frame.js';
+import { WasmAbort, type Ptr, type RnnkitModule } from './module.js';
 
 /** The rk_model_* exports (not part of RnnkitExports, which lists the stack calls). */
 interface ModelExports {
@@ -56,6 +57,11 @@ function checkLength(name: string, a: ArrayLike<number> | undefined, expected: n
 class WasmEngine implements FusedEngine<WasmModel> {
   private broken: string | null = null;
   private readonly x: ModelExports;
+  // Models dropped without dispose() are freed when collected (dispose unregisters them),
+  // so linear memory does not fill with forgotten models.
+  private readonly finalizer = new FinalizationRegistry<Ptr>((ptr) => {
+    if (!this.broken) this.x.rk_model_destroy(ptr);
+  });
 
   constructor(private readonly m: RnnkitModule) {
     this.x = m.exports as unknown as ModelExports;
@@ -121,7 +127,9 @@ class WasmEngine implements FusedEngine<WasmModel> {
       ], (block + 80) >> 2);
       this.check(this.x.rk_model_create(block, block + 128), 'rk_model_create');
       const ptr = this.m.heapI32()[(block + 128) >> 2] >>> 0;
-      return new WasmModel(ptr, spec, Number(this.x.rk_model_param_count(ptr)));
+      const model = new WasmModel(ptr, spec, Number(this.x.rk_model_param_count(ptr)));
+      this.finalizer.register(model, ptr, model);
+      return model;
     });
   }
 
@@ -150,7 +158,7 @@ class WasmEngine implements FusedEngine<WasmModel> {
     return this.copyOut(h, 'rk_model_get_grads');
   }
 
-  setOptimizer(h: WasmModel, o: FusedOptimizer): void {
+  setOptimizer(h: WasmModel, o: OptimizerSettings): void {
     this.guard('rk_model_set_optimizer', (f) => {
       const p = f.alloc(96, 'rk_optimizer');
       this.m.heapI32().set([OPT_KIND[o.name], o.nesterov ? 1 : 0, o.clipValue !== undefined ? 1 : 0, o.maxNorm !== undefined ? 1 : 0], p >> 2);
@@ -269,11 +277,12 @@ class WasmEngine implements FusedEngine<WasmModel> {
   }
 
   dispose(h: WasmModel): void {
+    this.finalizer.unregister(h);
     if (!this.broken) this.x.rk_model_destroy(h.ptr);
   }
 }
 
 /** The TrainingBackend of a WasmBackend (its `training` member). */
-export function createWasmTraining(m: RnnkitModule, backend: Backend): FusedTraining<WasmModel> {
-  return new FusedTraining('wasm', new WasmEngine(m), backend);
+export function createWasmTraining(m: RnnkitModule): FusedTraining<WasmModel> {
+  return new FusedTraining('wasm', new WasmEngine(m));
 }

@@ -5,10 +5,10 @@
  * loop; one asynchronous call at a time per model (a second is refused with
  * ERR_RNNKIT_BUSY). Which models are fused and which are delegated: fused-training.ts.
  */
-import type { Backend } from './backend.js';
-import { FusedTraining } from './fused-training.js';
-import type { FusedEngine, FusedOptimizer } from './fused-training.js';
-import type { EvalResult, ModelSpec, TrainBatch, TrainStepResult } from './training.js';
+import { FusedTraining } from '../fused-training.js';
+import type { FusedEngine } from '../fused-training.js';
+import type { OptimizerSettings } from '../../optim/optimizers.js';
+import type { EvalResult, ModelSpec, TrainBatch, TrainStepResult } from '../contract.js';
 
 /** An opaque model handle made by the addon (a type-tagged External). */
 export type AddonModel = object & { readonly __rnnkitAddonModel?: never };
@@ -20,7 +20,7 @@ export interface NativeModelAddon {
   modelSetParams(m: AddonModel, flat: Float32Array): void;
   modelGetParams(m: AddonModel): Float32Array;
   modelGetGrads(m: AddonModel): Float32Array;
-  modelSetOptimizer(m: AddonModel, o: FusedOptimizer): void;
+  modelSetOptimizer(m: AddonModel, o: OptimizerSettings): void;
   modelSetLr(m: AddonModel, lr: number): void;
   modelDispose(m: AddonModel): void;
   modelTrainStep(m: AddonModel, b: TrainBatch): Promise<TrainStepResult>;
@@ -49,6 +49,6 @@ function nativeEngine(a: NativeModelAddon): FusedEngine<AddonModel> {
 }
 
 /** The TrainingBackend of a NativeBackend (its `training` member). */
-export function createNativeTraining(addon: NativeModelAddon, backend: Backend): FusedTraining<AddonModel> {
-  return new FusedTraining('native', nativeEngine(addon), backend);
+export function createNativeTraining(addon: NativeModelAddon): FusedTraining<AddonModel> {
+  return new FusedTraining('native', nativeEngine(addon));
 }

@@ -1,9 +1,9 @@
 /**
  * The buffers of one call into rnnkit.wasm: each is allocated in the module's linear
  * memory, and release() frees them all (callers release in `finally`). Used by the stack
- * calls (wasm.ts) and the training calls (wasm-training.ts).
+ * calls (backend.ts) and the training calls (training.ts).
  */
-import type { Ptr, RnnkitModule } from './wasm-module.js';
+import type { Ptr, RnnkitModule } from './module.js';
 
 export class CallFrame {
   private readonly ptrs: Ptr[] = [];

@@ -28,11 +28,11 @@ import type {
   ForwardResult,
   StackHandle,
   StackSpec,
-} from './backend.js';
-import { paramLayout } from './layout.js';
-import { createNativeTraining } from './native-training.js';
-import type { NativeModelAddon } from './native-training.js';
-import type { TrainingBackend } from './training.js';
+} from '../contract.js';
+import { paramLayout } from '../layout.js';
+import { createNativeTraining } from './training.js';
+import type { NativeModelAddon } from './training.js';
+import type { TrainingBackend } from '../contract.js';
 
 /** An opaque stack handle made by the addon (a tagged native object). */
 export type AddonStack = object & { readonly __rnnkitAddonStack?: never };
@@ -161,9 +161,9 @@ export class NativeBackend implements Backend {
 
   private trainingBackend: TrainingBackend | undefined;
 
-  /** Whole-window training in one native call per step (native-training.ts, fused-training.ts). */
+  /** Whole-window training in one native call per step (training.ts, ../fused-training.ts). */
   get training(): TrainingBackend {
-    return (this.trainingBackend ??= createNativeTraining(this.addon, this));
+    return (this.trainingBackend ??= createNativeTraining(this.addon));
   }
 
   info(): BackendInfo {
@@ -176,6 +176,9 @@ export class NativeBackend implements Backend {
    */
   setThreads(n: number): void {
     if (!Number.isInteger(n) || n < 0) throw new RangeError(`threads must be an integer ≥ 0 (0 = every core); got ${n}`);
+    // Setting the count it already has changes nothing, so it must not be refused while
+    // another stack or worker_thread computes (RNNKIT_THREADS applied by every worker).
+    if (n !== 0 && n === this.addon.getThreads()) return;
     this.addon.setThreads(n);
   }
 

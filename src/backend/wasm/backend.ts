@@ -20,12 +20,12 @@ import type {
   ForwardResult,
   StackHandle,
   StackSpec,
-} from './backend.js';
-import { hasCellState, paramLayout, sequenceShapes } from './layout.js';
-import type { TrainingBackend } from './training.js';
-import { createWasmTraining } from './wasm-training.js';
-import { CallFrame } from './wasm-frame.js';
-import { instantiateRnnkit, WasmAbort, type Ptr, type RnnkitModule, type WasmSource } from './wasm-module.js';
+} from '../contract.js';
+import { hasCellState, paramLayout, sequenceShapes } from '../layout.js';
+import type { TrainingBackend } from '../contract.js';
+import { createWasmTraining } from './training.js';
+import { CallFrame } from './frame.js';
+import { instantiateRnnkit, WasmAbort, type Ptr, type RnnkitModule, type WasmSource } from './module.js';
 
 /** rk_cell of rnnkit.h. */
 const RK_CELL: Record<CellType, number> = {
@@ -76,9 +76,9 @@ export class WasmBackend implements Backend {
 
   private trainingBackend: TrainingBackend | undefined;
 
-  /** Whole-window training in one module call per step (wasm-training.ts, fused-training.ts). */
+  /** Whole-window training in one module call per step (training.ts, ../fused-training.ts). */
   get training(): TrainingBackend {
-    return (this.trainingBackend ??= createWasmTraining(this.m, this));
+    return (this.trainingBackend ??= createWasmTraining(this.m));
   }
 
   /** The instantiated module (tests use it to watch linear memory). */
@@ -313,12 +313,12 @@ export async function createWasmBackend(input: WasmInput): Promise<WasmBackend> 
 }
 
 /**
- * The module's location relative to this file once compiled: dist/src/backend/wasm.js →
+ * The module's location relative to this file once compiled: dist/src/backend/wasm/backend.js →
  * wasm/dist/rnnkit.wasm at the package root. Written as one `new URL(…, import.meta.url)`
  * expression so that bundlers (Vite, webpack, Parcel) copy the file along.
  */
 export function defaultWasmUrl(): URL {
-  return new URL('../../../wasm/dist/rnnkit.wasm', import.meta.url);
+  return new URL('../../../../wasm/dist/rnnkit.wasm', import.meta.url);
 }
 
 let configuredSource: WasmInput | undefined;
@@ -354,8 +354,8 @@ export async function loadWasmBackend(): Promise<WasmBackend> {
   if (configuredSource !== undefined) return applyEnvironment(await createWasmBackend(configuredSource));
   const fs = nodeFs();
   if (!fs) return applyEnvironment(await createWasmBackend(defaultWasmUrl()));
-  // Run from source (src/backend/wasm.ts under vitest) the package root is two levels up.
-  const candidates = [defaultWasmUrl(), new URL('../../wasm/dist/rnnkit.wasm', import.meta.url)];
+  // Run from source (src/backend/wasm/backend.ts under vitest) the package root is three levels up.
+  const candidates = [defaultWasmUrl(), new URL('../../../wasm/dist/rnnkit.wasm', import.meta.url)];
   const found = candidates.find((u) => u.protocol === 'file:' && fs.existsSync(u));
   if (!found) {
     throw new Error(

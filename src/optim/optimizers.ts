@@ -1,0 +1,126 @@
+/**
+ * Optimizers and gradient clipping: the one place for their names, their options, PyTorch's
+ * defaults (torch 1.13) and the rules their values must follow. The update formulas live
+ * in the two homes of math: src/backend/reference/training/optimizers.ts (float64, the
+ * specification) and native/src/optim.cc (the compiled backends).
+ */
+import { checkBoolean, checkNumber, checkOneOf } from '../validate.js';
+
+/** Optimizers, with PyTorch's semantics and defaults (torch 1.13 single-tensor paths). */
+export type OptimizerSpec =
+  | { name: 'sgd'; lr: number; momentum?: number; dampening?: number; weightDecay?: number; nesterov?: boolean }
+  | { name: 'rmsprop'; lr: number; alpha?: number; eps?: number; weightDecay?: number }
+  | { name: 'adam'; lr: number; betas?: [number, number]; eps?: number; weightDecay?: number }
+  | { name: 'adamw'; lr: number; betas?: [number, number]; eps?: number; weightDecay?: number };
+
+/** Optimizer names accepted by `OptimizerSpec`. */
+export const OPTIMIZER_NAMES = ['sgd', 'rmsprop', 'adam', 'adamw'] as const;
+
+/** Gradient clipping, applied to the loss gradient before the optimizer update. */
+export interface ClipSpec {
+  /** Clip every gradient element to [−clipValue, clipValue] first (Keras' clipvalue). */
+  clipValue?: number;
+  /**
+   * Then scale all gradients together by min(1, maxNorm / (‖g‖₂ + 1e-6)) where ‖g‖₂ is
+   * the norm over every parameter (torch.nn.utils.clip_grad_norm_, norm_type 2).
+   */
+  maxNorm?: number;
+}
+
+/** An optimizer spec with PyTorch's defaults filled in. */
+export type ResolvedOptimizer = {
+  name: OptimizerSpec['name'];
+  lr: number;
+  momentum: number;
+  dampening: number;
+  nesterov: boolean;
+  weightDecay: number;
+  alpha: number;
+  eps: number;
+  beta1: number;
+  beta2: number;
+};
+
+/** PyTorch's defaults: sgd momentum 0; rmsprop alpha 0.99, eps 1e-8; adam(w) betas (0.9, 0.999), eps 1e-8, adamw weight decay 0.01. */
+export function resolveOptimizer(spec: OptimizerSpec): ResolvedOptimizer {
+  const base: ResolvedOptimizer = {
+    name: spec.name, lr: spec.lr, momentum: 0, dampening: 0, nesterov: false,
+    weightDecay: 0, alpha: 0.99, eps: 1e-8, beta1: 0.9, beta2: 0.999,
+  };
+  switch (spec.name) {
+    case 'sgd':
+      return { ...base, momentum: spec.momentum ?? 0, dampening: spec.dampening ?? 0, nesterov: spec.nesterov ?? false, weightDecay: spec.weightDecay ?? 0 };
+    case 'rmsprop':
+      return { ...base, alpha: spec.alpha ?? 0.99, eps: spec.eps ?? 1e-8, weightDecay: spec.weightDecay ?? 0 };
+    case 'adam':
+    case 'adamw': {
+      const [b1, b2] = spec.betas ?? [0.9, 0.999];
+      const wd = spec.weightDecay ?? (spec.name === 'adamw' ? 0.01 : 0);
+      return { ...base, beta1: b1, beta2: b2, eps: spec.eps ?? 1e-8, weightDecay: wd };
+    }
+  }
+}
+
+/** An optimizer with every default filled in, plus clipping: what a backend's setOptimizer applies. */
+export type OptimizerSettings = ResolvedOptimizer & { clipValue?: number; maxNorm?: number };
+
+export function optimizerSettings(optimizer: OptimizerSpec, clip: ClipSpec | undefined): OptimizerSettings {
+  return {
+    ...resolveOptimizer(optimizer),
+    ...(clip?.clipValue !== undefined ? { clipValue: clip.clipValue } : {}),
+    ...(clip?.maxNorm !== undefined ? { maxNorm: clip.maxNorm } : {}),
+  };
+}
+
+/**
+ * A learning rate: finite and ≥ 0, PyTorch's rule (`0.0 <= lr`). The same rule applies to
+ * `optimizer.lr`, to what a schedule returns and to `setLearningRate`.
+ */
+export function checkLearningRate(name: string, v: unknown): number {
+  return checkNumber(name, v, 0, Infinity);
+}
+
+/** A valid OptimizerSpec with every field checked (PyTorch's ranges). */
+export function checkOptimizer(name: string, v: unknown): OptimizerSpec {
+  if (typeof v !== 'object' || v === null) throw new TypeError(`${name} must be an object such as { name: 'adam', lr: 0.001 }; got ${v === null ? 'null' : typeof v}`);
+  const o = v as Record<string, unknown>;
+  const kind = checkOneOf(`${name}.name`, o.name, OPTIMIZER_NAMES);
+  const lr = checkLearningRate(`${name}.lr`, o.lr);
+  const wd = o.weightDecay === undefined ? undefined : checkNumber(`${name}.weightDecay`, o.weightDecay, 0, Infinity);
+  const eps = o.eps === undefined ? undefined : checkNumber(`${name}.eps`, o.eps, 0, Infinity);
+  switch (kind) {
+    case 'sgd': {
+      const momentum = o.momentum === undefined ? undefined : checkNumber(`${name}.momentum`, o.momentum, 0, Infinity);
+      const dampening = o.dampening === undefined ? undefined : checkNumber(`${name}.dampening`, o.dampening, 0, 1);
+      const nesterov = o.nesterov === undefined ? undefined : checkBoolean(`${name}.nesterov`, o.nesterov);
+      if (nesterov && (!momentum || (dampening ?? 0) !== 0)) throw new RangeError(`${name}.nesterov requires momentum > 0 and dampening 0; got momentum ${momentum ?? 0}, dampening ${dampening ?? 0}`);
+      return { name: kind, lr, momentum, dampening, nesterov, weightDecay: wd };
+    }
+    case 'rmsprop': {
+      const alpha = o.alpha === undefined ? undefined : checkNumber(`${name}.alpha`, o.alpha, 0, 1);
+      return { name: kind, lr, alpha, eps, weightDecay: wd };
+    }
+    case 'adam':
+    case 'adamw': {
+      let betas: [number, number] | undefined;
+      if (o.betas !== undefined) {
+        if (!Array.isArray(o.betas) || o.betas.length !== 2) throw new TypeError(`${name}.betas must be [beta1, beta2]; got ${JSON.stringify(o.betas)}`);
+        betas = [checkNumber(`${name}.betas[0]`, o.betas[0], 0, 1), checkNumber(`${name}.betas[1]`, o.betas[1], 0, 1)];
+        if (betas[0] >= 1 || betas[1] >= 1) throw new RangeError(`${name}.betas must each be < 1; got [${betas.join(', ')}]`);
+      }
+      return { name: kind, lr, betas, eps, weightDecay: wd };
+    }
+  }
+}
+
+/** A valid ClipSpec (maxNorm and clipValue, when given, finite and > 0). */
+export function checkClip(name: string, v: unknown): ClipSpec {
+  if (v === undefined) return {};
+  if (typeof v !== 'object' || v === null) throw new TypeError(`${name} must be an object { maxNorm?, clipValue? }; got ${v === null ? 'null' : typeof v}`);
+  const o = v as Record<string, unknown>;
+  return {
+    maxNorm: o.maxNorm === undefined ? undefined : checkNumber(`${name}.maxNorm`, o.maxNorm, 0, Infinity, true),
+    clipValue: o.clipValue === undefined ? undefined : checkNumber(`${name}.clipValue`, o.clipValue, 0, Infinity, true),
+  };
+}
+
