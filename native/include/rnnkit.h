@@ -17,7 +17,10 @@
  *
  * Parameters live in one flat float array per stack, in the order of
  * src/backend/layout.ts (PyTorch's state_dict order); gradients in a second array of
- * the same layout.
+ * the same layout. rk_stack_layout / rk_model_layout give that layout as text.
+ *
+ * Every size is bounded (the RK_MAX_* limits below): a spec or a call beyond them is
+ * refused with RK_EINVAL before anything is allocated, so no size computation overflows.
  */
 #ifndef RNNKIT_H
 #define RNNKIT_H
@@ -27,6 +30,12 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/* Limits, one place (the bindings compare them with their own at load time). */
+#define RK_MAX_LAYERS 1024
+#define RK_MAX_WIDTH 16777216      /* any one size: input_size, hidden_size, output_size, vocab, dim, size, outputs, condition_size */
+#define RK_MAX_PARAMS 268435456    /* floats in one stack's or one model's parameter array (1 GiB) */
+#define RK_MAX_ELEMENTS 2147483647 /* elements of any one array of a call (x, y, h, c, tokens, targets, outputs, ...), and T*B */
 
 typedef enum rk_status {
   RK_OK = 0,
@@ -48,10 +57,10 @@ typedef enum rk_cell {
 
 typedef struct rk_stack_spec {
   int32_t cell;          /* rk_cell */
-  int32_t input_size;    /* I >= 1 */
-  int32_t hidden_size;   /* H >= 1 */
-  int32_t output_size;   /* O >= 1 for jordan; ignored (= H) otherwise */
-  int32_t layers;        /* L >= 1 */
+  int32_t input_size;    /* I in 1..RK_MAX_WIDTH */
+  int32_t hidden_size;   /* H in 1..RK_MAX_WIDTH */
+  int32_t output_size;   /* O in 1..RK_MAX_WIDTH for jordan; ignored (= H) otherwise */
+  int32_t layers;        /* L in 1..RK_MAX_LAYERS */
   int32_t bidirectional; /* 0 or 1 */
 } rk_stack_spec;
 
@@ -60,6 +69,19 @@ typedef struct rk_model rk_model;
 
 /* Message of the last failure on the calling thread ("" if none). Never NULL. */
 const char* rk_last_error(void);
+
+/*
+ * Every enum, struct and limit that crosses this header, as text, one item per line
+ * (each line ends with '\n'):
+ *   enum rk_cell RK_CELL_RNN_TANH=0 RK_CELL_RNN_RELU=1 ...
+ *   struct rk_stack_spec 24 cell:i32@0 input_size:i32@4 ...   (sizeof, then field:type@offset
+ *                                                              for every field in declaration order)
+ *   limit RK_MAX_LAYERS 1024
+ * Field types: i32 (int32_t), u32 (uint32_t), f64 (double), ptr (any pointer; 4 or 8 bytes),
+ * or the name of a nested struct (e.g. stack:rk_stack_spec@16). Built from sizeof/offsetof
+ * of this compilation (so it describes the wasm32 build as that build sees it). Never NULL.
+ */
+const char* rk_abi_describe(void);
 
 /* --- runtime ------------------------------------------------------------------- */
 
@@ -90,6 +112,23 @@ int64_t rk_stack_param_count(const rk_stack* s);
 float* rk_stack_params(rk_stack* s);
 float* rk_stack_grads(rk_stack* s);
 void rk_stack_zero_grads(rk_stack* s);
+
+/*
+ * The parameter tensors of a stack in flat-array order, as text, one per line (each line
+ * ends with '\n'): "<name> <offset> <d0>x<d1>" or "<name> <offset> <d0>" (offset and shape
+ * in floats), e.g. "weight_ih_l0 0 32x3". Names are PyTorch's (weight_ih_l0,
+ * weight_hh_l0_reverse, bias_ih_l1, peephole_i_l0, weight_yh_l0, weight_ho_l0, bias_ho_l0,
+ * ...). Valid until rk_stack_destroy; never NULL ("" for a NULL stack).
+ */
+const char* rk_stack_layout(const rk_stack* s);
+
+/*
+ * Elements of each array of a stack call with T steps and batch B: out[0] x [T][B][I],
+ * out[1] y [T][B][D*S], out[2] h0/hn [L*D][B][S], out[3] c0/cn [L*D][B][H] (0 for cells
+ * without a cell state). RK_EINVAL when T or B < 1 or a product exceeds RK_MAX_ELEMENTS
+ * (rk_stack_forward refuses the same calls).
+ */
+rk_status rk_stack_shapes(const rk_stack* s, int32_t T, int32_t B, int64_t out[4]);
 
 /*
  * Forward over a whole sequence. h0 / c0 may be NULL (zeros); c0 and cn are ignored for
@@ -123,7 +162,8 @@ rk_status rk_stack_backward(rk_stack* s, const float* dy, const float* dhn, cons
  * src/backend/reference/training/.
  *
  * Head rows N: T*B (readout steps; targets [T][B]) or B (readout final_state; targets [B]).
- * Flat parameter order (rk_model_get_params etc.): src/backend/training.ts modelLayout —
+ * Flat parameter order (rk_model_get_params etc.; rk_model_layout gives it as text):
+ *   src/backend/layout.ts modelLayout —
  *   embedding.weight [V][E] (embedding input only), the stack's parameters in the order of
  *   rk_stack_params, head.weight [C][D*S], head.bias [C]   (C = outputs).
  * A position (t, b) is padding when t >= lengths[b]: it never counts in the loss.
@@ -141,14 +181,14 @@ typedef enum rk_loss_kind {
 
 typedef struct rk_model_spec {
   int32_t input_kind;   /* rk_input_kind */
-  int32_t vocab;        /* embedding / onehot: V >= 1 */
-  int32_t dim;          /* embedding: E >= 1 */
-  int32_t size;         /* dense: width >= 1 */
+  int32_t vocab;        /* embedding / onehot: V in 1..RK_MAX_WIDTH */
+  int32_t dim;          /* embedding: E in 1..RK_MAX_WIDTH */
+  int32_t size;         /* dense: width in 1..RK_MAX_WIDTH */
   rk_stack_spec stack;  /* stack.input_size = input width (E, V or size) + condition_size */
-  int32_t outputs;      /* C >= 1 */
+  int32_t outputs;      /* C in 1..RK_MAX_WIDTH */
   int32_t loss;         /* rk_loss_kind */
   int32_t ignore_index; /* cross-entropy: targets equal to it do not count */
-  int32_t condition_size; /* K >= 0: a vector v [B][K] appended to every step's input (layer 0
+  int32_t condition_size; /* K in 0..RK_MAX_WIDTH: a vector v [B][K] appended to every step's input (layer 0
                              reads [x_t; v]); stack.input_size = input width + K */
   int32_t readout;      /* rk_readout: what the head reads */
   /* Inverted dropout in training steps (never in evaluate), masks drawn from
@@ -218,6 +258,26 @@ typedef struct rk_batch {
   const int32_t* source_lengths; /* [B] in 0..source_T, or NULL */
 } rk_batch;
 
+/* The arrays of a model call (see rk_model_shapes; the element type of each is rk_batch's:
+ * int32 tokens / targets / lengths, uint8 target_mask, float the others). */
+typedef enum rk_model_array {
+  RK_ARRAY_TOKENS = 0,
+  RK_ARRAY_X,
+  RK_ARRAY_TARGETS,
+  RK_ARRAY_TARGET_VALUES,
+  RK_ARRAY_TARGET_MASK,
+  RK_ARRAY_LENGTHS,
+  RK_ARRAY_H,
+  RK_ARRAY_C,
+  RK_ARRAY_CONDITION,
+  RK_ARRAY_SOURCE_TOKENS,
+  RK_ARRAY_SOURCE_X,
+  RK_ARRAY_SOURCE_LENGTHS,
+  RK_ARRAY_OUTPUTS,
+  RK_ARRAY_Y,
+  RK_ARRAY_COUNT
+} rk_model_array;
+
 typedef struct rk_step_result {
   double loss;       /* mean loss before the update (NaN when nothing counted / no targets) */
   double count;      /* the mean's denominator (positions; x C for mse) */
@@ -232,6 +292,25 @@ rk_status rk_model_create(const rk_model_spec* spec, rk_model** out);
 void rk_model_destroy(rk_model* m);
 /* Floats in the flat parameter (= gradient) array. */
 int64_t rk_model_param_count(const rk_model* m);
+/*
+ * The parameter tensors of a model in flat-array order, as text, in rk_stack_layout's
+ * format; names "encoder.embedding.weight", "encoder.rnn.<stack name>", "embedding.weight",
+ * "rnn.<stack name>", "head.weight", "head.bias". Valid until rk_model_destroy; never NULL
+ * ("" for a NULL model).
+ */
+const char* rk_model_layout(const rk_model* m);
+/*
+ * Elements of every array of a model call with T steps, batch B and (seq2seq) source_T
+ * source steps (0 = no source), indexed by rk_model_array; 0 where the model does not
+ * read/write that array (e.g. tokens for dense input, x for token input, target_values for
+ * cross-entropy, condition when condition_size == 0, source_* without an encoder or with
+ * source_T == 0, c for cells without a cell state). targets / target_mask / outputs rows
+ * are T*B, or B for RK_READOUT_FINAL_STATE. RK_EINVAL when a product exceeds
+ * RK_MAX_ELEMENTS (counting also the arrays the model builds inside: the stacks' inputs
+ * [T][B][stack.input_size], the encoder's outputs) or T, B < 1, source_T < 0; the compute
+ * calls refuse the same windows.
+ */
+rk_status rk_model_shapes(const rk_model* m, int32_t T, int32_t B, int32_t source_T, int64_t out[RK_ARRAY_COUNT]);
 /* Copies between the model and a flat array of rk_model_param_count floats. */
 rk_status rk_model_set_params(rk_model* m, const float* flat);
 rk_status rk_model_get_params(const rk_model* m, float* flat);

@@ -3,11 +3,12 @@
 // Every entry point validates what C can check (null pointers where none is allowed,
 // sizes, lengths), catches every exception (std::bad_alloc -> RK_ENOMEM, anything else ->
 // RK_EINTERNAL) and reports failures through rk::fail, which sets rk_last_error(). The
-// sizes of the caller's arrays cannot be checked here: the bindings check them.
-#include <climits>
+// sizes of the caller's arrays cannot be checked here: the bindings check them, against
+// rk_stack_shapes. Every size limit is checked by layout.cc (make_dims, check_stack_call).
 #include <cstdint>
 #include <exception>
 #include <new>
+#include <string>
 
 #include "denormals.h"
 #include "error.h"
@@ -16,23 +17,18 @@
 #include "sequence.h"
 
 struct rk_stack {
-  explicit rk_stack(const rk::StackDims& d) : impl(d) {}
+  explicit rk_stack(const rk::StackDims& d) : impl(d) { rk::append_layout_text(d, "", 0, &layout); }
   rk::Stack impl;
+  std::string layout;  // rk_stack_layout
 };
 
 namespace {
 
 using rk::guarded;
 
-// T·B rows must stay addressable by the GEMM layer (int dimensions), with room for the
-// widest row of any array.
-rk_status check_rows(const char* what, int32_t T, int32_t B) {
-  if (T < 1) return rk::fail(RK_EINVAL, "%s: T (steps) must be >= 1; got %d", what, T);
-  if (B < 1) return rk::fail(RK_EINVAL, "%s: B (batch) must be >= 1; got %d", what, B);
-  const int64_t rows = static_cast<int64_t>(T) * B;
-  if (rows > INT_MAX) {
-    return rk::fail(RK_EINVAL, "%s: T*B must be <= %d; got %d*%d", what, INT_MAX, T, B);
-  }
+rk_status check_call(const char* what, const rk_stack* s, int32_t T, int32_t B, rk::StackShapes* shapes) {
+  if (s == nullptr) return rk::fail(RK_EINVAL, "%s: stack must not be NULL", what);
+  if (const char* bad = rk::check_stack_call(s->impl.dims(), T, B, shapes)) return rk::fail(RK_EINVAL, "%s: %s", what, bad);
   return RK_OK;
 }
 
@@ -46,12 +42,8 @@ rk_status rk_stack_create(const rk_stack_spec* spec, rk_stack** out) {
     *out = nullptr;
     if (spec == nullptr) return rk::fail(RK_EINVAL, "rk_stack_create: spec must not be NULL");
     rk::StackDims dims;
+    // make_dims bounds every size (RK_MAX_*) before anything is allocated.
     if (const char* bad = rk::make_dims(*spec, &dims)) return rk::fail(RK_EINVAL, "rk_stack_create: %s", bad);
-    // Parameters and gradients, plus packed copies: refuse what cannot be addressed.
-    const double total = rk::param_count_bound(dims);
-    if (total > static_cast<double>(SIZE_MAX / sizeof(float) / 8)) {
-      return rk::fail(RK_ENOMEM, "rk_stack_create: %.0f parameters do not fit in memory", total);
-    }
     *out = new rk_stack(dims);
     return RK_OK;
   });
@@ -60,6 +52,22 @@ rk_status rk_stack_create(const rk_stack_spec* spec, rk_stack** out) {
 void rk_stack_destroy(rk_stack* s) { delete s; }
 
 int64_t rk_stack_param_count(const rk_stack* s) { return s == nullptr ? 0 : s->impl.param_count(); }
+
+const char* rk_stack_layout(const rk_stack* s) { return s == nullptr ? "" : s->layout.c_str(); }
+
+rk_status rk_stack_shapes(const rk_stack* s, int32_t T, int32_t B, int64_t out[4]) {
+  static const char* const what = "rk_stack_shapes";
+  return guarded(what, [&]() -> rk_status {
+    if (out == nullptr) return rk::fail(RK_EINVAL, "%s: out must not be NULL", what);
+    rk::StackShapes sh;
+    if (rk_status st = check_call(what, s, T, B, &sh)) return st;
+    out[0] = sh.x;
+    out[1] = sh.y;
+    out[2] = sh.h;
+    out[3] = sh.c;
+    return RK_OK;
+  });
+}
 
 float* rk_stack_params(rk_stack* s) { return s == nullptr ? nullptr : s->impl.params(); }
 
@@ -73,9 +81,9 @@ rk_status rk_stack_forward(rk_stack* s, int32_t T, int32_t B, const float* x, co
                            const int32_t* lengths, float* y, float* hn, float* cn, int32_t keep) {
   static const char* const what = "rk_stack_forward";
   return guarded(what, [&]() -> rk_status {
-    if (s == nullptr) return rk::fail(RK_EINVAL, "%s: stack must not be NULL", what);
+    rk::StackShapes shapes;
+    if (rk_status st = check_call(what, s, T, B, &shapes)) return st;
     const rk::StackDims& d = s->impl.dims();
-    if (rk_status st = check_rows(what, T, B)) return st;
     if (x == nullptr) return rk::fail(RK_EINVAL, "%s: x must not be NULL", what);
     if (lengths != nullptr) {
       for (int32_t b = 0; b < B; b++) {
@@ -106,6 +114,7 @@ rk_status rk_stack_backward(rk_stack* s, const float* dy, const float* dhn, cons
   static const char* const what = "rk_stack_backward";
   return guarded(what, [&]() -> rk_status {
     if (s == nullptr) return rk::fail(RK_EINVAL, "%s: stack must not be NULL", what);
+    // The shapes are the kept forward's, which check_call bounded.
     if (!s->impl.has_tape()) {
       return rk::fail(RK_ESTATE, "%s: no training forward to go back through (call rk_stack_forward with keep = 1 first)",
                       what);

@@ -1,6 +1,6 @@
 // Dropout masks of one training step, drawn exactly as src/backend/reference/training/
 // dropout.ts does, so that every backend drops the same elements: one xoshiro128** stream
-// (seeded through SplitMix32 like src/layers/random.ts) per step; first the input mask
+// (seeded through SplitMix32 like src/init/random.ts) per step; first the input mask
 // (one draw per element of the input rows, conditioning columns excluded), then one mask
 // per layer output below the last; an element is kept when uniform() >= p (uniform with 53
 // bits, compared in double) and then scaled by 1/(1 − p).

@@ -1,8 +1,34 @@
 #include "layout.h"
 
 #include <climits>
+#include <cstdio>
 
 namespace rk {
+
+// Every matrix dimension reaches the GEMM layer as an int, and so do row widths such as
+// G·H and D·S and their sum with I: the width limit keeps them all representable.
+static_assert(static_cast<int64_t>(RK_MAX_WIDTH) * 4 * 3 <= INT_MAX, "RK_MAX_WIDTH too large for int GEMM sizes");
+static_assert(RK_MAX_ELEMENTS <= INT_MAX, "T*B must stay an int row count");
+static_assert(RK_MAX_PARAMS <= RK_MAX_ELEMENTS, "a parameter array is one array of a call");
+
+namespace {
+
+// Message storage for the functions that return a message (one per thread, like
+// rk_last_error). Model code (model_dims.cc) formats into its own buffer.
+thread_local char g_msg[256];
+
+template <typename... A>
+const char* msg(const char* fmt, A... a) {
+  std::snprintf(g_msg, sizeof g_msg, fmt, a...);
+  return g_msg;
+}
+
+// nullptr when v is in 1..max, else "spec-><field> must be in 1..max; got v".
+const char* in_range(const char* field, int32_t v, int32_t max) {
+  return v >= 1 && v <= max ? nullptr : msg("spec->%s must be in 1..%d; got %d", field, max, v);
+}
+
+}  // namespace
 
 int gate_count(int cell) {
   switch (cell) {
@@ -18,12 +44,18 @@ int gate_count(int cell) {
 }
 
 const char* make_dims(const rk_stack_spec& spec, StackDims* out) {
-  if (spec.cell < RK_CELL_RNN_TANH || spec.cell > RK_CELL_JORDAN) return "spec->cell must be an rk_cell (0..6)";
-  if (spec.input_size < 1) return "spec->input_size must be >= 1";
-  if (spec.hidden_size < 1) return "spec->hidden_size must be >= 1";
-  if (spec.cell == RK_CELL_JORDAN && spec.output_size < 1) return "spec->output_size must be >= 1 for a jordan cell";
-  if (spec.layers < 1) return "spec->layers must be >= 1";
-  if (spec.bidirectional != 0 && spec.bidirectional != 1) return "spec->bidirectional must be 0 or 1";
+  if (spec.cell < RK_CELL_RNN_TANH || spec.cell > RK_CELL_JORDAN) {
+    return msg("spec->cell must be an rk_cell (0..6); got %d", spec.cell);
+  }
+  if (const char* bad = in_range("input_size", spec.input_size, RK_MAX_WIDTH)) return bad;
+  if (const char* bad = in_range("hidden_size", spec.hidden_size, RK_MAX_WIDTH)) return bad;
+  if (spec.cell == RK_CELL_JORDAN) {
+    if (const char* bad = in_range("output_size", spec.output_size, RK_MAX_WIDTH)) return bad;
+  }
+  if (const char* bad = in_range("layers", spec.layers, RK_MAX_LAYERS)) return bad;
+  if (spec.bidirectional != 0 && spec.bidirectional != 1) {
+    return msg("spec->bidirectional must be 0 or 1; got %d", spec.bidirectional);
+  }
   StackDims d;
   d.cell = spec.cell;
   d.I = spec.input_size;
@@ -35,63 +67,84 @@ const char* make_dims(const rk_stack_spec& spec, StackDims* out) {
   d.G = gate_count(spec.cell);
   d.has_c = spec.cell == RK_CELL_LSTM || spec.cell == RK_CELL_LSTM_PEEPHOLE;
   d.peephole = spec.cell == RK_CELL_LSTM_PEEPHOLE;
-  // Every matrix dimension reaches the GEMM layer as an int; keep products of two of them
-  // (row widths such as G·H and D·S) representable too.
-  const int64_t kMax = INT_MAX / 8;
-  if (static_cast<int64_t>(d.G) * d.H > kMax) return "spec->hidden_size is too large";
-  if (static_cast<int64_t>(d.D) * d.S > kMax) return "spec->output_size is too large";
-  if (d.I > kMax) return "spec->input_size is too large";
+  const int64_t total = param_count(d);
+  if (total > RK_MAX_PARAMS) {
+    return msg("the parameters would need %lld floats; the limit is RK_MAX_PARAMS = %d", static_cast<long long>(total),
+               RK_MAX_PARAMS);
+  }
   *out = d;
   return nullptr;
 }
 
-double param_count_bound(const StackDims& d) {
-  const double H = d.H, O = d.O, G = d.G;
-  double total = 0;
-  for (int l = 0; l < 2 && l < d.L; l++) {  // every layer above 0 has the same size
-    const double in = d.in(l);
-    const double per_dir = d.cell == RK_CELL_JORDAN ? H * in + H * O + H + O * H + O
-                                                    : G * H * (in + H + 2) + (d.peephole ? 3 * H : 0);
-    total += per_dir * d.D * (l == 0 ? 1.0 : static_cast<double>(d.L - 1));
-  }
+int64_t param_count(const StackDims& d) {
+  int64_t total = 0;
+  for_each_param(d, [&](const ParamTensor& t) { total = sat_add(total, t.size()); });
   return total;
 }
 
 ParamLayout make_layout(const StackDims& d) {
   ParamLayout p;
-  int64_t off = 0;
-  const int64_t H = d.H, GH = static_cast<int64_t>(d.G) * d.H, O = d.O;
-  auto take = [&off](int64_t size) {
-    int64_t at = off;
-    off += size;
-    return at;
-  };
-  for (int l = 0; l < d.L; l++) {
-    const int64_t in = d.in(l);
-    for (int dir = 0; dir < d.D; dir++) {
-      DirOffsets o;
-      if (d.cell == RK_CELL_JORDAN) {
-        o.weight_ih = take(H * in);
-        o.weight_yh = take(H * O);
-        o.bias_ih = take(H);
-        o.weight_ho = take(O * H);
-        o.bias_ho = take(O);
-      } else {
-        o.weight_ih = take(GH * in);
-        o.weight_hh = take(GH * H);
-        o.bias_ih = take(GH);
-        o.bias_hh = take(GH);
-        if (d.peephole) {
-          o.peephole_i = take(H);
-          o.peephole_f = take(H);
-          o.peephole_o = take(H);
-        }
-      }
-      p.dirs.push_back(o);
-    }
-  }
-  p.total = off;
+  p.dirs.assign(static_cast<size_t>(d.L) * d.D, DirOffsets{});
+  for_each_param(d, [&](const ParamTensor& t) {
+    p.dirs[static_cast<size_t>(t.layer) * d.D + t.dir].*t.slot = p.total;
+    p.total += t.size();
+  });
   return p;
+}
+
+void append_layout_text(const StackDims& d, const char* prefix, int64_t base, std::string* out) {
+  int64_t off = base;
+  for_each_param(d, [&](const ParamTensor& t) {
+    char line[160];
+    int n = std::snprintf(line, sizeof line, "%s%s_l%d%s %lld %lld", prefix, t.name, t.layer, t.dir == 1 ? "_reverse" : "",
+                          static_cast<long long>(off), static_cast<long long>(t.d0));
+    if (t.d1 != 0) n += std::snprintf(line + n, sizeof line - n, "x%lld", static_cast<long long>(t.d1));
+    out->append(line, n);
+    out->push_back('\n');
+    off += t.size();
+  });
+}
+
+StackShapes stack_shapes(const StackDims& d, int64_t T, int64_t B) {
+  const int64_t states = sat_mul(d.L, d.D, B);
+  StackShapes s;
+  s.x = sat_mul(T, B, d.I);
+  s.y = sat_mul(T, B, d.D, d.S);
+  s.h = sat_mul(states, d.S);
+  s.c = d.has_c ? sat_mul(states, d.H) : 0;
+  return s;
+}
+
+const char* check_elements(const NamedSize* arrays, int n) {
+  for (int i = 0; i < n; i++) {
+    const int64_t e = arrays[i].elements;
+    if (e <= RK_MAX_ELEMENTS) continue;
+    if (e == kSizeSaturated) {
+      return msg("%s would have more than %lld elements; the limit is RK_MAX_ELEMENTS = %d", arrays[i].name,
+                 static_cast<long long>(kSizeSaturated - 1), RK_MAX_ELEMENTS);
+    }
+    return msg("%s would have %lld elements; the limit is RK_MAX_ELEMENTS = %d", arrays[i].name,
+               static_cast<long long>(e), RK_MAX_ELEMENTS);
+  }
+  return nullptr;
+}
+
+const char* check_at_least(const char* name, int32_t value, int32_t min) {
+  return value >= min ? nullptr : msg("%s must be >= %d; got %d", name, min, value);
+}
+
+const char* check_stack_call(const StackDims& d, int32_t T, int32_t B, StackShapes* out) {
+  if (const char* bad = check_at_least("T (steps)", T, 1)) return bad;
+  if (const char* bad = check_at_least("B (batch)", B, 1)) return bad;
+  const StackShapes s = stack_shapes(d, T, B);
+  const NamedSize arrays[] = {{"T*B (rows)", sat_mul(T, B)},
+                              {"x [T][B][I]", s.x},
+                              {"y [T][B][D*S]", s.y},
+                              {"h0/hn [L*D][B][S]", s.h},
+                              {"c0/cn [L*D][B][H]", s.c}};
+  if (const char* bad = check_elements(arrays, sizeof arrays / sizeof arrays[0])) return bad;
+  *out = s;
+  return nullptr;
 }
 
 }  // namespace rk

@@ -1,7 +1,6 @@
 #include "model.h"
 
 #include <algorithm>
-#include <climits>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -27,91 +26,6 @@ const char* msg(const char* fmt, A... a) {
 
 }  // namespace
 
-const char* make_model_dims(const rk_model_spec& s, ModelDims* out) {
-  ModelDims d;
-  d.input_kind = s.input_kind;
-  switch (s.input_kind) {
-    case RK_INPUT_EMBEDDING:
-      if (s.vocab < 1) return msg("vocab must be >= 1; got %d", s.vocab);
-      if (s.dim < 1) return msg("dim must be >= 1; got %d", s.dim);
-      d.V = s.vocab;
-      d.E = s.dim;
-      d.width = s.dim;
-      break;
-    case RK_INPUT_ONEHOT:
-      if (s.vocab < 1) return msg("vocab must be >= 1; got %d", s.vocab);
-      d.V = s.vocab;
-      d.width = s.vocab;
-      break;
-    case RK_INPUT_DENSE:
-      if (s.size < 1) return msg("size must be >= 1; got %d", s.size);
-      d.width = s.size;
-      break;
-    default:
-      return msg("input_kind must be 0 (embedding), 1 (onehot) or 2 (dense); got %d", s.input_kind);
-  }
-  if (s.condition_size < 0) return msg("condition_size must be >= 0; got %d", s.condition_size);
-  if (s.readout != RK_READOUT_STEPS && s.readout != RK_READOUT_FINAL_STATE) {
-    return msg("readout must be 0 (steps) or 1 (final_state); got %d", s.readout);
-  }
-  d.K = s.condition_size;
-  d.in = d.width + d.K;
-  d.final_state = s.readout == RK_READOUT_FINAL_STATE;
-  // make_dims names rk_stack_create's fields ("spec->cell ..."): here they are stack.cell etc.
-  if (const char* bad = make_dims(s.stack, &d.stack)) {
-    return std::strncmp(bad, "spec->", 6) == 0 ? msg("stack.%s", bad + 6) : msg("stack: %s", bad);
-  }
-  if (s.stack.input_size != d.in) {
-    return msg("stack.input_size must equal the input width plus condition_size = %d; got %d", d.in, s.stack.input_size);
-  }
-  if (s.outputs < 1) return msg("outputs must be >= 1; got %d", s.outputs);
-  if (s.loss != RK_LOSS_CROSS_ENTROPY && s.loss != RK_LOSS_MSE) {
-    return msg("loss must be 0 (cross-entropy) or 1 (mse); got %d", s.loss);
-  }
-  d.C = s.outputs;
-  d.F = d.stack.D * d.stack.S;
-  d.loss = s.loss;
-  d.ignore_index = s.ignore_index;
-  d.stack_spec = s.stack;
-  if (!(s.dropout_input >= 0 && s.dropout_input < 1)) return msg("dropout_input must be in [0, 1); got %g", s.dropout_input);
-  if (!(s.dropout_between >= 0 && s.dropout_between < 1)) {
-    return msg("dropout_between must be in [0, 1); got %g", s.dropout_between);
-  }
-  d.p_input = s.dropout_input;
-  d.p_between = s.dropout_between;
-  d.per_layer = d.p_between > 0 && d.stack.L > 1;
-  if (s.encoder != 0) {
-    // The encoder is a model without head: its own input layer and stack, no conditioning,
-    // the same dropout. Built through this function from a spec of its own.
-    rk_model_spec e{};
-    e.input_kind = s.encoder_input_kind;
-    e.vocab = s.encoder_vocab;
-    e.dim = s.encoder_dim;
-    e.size = s.encoder_size;
-    e.stack = s.encoder_stack;
-    e.outputs = 1;
-    e.dropout_input = s.dropout_input;
-    e.dropout_between = s.dropout_between;
-    ModelDims ed;
-    if (const char* bad = make_model_dims(e, &ed)) {
-      std::string m = bad;
-      return msg("encoder: %s", m.c_str());
-    }
-    const StackDims& es = ed.stack;
-    if (es.L != d.stack.L || es.D != d.stack.D || es.S != d.stack.S || es.H != d.stack.H || es.has_c != d.stack.has_c) {
-      return "encoder_stack must have the decoder stack's layers, directions, state widths and cell-state kind";
-    }
-    ed.C = 0;
-    d.encoder = std::make_shared<ModelDims>(ed);
-  }
-  // Every matrix must stay addressable with int dimensions (the GEMM layer's).
-  if (static_cast<double>(d.V) * d.E > INT_MAX || static_cast<double>(d.C) * d.F > INT_MAX) {
-    return msg("the embedding or head matrix has more than %d elements", INT_MAX);
-  }
-  *out = d;
-  return nullptr;
-}
-
 Model::Model(const ModelDims& dims)
     : d_(dims),
       emb_(static_cast<size_t>(dims.V) * dims.E, 0.0f),
@@ -121,16 +35,18 @@ Model::Model(const ModelDims& dims)
   if (d_.encoder) encoder_ = std::make_unique<Model>(*d_.encoder);
   if (!d_.per_layer) {
     stacks_.push_back(std::make_unique<Stack>(d_.stack));
-    return;
+  } else {
+    for (int l = 0; l < d_.stack.L; l++) {
+      rk_stack_spec one = d_.stack_spec;
+      one.layers = 1;
+      one.input_size = d_.stack.in(l);
+      StackDims dims1;
+      if (const char* bad = make_dims(one, &dims1)) throw std::logic_error(bad);  // valid by construction
+      stacks_.push_back(std::make_unique<Stack>(dims1));
+    }
   }
-  for (int l = 0; l < d_.stack.L; l++) {
-    rk_stack_spec one = d_.stack_spec;
-    one.layers = 1;
-    one.input_size = d_.stack.in(l);
-    StackDims dims1;
-    if (const char* bad = make_dims(one, &dims1)) throw std::logic_error(bad);  // valid by construction
-    stacks_.push_back(std::make_unique<Stack>(dims1));
-  }
+  // The buffers (for_each_block) must be the layout rk_model_layout describes.
+  if (param_count() != model_param_count(d_)) throw std::logic_error("the model's buffers differ from its layout");
 }
 
 int64_t Model::stack_params() const {
@@ -186,11 +102,10 @@ void Model::get_grads(float* flat) {
 }
 
 const char* Model::check_batch(const rk_batch& b, bool need_targets) const {
-  if (b.T < 1) return msg("T (steps) must be >= 1; got %d", b.T);
-  if (b.B < 1) return msg("B (batch) must be >= 1; got %d", b.B);
+  // Every size first (check_model_call, also behind rk_model_shapes), then the contents.
+  int64_t shapes[RK_ARRAY_COUNT];
+  if (const char* bad = check_model_call(d_, b.T, b.B, b.source_T, shapes)) return bad;
   const int64_t N = static_cast<int64_t>(b.T) * b.B;
-  const int64_t widest = std::max(std::max(d_.in, d_.F), d_.C);
-  if (N * widest > INT_MAX) return msg("T*B*%lld must be <= %d; got T=%d, B=%d", static_cast<long long>(widest), INT_MAX, b.T, b.B);
   if (d_.input_kind == RK_INPUT_DENSE) {
     if (b.x == nullptr) return "x must not be NULL (dense input)";
   } else {
@@ -202,7 +117,6 @@ const char* Model::check_batch(const rk_batch& b, bool need_targets) const {
     }
   }
   if (d_.K > 0 && b.condition == nullptr) return msg("condition must not be NULL (condition_size %d)", d_.K);
-  if (b.source_T < 0) return msg("source_T must be >= 0; got %d", b.source_T);
   if (encoder_ && b.source_T > 0) {
     if (const char* bad = encoder_->check_batch(source_of(b), false)) {
       std::string m = bad;

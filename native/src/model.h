@@ -18,7 +18,8 @@
 // window before (larger T·B); nothing is allocated per time step or per training step
 // after the first.
 //
-// Arguments are validated by check_batch / make_model_dims (called from model_api.cc).
+// Arguments are validated by check_batch / make_model_dims (model_dims.h; called from
+// model_api.cc), sizes before anything is allocated.
 #ifndef RNNKIT_MODEL_H
 #define RNNKIT_MODEL_H
 
@@ -29,36 +30,13 @@
 #include "dropout.h"
 #include "heads.h"
 #include "layout.h"
+#include "model_dims.h"
 #include "optim.h"
 #include "rnnkit.h"
 #include "sequence.h"
 #include "workspace.h"
 
 namespace rk {
-
-struct ModelDims {
-  int input_kind = RK_INPUT_DENSE;
-  int V = 0;      // vocab (embedding, one-hot)
-  int E = 0;      // embedding dim
-  int width = 0;  // the input layer's width: E, V or the dense size
-  int K = 0;      // conditioning vector width (appended to every step's input)
-  int in = 0;     // the stack's input width: width + K
-  bool final_state = false;  // readout of the top layer's final states (B head rows)
-  double p_input = 0;        // dropout on the input layer's output
-  double p_between = 0;      // dropout between recurrent layers
-  bool per_layer = false;    // p_between > 0 with L > 1: one Stack per layer
-  int C = 0;      // head outputs
-  int F = 0;      // head input width D·S
-  int loss = RK_LOSS_CROSS_ENTROPY;
-  int32_t ignore_index = -100;
-  StackDims stack;
-  rk_stack_spec stack_spec{};
-  // Seq2seq: the encoder's dims (C = 0: no head), else null.
-  std::shared_ptr<ModelDims> encoder;
-};
-
-// Fills `out` from a spec; nullptr on success or a message naming the bad field.
-const char* make_model_dims(const rk_model_spec& spec, ModelDims* out);
 
 struct StepOut {
   LossOut loss;

@@ -3,11 +3,13 @@
 // Like api.cc: every entry point validates what C can check, catches every exception
 // (std::bad_alloc -> RK_ENOMEM, anything else -> RK_EINTERNAL), reports failures through
 // rk::fail, and holds ScopedFlushDenormals while it computes. The sizes of the caller's
-// arrays cannot be checked here: the bindings check them.
+// arrays cannot be checked here: the bindings check them, against rk_model_shapes. Every
+// size limit is checked by model_dims.cc (make_model_dims, check_model_call).
 #include <cmath>
 #include <cstdint>
 #include <exception>
 #include <new>
+#include <string>
 
 #include "denormals.h"
 #include "error.h"
@@ -15,8 +17,9 @@
 #include "rnnkit.h"
 
 struct rk_model {
-  explicit rk_model(const rk::ModelDims& d) : impl(d) {}
+  explicit rk_model(const rk::ModelDims& d) : impl(d), layout(rk::model_layout_text(d)) {}
   rk::Model impl;
+  std::string layout;  // rk_model_layout
 };
 
 namespace {
@@ -56,15 +59,8 @@ rk_status rk_model_create(const rk_model_spec* spec, rk_model** out) {
     *out = nullptr;
     if (spec == nullptr) return rk::fail(RK_EINVAL, "rk_model_create: spec must not be NULL");
     rk::ModelDims dims;
+    // make_model_dims bounds every size (RK_MAX_*) before anything is allocated.
     if (const char* bad = rk::make_model_dims(*spec, &dims)) return rk::fail(RK_EINVAL, "rk_model_create: %s", bad);
-    double total = rk::param_count_bound(dims.stack) + static_cast<double>(dims.V) * dims.E +
-                   static_cast<double>(dims.C) * (dims.F + 1);
-    if (dims.encoder) {
-      total += rk::param_count_bound(dims.encoder->stack) + static_cast<double>(dims.encoder->V) * dims.encoder->E;
-    }
-    if (total > static_cast<double>(SIZE_MAX / sizeof(float) / 8)) {
-      return rk::fail(RK_ENOMEM, "rk_model_create: %.0f parameters do not fit in memory", total);
-    }
     *out = new rk_model(dims);
     return RK_OK;
   });
@@ -73,6 +69,20 @@ rk_status rk_model_create(const rk_model_spec* spec, rk_model** out) {
 void rk_model_destroy(rk_model* m) { delete m; }
 
 int64_t rk_model_param_count(const rk_model* m) { return m == nullptr ? 0 : m->impl.param_count(); }
+
+const char* rk_model_layout(const rk_model* m) { return m == nullptr ? "" : m->layout.c_str(); }
+
+rk_status rk_model_shapes(const rk_model* m, int32_t T, int32_t B, int32_t source_T, int64_t out[RK_ARRAY_COUNT]) {
+  static const char* const what = "rk_model_shapes";
+  return guarded(what, [&]() -> rk_status {
+    if (m == nullptr) return rk::fail(RK_EINVAL, "%s: model must not be NULL", what);
+    if (out == nullptr) return rk::fail(RK_EINVAL, "%s: out must not be NULL", what);
+    if (const char* bad = rk::check_model_call(m->impl.dims(), T, B, source_T, out)) {
+      return rk::fail(RK_EINVAL, "%s: %s", what, bad);
+    }
+    return RK_OK;
+  });
+}
 
 rk_status rk_model_set_params(rk_model* m, const float* flat) {
   return guarded("rk_model_set_params", [&]() -> rk_status {
