@@ -112,7 +112,7 @@ export class RecurrentStack {
 
   /** Set one parameter by its PyTorch name (e.g. `weight_hh_l0_reverse`). */
   setParameter(name: string, data: Float32Array): void {
-    this.lock.sync('setParameter', () => {
+    this.lock.write('setParameter', () => {
       const entry = this.entry(name);
       const values = checkFloat32(name, data, entry.size, `[${entry.shape.join('][')}]`);
       const flat = this.backend.getParams(this.live());
@@ -124,39 +124,39 @@ export class RecurrentStack {
   /** A copy of one parameter. */
   getParameter(name: string): Float32Array {
     const entry = this.entry(name);
-    return this.lock.sync('getParameter', () => this.backend.getParams(this.live()).slice(entry.offset, entry.offset + entry.size));
+    return this.lock.read('getParameter', () => this.backend.getParams(this.live()).slice(entry.offset, entry.offset + entry.size));
   }
 
   /** A copy of one parameter's accumulated gradient. */
   getGradient(name: string): Float32Array {
     const entry = this.entry(name);
-    return this.lock.sync('getGradient', () => this.backend.getGrads(this.live()).slice(entry.offset, entry.offset + entry.size));
+    return this.lock.read('getGradient', () => this.backend.getGrads(this.live()).slice(entry.offset, entry.offset + entry.size));
   }
 
   /** Every parameter as one flat array in {@link parameters} order. */
   getFlatParameters(): Float32Array {
-    return this.lock.sync('getFlatParameters', () => this.backend.getParams(this.live()));
+    return this.lock.read('getFlatParameters', () => this.backend.getParams(this.live()));
   }
 
   setFlatParameters(flat: Float32Array): void {
-    this.lock.sync('setFlatParameters', () => {
+    this.lock.write('setFlatParameters', () => {
       this.backend.setParams(this.live(), checkFloat32('flat', flat, this.layout.total, `[${this.layout.total}]`));
     });
   }
 
   getFlatGradients(): Float32Array {
-    return this.lock.sync('getFlatGradients', () => this.backend.getGrads(this.live()));
+    return this.lock.read('getFlatGradients', () => this.backend.getGrads(this.live()));
   }
 
   zeroGradients(): void {
-    this.lock.sync('zeroGradients', () => this.backend.zeroGrads(this.live()));
+    this.lock.write('zeroGradients', () => this.backend.zeroGrads(this.live()));
   }
 
   /** Run the whole sequence `x` [T][B][I]; off the event loop on the native backend. */
   forward(x: Float32Array, options: ForwardOptions): Promise<ForwardResult> {
     return this.lock.run('forward', async () => {
       const req = this.forwardRequest(x, options);
-      const out = await this.backend.forward(this.live(), req);
+      const out = await this.lock.compute(this.backend.forward(this.live(), req));
       this.trained = req.training ? { steps: req.steps, batch: req.batch } : this.trained;
       return out;
     });
@@ -164,7 +164,7 @@ export class RecurrentStack {
 
   /** Synchronous forward, for short calls such as one streaming step. */
   forwardSync(x: Float32Array, options: ForwardOptions): ForwardResult {
-    return this.lock.sync('forwardSync', () => {
+    return this.lock.write('forwardSync', () => {
       const req = this.forwardRequest(x, options);
       const out = this.backend.forwardSync(this.live(), req);
       this.trained = req.training ? { steps: req.steps, batch: req.batch } : this.trained;
@@ -174,11 +174,11 @@ export class RecurrentStack {
 
   /** Backpropagate through the last `training: true` forward; adds to the gradients. */
   backward(grads: BackwardOptions): Promise<BackwardResult> {
-    return this.lock.run('backward', async () => this.backend.backward(this.live(), this.backwardRequest(grads)));
+    return this.lock.run('backward', () => this.lock.compute(this.backend.backward(this.live(), this.backwardRequest(grads))));
   }
 
   backwardSync(grads: BackwardOptions): BackwardResult {
-    return this.lock.sync('backwardSync', () => this.backend.backwardSync(this.live(), this.backwardRequest(grads)));
+    return this.lock.write('backwardSync', () => this.backend.backwardSync(this.live(), this.backwardRequest(grads)));
   }
 
   /**
@@ -194,7 +194,7 @@ export class RecurrentStack {
       // the caller may change its own while the windows run) and check finiteness.
       const fwd = this.forwardRequest(req.x, { steps: req.steps, batch: req.batch, h0: req.h0, c0: req.c0, lengths: req.lengths });
       const dy = checkFloat32('dy', req.dy, (req.dy as Float32Array).length, `[T=${req.steps}][B=${req.batch}][D·S]`);
-      const out = await truncatedBptt(this.backend, this.live(), this.spec, { ...req, x: fwd.x, h0: fwd.h0, c0: fwd.c0, lengths: fwd.lengths, dy });
+      const out = await this.lock.compute(truncatedBptt(this.backend, this.live(), this.spec, { ...req, x: fwd.x, h0: fwd.h0, c0: fwd.c0, lengths: fwd.lengths, dy }));
       this.trained = null; // the kept activations are those of the last window only
       return out;
     });
@@ -203,7 +203,7 @@ export class RecurrentStack {
   /** Free the backend memory; the stack cannot be used afterwards. */
   /** Refused (ERR_RNNKIT_BUSY, the stack still usable) while a call is running. */
   dispose(): void {
-    this.lock.sync('dispose', () => {
+    this.lock.write('dispose', () => {
       if (this.handle) this.backend.dispose(this.handle);
       this.handle = null;
     });

@@ -16,11 +16,14 @@
 import type { BackendName } from './contract.js';
 import { optimizerSettings, type ClipSpec, type OptimizerSettings, type OptimizerSpec } from '../optim/optimizers.js';
 import type { EvalResult, GradResult, ModelHandle, ModelSpec, TrainBatch, TrainingBackend, TrainStepResult } from './contract.js';
-import { checkModelShapes, modelLayout } from './layout.js';
+import { checkModelShapes } from './layout.js';
+import { parseLayout } from './abi/structs.js';
 
 /** One backend's bindings of the rk_model_* calls. H is its own model handle. */
 export interface FusedEngine<H> {
   create(spec: ModelSpec): H;
+  /** The parameter layout as the kernels lay it out (rk_model_layout's text). */
+  layoutText(h: H): string;
   paramCount(h: H): number;
   setParams(h: H, flat: Float32Array): void;
   getParams(h: H): Float32Array;
@@ -56,14 +59,15 @@ export class FusedTraining<H> implements TrainingBackend {
 
   createModel(spec: ModelSpec): ModelHandle {
     checkModelShapes(spec);
-    const h = this.engine.create(spec);
-    const expected = modelLayout(spec).total;
-    const actual = this.engine.paramCount(h);
-    if (actual !== expected) {
-      this.engine.dispose(h);
-      throw new Error(`${this.name} model layout differs from modelLayout (training.ts): the kernels count ${actual} floats, modelLayout ${expected}`);
-    }
-    return new FusedModel(this.name, spec, h, this);
+    return new FusedModel(this.name, spec, this.engine.create(spec), this);
+  }
+
+  /**
+   * The model's parameter tensors as the kernels lay them out (C owns the layout; the
+   * conformance suite compares it entry by entry with layout.ts's modelLayout).
+   */
+  kernelLayout(model: ModelHandle): { name: string; offset: number; shape: number[] }[] {
+    return parseLayout(this.engine.layoutText(this.fused(model).engineHandle));
   }
 
   /** The live model behind `model` (made by this instance, not disposed). */

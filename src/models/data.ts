@@ -50,12 +50,18 @@ function isNumberArray(v: unknown): v is NumberArray {
 
 /** Validate `data` against `spec`; every error names the dataset field and the sequence index. */
 /** A copy of one sequence when it is an array of numbers (else the value itself, for the checks to refuse). */
-function snapshotSequence(v: unknown): unknown {
-  return isNumberArray(v) ? Float64Array.from(v) : v;
+function snapshotSequence(name: string, v: unknown): unknown {
+  if (!isNumberArray(v)) return v;
+  try {
+    return Float64Array.from(v);
+  } catch (e) {
+    // e.g. a typed array whose buffer was transferred (detached) or shrunk under it
+    throw new TypeError(`${name} cannot be read: ${(e as Error).message}`);
+  }
 }
 
-function snapshotList(v: unknown, each: (x: unknown) => unknown): unknown {
-  return Array.isArray(v) ? v.map(each) : v;
+function snapshotList(name: string, v: unknown, each: (name: string, x: unknown) => unknown): unknown {
+  return Array.isArray(v) ? v.map((x, i) => each(`${name}[${i}]`, x)) : v;
 }
 
 /**
@@ -63,19 +69,19 @@ function snapshotList(v: unknown, each: (x: unknown) => unknown): unknown {
  * from it, so a caller that changes (or transfers) its arrays while a fit or evaluate is
  * running changes nothing: what was checked is what the backend reads.
  */
-function snapshotDataset(d: Dataset): Dataset {
+function snapshotDataset(name: string, d: Dataset): Dataset {
   return {
-    inputs: snapshotList(d.inputs, snapshotSequence) as NumberArray[],
-    targets: snapshotList(d.targets, snapshotSequence) as NumberArray[] | undefined,
-    labels: snapshotList(d.labels, (l) => (typeof l === 'number' ? l : snapshotSequence(l))) as (number | NumberArray)[] | undefined,
-    conditions: snapshotList(d.conditions, snapshotSequence) as NumberArray[] | undefined,
-    sources: snapshotList(d.sources, snapshotSequence) as NumberArray[] | undefined,
+    inputs: snapshotList(`${name}.inputs`, d.inputs, snapshotSequence) as NumberArray[],
+    targets: snapshotList(`${name}.targets`, d.targets, snapshotSequence) as NumberArray[] | undefined,
+    labels: snapshotList(`${name}.labels`, d.labels, (n, l) => (typeof l === 'number' ? l : snapshotSequence(n, l))) as (number | NumberArray)[] | undefined,
+    conditions: snapshotList(`${name}.conditions`, d.conditions, snapshotSequence) as NumberArray[] | undefined,
+    sources: snapshotList(`${name}.sources`, d.sources, snapshotSequence) as NumberArray[] | undefined,
   };
 }
 
 export function checkDataset(name: string, data: unknown, spec: ModelSpec, needTargets: boolean): CheckedDataset {
   if (typeof data !== 'object' || data === null) throw new TypeError(`${name} must be an object with inputs; got ${kindOf(data)}`);
-  const d = snapshotDataset(data as Dataset);
+  const d = snapshotDataset(name, data as Dataset);
   if (!Array.isArray(d.inputs)) throw new TypeError(`${name}.inputs must be an array of sequences; got ${kindOf(d.inputs)}`);
   const N = d.inputs.length;
   if (N === 0) throw new RangeError(`${name}.inputs must hold at least one sequence; got 0`);

@@ -259,13 +259,13 @@ export class RnnModel {
 
   /** A copy of every parameter in `modelLayout(spec)` order. */
   getParams(): Float32Array {
-    return this.lock.sync('getParams', () => this.training.getParams(this.live()));
+    return this.lock.read('getParams', () => this.training.getParams(this.live()));
   }
 
   /** Replace every parameter (`modelLayout(spec)` order, finite values). */
   setParams(flat: Float32Array): void {
     const total = modelLayout(this.spec).total;
-    this.lock.sync('setParams', () => this.training.setParams(this.live(), checkFloat32('flat', flat, total, `[${total}]`)));
+    this.lock.write('setParams', () => this.training.setParams(this.live(), checkFloat32('flat', flat, total, `[${total}]`)));
   }
 
   /**
@@ -345,14 +345,14 @@ export class RnnModel {
           if (valid === 0) break; // every sequence of the batch has ended
           if (countedPositions(spec, w) === 0) {
             // Nothing to learn from here, but the state must advance to the next window.
-            const ev = await this.training.evaluate(handle, w);
+            const ev = await this.lock.compute(this.training.evaluate(handle, w));
             h0 = ev.hn;
             c0 = ev.cn;
             continue;
           }
           if (options.learningRate) this.training.setLearningRate(handle, checkLearningRate('learningRate()', options.learningRate(step + 1, epoch)));
           if (spec.dropout) w.dropoutSeed = rng.nextUint32();
-          const r = await this.training.trainStep(handle, w);
+          const r = await this.lock.compute(this.training.trainStep(handle, w));
           step++;
           if (!Number.isFinite(r.loss) || !Number.isFinite(r.totalNorm)) throw new TrainingDivergedError(step, epoch, r.loss, r.totalNorm);
           h0 = r.hn;
@@ -398,7 +398,7 @@ export class RnnModel {
     let correct = 0;
     for (let first = 0; first < set.size; first += batchSize) {
       const idx = Array.from({ length: Math.min(batchSize, set.size - first) }, (_, k) => first + k);
-      const r = await this.training.evaluate(handle, packBatch(this.spec, set, idx));
+      const r = await this.lock.compute(this.training.evaluate(handle, packBatch(this.spec, set, idx)));
       if (r.count > 0) {
         lossSum += r.loss * r.count;
         count += r.count;
@@ -428,7 +428,7 @@ export class RnnModel {
     for (let first = 0; first < set.size; first += batchSize) {
       const idx = Array.from({ length: Math.min(batchSize, set.size - first) }, (_, k) => first + k);
       const batch = packBatch(this.spec, set, idx);
-      const r = await this.training.evaluate(handle, batch);
+      const r = await this.lock.compute(this.training.evaluate(handle, batch));
       const B = batch.batch;
       idx.forEach((i, b) => {
         if (this.spec.readout === 'final_state') {
@@ -450,7 +450,7 @@ export class RnnModel {
    * unidirectional stacks): greedy by default, sampled with a temperature > 0.
    */
   generate(options: GenerateOptions): number[] {
-    return this.lock.sync('generate', () => this.generateLocked(options));
+    return this.lock.read('generate', () => this.generateLocked(options));
   }
 
   private generateLocked(options: GenerateOptions): number[] {
@@ -488,7 +488,7 @@ export class RnnModel {
    * fed back as the next input. Returns [horizon·size].
    */
   forecast(history: NumberArray, horizon: number): Float32Array {
-    return this.lock.sync('forecast', () => this.forecastLocked(history, horizon));
+    return this.lock.read('forecast', () => this.forecastLocked(history, horizon));
   }
 
   private forecastLocked(history: NumberArray, horizon: number): Float32Array {
@@ -516,7 +516,7 @@ export class RnnModel {
   /** Free the backend memory; any later use is an error. */
   /** Refused (ERR_RNNKIT_BUSY, the model still usable) while a call is running. */
   dispose(): void {
-    this.lock.sync('dispose', () => {
+    this.lock.write('dispose', () => {
       if (this.handle) this.training.disposeModel(this.handle);
       this.handle = null;
     });

@@ -77,7 +77,7 @@ describe('model files', () => {
   it('refuses an invalid config, naming the field', async () => {
     const a = await saved();
     rewriteConfig(a.dir, (c) => (c.spec.stack.hiddenSize = '5'));
-    await expect(loadModelFiles(a.dir)).rejects.toThrow(/config.spec.stack.hiddenSize must be an integer ≥ 1; got "5"/);
+    await expect(loadModelFiles(a.dir)).rejects.toThrow(/config.spec.stack.hiddenSize must be an integer in 1\.\.16777216; got "5"/);
     const b = await saved();
     rewriteConfig(b.dir, (c) => (c.spec.stack.inputSize = 7));
     await expect(loadModelFiles(b.dir)).rejects.toThrow(/config.spec.stack.inputSize must be the input width plus conditionSize = 4; got 7/);

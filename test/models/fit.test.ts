@@ -109,7 +109,7 @@ describe('fit', () => {
     await expect(model.fit(data, { optimizer: { name: 'lbfgs', lr: 1 } as never })).rejects.toThrow(/optimizer.name must be one of/);
     const bi = await createModel({ ...small, bidirectional: true });
     await expect(bi.fit(data, { window: 2 })).rejects.toThrow(/window \(2\) must cover the longest sequence \(6\) for a bidirectional model/);
-    await expect(createModel({ ...small, hiddenSize: 0 })).rejects.toThrow(/hiddenSize must be an integer ≥ 1; got 0/);
+    await expect(createModel({ ...small, hiddenSize: 0 })).rejects.toThrow(/hiddenSize must be an integer in 1\.\.16777216; got 0/);
     model.dispose();
     await expect(model.fit(data)).rejects.toThrow(/disposed/);
   });

@@ -100,12 +100,14 @@ describe('WasmBackend', () => {
     expect(() => backend.createStack(spec({ inputSize: 0 }))).toThrow(/rk_stack_create failed \(RK_EINVAL\): \S+/);
   });
 
-  it('reports a stack too large for linear memory as RK_ENOMEM and stays usable', () => {
-    // 3.2e9 parameters cannot fit in wasm32's 4 GB. (A std::bad_alloc thrown deeper, e.g.
-    // by a workspace, is caught at the C ABI too thanks to -fwasm-exceptions; that path is
-    // not exercised here because it needs gigabytes of real memory.)
+  it('refuses a stack over RK_MAX_PARAMS before allocating (RK_EINVAL naming the limit) and stays usable', () => {
+    // 3.2e9 parameters: over the limit, so refused before anything is allocated. (A
+    // std::bad_alloc thrown deeper, e.g. by a workspace, is caught at the C ABI too thanks
+    // to -fwasm-exceptions; that path needs gigabytes of real memory to exercise.)
     const huge = spec({ inputSize: 20000, hiddenSize: 20000 });
-    expect(() => backend.createStack(huge)).toThrow(/RK_ENOMEM/);
+    const before = backend.module.memoryBytes();
+    expect(() => backend.createStack(huge)).toThrow(/RK_EINVAL.*RK_MAX_PARAMS/);
+    expect(backend.module.memoryBytes()).toBe(before);
     const h = backend.createStack(spec());
     expect(backend.getParams(h).length).toBe(paramLayout(spec()).total);
     backend.dispose(h);

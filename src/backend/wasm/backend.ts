@@ -15,30 +15,17 @@ import type {
   BackendInfo,
   BackwardRequest,
   BackwardResult,
-  CellType,
   ForwardRequest,
   ForwardResult,
   StackHandle,
   StackSpec,
 } from '../contract.js';
-import { hasCellState, paramLayout, sequenceShapes } from '../layout.js';
+import { Abi } from '../abi/abi.js';
+import { stackSpecValues } from '../abi/structs.js';
 import type { TrainingBackend } from '../contract.js';
 import { createWasmTraining } from './training.js';
 import { CallFrame } from './frame.js';
-import { instantiateRnnkit, WasmAbort, type Ptr, type RnnkitModule, type WasmSource } from './module.js';
-
-/** rk_cell of rnnkit.h. */
-const RK_CELL: Record<CellType, number> = {
-  rnn_tanh: 0,
-  rnn_relu: 1,
-  lstm: 2,
-  lstm_peephole: 3,
-  gru: 4,
-  gru_cho: 5,
-  jordan: 6,
-};
-
-const STATUS_NAMES = ['RK_OK', 'RK_EINVAL', 'RK_ENOMEM', 'RK_ESTATE', 'RK_EINTERNAL'];
+import { instantiateRnnkit, statusError, WasmAbort, type Ptr, type RnnkitModule, type WasmSource } from './module.js';
 
 class WasmStack implements StackHandle {
   readonly backend = 'wasm' as const;
@@ -72,13 +59,21 @@ export class WasmBackend implements Backend {
         })
       : null;
 
-  constructor(private readonly m: RnnkitModule) {}
+  /** The ABI the module was built with (checked against src/backend/abi/schema.ts). */
+  readonly abi: Abi;
+
+  constructor(private readonly m: RnnkitModule) {
+    if (typeof m.exports.rk_abi_describe !== 'function') {
+      throw new Error('this rnnkit.wasm predates rk_abi_describe; rebuild it with `npm run build:wasm`');
+    }
+    this.abi = Abi.fromDescription(m.readString(m.exports.rk_abi_describe()), 'rnnkit.wasm');
+  }
 
   private trainingBackend: TrainingBackend | undefined;
 
   /** Whole-window training in one module call per step (training.ts, ../fused-training.ts). */
   get training(): TrainingBackend {
-    return (this.trainingBackend ??= createWasmTraining(this.m));
+    return (this.trainingBackend ??= createWasmTraining(this.m, this.abi));
   }
 
   /** The instantiated module (tests use it to watch linear memory). */
@@ -127,12 +122,21 @@ export class WasmBackend implements Backend {
   }
 
   private check(status: number, what: string): void {
-    if (status === 0) return;
-    const message = this.m.readString(this.m.exports.rk_last_error());
-    const code = STATUS_NAMES[status] ?? `status ${status}`;
-    const err = new Error(`rnnkit wasm: ${what} failed (${code}): ${message || 'no message'}`);
-    (err as Error & { code?: string }).code = code;
-    throw err;
+    if (status !== 0) throw statusError(this.m, this.abi, status, what);
+  }
+
+  /** Elements of x, y, h, c for a call of T steps and batch B (rk_stack_shapes). */
+  private shapes(s: WasmStack, f: CallFrame, T: number, B: number): { x: number; y: number; h: number; c: number } {
+    const out = f.alloc(32, 'shapes');
+    this.check(this.m.exports.rk_stack_shapes(s.ptr, T, B, out), 'rk_stack_shapes');
+    const [x, y, h, c] = Array.from(new BigInt64Array(this.m.exports.memory.buffer, out, 4), Number);
+    return { x, y, h, c };
+  }
+
+  /** The parameter layout as the kernels lay it out (rk_stack_layout). */
+  stackLayoutText(handle: StackHandle): string {
+    const s = this.live(handle);
+    return this.guard('rk_stack_layout', () => this.m.readString(this.m.exports.rk_stack_layout(s.ptr)));
   }
 
   private live(handle: StackHandle): WasmStack {
@@ -146,32 +150,21 @@ export class WasmBackend implements Backend {
   }
 
   createStack(spec: StackSpec): StackHandle {
-    const cell = RK_CELL[spec.cell];
-    if (cell === undefined) {
-      throw new RangeError(`cell must be one of ${Object.keys(RK_CELL).join(', ')}; got ${JSON.stringify(spec.cell)}`);
-    }
-    const expected = paramLayout(spec).total;
     return this.guard('rk_stack_create', () => {
       const m = this.m;
-      // rk_stack_spec: six int32 fields, then room for the rk_stack* the call writes.
-      const block = m.alloc(7 * 4, 'rk_stack_spec');
-      let ptr: Ptr = 0;
+      const f = new CallFrame(m);
       try {
-        const i32 = m.heapI32();
-        i32.set([cell, spec.inputSize, spec.hiddenSize, spec.outputSize, spec.layers, spec.bidirectional ? 1 : 0, 0], block >> 2);
-        this.check(m.exports.rk_stack_create(block, block + 24), 'rk_stack_create');
-        ptr = m.heapI32()[(block + 24) >> 2] >>> 0;
+        const block = f.alloc(this.abi.sizeOf('rk_stack_spec'), 'rk_stack_spec');
+        const out = f.alloc(4, 'rk_stack*');
+        this.abi.write('rk_stack_spec', stackSpecValues(this.abi, spec), m.view(), block);
+        this.check(m.exports.rk_stack_create(block, out), 'rk_stack_create');
+        const ptr = m.heapI32()[out >> 2] >>> 0;
+        const stack = new WasmStack(m, { ...spec }, ptr, Number(m.exports.rk_stack_param_count(ptr)));
+        this.finalizer?.register(stack, ptr, stack);
+        return stack;
       } finally {
-        m.exports.free(block);
+        f.release();
       }
-      const count = Number(m.exports.rk_stack_param_count(ptr));
-      if (count !== expected) {
-        m.exports.rk_stack_destroy(ptr);
-        throw new Error(`rnnkit wasm: the kernels lay out ${count} parameters for this ${spec.cell} stack, the TypeScript layout ${expected}`);
-      }
-      const stack = new WasmStack(m, { ...spec }, ptr, count);
-      this.finalizer?.register(stack, ptr, stack);
-      return stack;
     });
   }
 
@@ -204,29 +197,29 @@ export class WasmBackend implements Backend {
 
   forwardSync(handle: StackHandle, req: ForwardRequest): ForwardResult {
     const s = this.live(handle);
-    const shapes = sequenceShapes(s.spec, req.steps, req.batch);
-    const lstm = hasCellState(s.spec.cell);
-    checkLength('x', req.x, shapes.x);
-    checkLength('h0', req.h0, shapes.h);
-    if (lstm) checkLength('c0', req.c0, shapes.c);
-    checkLength('lengths', req.lengths, req.batch);
     return this.guard('rk_stack_forward', () => {
       const f = new CallFrame(this.m);
       try {
+        const n = this.shapes(s, f, req.steps, req.batch);
+        checkLength('x', req.x, n.x);
+        checkLength('h0', req.h0, n.h);
+        checkLength('c0', n.c > 0 ? req.c0 : undefined, n.c);
+        checkLength('lengths', req.lengths, req.batch);
         const x = f.input(req.x, 'x');
         const h0 = f.input(req.h0, 'h0');
-        const c0 = lstm ? f.input(req.c0, 'c0') : 0;
+        const c0 = n.c > 0 ? f.input(req.c0, 'c0') : 0;
         const lengths = f.input(req.lengths, 'lengths');
-        const y = f.output(shapes.y, 'y');
-        const hn = f.output(shapes.h, 'hn');
-        const cn = lstm ? f.output(shapes.c, 'cn') : 0;
+        const y = f.output(n.y, 'y');
+        const hn = f.output(n.h, 'hn');
+        const cn = n.c > 0 ? f.output(n.c, 'cn') : 0;
         const keep = req.training ? 1 : 0;
+        if (req.training) s.trained = null; // a failed training forward leaves no tape
         this.check(
           this.m.exports.rk_stack_forward(s.ptr, req.steps, req.batch, x, h0, c0, lengths, y, hn, cn, keep),
           'rk_stack_forward',
         );
         if (req.training) s.trained = { steps: req.steps, batch: req.batch };
-        return { y: f.read(y, shapes.y), hn: f.read(hn, shapes.h), ...(lstm ? { cn: f.read(cn, shapes.c) } : {}) };
+        return { y: f.read(y, n.y), hn: f.read(hn, n.h), ...(n.c > 0 ? { cn: f.read(cn, n.c) } : {}) };
       } finally {
         f.release();
       }
@@ -237,22 +230,21 @@ export class WasmBackend implements Backend {
     const s = this.live(handle);
     if (!s.trained) throw new Error('backward needs a preceding forward with training: true');
     const { steps, batch } = s.trained;
-    const shapes = sequenceShapes(s.spec, steps, batch);
-    const lstm = hasCellState(s.spec.cell);
-    checkLength('dy', req.dy, shapes.y);
-    checkLength('dhn', req.dhn, shapes.h);
-    if (lstm) checkLength('dcn', req.dcn, shapes.c);
     return this.guard('rk_stack_backward', () => {
       const f = new CallFrame(this.m);
       try {
+        const n = this.shapes(s, f, steps, batch);
+        checkLength('dy', req.dy, n.y);
+        checkLength('dhn', req.dhn, n.h);
+        checkLength('dcn', n.c > 0 ? req.dcn : undefined, n.c);
         const dy = f.input(req.dy, 'dy');
         const dhn = f.input(req.dhn, 'dhn');
-        const dcn = lstm ? f.input(req.dcn, 'dcn') : 0;
-        const dx = f.output(shapes.x, 'dx');
-        const dh0 = f.output(shapes.h, 'dh0');
-        const dc0 = lstm ? f.output(shapes.c, 'dc0') : 0;
+        const dcn = n.c > 0 ? f.input(req.dcn, 'dcn') : 0;
+        const dx = f.output(n.x, 'dx');
+        const dh0 = f.output(n.h, 'dh0');
+        const dc0 = n.c > 0 ? f.output(n.c, 'dc0') : 0;
         this.check(this.m.exports.rk_stack_backward(s.ptr, dy, dhn, dcn, dx, dh0, dc0), 'rk_stack_backward');
-        return { dx: f.read(dx, shapes.x), dh0: f.read(dh0, shapes.h), ...(lstm ? { dc0: f.read(dc0, shapes.c) } : {}) };
+        return { dx: f.read(dx, n.x), dh0: f.read(dh0, n.h), ...(n.c > 0 ? { dc0: f.read(dc0, n.c) } : {}) };
       } finally {
         f.release();
       }

@@ -10,6 +10,8 @@
  * read) fails with a clear error instead of a link error.
  */
 
+import type { Abi } from '../abi/abi.js';
+
 /** Pointers are byte offsets into linear memory (wasm32: fit in a JS number). */
 export type Ptr = number;
 
@@ -35,6 +37,9 @@ export interface RnnkitExports {
     s: Ptr, T: number, B: number, x: Ptr, h0: Ptr, c0: Ptr, lengths: Ptr, y: Ptr, hn: Ptr, cn: Ptr, keep: number,
   ): number;
   rk_stack_backward(s: Ptr, dy: Ptr, dhn: Ptr, dcn: Ptr, dx: Ptr, dh0: Ptr, dc0: Ptr): number;
+  rk_stack_shapes(s: Ptr, T: number, B: number, out: Ptr): number;
+  rk_stack_layout(s: Ptr): Ptr;
+  rk_abi_describe(): Ptr;
 }
 
 /** What {@link instantiateRnnkit} accepts: the module's bytes, a compiled module, or a fetch Response. */
@@ -46,6 +51,7 @@ export class RnnkitModule {
   private f32: Float32Array = new Float32Array(0);
   private i32: Int32Array = new Int32Array(0);
   private u8: Uint8Array = new Uint8Array(0);
+  private dataView: DataView = new DataView(new ArrayBuffer(0));
 
   constructor(readonly exports: RnnkitExports) {}
 
@@ -60,7 +66,14 @@ export class RnnkitModule {
       this.f32 = new Float32Array(buf);
       this.i32 = new Int32Array(buf);
       this.u8 = new Uint8Array(buf);
+      this.dataView = new DataView(buf);
     }
+  }
+
+  /** A DataView over all of linear memory (structs are written through it: abi.ts). */
+  view(): DataView {
+    this.refresh();
+    return this.dataView;
   }
 
   heapF32(): Float32Array {
@@ -98,6 +111,16 @@ export class RnnkitModule {
     if (p === 0) throw new RangeError(`rnnkit wasm: out of memory allocating ${bytes} bytes for ${what}`);
     return p;
   }
+}
+
+/** The Error of a failed rk_* call: "rnnkit wasm: <what> failed (RK_EINVAL): <rk_last_error()>", with that code. */
+export function statusError(m: RnnkitModule, abi: Abi, status: number, what: string): Error {
+  const message = m.readString(m.exports.rk_last_error());
+  const code = abi.nameOf('rk_status', status)?.toUpperCase();
+  const name = code ? `RK_${code}` : `status ${status}`;
+  const err = new Error(`rnnkit wasm: ${what} failed (${name}): ${message || 'no message'}`);
+  (err as Error & { code?: string }).code = name;
+  return err;
 }
 
 /** Thrown when the module calls abort()/exit(): its state is undefined from then on. */

@@ -1,0 +1,154 @@
+// Model exports: create from a packed rk_model_spec, parameters, optimizer, and one run
+// call for train step / loss-and-grads / evaluate over a packed rk_batch. The batch's
+// arrays come as a list indexed by rk_model_array; their sizes come from rk_model_shapes.
+#include <cstring>
+
+#include "call.h"
+#include "exports.h"
+#include "handle.h"
+#include "values.h"
+
+namespace rkaddon {
+
+namespace {
+
+rk_model* ModelOf(Handle* h) { return static_cast<rk_model*>(h->ptr); }
+size_t Count(Handle* h) { return static_cast<size_t>(rk_model_param_count(ModelOf(h))); }
+
+Napi::Value Create(const Napi::CallbackInfo& info) {
+  const rk_model_spec spec = ReadStruct<rk_model_spec>(info[0], "spec");
+  rk_model* m = nullptr;
+  Check(info.Env(), "modelCreate", rk_model_create(&spec, &m));
+  return WrapHandle(info.Env(), Kind::Model, m);
+}
+
+Napi::Value SetParams(const Napi::CallbackInfo& info) {
+  Handle* h = LiveHandle(info[0], Kind::Model);
+  Inputs in(false);
+  const float* src = in.Get<float>(info[1], "params", static_cast<int64_t>(Count(h)));
+  if (src == nullptr) throw Napi::TypeError::New(info.Env(), "params must be a Float32Array; got " + Describe(info[1]));
+  Check(info.Env(), "modelSetParams", rk_model_set_params(ModelOf(h), src));
+  return info.Env().Undefined();
+}
+
+Napi::Value CopyOut(const Napi::CallbackInfo& info, rk_status (*get)(const rk_model*, float*)) {
+  Handle* h = LiveHandle(info[0], Kind::Model);
+  Napi::Float32Array out = Napi::Float32Array::New(info.Env(), Count(h));
+  Check(info.Env(), "copy", get(ModelOf(h), out.Data()));
+  return out;
+}
+
+Napi::Value SetOptimizer(const Napi::CallbackInfo& info) {
+  Handle* h = LiveHandle(info[0], Kind::Model);
+  const rk_optimizer opt = ReadStruct<rk_optimizer>(info[1], "optimizer");
+  Check(info.Env(), "modelSetOptimizer", rk_model_set_optimizer(ModelOf(h), &opt));
+  return info.Env().Undefined();
+}
+
+Napi::Value SetLr(const Napi::CallbackInfo& info) {
+  Handle* h = LiveHandle(info[0], Kind::Model);
+  Check(info.Env(), "modelSetLr", rk_model_set_lr(ModelOf(h), RequireNumber(info[1], "lr")));
+  return info.Env().Undefined();
+}
+
+Napi::Value Dispose(const Napi::CallbackInfo& info) {
+  LiveHandle(info[0], Kind::Model)->Destroy();
+  return info.Env().Undefined();
+}
+
+// Points each array field of `b` at the input of its rk_model_array index (element type
+// from the field's own C type), sized as rk_model_shapes says.
+void BindInputs(rk_batch& b, Napi::Array arrays, const int64_t* n, Inputs& in) {
+  auto bind = [&](auto& field, rk_model_array k, const char* name) {
+    using T = std::remove_const_t<std::remove_pointer_t<std::remove_reference_t<decltype(field)>>>;
+    field = in.Get<T>(arrays.Get(static_cast<uint32_t>(k)), name, n[k]);
+  };
+  bind(b.tokens, RK_ARRAY_TOKENS, "tokens");
+  bind(b.x, RK_ARRAY_X, "x");
+  bind(b.targets, RK_ARRAY_TARGETS, "targets");
+  bind(b.target_values, RK_ARRAY_TARGET_VALUES, "targetValues");
+  bind(b.target_mask, RK_ARRAY_TARGET_MASK, "targetMask");
+  bind(b.lengths, RK_ARRAY_LENGTHS, "lengths");
+  bind(b.h0, RK_ARRAY_H, "h0");
+  bind(b.c0, RK_ARRAY_C, "c0");
+  bind(b.condition, RK_ARRAY_CONDITION, "condition");
+  bind(b.source_tokens, RK_ARRAY_SOURCE_TOKENS, "source.tokens");
+  bind(b.source_x, RK_ARRAY_SOURCE_X, "source.x");
+  bind(b.source_lengths, RK_ARRAY_SOURCE_LENGTHS, "source.lengths");
+}
+
+enum class Op { Train = 0, LossAndGrads = 1, Evaluate = 2 };
+
+// run(model, op, batch bytes, arrays) → { step: ArrayBuffer (rk_step_result), hn, cn?, outputs?, y? }
+Call Prepare(const Napi::CallbackInfo& info, Handle* h, bool async) {
+  Napi::Env env = info.Env();
+  const Op op = static_cast<Op>(RequireInt32(info[1], "op", 0));
+  if (static_cast<int>(op) > 2) throw Napi::RangeError::New(env, "op must be 0 (train), 1 (loss and grads) or 2 (evaluate)");
+  struct State {
+    rk_batch batch;
+    rk_step_result step{};
+  };
+  auto st = std::make_shared<State>();
+  st->batch = ReadStruct<rk_batch>(info[2], "batch");
+  if (!info[3].IsArray()) throw Napi::TypeError::New(env, "arrays must be an Array; got " + Describe(info[3]));
+  int64_t n[RK_ARRAY_COUNT];
+  Check(env, "modelShapes", rk_model_shapes(ModelOf(h), st->batch.T, st->batch.B, st->batch.source_T, n));
+  Call c;
+  c.op = op == Op::Train ? "trainStep" : op == Op::Evaluate ? "evaluate" : "lossAndGrads";
+  c.inputs = std::make_unique<Inputs>(async);
+  BindInputs(st->batch, info[3].As<Napi::Array>(), n, *c.inputs);
+  Napi::ArrayBuffer step = Napi::ArrayBuffer::New(env, sizeof(rk_step_result));
+  Napi::Float32Array hn = Output(env, n[RK_ARRAY_H]), cn = Output(env, n[RK_ARRAY_C]);
+  Napi::Float32Array outputs, y;
+  if (op == Op::Evaluate) outputs = Output(env, n[RK_ARRAY_OUTPUTS]), y = Output(env, n[RK_ARRAY_Y]);
+  c.result = Napi::Object::New(env);
+  c.result.Set("step", step);
+  c.result.Set("hn", hn);
+  if (!cn.IsEmpty()) c.result.Set("cn", cn);
+  if (!outputs.IsEmpty()) c.result.Set("outputs", outputs);
+  if (!y.IsEmpty()) c.result.Set("y", y);
+  rk_model* m = ModelOf(h);
+  float* phn = hn.IsEmpty() ? nullptr : hn.Data();
+  float* pcn = cn.IsEmpty() ? nullptr : cn.Data();
+  float* pout = outputs.IsEmpty() ? nullptr : outputs.Data();
+  float* py = y.IsEmpty() ? nullptr : y.Data();
+  auto* out = static_cast<rk_step_result*>(step.Data());
+  c.run = [=] {
+    switch (op) {
+      case Op::Train: return rk_model_train_step(m, &st->batch, phn, pcn, out);
+      case Op::LossAndGrads: return rk_model_loss_and_grads(m, &st->batch, phn, pcn, out);
+      case Op::Evaluate: return rk_model_evaluate(m, &st->batch, pout, py, phn, pcn, out);
+    }
+    return RK_EINTERNAL;
+  };
+  return c;
+}
+
+}  // namespace
+
+void ExportModel(Napi::Env env, Napi::Object exports) {
+  auto fn = [&](const char* name, Napi::Function::Callback cb) { exports.Set(name, Napi::Function::New(env, cb, name)); };
+  fn("modelCreate", Create);
+  fn("modelLayout", [](const Napi::CallbackInfo& i) -> Napi::Value {
+    return Napi::String::New(i.Env(), rk_model_layout(ModelOf(LiveHandle(i[0], Kind::Model))));
+  });
+  fn("modelParamCount", [](const Napi::CallbackInfo& i) -> Napi::Value {
+    return Napi::Number::New(i.Env(), static_cast<double>(Count(LiveHandle(i[0], Kind::Model))));
+  });
+  fn("modelSetParams", SetParams);
+  fn("modelGetParams", [](const Napi::CallbackInfo& i) { return CopyOut(i, rk_model_get_params); });
+  fn("modelGetGrads", [](const Napi::CallbackInfo& i) { return CopyOut(i, rk_model_get_grads); });
+  fn("modelSetOptimizer", SetOptimizer);
+  fn("modelSetLr", SetLr);
+  fn("modelDispose", Dispose);
+  fn("modelRun", [](const Napi::CallbackInfo& i) {
+    Handle* h = LiveHandle(i[0], Kind::Model);
+    return RunAsync(i.Env(), h, i[0], Prepare(i, h, true));
+  });
+  fn("modelRunSync", [](const Napi::CallbackInfo& i) {
+    Handle* h = LiveHandle(i[0], Kind::Model);
+    return RunSync(i.Env(), h, Prepare(i, h, false));
+  });
+}
+
+}  // namespace rkaddon
