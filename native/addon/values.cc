@@ -6,25 +6,14 @@
 namespace rkaddon {
 
 std::string Describe(Napi::Value v) {
-  if (v.IsUndefined()) return "undefined";
-  if (v.IsNull()) return "null";
-  if (v.IsNumber()) {
-    double d = v.As<Napi::Number>().DoubleValue();
-    return std::isnan(d) ? "NaN" : v.ToString().Utf8Value();
-  }
-  if (v.IsBoolean()) return v.As<Napi::Boolean>().Value() ? "true" : "false";
   if (v.IsString()) return "\"" + v.As<Napi::String>().Utf8Value() + "\"";
-  if (v.IsTypedArray()) {
-    auto t = v.As<Napi::TypedArray>();
-    const char* kind = t.TypedArrayType() == napi_float32_array ? "Float32Array"
-                       : t.TypedArrayType() == napi_int32_array ? "Int32Array"
-                       : t.TypedArrayType() == napi_uint8_array ? "Uint8Array"
-                                                                 : "TypedArray";
-    return std::string(kind) + "(" + std::to_string(t.ElementLength()) + ")";
+  if (v.IsTypedArray()) {  // its constructor's name and length: "Float32Array(29)"
+    const std::string kind = v.As<Napi::Object>().Get("constructor").As<Napi::Object>().Get("name").ToString();
+    return kind + "(" + std::to_string(v.As<Napi::TypedArray>().ElementLength()) + ")";
   }
   if (v.IsArray()) return "Array(" + std::to_string(v.As<Napi::Array>().Length()) + ")";
-  if (v.IsExternal()) return "external";
-  return v.IsFunction() ? "function" : "object";
+  if (v.IsObject() && !v.IsFunction()) return v.IsExternal() ? "external" : "object";
+  return v.ToString().Utf8Value();  // undefined, null, numbers (NaN too), booleans, a function's source is long but rare
 }
 
 int32_t RequireInt32(Napi::Value v, const char* name, int32_t min) {

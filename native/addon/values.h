@@ -45,15 +45,13 @@ S ReadStruct(Napi::Value v, const char* name) {
   return s;
 }
 
+// The typed array type and name of an input's element type (float, int32_t or uint8_t).
 template <class T>
-constexpr napi_typedarray_type TypedArrayOf() {
-  if constexpr (std::is_same_v<T, float>) return napi_float32_array;
-  else if constexpr (std::is_same_v<T, int32_t>) return napi_int32_array;
-  else {
-    static_assert(std::is_same_v<T, uint8_t>, "an input array holds float, int32_t or uint8_t");
-    return napi_uint8_array;
-  }
-}
+constexpr napi_typedarray_type kArrayType = std::is_same_v<T, float> ? napi_float32_array
+                                            : std::is_same_v<T, int32_t> ? napi_int32_array
+                                                                          : napi_uint8_array;
+template <class T>
+constexpr const char* kArrayName = std::is_same_v<T, float> ? "Float32Array" : std::is_same_v<T, int32_t> ? "Int32Array" : "Uint8Array";
 
 // Input arrays of one call. For an asynchronous call the bytes are copied here, on the JS
 // thread, before the call is queued: the caller may then detach, resize or rewrite its
@@ -67,9 +65,9 @@ class Inputs {
   template <class T>
   const T* Get(Napi::Value v, const char* name, int64_t elements) {
     if (v.IsUndefined() || v.IsNull() || elements == 0) return nullptr;
-    if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != TypedArrayOf<T>()) {
-      throw Napi::TypeError::New(v.Env(), std::string(name) + " must be a typed array of " + std::to_string(elements) +
-                                              " " + TypeName<T>() + " elements; got " + Describe(v));
+    if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != kArrayType<T>) {
+      throw Napi::TypeError::New(v.Env(), std::string(name) + " must be a " + kArrayName<T> + " of " +
+                                              std::to_string(elements) + " elements; got " + Describe(v));
     }
     auto a = v.As<Napi::TypedArray>();
     if (a.ElementLength() != static_cast<size_t>(elements)) {
@@ -85,10 +83,6 @@ class Inputs {
   }
 
  private:
-  template <class T>
-  static const char* TypeName() {
-    return std::is_same_v<T, float> ? "float32" : std::is_same_v<T, int32_t> ? "int32" : "uint8";
-  }
   bool copy_;
   std::vector<std::unique_ptr<uint8_t[]>> copies_;
 };
