@@ -12,8 +12,9 @@ std::string Describe(Napi::Value v) {
     return kind + "(" + std::to_string(v.As<Napi::TypedArray>().ElementLength()) + ")";
   }
   if (v.IsArray()) return "Array(" + std::to_string(v.As<Napi::Array>().Length()) + ")";
-  if (v.IsObject() && !v.IsFunction()) return v.IsExternal() ? "external" : "object";
-  return v.ToString().Utf8Value();  // undefined, null, numbers (NaN too), booleans, a function's source is long but rare
+  if (v.IsFunction()) return "function";
+  if (v.IsObject()) return v.IsExternal() ? "external" : "object";
+  return v.ToString().Utf8Value();  // undefined, null, numbers (NaN too), booleans
 }
 
 int32_t RequireInt32(Napi::Value v, const char* name, int32_t min) {
