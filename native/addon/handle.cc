@@ -1,5 +1,6 @@
 #include "handle.h"
 
+#include <random>
 #include <string>
 
 #include "rnnkit.h"
@@ -9,10 +10,23 @@ namespace rkaddon {
 
 namespace {
 
-constexpr napi_type_tag kStackTag = {0x8f3c2a6d51e04b7bULL, 0xa2d94c1e7f60b835ULL};
-constexpr napi_type_tag kModelTag = {0x4d1b7e90c2a35f18ULL, 0x9e63d0a4b8f2c571ULL};
+// Drawn once per loaded copy of the addon: two different rnnkit builds loaded in one
+// process (a prebuild and RNNKIT_NATIVE_PATH, say) refuse each other's handles instead of
+// reading them as their own. Every worker_thread shares the copy, and so the tags.
+struct Tags {
+  napi_type_tag stack, model;
+  Tags() {
+    std::random_device rd;
+    auto word = [&] { return (static_cast<uint64_t>(rd()) << 32) ^ rd(); };
+    stack = {word(), word()};
+    model = {word(), word()};
+  }
+};
 
-const napi_type_tag* TagOf(Kind k) { return k == Kind::Stack ? &kStackTag : &kModelTag; }
+const napi_type_tag* TagOf(Kind k) {
+  static const Tags tags;  // thread-safe initialisation
+  return k == Kind::Stack ? &tags.stack : &tags.model;
+}
 const char* NameOf(Kind k) { return k == Kind::Stack ? "stack" : "model"; }
 
 }  // namespace

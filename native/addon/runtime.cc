@@ -34,6 +34,9 @@ void ExportRuntime(Napi::Env env, Napi::Object exports) {
   fn("abiDescribe", [](const Napi::CallbackInfo& i) -> Napi::Value { return Napi::String::New(i.Env(), rk_abi_describe()); });
   fn("isa", [](const Napi::CallbackInfo& i) -> Napi::Value { return Napi::String::New(i.Env(), rk_isa()); });
   fn("getThreads", [](const Napi::CallbackInfo& i) -> Napi::Value { return Napi::Number::New(i.Env(), rk_get_threads()); });
+  fn("resolveThreads", [](const Napi::CallbackInfo& i) -> Napi::Value {
+    return Napi::Number::New(i.Env(), rk_resolve_threads(RequireInt32(i[0], "threads", 0)));
+  });
   fn("forceIsa", [](const Napi::CallbackInfo& i) -> Napi::Value {
     const std::string name = RequireString(i[0], "isa");
     Configure(i.Env(), "the ISA path", [&] { return rk_force_isa(name.c_str()); });

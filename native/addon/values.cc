@@ -1,20 +1,30 @@
 #include "values.h"
 
 #include <cmath>
+#include <iterator>
 #include <limits>
 
 namespace rkaddon {
 
+// Reads no property of `v`: describing a value must not run the caller's code (a getter,
+// a Proxy trap) nor fail on an exotic one (an External, a Symbol, a null prototype).
 std::string Describe(Napi::Value v) {
+  static const char* const kTypedArrays[] = {"Int8Array",   "Uint8Array",   "Uint8ClampedArray", "Int16Array",
+                                             "Uint16Array", "Int32Array",   "Uint32Array",       "Float32Array",
+                                             "Float64Array", "BigInt64Array", "BigUint64Array"};
+  if (v.IsNumber() || v.IsBoolean() || v.IsUndefined() || v.IsNull()) return v.ToString().Utf8Value();
   if (v.IsString()) return "\"" + v.As<Napi::String>().Utf8Value() + "\"";
-  if (v.IsTypedArray()) {  // its constructor's name and length: "Float32Array(29)"
-    const std::string kind = v.As<Napi::Object>().Get("constructor").As<Napi::Object>().Get("name").ToString();
-    return kind + "(" + std::to_string(v.As<Napi::TypedArray>().ElementLength()) + ")";
+  if (v.IsTypedArray()) {
+    const auto t = v.As<Napi::TypedArray>();
+    const size_t k = t.TypedArrayType();
+    return std::string(k < std::size(kTypedArrays) ? kTypedArrays[k] : "TypedArray") + "(" + std::to_string(t.ElementLength()) + ")";
   }
   if (v.IsArray()) return "Array(" + std::to_string(v.As<Napi::Array>().Length()) + ")";
+  if (v.IsExternal()) return "external";
   if (v.IsFunction()) return "function";
-  if (v.IsObject()) return v.IsExternal() ? "external" : "object";
-  return v.ToString().Utf8Value();  // undefined, null, numbers (NaN too), booleans
+  if (v.IsSymbol()) return "symbol";
+  if (v.IsBigInt()) return "bigint";
+  return "object";
 }
 
 int32_t RequireInt32(Napi::Value v, const char* name, int32_t min) {

@@ -74,8 +74,16 @@ class Inputs {
       throw Napi::RangeError::New(v.Env(), std::string(name) + " must have " + std::to_string(elements) +
                                                " elements; got " + std::to_string(a.ElementLength()));
     }
-    const auto* data = static_cast<const uint8_t*>(a.ArrayBuffer().Data()) + a.ByteOffset();
-    if (!copy_) return reinterpret_cast<const T*>(data);
+    // Another thread could rewrite a SharedArrayBuffer between C's checks and its reads (C
+    // indexes with tokens and lengths), so only an ArrayBuffer the caller owns is read.
+    void* data = nullptr;
+    napi_value buffer;
+    bool plain = false;
+    if (napi_get_typedarray_info(v.Env(), a, nullptr, nullptr, &data, &buffer, nullptr) != napi_ok ||
+        napi_is_arraybuffer(v.Env(), buffer, &plain) != napi_ok || !plain) {
+      throw Napi::TypeError::New(v.Env(), std::string(name) + " must be backed by an ArrayBuffer, not a SharedArrayBuffer");
+    }
+    if (!copy_) return static_cast<const T*>(data);
     const size_t bytes = static_cast<size_t>(elements) * sizeof(T);
     copies_.emplace_back(new uint8_t[bytes]);  // operator new: aligned for any element type
     std::memcpy(copies_.back().get(), data, bytes);

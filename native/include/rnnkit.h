@@ -92,6 +92,9 @@ rk_status rk_force_isa(const char* name);
 /* Threads used by the compute calls: n >= 1; 0 means every core. */
 rk_status rk_set_threads(int32_t n);
 int32_t rk_get_threads(void);
+/* The thread count rk_set_threads(n) would give: n, or every core of this machine for 0
+ * (1 in a build without threads). Lets a binding skip a setting that changes nothing. */
+int32_t rk_resolve_threads(int32_t n);
 
 /* --- stacks -------------------------------------------------------------------- */
 

@@ -7,6 +7,7 @@
 
 namespace rk {
 int threads() { return 1; }
+int resolve_threads(int) { return 1; }
 bool set_threads(int n) { return n >= 0; }
 bool in_parallel_task() { return false; }
 void parallel_for_raw(int n_tasks, TaskFn fn, void* ctx, bool) {
@@ -268,13 +269,15 @@ Pool& pool() {
 int threads() { return pool().threads(); }
 bool in_parallel_task() { return t_in_task; }
 
+int resolve_threads(int n) {
+  if (n != 0) return n;
+  const unsigned hw = std::thread::hardware_concurrency();
+  return hw == 0 ? 1 : static_cast<int>(hw);
+}
+
 bool set_threads(int n) {
   if (n < 0) return false;
-  if (n == 0) {
-    const unsigned hw = std::thread::hardware_concurrency();
-    n = hw == 0 ? 1 : static_cast<int>(hw);
-  }
-  pool().resize(n);
+  pool().resize(resolve_threads(n));
   return true;
 }
 
@@ -293,3 +296,5 @@ extern "C" rk_status rk_set_threads(int32_t n) {
 }
 
 extern "C" int32_t rk_get_threads(void) { return rk::threads(); }
+
+extern "C" int32_t rk_resolve_threads(int32_t n) { return n < 0 ? n : rk::resolve_threads(n); }

@@ -25,6 +25,8 @@ int threads();
 // n >= 1, or 0 for every core (std::thread::hardware_concurrency). Returns false for
 // n < 0. Waits for a running parallel_for to finish.
 bool set_threads(int n);
+// The count set_threads(n) gives: n, or every core for 0.
+int resolve_threads(int n);
 
 // True inside a parallel_for task (where a nested parallel_for runs inline).
 bool in_parallel_task();

@@ -1,15 +1,18 @@
 /**
  * NativeBackend over the addon: how it is found and loaded (RNNKIT_NATIVE_PATH,
- * node-gyp-build), its options and environment (threads, RNNKIT_THREADS), the layout
- * check at createStack, and handles of other backends.
+ * node-gyp-build), the ABI check at load (rk_abi_describe against src/backend/abi/schema.ts),
+ * its options and environment (threads, RNNKIT_THREADS), busy stacks, and handles of
+ * other backends.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { StackSpec } from '../../src/backend/contract.js';
 import { loadBackend } from '../../src/backend/load.js';
 import { paramLayout } from '../../src/backend/layout.js';
-import { createNativeBackend, NativeBackend, packageRoot, resolveAddonPath } from '../../src/backend/native/backend.js';
+import { createNativeBackend, NativeBackend } from '../../src/backend/native/backend.js';
+import { packageRoot, resolveAddonPath } from '../../src/backend/native/addon.js';
 import { ReferenceBackend } from '../../src/backend/reference/index.js';
-import { addon, addonPath, LSTM } from './native-helpers.js';
+import { AbiMismatchError } from '../../src/backend/abi/abi.js';
+import { addon, addonPath, caught, LSTM } from './native-helpers.js';
 
 const saved = { ...process.env };
 afterEach(() => {
@@ -52,13 +55,45 @@ describe('NativeBackend', () => {
     expect(() => createNativeBackend({ threads: -2 })).toThrow(RangeError);
   });
 
-  it('createStack refuses a stack whose native parameter count differs from paramLayout', () => {
+  it('refuses an addon whose rk_abi_describe differs from src/backend/abi/schema.ts (AbiMismatchError naming it)', () => {
     const real = addon();
-    const drifted = { ...real, paramCount: (h: object) => real.paramCount(h) + 1 };
-    const b = new NativeBackend(drifted, addonPath());
-    const total = paramLayout(LSTM).total;
-    expect(() => b.createStack(LSTM)).toThrow(`the addon counts ${total + 1} floats, paramLayout ${total}`);
-    expect(() => b.createStack(LSTM)).toThrow(/native parameter layout differs from src\/backend\/layout\.ts/);
+    const text = real.abiDescribe();
+    const withDescription = (t: string) => new NativeBackend({ ...real, abiDescribe: () => t }, 'x', { isa: real.isa() });
+    const mismatch = (t: string): AbiMismatchError => {
+      const e = caught(() => withDescription(t));
+      expect(e).toBeInstanceOf(AbiMismatchError);
+      expect(e.message).toMatch(/^the native addon x was built for another rnnkit\.h: /);
+      return e as AbiMismatchError;
+    };
+    expect(text).toMatch(/ layers:i32@/);
+    expect(mismatch(text.replace(' layers:i32@', ' levels:i32@')).message).toMatch(/struct rk_stack_spec has fields \[.*levels:i32.*\], TypeScript packs \[.*layers:i32/);
+    expect(mismatch(text.replace(/ max_norm:f64@\d+/, '')).message).toMatch(/struct rk_optimizer has fields/);
+    expect(mismatch(text.replace(/^limit RK_MAX_LAYERS 1024$/m, 'limit RK_MAX_LAYERS 2048')).message).toMatch(/limit RK_MAX_LAYERS is 2048, TypeScript checks 1024/);
+    expect(mismatch(text.replace(/^limit RK_MAX_WIDTH .*$/m, '')).message).toMatch(/limit RK_MAX_WIDTH is missing/);
+    expect(mismatch(text.replace(/^struct rk_batch .*$/m, '')).message).toMatch(/struct rk_batch is missing/);
+    expect(mismatch(text.replace('RK_CELL_JORDAN=6', 'RK_CELL_JORDAN=6 RK_CELL_MGU=7')).message).toMatch(/enum rk_cell: RK_CELL_MGU unknown to TypeScript/);
+    expect(mismatch(text.replace(' RK_OPT_ADAMW=3', '')).message).toMatch(/enum rk_optimizer_kind: RK_OPT_ADAMW unknown to the module/);
+    // Only the offsets moved (another target's layout): accepted, and packed with them.
+    const moved = text.replace(/^struct rk_stack_spec 24 .*$/m, 'struct rk_stack_spec 48 cell:i32@0 input_size:i32@8 hidden_size:i32@16 output_size:i32@24 layers:i32@32 bidirectional:i32@40');
+    const b = withDescription(moved);
+    expect(b.abi.sizeOf('rk_stack_spec')).toBe(48);
+    expect(b.abi.offsetOf('rk_stack_spec', 'layers')).toBe(32);
+    // … which this addon, built with the other layout, refuses as bytes of the wrong length.
+    expect(() => b.createStack(LSTM)).toThrow(/^spec must be a Uint8Array of 24 packed bytes/);
+  });
+
+  it('refuses an addon without abiDescribe (a build older than rk_abi_describe)', () => {
+    const { abiDescribe: _, ...old } = addon();
+    expect(() => new NativeBackend(old as never, '/old/rnnkit.node')).toThrow(/the native addon \/old\/rnnkit\.node predates rk_abi_describe; rebuild it/);
+  });
+
+  it('the addon loaded here passes the check, and packs specs the addon reads', () => {
+    const b = createNativeBackend();
+    expect(b.abi.sizeOf('rk_stack_spec')).toBe(24);
+    const s = b.createStack(LSTM);
+    expect(b.getParams(s).length).toBe(paramLayout(LSTM).total);
+    expect(b.stackLayoutText(s).trim().split('\n').map((l) => l.split(' ')[0])).toEqual(paramLayout(LSTM).entries.map((e) => e.name));
+    b.dispose(s);
   });
 
   it('every cell and shape of the layout table gets exactly paramLayout(spec).total parameters', () => {
@@ -71,6 +106,11 @@ describe('NativeBackend', () => {
         b.dispose(s);
       }
     }
+  });
+
+  it('a C refusal of a spec TypeScript did not validate reaches the caller as Error(code RK_EINVAL)', () => {
+    const b = createNativeBackend();
+    expect(() => b.createStack({ ...LSTM, layers: 1e9 })).toThrow(expect.objectContaining({ code: 'RK_EINVAL', message: expect.stringMatching(/layers must be in 1\.\.1024/) }));
   });
 
   it('a second asynchronous call on a busy stack rejects with ERR_RNNKIT_BUSY (the first resolves)', async () => {

@@ -12,7 +12,7 @@ import { paramLayout, sequenceShapes } from '../../src/backend/layout.js';
 import { createNativeBackend } from '../../src/backend/native/backend.js';
 import { expectClose } from '../helpers/compare.js';
 import { BACKEND_F32_VS_REFERENCE, scaledBound } from '../helpers/tolerances.js';
-import { addon, randomF32, supportedIsas } from './native-helpers.js';
+import { addon, createStack, randomF32, supportedIsas } from './native-helpers.js';
 
 // Sizes past one SIMD register and one GEMM tile with odd tails, and long enough that
 // the thread pool splits the work.
@@ -33,13 +33,13 @@ interface Run {
 function run(spec: StackSpec, seed: number): Run {
   const a = addon();
   const n = sequenceShapes(spec, STEPS, BATCH);
-  const h = a.create(spec);
-  a.setParams(h, randomF32(paramLayout(spec).total, seed, 1 / Math.sqrt(spec.hiddenSize)));
-  const f = a.forwardSync(h, { x: randomF32(n.x, seed + 1), steps: STEPS, batch: BATCH, h0: randomF32(n.h, seed + 2, 0.5), training: true });
-  const b = a.backwardSync(h, { dy: randomF32(n.y, seed + 3) });
-  const grads = a.getGrads(h);
-  a.dispose(h);
-  return { f, b, grads };
+  const h = createStack(spec);
+  a.stackSetParams(h, randomF32(paramLayout(spec).total, seed, 1 / Math.sqrt(spec.hiddenSize)));
+  const fr = a.stackForwardSync(h, STEPS, BATCH, true, randomF32(n.x, seed + 1), randomF32(n.h, seed + 2, 0.5));
+  const br = a.stackBackwardSync(h, randomF32(n.y, seed + 3));
+  const grads = a.stackGetGrads(h);
+  a.stackDispose(h);
+  return { f: { y: fr.y!, hn: fr.hn!, ...(fr.cn ? { cn: fr.cn } : {}) }, b: { dx: br.dx!, dh0: br.dh0!, ...(br.dc0 ? { dc0: br.dc0 } : {}) }, grads };
 }
 
 function expectAgree(what: string, got: Run, want: Run): void {

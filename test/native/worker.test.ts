@@ -7,9 +7,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
-import type { ForwardResult, StackSpec } from '../../src/backend/contract.js';
+import type { StackSpec } from '../../src/backend/contract.js';
 import { paramLayout, sequenceShapes } from '../../src/backend/layout.js';
-import { addon, addonPath, randomF32 } from './native-helpers.js';
+import type { AddonResult } from '../../src/backend/native/addon.js';
+import { addon, addonPath, caught, createStack, forwardSync, packStack, randomF32 } from './native-helpers.js';
 
 const script = path.join(path.dirname(fileURLToPath(import.meta.url)), 'worker-script.mjs');
 const SPEC: StackSpec = { cell: 'gru', inputSize: 6, hiddenSize: 9, outputSize: 9, layers: 2, bidirectional: true };
@@ -17,13 +18,14 @@ const SPEC: StackSpec = { cell: 'gru', inputSize: 6, hiddenSize: 9, outputSize: 
 function job(steps: number, batch: number, seed: number) {
   const n = sequenceShapes(SPEC, steps, batch);
   return {
-    spec: SPEC,
+    stack: SPEC,
+    spec: packStack(SPEC),
     params: randomF32(paramLayout(SPEC).total, seed, 0.3),
     req: { x: randomF32(n.x, seed + 1), steps, batch, h0: randomF32(n.h, seed + 2) },
   };
 }
 
-function inWorker(data: object): Promise<{ isa: string; sync: ForwardResult; async: ForwardResult }> {
+function inWorker(data: object): Promise<{ isa: string; sync: AddonResult; async: AddonResult }> {
   return new Promise((resolve, reject) => {
     const w = new Worker(script, { workerData: { addonPath: addonPath(), ...data } });
     w.once('message', (m) => resolve(m));
@@ -32,11 +34,11 @@ function inWorker(data: object): Promise<{ isa: string; sync: ForwardResult; asy
   });
 }
 
-function onMainThread(j: ReturnType<typeof job>): ForwardResult {
-  const h = addon().create(j.spec);
-  addon().setParams(h, j.params);
-  const out = addon().forwardSync(h, j.req);
-  addon().dispose(h);
+function onMainThread(j: ReturnType<typeof job>): AddonResult {
+  const h = createStack(j.stack);
+  addon().stackSetParams(h, j.params);
+  const out = forwardSync(h, j.req);
+  addon().stackDispose(h);
   return out;
 }
 
@@ -62,23 +64,38 @@ describe('native addon in worker_threads', () => {
     expect(second.sync).toEqual(first.sync);
   });
 
-  it('a worker terminated during an asynchronous forward leaves the main thread working', async () => {
-    const n = sequenceShapes({ ...SPEC, inputSize: 64, hiddenSize: 96, outputSize: 96 }, 400, 8);
+  it('a worker terminated during an asynchronous forward leaves the main thread working; its computation held off thread changes', async () => {
     const spec = { ...SPEC, inputSize: 64, hiddenSize: 96, outputSize: 96 };
+    const steps = 2000; // long: still computing when the main thread tries to change the thread count
+    const n = sequenceShapes(spec, steps, 8);
     const data = {
-      spec,
+      spec: packStack(spec),
       params: randomF32(paramLayout(spec).total, 400, 0.1),
-      req: { x: randomF32(n.x, 401), steps: 400, batch: 8 },
+      req: { x: randomF32(n.x, 401), steps, batch: 8 },
       hang: true,
     };
+    const threads = addon().getThreads();
     const w = new Worker(script, { workerData: { addonPath: addonPath(), ...data } });
     await new Promise<void>((resolve, reject) => {
       w.once('message', () => resolve());
       w.once('error', reject);
     });
+    // The gate is process-wide: a computation in a worker_thread holds off the main thread's change.
+    expect(caught(() => addon().setThreads(threads === 1 ? 2 : 1)).code).toBe('ERR_RNNKIT_BUSY');
     const code = await w.terminate();
     expect(code).toBe(1); // terminated, not crashed
     const j = job(4, 2, 500);
-    expect(onMainThread(j).y.length).toBe(sequenceShapes(SPEC, 4, 2).y);
+    expect(onMainThread(j).y!.length).toBe(sequenceShapes(SPEC, 4, 2).y);
+    // The terminated worker's computation left the gate: settings change again.
+    await expect.poll(() => outcome(() => addon().setThreads(threads)), { timeout: 30_000 }).toBe('ok');
   });
 });
+
+function outcome(fn: () => unknown): string {
+  try {
+    fn();
+    return 'ok';
+  } catch (e) {
+    return (e as { code?: string }).code ?? String(e);
+  }
+}

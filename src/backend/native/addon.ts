@@ -28,6 +28,8 @@ export interface NativeAddon {
   forceIsa(name: string): void;
   setThreads(n: number): void;
   getThreads(): number;
+  /** What setThreads(n) would give: n, or every core for 0 (rk_resolve_threads). */
+  resolveThreads(n: number): number;
   stackCreate(spec: Uint8Array): AddonHandle;
   stackLayout(h: AddonHandle): string;
   stackParamCount(h: AddonHandle): number;

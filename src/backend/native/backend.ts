@@ -103,7 +103,7 @@ export class NativeBackend implements Backend {
     if (!Number.isInteger(n) || n < 0) throw new RangeError(`threads must be an integer ≥ 0 (0 = every core); got ${n}`);
     // Setting the count it already has must not be refused while another stack or
     // worker_thread computes (every worker applies RNNKIT_THREADS when it loads).
-    if (n !== 0 && n === this.addon.getThreads()) return;
+    if (this.addon.resolveThreads(n) === this.addon.getThreads()) return;
     this.addon.setThreads(n);
   }
 
