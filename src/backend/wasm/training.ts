@@ -36,6 +36,8 @@ interface ModelExports {
 }
 
 class WasmModel {
+  /** rk_model_shapes of the last window shape asked (generation asks the same every step). */
+  lastShapes: { T: number; B: number; sourceT: number; n: number[] } | null = null;
   constructor(
     readonly ptr: Ptr,
     readonly spec: ModelSpec,
@@ -138,9 +140,15 @@ class WasmEngine implements FusedEngine<WasmModel> {
 
   /** Elements of every array of a call (rk_model_shapes), indexed by rk_model_array. */
   private shapes(f: CallFrame, h: WasmModel, b: TrainBatch): number[] {
-    const out = f.alloc(8 * 14, 'shapes');
-    this.check(this.x.rk_model_shapes(h.ptr, b.steps, b.batch, b.source?.steps ?? 0, out), 'rk_model_shapes');
-    return Array.from(new BigInt64Array(this.m.exports.memory.buffer, out, 14), Number);
+    const sourceT = b.source?.steps ?? 0;
+    const last = h.lastShapes;
+    if (last && last.T === b.steps && last.B === b.batch && last.sourceT === sourceT) return last.n;
+    const count = this.abi.value('rk_model_array', 'count');
+    const out = f.alloc(8 * count, 'shapes');
+    this.check(this.x.rk_model_shapes(h.ptr, b.steps, b.batch, sourceT, out), 'rk_model_shapes');
+    const n = Array.from(new BigInt64Array(this.m.exports.memory.buffer, out, count), Number);
+    h.lastShapes = { T: b.steps, B: b.batch, sourceT, n };
+    return n;
   }
 
   /** Copies the arrays the model reads into linear memory and writes the rk_batch; returns it. */
