@@ -5,7 +5,7 @@
  * `RNNKIT_BACKEND=native|wasm|reference` forces one.
  */
 export { createStack, resolveSpec, RecurrentStack } from './stack.js';
-export type { StackOptions, ForwardOptions, BackwardOptions } from './stack.js';
+export type { StackOptions, StackWithParams, ForwardOptions, BackwardOptions } from './stack.js';
 export { CELL_TYPES } from './backend/contract.js';
 export type {
   BackendInfo,
@@ -29,9 +29,10 @@ export async function backendInfo(): Promise<BackendInfo> {
 
 // Models and training.
 export { createModel, resolveModelSpec, RnnModel } from './models/model.js';
-export type { ModelOptions, FitOptions, FitProgress, FitResult, EpochResult, EvalMetrics, GenerateOptions } from './models/model.js';
+export type { ModelOptions, FitOptions, FitProgress, FitResult, EpochResult, EvalMetrics, EvaluateOptions, EarlyStoppingOptions, GenerateOptions } from './models/model.js';
+export type { ModelMetrics, ClassMetrics } from './models/metrics.js';
 export type { Dataset, NumberArray } from './models/data.js';
-export { TrainingDivergedError } from './models/errors.js';
+export { TrainingDivergedError, FitAbortedError } from './models/errors.js';
 export { modelLayout } from './backend/layout.js';
 export { trainingOf } from './backend/load.js';
 export { OPTIMIZER_NAMES } from './optim/optimizers.js';
@@ -67,8 +68,10 @@ export { importTorchRnn, exportTorchRnn } from './io/torch-file.js';
 export { saveModelFiles, loadModelFiles } from './io/model-file.js';
 
 // Text.
-export { CharTokenizer, WordTokenizer, tokenizerFromJSON } from './text/tokenizer.js';
-export type { TokenizerJSON, TokenizerOptions } from './text/tokenizer.js';
+export { CharTokenizer, WordTokenizer, Tokenizer, tokenizerFromJSON } from './text/tokenizer.js';
+export type { TokenizerJSON, TokenizerOptions, WordTokenizerOptions, SpecialTokens, SpecialIds, DecodeOptions } from './text/tokenizer.js';
+export { splitSentences, encodeSentences, DEFAULT_ABBREVIATIONS } from './text/sentences.js';
+export type { SentenceOptions } from './text/sentences.js';
 export { nextTokenDataset } from './text/language-model.js';
 export { argmax, pickToken } from './text/sampling.js';
 export type { SamplingOptions } from './text/sampling.js';

@@ -19,6 +19,8 @@ import { defaultBackend } from './backend/load.js';
 import { directions, hasCellState, paramLayout, sequenceShapes, stateSize, type ParamEntry } from './backend/layout.js';
 import { checkBoolean, checkCount, checkElements, checkFloat32, checkLengths } from './validate.js';
 import { checkStackSpec } from './models/spec.js';
+import { initStackParams, type ModelInitOptions } from './init/initializers.js';
+import { Random } from './init/random.js';
 import { CallLock } from './call-lock.js';
 import { truncatedBptt, validateTbpttRequest, type TbpttRequest, type TbpttResult } from './tbptt.js';
 
@@ -37,6 +39,24 @@ export interface StackOptions {
   /** Add a reverse direction to every layer (default false). */
   bidirectional?: boolean;
   /** Backend to run on (default: the fastest that loads; `RNNKIT_BACKEND` overrides). */
+  backend?: BackendName;
+  /**
+   * Initial parameters, flat in {@link RecurrentStack.parameters} order (e.g. the `params`
+   * of `importTorchRnn`). Default: drawn by `init`.
+   */
+  params?: Float32Array;
+  /**
+   * How parameters are drawn when `params` is absent: PyTorch's initialisation (uniform in
+   * ±1/√hiddenSize) by default, other initialisers by option; seeded (default seed 0), so
+   * the same options give the same stack.
+   */
+  init?: ModelInitOptions;
+}
+
+/** A stack description with its parameters, as `importTorchRnn` returns it. */
+export interface StackWithParams {
+  spec: StackSpec;
+  params: Float32Array;
   backend?: BackendName;
 }
 
@@ -69,15 +89,25 @@ export function resolveSpec(options: StackOptions): StackSpec {
   if (options === null || typeof options !== 'object') {
     throw new TypeError(`options must be an object with cell, inputSize and hiddenSize; got ${options === null ? 'null' : typeof options}`);
   }
-  const { backend: _backend, ...spec } = options;
+  const { backend: _backend, params: _params, init: _init, ...spec } = options;
   return checkStackSpec('', spec);
 }
 
-/** Create a recurrent stack with all parameters zero (set them, or use a model's initialisers). */
-export async function createStack(options: StackOptions): Promise<RecurrentStack> {
-  const spec = resolveSpec(options);
-  const backend = await defaultBackend(options.backend);
-  return new RecurrentStack(backend, spec);
+/**
+ * Create a recurrent stack: from options (parameters drawn as PyTorch draws them, seeded,
+ * or given as `params`), or from what `importTorchRnn` returns (`{ spec, params }`).
+ */
+export async function createStack(options: StackOptions | StackWithParams): Promise<RecurrentStack> {
+  const given = options !== null && typeof options === 'object' && 'spec' in options ? (options as StackWithParams) : undefined;
+  const spec = given ? checkStackSpec('spec', given.spec) : resolveSpec(options as StackOptions);
+  const params = given ? given.params : (options as StackOptions).params;
+  const initial =
+    params !== undefined
+      ? checkFloat32(given ? 'params' : 'options.params', params, paramLayout(spec).total, `[${paramLayout(spec).total}]`)
+      : initStackParams(spec, new Random((options as StackOptions).init?.seed ?? 0), (options as StackOptions).init);
+  const stack = new RecurrentStack(await defaultBackend(options.backend), spec);
+  stack.setFlatParameters(initial);
+  return stack;
 }
 
 export class RecurrentStack {

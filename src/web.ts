@@ -21,17 +21,24 @@ import type { BackendInfo } from './backend/contract.js';
 import { loadBackend } from './backend/load.js';
 import { setWasmSource, type WasmInput } from './backend/wasm/backend.js';
 import { createModel as createModelOn, type ModelOptions, type RnnModel } from './models/model.js';
-import { createStack as createStackOn, type RecurrentStack, type StackOptions } from './stack.js';
+import { createStack as createStackOn, type RecurrentStack, type StackOptions, type StackWithParams } from './stack.js';
 
 export { RecurrentStack, resolveSpec } from './stack.js';
-export type { StackOptions, ForwardOptions, BackwardOptions } from './stack.js';
+export type { StackOptions, StackWithParams, ForwardOptions, BackwardOptions } from './stack.js';
 export { RnnModel, resolveModelSpec } from './models/model.js';
-export type { ModelOptions, FitOptions, FitProgress, FitResult, EpochResult, EvalMetrics, GenerateOptions } from './models/model.js';
+export { TrainingDivergedError, FitAbortedError } from './models/errors.js';
+export type { ModelOptions, FitOptions, FitProgress, FitResult, EpochResult, EvalMetrics, EvaluateOptions, EarlyStoppingOptions, GenerateOptions } from './models/model.js';
+export type { ModelMetrics, ClassMetrics } from './models/metrics.js';
 export { CELL_TYPES } from './backend/contract.js';
 export type { BackendInfo, BackendName, BackwardResult, CellType, ForwardResult, StackSpec } from './backend/contract.js';
 export { paramLayout } from './backend/layout.js';
 export type { ParamEntry } from './backend/layout.js';
 export type { WasmInput } from './backend/wasm/backend.js';
+// Text (pure TypeScript: tokenizers, vocabularies, sentences).
+export { CharTokenizer, WordTokenizer, Tokenizer, tokenizerFromJSON } from './text/tokenizer.js';
+export type { TokenizerJSON, TokenizerOptions, WordTokenizerOptions, SpecialTokens, SpecialIds, DecodeOptions } from './text/tokenizer.js';
+export { splitSentences, encodeSentences, DEFAULT_ABBREVIATIONS } from './text/sentences.js';
+export type { SentenceOptions } from './text/sentences.js';
 
 /**
  * Load the WebAssembly module: from `source` (a URL, the module's bytes, a compiled
@@ -53,8 +60,8 @@ function onWasm<T extends { backend?: unknown }>(options: T): T {
   return { ...options, backend: 'wasm' };
 }
 
-/** Create a recurrent stack with all parameters zero, on the WebAssembly backend. */
-export async function createStack(options: StackOptions): Promise<RecurrentStack> {
+/** Create a recurrent stack (seeded PyTorch initialisation, or given `params`) on the WebAssembly backend. */
+export async function createStack(options: StackOptions | StackWithParams): Promise<RecurrentStack> {
   return createStackOn(onWasm(options));
 }
 

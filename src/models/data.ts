@@ -164,6 +164,24 @@ function checkSequences(name: string, seqs: NumberArray[], input: ModelSpec['inp
   return lengths;
 }
 
+/** Sequences from..to-1 of a checked dataset, as a checked dataset. */
+export function subsetDataset(set: CheckedDataset, from: number, to: number): CheckedDataset {
+  const d = set.data;
+  return {
+    size: to - from,
+    lengths: set.lengths.slice(from, to),
+    sourceLengths: set.sourceLengths?.slice(from, to),
+    data: {
+      inputs: d.inputs.slice(from, to),
+      targets: d.targets?.slice(from, to),
+      labels: d.labels?.slice(from, to),
+      conditions: d.conditions?.slice(from, to),
+      sources: d.sources?.slice(from, to),
+    },
+    supervised: set.supervised,
+  };
+}
+
 /** Pack sequences `indices` of a checked dataset into one padded, time-major batch. */
 export function packBatch(spec: ModelSpec, set: CheckedDataset, indices: number[]): TrainBatch {
   const B = indices.length;

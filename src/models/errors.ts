@@ -1,4 +1,5 @@
 /** Errors of model training. */
+import type { FitResult } from './fit-types.js';
 
 /**
  * The loss or the gradient became NaN or ±Infinity. The step was not applied: the model
@@ -12,13 +13,26 @@ export class TrainingDivergedError extends Error {
     readonly epoch: number,
     readonly loss: number,
     readonly gradientNorm: number,
+    /** What the fit had done before the failed step. */
+    readonly partial?: FitResult,
   ) {
     super(`training diverged at step ${step} (epoch ${epoch}): loss ${loss}, gradient norm ${gradientNorm}; the parameters of step ${step - 1} were kept (lower the learning rate or clip gradients)`);
     this.name = 'TrainingDivergedError';
   }
 }
 
-/** The error `fit` rejects with when its AbortSignal fires (the signal's reason if it has one). */
-export function abortError(signal: AbortSignal): unknown {
-  return signal.reason ?? new DOMException('training was aborted', 'AbortError');
+/**
+ * What `fit` rejects with when its AbortSignal fires: named 'AbortError', with the signal's
+ * reason (its message, and as `reason` and `cause`) and the epochs completed so far.
+ */
+export class FitAbortedError extends Error {
+  override name = 'AbortError';
+  constructor(
+    /** The signal's reason. */
+    readonly reason: unknown,
+    /** What the fit had done: completed epochs and the steps taken. */
+    readonly partial: FitResult,
+  ) {
+    super(reason instanceof Error ? reason.message : reason !== undefined ? String(reason) : 'training was aborted', { cause: reason });
+  }
 }

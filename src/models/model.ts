@@ -12,12 +12,13 @@ import { modelLayout } from '../backend/layout.js';
 import { initModelParams } from '../init/initializers.js';
 import type { ModelInitOptions } from '../init/initializers.js';
 import { Random } from '../init/random.js';
-import { checkFloat32, checkInteger, checkLayers, checkNumber, checkOneOf, checkWidth } from '../validate.js';
+import { checkBoolean, checkFloat32, checkInteger, checkLayers, checkNumber, checkOneOf, checkWidth } from '../validate.js';
 import type { Tensor } from '../io/safetensors.js';
 import { paramsFromTensors } from '../io/state-dict.js';
 import { checkDataset, countedPositions, packBatch, sliceWindow, validPositions } from './data.js';
 import type { CheckedDataset, Dataset, NumberArray } from './data.js';
-import { abortError, TrainingDivergedError } from './errors.js';
+import { fitModel, type EvalMetrics, type FitHost, type FitOptions, type FitResult } from './fit.js';
+import { createMetrics } from './metrics.js';
 import { pickToken } from '../text/sampling.js';
 import { CallLock } from '../call-lock.js';
 import { checkClip, checkLearningRate, checkOptimizer } from '../optim/optimizers.js';
@@ -64,82 +65,6 @@ export interface ModelOptions {
   init?: ModelInitOptions;
   /** Backend (default: the fastest that trains; RNNKIT_BACKEND forces one). */
   backend?: BackendName;
-}
-
-/** What {@link RnnModel.fit} reports after each optimizer step. */
-export interface FitProgress {
-  epoch: number;
-  epochs: number;
-  /** Optimizer steps done so far (1-based). */
-  step: number;
-  /** Steps per epoch (windows × batches). */
-  stepsPerEpoch: number;
-  /** Loss of this step. */
-  loss: number;
-  /** Running mean loss of the epoch so far. */
-  epochLoss: number;
-  /** Valid (non-padding) positions processed per second since fit started. */
-  tokensPerSecond: number;
-  elapsedMs: number;
-  /** Estimated time to the end of fit. */
-  etaMs: number;
-}
-
-/** One epoch's summary. */
-export interface EpochResult {
-  epoch: number;
-  /** Mean training loss over the epoch's counted positions (as trained, i.e. before each update). */
-  loss: number;
-  /** Cross-entropy: fraction of counted positions whose arg-max was the target. */
-  accuracy?: number;
-  validation?: EvalMetrics;
-}
-
-/** Options of {@link RnnModel.fit}. */
-export interface FitOptions {
-  /** Passes over the data (default 1). */
-  epochs?: number;
-  /** Sequences per batch (default 32). */
-  batchSize?: number;
-  /**
-   * Truncated BPTT: split each batch into windows of this many steps, one optimizer step
-   * per window, carrying the state (not the gradient) from window to window. Default: the
-   * whole sequence. Not allowed with bidirectional stacks.
-   */
-  window?: number;
-  /** Default { name: 'adam', lr: 0.001 }. */
-  optimizer?: OptimizerSpec;
-  clip?: ClipSpec;
-  /** Learning-rate schedule: called before every step with the 1-based step and epoch. */
-  learningRate?: (step: number, epoch: number) => number;
-  /** Shuffle the sequences every epoch (default true), with this seed (default 0). */
-  shuffle?: boolean;
-  seed?: number;
-  /** Evaluated at the end of every epoch. */
-  validationData?: Dataset;
-  /** Stops training after the current step; fit then rejects with the signal's reason. */
-  signal?: AbortSignal;
-  onProgress?: (progress: FitProgress) => void;
-  onEpochEnd?: (epoch: EpochResult) => void;
-}
-
-/** What {@link RnnModel.fit} resolves to. */
-export interface FitResult {
-  epochs: EpochResult[];
-  steps: number;
-  elapsedMs: number;
-}
-
-/** Metrics of {@link RnnModel.evaluate}. */
-export interface EvalMetrics {
-  /** Mean loss over the counted positions. */
-  loss: number;
-  /** Counted positions. */
-  count: number;
-  /** Cross-entropy only. */
-  accuracy?: number;
-  /** Cross-entropy only: exp(loss). */
-  perplexity?: number;
 }
 
 /** Options of {@link RnnModel.generate}. */
@@ -217,8 +142,23 @@ function yieldToEventLoop(): Promise<void> {
 }
 
 /** A recurrent model living in a backend. */
+/** Options of {@link RnnModel.evaluate}. */
+export interface EvaluateOptions {
+  /** Sequences per batch (default 32; 1 with `stream`). */
+  batchSize?: number;
+  /** The sequences are consecutive chunks of one stream: carry the state across them, in order. */
+  stream?: boolean;
+  /** Cross-entropy: also return the confusion matrix (rows: true class, columns: predicted). */
+  confusion?: boolean;
+}
+
+export type { EarlyStoppingOptions, EpochResult, FitOptions, FitProgress, FitResult } from './fit.js';
+export type { EvalMetrics };
+
 export class RnnModel {
   private handle: ModelHandle | null;
+  /** The optimizer settings last applied (fit keeps the optimizer's state while they stay the same). */
+  private appliedOptimizer: string | undefined;
   /** One call at a time (call-lock.ts): fit holds the model until it settles. */
   private readonly lock = new CallLock('this RnnModel');
   /** Extra settings saved in config.json (e.g. a tokenizer). */
@@ -299,115 +239,53 @@ export class RnnModel {
 
   /** Train on `data`. */
   fit(data: Dataset, options: FitOptions = {}): Promise<FitResult> {
-    return this.lock.run('fit', () => this.fitLocked(data, options));
-  }
-
-  private async fitLocked(data: Dataset, options: FitOptions): Promise<FitResult> {
-    const handle = this.live();
-    const spec = this.spec;
-    const set = checkDataset('data', data, spec, true);
-    const val = options.validationData !== undefined ? checkDataset('validationData', options.validationData, spec, true) : undefined;
-    const epochs = checkInteger('epochs', options.epochs ?? 1, 1);
-    const batchSize = checkInteger('batchSize', options.batchSize ?? 32, 1);
-    const maxLen = set.lengths.reduce((a, b) => Math.max(a, b), 0);
-    const window = options.window === undefined ? maxLen : checkInteger('window', options.window, 1);
-    if (window < maxLen && spec.stack.bidirectional) {
-      throw new RangeError(`window (${window}) must cover the longest sequence (${maxLen}) for a bidirectional model: the reverse direction needs the steps after a window`);
-    }
-    const optimizer = checkOptimizer('optimizer', options.optimizer ?? { name: 'adam', lr: 1e-3 });
-    const clip = checkClip('clip', options.clip);
-    if (options.learningRate !== undefined && typeof options.learningRate !== 'function') throw new TypeError('learningRate must be a function (step, epoch) => number');
-    const signal = options.signal;
-    this.training.setOptimizer(handle, optimizer, clip);
-    const rng = new Random(options.seed ?? 0);
-    const order = Array.from({ length: set.size }, (_, i) => i);
-    const batches = Math.ceil(set.size / batchSize);
-    const stepsPerEpoch = batches * Math.ceil(maxLen / window);
-    const started = Date.now();
-    let step = 0;
-    let tokens = 0;
-    const results: EpochResult[] = [];
-    for (let epoch = 1; epoch <= epochs; epoch++) {
-      if (options.shuffle ?? true) rng.shuffle(order);
-      let lossSum = 0;
-      let counted = 0;
-      let correct = 0;
-      for (let first = 0; first < set.size; first += batchSize) {
-        const batch = packBatch(spec, set, order.slice(first, first + batchSize));
-        let h0: Float32Array | undefined;
-        let c0: Float32Array | undefined;
-        for (let start = 0; start < batch.steps; start += window) {
-          if (signal?.aborted) throw abortError(signal);
-          const w = window >= batch.steps ? batch : sliceWindow(spec, batch, start, Math.min(window, batch.steps - start));
-          w.h0 = h0;
-          w.c0 = c0;
-          const valid = validPositions(w);
-          if (valid === 0) break; // every sequence of the batch has ended
-          if (countedPositions(spec, w) === 0) {
-            // Nothing to learn from here, but the state must advance to the next window.
-            const ev = await this.lock.compute(this.training.evaluate(handle, w));
-            h0 = ev.hn;
-            c0 = ev.cn;
-            continue;
-          }
-          if (options.learningRate) this.training.setLearningRate(handle, checkLearningRate('learningRate()', options.learningRate(step + 1, epoch)));
-          if (spec.dropout) w.dropoutSeed = rng.nextUint32();
-          const r = await this.lock.compute(this.training.trainStep(handle, w));
-          step++;
-          if (!Number.isFinite(r.loss) || !Number.isFinite(r.totalNorm)) throw new TrainingDivergedError(step, epoch, r.loss, r.totalNorm);
-          h0 = r.hn;
-          c0 = r.cn;
-          tokens += valid;
-          lossSum += r.loss * r.count;
-          counted += r.count;
-          correct += r.correct;
-          if (options.onProgress) {
-            const elapsedMs = Date.now() - started;
-            const total = epochs * stepsPerEpoch;
-            options.onProgress({
-              epoch, epochs, step, stepsPerEpoch, loss: r.loss, epochLoss: lossSum / counted,
-              tokensPerSecond: elapsedMs > 0 ? (tokens * 1000) / elapsedMs : 0,
-              elapsedMs, etaMs: step > 0 ? (elapsedMs / step) * Math.max(0, total - step) : 0,
-            });
-          }
-          // Let timers, I/O and abort events run between steps.
-          await yieldToEventLoop();
-        }
-      }
-      const result: EpochResult = { epoch, loss: lossSum / counted };
-      if (spec.loss.kind === 'cross_entropy') result.accuracy = counted > 0 ? correct / counted : 0;
-      if (val) result.validation = await this.evaluateChecked(val, batchSize);
-      results.push(result);
-      options.onEpochEnd?.(result);
-    }
-    return { epochs: results, steps: step, elapsedMs: Date.now() - started };
-  }
-
-  /** Loss (and accuracy and perplexity for cross-entropy) over `data`. */
-  evaluate(data: Dataset, options: { batchSize?: number } = {}): Promise<EvalMetrics> {
-    return this.lock.run('evaluate', async () => {
-      const set = checkDataset('data', data, this.spec, true);
-      return this.evaluateChecked(set, checkInteger('batchSize', options?.batchSize ?? 32, 1));
+    return this.lock.run('fit', () => {
+      const handle = this.live();
+      const host: FitHost = {
+        spec: this.spec, training: this.training, handle, lock: this.lock,
+        appliedOptimizer: this.appliedOptimizer,
+        evaluate: (set, batchSize) => this.evaluateChecked(set, { batchSize, stream: false, confusion: false }),
+      };
+      return fitModel(host, data, options).finally(() => {
+        this.appliedOptimizer = host.appliedOptimizer;
+      });
     });
   }
 
-  private async evaluateChecked(set: CheckedDataset, batchSize: number): Promise<EvalMetrics> {
+  /**
+   * Metrics over `data`: the loss, and by the loss accuracy, perplexity, bits per token and
+   * per-class precision / recall / F1 (cross-entropy; a confusion matrix with
+   * `confusion: true`) or MSE, MAE and RMSE. With `stream: true` the sequences are
+   * consecutive chunks of one stream, read in order with the state carried from each to
+   * the next (as `nextTokenDataset` cuts a text): a language model's held-out figure is
+   * then the same as over the stream in one piece.
+   */
+  evaluate(data: Dataset, options: EvaluateOptions = {}): Promise<EvalMetrics> {
+    return this.lock.run('evaluate', async () => {
+      if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
+      const set = checkDataset('data', data, this.spec, true);
+      const stream = checkBoolean('stream', options.stream ?? false);
+      if (stream && (this.spec.stack.bidirectional || this.spec.encoder)) throw new TypeError('stream evaluation needs a unidirectional model without an encoder');
+      return this.evaluateChecked(set, {
+        batchSize: stream ? 1 : checkInteger('batchSize', options.batchSize ?? 32, 1),
+        stream,
+        confusion: checkBoolean('confusion', options.confusion ?? false),
+      });
+    });
+  }
+
+  private async evaluateChecked(set: CheckedDataset, how: { batchSize: number; stream: boolean; confusion: boolean }): Promise<EvalMetrics> {
     const handle = this.live();
-    let lossSum = 0;
-    let count = 0;
-    let correct = 0;
-    for (let first = 0; first < set.size; first += batchSize) {
-      const idx = Array.from({ length: Math.min(batchSize, set.size - first) }, (_, k) => first + k);
-      const r = await this.lock.compute(this.training.evaluate(handle, packBatch(this.spec, set, idx)));
-      if (r.count > 0) {
-        lossSum += r.loss * r.count;
-        count += r.count;
-        correct += r.correct;
-      }
+    const metrics = createMetrics(this.spec, { confusion: how.confusion });
+    let state: { h0?: Float32Array; c0?: Float32Array } = {};
+    for (let first = 0; first < set.size; first += how.batchSize) {
+      const idx = Array.from({ length: Math.min(how.batchSize, set.size - first) }, (_, k) => first + k);
+      const batch = { ...packBatch(this.spec, set, idx), ...state };
+      const r = await this.lock.compute(this.training.evaluate(handle, batch));
+      metrics.addEvaluation(batch, r);
+      if (how.stream) state = { h0: r.hn, c0: r.cn };
     }
-    const loss = count > 0 ? lossSum / count : NaN;
-    if (this.spec.loss.kind !== 'cross_entropy') return { loss, count };
-    return { loss, count, accuracy: count > 0 ? correct / count : NaN, perplexity: Math.exp(loss) };
+    return metrics.result();
   }
 
   /**

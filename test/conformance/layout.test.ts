@@ -76,7 +76,7 @@ for (const name of compiled) {
 
     for (const { name: modelName, spec } of MODELS) {
       it(`model ${modelName}: rk_model_layout equals modelLayout, entry by entry, and outputs are sized as batchShapes says`, async () => {
-        const training = (backend() as TrainingCapable).training as FusedTraining<unknown>;
+        const training = (backend() as TrainingCapable).training as unknown as FusedTraining<unknown>;
         const m = training.createModel(spec);
         try {
           expect(training.kernelLayout(m)).toEqual(expectedModel(spec));

@@ -1,0 +1,176 @@
+/**
+ * The training loop of {@link RnnModel.fit}: epochs of shuffled batches, each split into
+ * truncated-BPTT windows with one backend training step per window; validation at each
+ * epoch's end, early stopping with restore-best, callbacks that may be asynchronous, and
+ * an abort that keeps what was done. The optimizer's state lives in the backend and
+ * survives from one fit to the next (see {@link FitOptions.resetOptimizer}).
+ */
+import type { ModelHandle, ModelSpec, TrainingBackend } from '../backend/contract.js';
+import { checkClip, checkLearningRate, checkOptimizer, type ClipSpec, type OptimizerSpec } from '../optim/optimizers.js';
+import { Random } from '../init/random.js';
+import { checkBoolean, checkInteger, checkNumber, checkOneOf } from '../validate.js';
+import type { CallLock } from '../call-lock.js';
+import { checkDataset, countedPositions, packBatch, sliceWindow, subsetDataset, validPositions, type CheckedDataset, type Dataset } from './data.js';
+import { FitAbortedError, TrainingDivergedError } from './errors.js';
+import type { EarlyStoppingOptions, EpochResult, EvalMetrics, FitOptions, FitResult } from './fit-types.js';
+
+export type { EarlyStoppingOptions, EpochResult, EvalMetrics, FitOptions, FitProgress, FitResult } from './fit-types.js';
+
+/** What the training loop needs of the model it trains. */
+export interface FitHost {
+  readonly spec: ModelSpec;
+  readonly training: TrainingBackend;
+  readonly handle: ModelHandle;
+  readonly lock: CallLock;
+  /** The optimizer settings last applied, so that the next fit can keep its state. */
+  appliedOptimizer: string | undefined;
+  evaluate(set: CheckedDataset, batchSize: number): Promise<EvalMetrics>;
+}
+
+/** Let timers, I/O and abort events run (setImmediate in Node, a 0 ms timer in browsers). */
+export function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => (typeof setImmediate === 'function' ? setImmediate(resolve) : setTimeout(resolve, 0)));
+}
+
+function checkEarlyStopping(v: unknown, hasValidation: boolean): Required<EarlyStoppingOptions> | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v !== 'object' || v === null) throw new TypeError(`earlyStopping must be an object { monitor?, patience?, minDelta?, restoreBest? }; got ${v === null ? 'null' : typeof v}`);
+  const o = v as EarlyStoppingOptions;
+  const monitor = checkOneOf('earlyStopping.monitor', o.monitor ?? (hasValidation ? 'validation' : 'loss'), ['validation', 'loss'] as const);
+  if (monitor === 'validation' && !hasValidation) throw new TypeError("earlyStopping.monitor 'validation' needs validationData or validationSplit");
+  return {
+    monitor,
+    patience: checkInteger('earlyStopping.patience', o.patience ?? 0, 0),
+    minDelta: checkNumber('earlyStopping.minDelta', o.minDelta ?? 0, 0, Infinity),
+    restoreBest: checkBoolean('earlyStopping.restoreBest', o.restoreBest ?? true),
+  };
+}
+
+/** The optimizer settings that, when unchanged, let the backend's optimizer state carry on. */
+function optimizerKey(optimizer: OptimizerSpec, clip: ClipSpec): string {
+  return JSON.stringify({ ...optimizer, lr: undefined, clip });
+}
+
+export async function fitModel(host: FitHost, data: Dataset, options: FitOptions): Promise<FitResult> {
+  if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
+  const { spec, training, handle, lock } = host;
+  let set = checkDataset('data', data, spec, true);
+  if (options.validationSplit !== undefined && options.validationData !== undefined) {
+    throw new TypeError('validationSplit and validationData cannot both be given');
+  }
+  let val = options.validationData !== undefined ? checkDataset('validationData', options.validationData, spec, true) : undefined;
+  if (options.validationSplit !== undefined) {
+    const f = checkNumber('validationSplit', options.validationSplit, 0, 1);
+    const held = Math.round(set.size * f);
+    if (f <= 0 || f >= 1 || held < 1 || held >= set.size) {
+      throw new RangeError(`validationSplit must leave at least one sequence on each side (0 < validationSplit < 1 of ${set.size} sequences); got ${f}`);
+    }
+    val = subsetDataset(set, set.size - held, set.size);
+    set = subsetDataset(set, 0, set.size - held);
+  }
+  const epochs = checkInteger('epochs', options.epochs ?? 1, 1);
+  const batchSize = checkInteger('batchSize', options.batchSize ?? 32, 1);
+  const maxLen = set.lengths.reduce((a, b) => Math.max(a, b), 0);
+  const window = options.window === undefined ? maxLen : checkInteger('window', options.window, 1);
+  if (window < maxLen && spec.stack.bidirectional) {
+    throw new RangeError(`window (${window}) must cover the longest sequence (${maxLen}) for a bidirectional model: the reverse direction needs the steps after a window`);
+  }
+  const optimizer = checkOptimizer('optimizer', options.optimizer ?? { name: 'adam', lr: 1e-3 });
+  const clip = checkClip('clip', options.clip);
+  if (options.learningRate !== undefined && typeof options.learningRate !== 'function') throw new TypeError('learningRate must be a function (step, epoch) => number');
+  for (const k of ['onProgress', 'onEpochEnd'] as const) {
+    if (options[k] !== undefined && typeof options[k] !== 'function') throw new TypeError(`${k} must be a function`);
+  }
+  const stopping = checkEarlyStopping(options.earlyStopping, val !== undefined);
+  const resetOptimizer = checkBoolean('resetOptimizer', options.resetOptimizer ?? false);
+  const signal = options.signal;
+
+  const key = optimizerKey(optimizer, clip);
+  if (resetOptimizer || key !== host.appliedOptimizer) {
+    training.setOptimizer(handle, optimizer, clip);
+    host.appliedOptimizer = key;
+  } else {
+    training.setLearningRate(handle, optimizer.lr);
+  }
+
+  const rng = new Random(options.seed ?? 0);
+  const order = Array.from({ length: set.size }, (_, i) => i);
+  const batches = Math.ceil(set.size / batchSize);
+  const stepsPerEpoch = batches * Math.ceil(maxLen / window);
+  const started = Date.now();
+  let step = 0;
+  let tokens = 0;
+  const results: EpochResult[] = [];
+  const partial = (): FitResult => ({ epochs: results.slice(), steps: step, elapsedMs: Date.now() - started });
+  let best: { epoch: number; loss: number; params: Float32Array } | undefined;
+  let waited = 0;
+  let stoppedEarly = false;
+
+  {
+    for (let epoch = 1; epoch <= epochs && !stoppedEarly; epoch++) {
+      if (options.shuffle ?? true) rng.shuffle(order);
+      let lossSum = 0;
+      let counted = 0;
+      let correct = 0;
+      for (let first = 0; first < set.size; first += batchSize) {
+        const batch = packBatch(spec, set, order.slice(first, first + batchSize));
+        let h0: Float32Array | undefined;
+        let c0: Float32Array | undefined;
+        for (let start = 0; start < batch.steps; start += window) {
+          if (signal?.aborted) throw new FitAbortedError(signal.reason, partial());
+          const w = window >= batch.steps ? batch : sliceWindow(spec, batch, start, Math.min(window, batch.steps - start));
+          w.h0 = h0;
+          w.c0 = c0;
+          const valid = validPositions(w);
+          if (valid === 0) break; // every sequence of the batch has ended
+          if (countedPositions(spec, w) === 0) {
+            // Nothing to learn from here, but the state must advance to the next window.
+            const ev = await lock.compute(training.evaluate(handle, w));
+            h0 = ev.hn;
+            c0 = ev.cn;
+            continue;
+          }
+          if (options.learningRate) training.setLearningRate(handle, checkLearningRate('learningRate()', options.learningRate(step + 1, epoch)));
+          if (spec.dropout) w.dropoutSeed = rng.nextUint32();
+          const r = await lock.compute(training.trainStep(handle, w));
+          step++;
+          if (!Number.isFinite(r.loss) || !Number.isFinite(r.totalNorm)) throw new TrainingDivergedError(step, epoch, r.loss, r.totalNorm, partial());
+          h0 = r.hn;
+          c0 = r.cn;
+          tokens += valid;
+          lossSum += r.loss * r.count;
+          counted += r.count;
+          correct += r.correct;
+          if (options.onProgress) {
+            const elapsedMs = Date.now() - started;
+            const total = epochs * stepsPerEpoch;
+            await options.onProgress({
+              epoch, epochs, step, stepsPerEpoch, loss: r.loss, epochLoss: lossSum / counted,
+              tokensPerSecond: elapsedMs > 0 ? (tokens * 1000) / elapsedMs : 0,
+              elapsedMs, etaMs: step > 0 ? (elapsedMs / step) * Math.max(0, total - step) : 0,
+            });
+          }
+          // Let timers, I/O and abort events run between steps.
+          await yieldToEventLoop();
+        }
+      }
+      const result: EpochResult = { epoch, loss: lossSum / counted };
+      if (spec.loss.kind === 'cross_entropy') result.accuracy = counted > 0 ? correct / counted : 0;
+      if (val) result.validation = await host.evaluate(val, batchSize);
+      results.push(result);
+      if (stopping) {
+        const monitored = stopping.monitor === 'validation' ? result.validation!.loss : result.loss;
+        if (best === undefined || monitored < best.loss - stopping.minDelta) {
+          best = { epoch, loss: monitored, params: stopping.restoreBest ? training.getParams(handle) : new Float32Array(0) };
+          waited = 0;
+        } else if (++waited > stopping.patience) {
+          stoppedEarly = epoch < epochs;
+        }
+      }
+      await options.onEpochEnd?.(result);
+    }
+  }
+  // Restore-best on completion (an abort or a divergence keeps the parameters it reached).
+  if (stopping?.restoreBest && best && best.epoch !== results.length) training.setParams(handle, best.params);
+  return { ...partial(), ...(stopping ? { bestEpoch: best?.epoch, stoppedEarly } : {}) };
+}
