@@ -71,6 +71,8 @@ export { saveModelFiles, loadModelFiles } from './io/model-file.js';
 export { CharTokenizer, WordTokenizer, Tokenizer, tokenizerFromJSON } from './text/tokenizer.js';
 export type { TokenizerJSON, TokenizerOptions, WordTokenizerOptions, SpecialTokens, SpecialIds, DecodeOptions } from './text/tokenizer.js';
 export { splitSentences, encodeSentences, DEFAULT_ABBREVIATIONS } from './text/sentences.js';
+export { wordVectorsFor } from './text/vectors.js';
+export type { WordVectors, WordVectorOptions } from './text/vectors.js';
 export type { SentenceOptions } from './text/sentences.js';
 export { nextTokenDataset } from './text/language-model.js';
 export { argmax, pickToken } from './text/sampling.js';

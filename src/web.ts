@@ -38,6 +38,8 @@ export type { WasmInput } from './backend/wasm/backend.js';
 export { CharTokenizer, WordTokenizer, Tokenizer, tokenizerFromJSON } from './text/tokenizer.js';
 export type { TokenizerJSON, TokenizerOptions, WordTokenizerOptions, SpecialTokens, SpecialIds, DecodeOptions } from './text/tokenizer.js';
 export { splitSentences, encodeSentences, DEFAULT_ABBREVIATIONS } from './text/sentences.js';
+export { wordVectorsFor } from './text/vectors.js';
+export type { WordVectors, WordVectorOptions } from './text/vectors.js';
 export type { SentenceOptions } from './text/sentences.js';
 
 /**

@@ -20,6 +20,7 @@ import type { CheckedDataset, Dataset, NumberArray } from './data.js';
 import { fitModel, type EvalMetrics, type FitHost, type FitOptions, type FitResult } from './fit.js';
 import { createMetrics } from './metrics.js';
 import { pickToken } from '../text/sampling.js';
+import type { WordVectors } from '../text/vectors.js';
 import { CallLock } from '../call-lock.js';
 import { checkClip, checkLearningRate, checkOptimizer } from '../optim/optimizers.js';
 import { checkInputSpec, checkModelSpec } from './spec.js';
@@ -223,6 +224,31 @@ export class RnnModel {
    */
   loadStateDict(tensors: Tensor[], source = 'state dict'): void {
     this.setParams(paramsFromTensors(this.spec, tensors, source));
+  }
+
+  /**
+   * Put pretrained word vectors (from `wordVectorsFor`) into the embedding table: the rows
+   * of the words found; the others keep their values. `embedding` chooses the table of a
+   * seq2seq model's encoder ('encoder.embedding') instead of the decoder's. Returns how many
+   * rows were set.
+   */
+  loadWordVectors(vectors: WordVectors, options: { embedding?: 'embedding' | 'encoder.embedding' } = {}): number {
+    return this.lock.write('loadWordVectors', () => {
+      const part = checkOneOf('embedding', options.embedding ?? 'embedding', ['embedding', 'encoder.embedding'] as const);
+      const entry = modelLayout(this.spec).entries.find((e) => e.name === `${part}.weight`);
+      if (!entry) throw new TypeError(`this model has no ${part} (its input is not an embedding)`);
+      const [vocab, dim] = entry.shape;
+      if (vectors?.dim !== dim) throw new RangeError(`the vectors have dim ${vectors?.dim}; ${part} has dim ${dim}`);
+      if (vectors.weights.length !== vocab * dim) throw new RangeError(`the vectors cover ${vectors.weights.length / dim} tokens; ${part} has vocab ${vocab}`);
+      const flat = this.training.getParams(this.live());
+      for (const id of vectors.found) {
+        const row = vectors.weights.subarray(id * dim, (id + 1) * dim);
+        if (!row.every(Number.isFinite)) throw new RangeError(`vectors.weights row ${id} is not finite`);
+        flat.set(row, entry.offset + id * dim);
+      }
+      this.training.setParams(this.live(), flat);
+      return vectors.found.length;
+    });
   }
 
   /** Write the weights alone as safetensors (PyTorch names), atomically. */

@@ -1,0 +1,87 @@
+/**
+ * Pretrained word vectors (word2vec and GloVe text formats) read into an embedding table
+ * for a given vocabulary.
+ *
+ * Format: one word per line followed by its `dim` numbers, separated by spaces; word2vec's
+ * text format starts with a header line "<count> <dim>", GloVe's has none. A word that
+ * occurs twice keeps its first vector (as gensim does).
+ */
+import type { Tokenizer } from './tokenizer.js';
+
+/** What {@link wordVectorsFor} found. */
+export interface WordVectors {
+  /** Width of every vector. */
+  dim: number;
+  /** [vocab][dim]: the vector of every vocabulary token found, NaN rows for the others. */
+  weights: Float32Array;
+  /** Ids of the vocabulary tokens that have a vector. */
+  found: number[];
+  /** Vocabulary tokens without one (their rows keep the model's initialisation when loaded). */
+  missing: string[];
+}
+
+/** Options of {@link wordVectorsFor}. */
+export interface WordVectorOptions {
+  /** Also look a token up lower-cased when it is not found as it is (default true). */
+  lowercaseFallback?: boolean;
+  /** Tokens not to look up at all (e.g. the specials); default: the tokenizer's named specials. */
+  skip?: Iterable<string>;
+}
+
+/**
+ * The vectors in `text` (word2vec or GloVe text format) of every token of `tokenizer`'s
+ * vocabulary. Lines of other words are skipped without parsing their numbers, so a large
+ * file costs little more than reading it. Throws a RangeError naming the line when a line
+ * of a needed word is malformed or the widths disagree.
+ */
+export function wordVectorsFor(text: string, tokenizer: Pick<Tokenizer, 'tokens' | 'specials'>, options: WordVectorOptions = {}): WordVectors {
+  if (typeof text !== 'string') throw new TypeError(`text must be the contents of a vectors file (a string); got ${typeof text}`);
+  const fallback = options.lowercaseFallback ?? true;
+  const specials = tokenizer.specials as Record<string, number | undefined> | undefined;
+  const skip = new Set(options.skip ?? Object.values(specials ?? {}).filter((id): id is number => id !== undefined).map((id) => tokenizer.tokens[id]));
+  // The vocabulary ids each word of the file fills: its own token (an exact match), and
+  // with the fallback every token that lower-cases to it and has no exact match of its own.
+  const exact = new Map<string, number>();
+  const lowered = new Map<string, number[]>();
+  tokenizer.tokens.forEach((t, id) => {
+    if (skip.has(t)) return;
+    exact.set(t, id);
+    if (fallback && t.toLowerCase() !== t) lowered.set(t.toLowerCase(), [...(lowered.get(t.toLowerCase()) ?? []), id]);
+  });
+  const exactly = new Set<number>();
+
+  let dim = 0;
+  const filled = new Map<number, Float32Array>();
+  let start = 0;
+  let line = 0;
+  while (start < text.length) {
+    let end = text.indexOf('\n', start);
+    if (end < 0) end = text.length;
+    line++;
+    const row = text.slice(start, end).trim();
+    start = end + 1;
+    if (row === '') continue;
+    const space = row.indexOf(' ');
+    if (line === 1 && /^\d+ \d+$/.test(row)) {
+      dim = Number(row.slice(space + 1)); // word2vec header "<count> <dim>"
+      continue;
+    }
+    const word = space < 0 ? row : row.slice(0, space);
+    const own = exact.get(word);
+    const ids = [...(own !== undefined && !exactly.has(own) ? [own] : []), ...(lowered.get(word) ?? []).filter((id) => !filled.has(id))];
+    if (ids.length === 0) continue;
+    const values = row.slice(space + 1).trim().split(/\s+/).map(Number);
+    if (dim === 0) dim = values.length;
+    if (values.length !== dim || values.some((v) => !Number.isFinite(v))) {
+      throw new RangeError(`line ${line} (${JSON.stringify(word)}) must hold ${dim} finite numbers after the word; got ${values.length} values`);
+    }
+    for (const id of ids) filled.set(id, Float32Array.from(values));
+    if (own !== undefined) exactly.add(own);
+  }
+  if (dim === 0) throw new RangeError('the vectors file holds no vector of any vocabulary token');
+  const weights = new Float32Array(tokenizer.tokens.length * dim).fill(NaN);
+  for (const [id, v] of filled) weights.set(v, id * dim);
+  const found = [...filled.keys()].sort((a, b) => a - b);
+  const missing = tokenizer.tokens.filter((_, id) => !filled.has(id));
+  return { dim, weights, found, missing };
+}

@@ -1,0 +1,58 @@
+/**
+ * Pretrained word vectors: GloVe / word2vec text read for a vocabulary (found and missing
+ * words reported, a lower-cased fallback, the first of a repeated word kept), and loaded
+ * into a model's embedding on every backend, the rows of missing words untouched.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { createModel, WordTokenizer, wordVectorsFor } from '../../src/index.js';
+import { requestedBackends } from '../helpers/backends.js';
+
+const glove = readFileSync(path.join(path.dirname(fileURLToPath(import.meta.url)), '../data/glove-tiny.txt'), 'utf8');
+const tok = WordTokenizer.fromText('The whale and the sea . Ishmael saw the whale .', { specials: { unknown: '<unk>' } });
+
+describe('wordVectorsFor', () => {
+  it('finds the vocabulary words (exact first, then lower-cased), reports the missing ones', () => {
+    const v = wordVectorsFor(glove, tok);
+    expect(v.dim).toBe(4);
+    const row = (w: string) => Array.from(v.weights.subarray(tok.id(w) * 4, tok.id(w) * 4 + 4));
+    expect(row('the')).toEqual([0.1, 0.2, 0.3, 0.4].map(Math.fround)); // the first "the" line wins
+    expect(row('The')).toEqual(row('the')); // lower-cased fallback
+    expect(row('Ishmael')).toEqual([2, 2, 2, 2]);
+    expect(row('whale')).toEqual([1, 0, -1, 0.5]);
+    expect(v.missing.sort()).toEqual(['.', '<unk>', 'and', 'saw'].sort());
+    expect(v.found.map((id) => tok.tokens[id]).sort()).toEqual(['Ishmael', 'The', 'sea', 'the', 'whale'].sort());
+    expect(Number.isNaN(v.weights[tok.id('and') * 4])).toBe(true);
+  });
+
+  it('reads the word2vec text header, and names a malformed line of a needed word', () => {
+    const v = wordVectorsFor('3 2\nthe 1 2\nsea 3 4\nfoo 5 6\n', tok);
+    expect(v.dim).toBe(2);
+    expect(() => wordVectorsFor('the 1 2 3\nsea 1 2\n', tok)).toThrow(/line 2 \("sea"\) must hold 3 finite numbers/);
+    expect(() => wordVectorsFor('the 1 x 3\n', tok)).toThrow(/line 1 \("the"\)/);
+    // A malformed line of a word nobody needs is skipped, not parsed.
+    expect(wordVectorsFor('zzz 1 x\nthe 1 2\n', tok).dim).toBe(2);
+    expect(() => wordVectorsFor('foo 1 2\n', tok)).toThrow(/no vector of any vocabulary token/);
+  });
+});
+
+for (const backend of requestedBackends() as ('native' | 'wasm' | 'reference')[]) {
+  describe(`loadWordVectors on ${backend}`, () => {
+    it('sets the rows of the found words and leaves the others as initialised', async () => {
+      const model = await createModel({ input: { kind: 'embedding', vocab: tok.vocabSize, dim: 4 }, cell: 'gru', hiddenSize: 5, outputs: tok.vocabSize, backend });
+      const before = model.stateDict().find((t) => t.name === 'embedding.weight')!.data;
+      const v = wordVectorsFor(glove, tok);
+      expect(model.loadWordVectors(v)).toBe(5);
+      const after = model.stateDict().find((t) => t.name === 'embedding.weight')!.data;
+      for (let id = 0; id < tok.vocabSize; id++) {
+        const row = Array.from(after.subarray(id * 4, id * 4 + 4));
+        const want = v.found.includes(id) ? Array.from(v.weights.subarray(id * 4, id * 4 + 4)) : Array.from(before.subarray(id * 4, id * 4 + 4));
+        expect(row, tok.tokens[id]).toEqual(want);
+      }
+      expect(() => model.loadWordVectors({ ...v, dim: 3 })).toThrow(/dim 3; embedding has dim 4/);
+      model.dispose();
+    });
+  });
+}
