@@ -50,6 +50,7 @@ export type {
   GradResult,
   TrainingBackend,
 } from './backend/contract.js';
+export type { OptimizerStateSnapshot } from './backend/contract.js';
 export type { ModelParamEntry, ModelLayout } from './backend/layout.js';
 export type { TbpttRequest, TbpttResult } from './tbptt.js';
 export { Random } from './init/random.js';

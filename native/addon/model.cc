@@ -1,7 +1,10 @@
-// Model exports: create from a packed rk_model_spec, parameters, optimizer, and one run
+// Model exports: create from a packed rk_model_spec, parameters, optimizer and its state, and one run
 // call for train step / loss-and-grads / evaluate over a packed rk_batch. The batch's
 // arrays come as a list indexed by rk_model_array; their sizes come from rk_model_shapes.
+#include <cmath>
 #include <cstring>
+#include <string>
+#include <vector>
 
 #include "call.h"
 #include "exports.h"
@@ -49,6 +52,51 @@ Napi::Value SetLr(const Napi::CallbackInfo& info) {
   Handle* h = LiveHandle(info[0], Kind::Model);
   Check(info.Env(), "modelSetLr", rk_model_set_lr(ModelOf(h), RequireNumber(info[1], "lr")));
   return info.Env().Undefined();
+}
+
+// optimizerState(model) → { step, buffers }: the step count and how many buffers there are.
+Napi::Value OptimizerState(const Napi::CallbackInfo& info) {
+  Handle* h = LiveHandle(info[0], Kind::Model);
+  int64_t step = 0;
+  int32_t buffers = 0;
+  Check(info.Env(), "modelOptimizerState", rk_model_optimizer_state(ModelOf(h), &step, &buffers));
+  Napi::Object out = Napi::Object::New(info.Env());
+  out.Set("step", Napi::Number::New(info.Env(), static_cast<double>(step)));
+  out.Set("buffers", Napi::Number::New(info.Env(), buffers));
+  return out;
+}
+
+// getOptimizerBuffer(model, k) → Float32Array of the parameter count (C checks k).
+Napi::Value GetOptimizerBuffer(const Napi::CallbackInfo& info) {
+  Handle* h = LiveHandle(info[0], Kind::Model);
+  const int32_t k = RequireInt32(info[1], "k", 0);
+  Napi::Float32Array out = Napi::Float32Array::New(info.Env(), Count(h));
+  Check(info.Env(), "modelGetOptimizerBuffer", rk_model_get_optimizer_buffer(ModelOf(h), k, out.Data()));
+  return out;
+}
+
+// setOptimizerState(model, step, buffers: Float32Array[]): each of the parameter count
+// (C checks how many). The step must be exact as an int64: an integer in 0..2^53 - 1.
+Napi::Value SetOptimizerState(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Handle* h = LiveHandle(info[0], Kind::Model);
+  const double step = info[1].IsNumber() ? info[1].As<Napi::Number>().DoubleValue() : NAN;
+  if (!(step >= 0 && step <= 9007199254740991.0) || std::floor(step) != step) {
+    throw Napi::RangeError::New(env, "step must be an integer in 0..2^53 - 1; got " + Describe(info[1]));
+  }
+  if (!info[2].IsArray()) throw Napi::TypeError::New(env, "buffers must be an Array; got " + Describe(info[2]));
+  Napi::Array list = info[2].As<Napi::Array>();
+  Inputs in(false);
+  std::vector<const float*> ptrs;  // grown per valid array: a huge sparse Array fails at its first hole
+  for (uint32_t k = 0; k < list.Length(); k++) {
+    const std::string name = "buffers[" + std::to_string(k) + "]";
+    const float* p = in.Get<float>(list.Get(k), name.c_str(), static_cast<int64_t>(Count(h)));
+    if (p == nullptr) throw Napi::TypeError::New(env, name + " must be a Float32Array; got " + Describe(list.Get(k)));
+    ptrs.push_back(p);
+  }
+  Check(env, "modelSetOptimizerState",
+        rk_model_set_optimizer_state(ModelOf(h), static_cast<int64_t>(step), ptrs.data(), static_cast<int32_t>(ptrs.size())));
+  return env.Undefined();
 }
 
 Napi::Value Dispose(const Napi::CallbackInfo& info) {
@@ -140,6 +188,9 @@ void ExportModel(Napi::Env env, Napi::Object exports) {
   fn("modelGetGrads", [](const Napi::CallbackInfo& i) { return CopyOut(i, rk_model_get_grads); });
   fn("modelSetOptimizer", SetOptimizer);
   fn("modelSetLr", SetLr);
+  fn("modelOptimizerState", OptimizerState);
+  fn("modelGetOptimizerBuffer", GetOptimizerBuffer);
+  fn("modelSetOptimizerState", SetOptimizerState);
   fn("modelDispose", Dispose);
   fn("modelRun", [](const Napi::CallbackInfo& i) {
     Handle* h = LiveHandle(i[0], Kind::Model);

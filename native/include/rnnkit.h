@@ -324,6 +324,30 @@ rk_status rk_model_set_optimizer(rk_model* m, const rk_optimizer* opt);
 /* Changes the learning rate, keeping the state (RK_ESTATE without an optimizer). */
 rk_status rk_model_set_lr(rk_model* m, double lr);
 /*
+ * The optimizer's state, for checkpoints: the step count (updates made; a step skipped for
+ * a non-finite loss or norm does not count) and the buffers the optimizer keeps, each
+ * rk_model_param_count floats in the flat parameter order, in this order and with
+ * PyTorch's meaning (torch.optim state names):
+ *   sgd, momentum != 0: momentum_buffer      sgd, momentum 0: none
+ *   rmsprop: square_avg                      adam, adamw: exp_avg, then exp_avg_sq
+ * (src/backend/reference/training/optimizers.ts keeps the same buffers in float64). They
+ * are zeros until the first step. Given the parameters too, a model of the same spec with
+ * the same rk_optimizer that receives this state continues exactly as the original would:
+ * its next rk_model_train_step is the original's next. rk_model_set_optimizer resets both.
+ * Each call is RK_ESTATE on a model without an optimizer.
+ */
+/* The step count and the number of buffers (0, 1 or 2, as listed above). */
+rk_status rk_model_optimizer_state(const rk_model* m, int64_t* step, int32_t* buffers);
+/* Copies buffer k (0 <= k < the number of buffers) into out [rk_model_param_count]. */
+rk_status rk_model_get_optimizer_buffer(const rk_model* m, int32_t k, float* out);
+/*
+ * Sets the step count (>= 0) and every buffer: n must be the optimizer's number of buffers
+ * and buffers[k], k < n, points to rk_model_param_count floats (buffers may be NULL when n
+ * is 0). Magnitudes below FLT_MIN are stored as 0, as the updates store them. A refused
+ * call changes nothing.
+ */
+rk_status rk_model_set_optimizer_state(rk_model* m, int64_t step, const float* const* buffers, int32_t n);
+/*
  * Forward, loss, backward, clipping and the optimizer update over one window. hn / cn
  * ([L*D][B][S] / [L*D][B][H]) receive the final state, or may be NULL. When the loss or
  * the gradient norm is not finite the update is skipped (parameters unchanged).

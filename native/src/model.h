@@ -53,6 +53,7 @@ class Model {
   void get_params(float* flat);
   void get_grads(float* flat);
   Optimizer& optimizer() { return opt_; }
+  const Optimizer& optimizer() const { return opt_; }
 
   // nullptr when `b` is consistent with the model (ids, targets and lengths in range;
   // required arrays present: targets when `need_targets`), else a message.

@@ -7,6 +7,7 @@
 // size limit is checked by model_dims.cc (make_model_dims, check_model_call).
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <exception>
 #include <new>
 #include <string>
@@ -46,6 +47,15 @@ rk_status check_call(const char* what, rk_model* m, const rk_batch* b, rk_step_r
 rk_status check_copy(const char* what, const rk_model* m, const float* flat) {
   if (m == nullptr) return rk::fail(RK_EINVAL, "%s: model must not be NULL", what);
   if (flat == nullptr) return rk::fail(RK_EINVAL, "%s: flat must not be NULL", what);
+  return RK_OK;
+}
+
+// The checks of an optimizer-state call: a model, with an optimizer.
+rk_status check_optimizer(const char* what, const rk_model* m) {
+  if (m == nullptr) return rk::fail(RK_EINVAL, "%s: model must not be NULL", what);
+  if (!m->impl.optimizer().configured()) {
+    return rk::fail(RK_ESTATE, "%s: the model has no optimizer (call rk_model_set_optimizer first)", what);
+  }
   return RK_OK;
 }
 
@@ -127,6 +137,52 @@ rk_status rk_model_set_lr(rk_model* m, double lr) {
       return rk::fail(RK_EINVAL, "rk_model_set_lr: lr must be a finite number >= 0; got %g", lr);
     }
     m->impl.optimizer().set_lr(lr);
+    return RK_OK;
+  });
+}
+
+rk_status rk_model_optimizer_state(const rk_model* m, int64_t* step, int32_t* buffers) {
+  static const char* const what = "rk_model_optimizer_state";
+  return guarded(what, [&]() -> rk_status {
+    if (rk_status st = check_optimizer(what, m)) return st;
+    if (step == nullptr) return rk::fail(RK_EINVAL, "%s: step must not be NULL", what);
+    if (buffers == nullptr) return rk::fail(RK_EINVAL, "%s: buffers must not be NULL", what);
+    const rk::Optimizer& o = m->impl.optimizer();
+    *step = o.steps();
+    *buffers = o.buffer_count();
+    return RK_OK;
+  });
+}
+
+rk_status rk_model_get_optimizer_buffer(const rk_model* m, int32_t k, float* out) {
+  static const char* const what = "rk_model_get_optimizer_buffer";
+  return guarded(what, [&]() -> rk_status {
+    if (rk_status st = check_optimizer(what, m)) return st;
+    if (out == nullptr) return rk::fail(RK_EINVAL, "%s: out must not be NULL", what);
+    const rk::Optimizer& o = m->impl.optimizer();
+    if (k < 0 || k >= o.buffer_count()) {
+      return rk::fail(RK_EINVAL, "%s: k must be in 0..%d (the optimizer keeps %d buffers); got %d", what,
+                      o.buffer_count() - 1, o.buffer_count(), k);
+    }
+    std::memcpy(out, o.buffer(k), sizeof(float) * static_cast<size_t>(m->impl.param_count()));
+    return RK_OK;
+  });
+}
+
+rk_status rk_model_set_optimizer_state(rk_model* m, int64_t step, const float* const* buffers, int32_t n) {
+  static const char* const what = "rk_model_set_optimizer_state";
+  return guarded(what, [&]() -> rk_status {
+    if (rk_status st = check_optimizer(what, m)) return st;
+    rk::Optimizer& o = m->impl.optimizer();
+    if (n != o.buffer_count()) {
+      return rk::fail(RK_EINVAL, "%s: n must be %d (the buffers this optimizer keeps); got %d", what, o.buffer_count(), n);
+    }
+    if (n > 0 && buffers == nullptr) return rk::fail(RK_EINVAL, "%s: buffers must not be NULL", what);
+    for (int32_t k = 0; k < n; k++) {
+      if (buffers[k] == nullptr) return rk::fail(RK_EINVAL, "%s: buffers[%d] must not be NULL", what, k);
+    }
+    if (step < 0) return rk::fail(RK_EINVAL, "%s: step must be >= 0; got %lld", what, static_cast<long long>(step));
+    o.set_state(step, buffers);
     return RK_OK;
   });
 }

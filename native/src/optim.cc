@@ -84,6 +84,19 @@ const char* Optimizer::configure(const rk_optimizer& o, int64_t total) {
   return nullptr;
 }
 
+const float* Optimizer::buffer(int k) const {
+  return (k == 0 && !m_.empty() ? m_ : v_).data();
+}
+
+void Optimizer::set_state(int64_t t, const float* const* buffers) {
+  for (int k = 0; k < buffer_count(); k++) {
+    std::vector<float>& b = buffer_ref(k);
+    const float* src = buffers[k];
+    for (size_t i = 0; i < b.size(); i++) b[i] = flush(src[i]);
+  }
+  t_ = t;
+}
+
 GradTransform Optimizer::clip_transform(double norm) const {
   GradTransform t;
   t.clamp = o_.has_clip_value != 0;

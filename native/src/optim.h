@@ -49,7 +49,20 @@ class Optimizer {
   // One update of every segment (step count t = previous + 1).
   void step(const std::vector<Segment>& segs, const GradTransform& t);
 
+  // The state a checkpoint holds (rk_model_optimizer_state): completed steps, and the
+  // buffers the kind keeps, in the order of rnnkit.h — sgd with momentum: the momentum
+  // buffer; rmsprop: the square average; adam / adamw: m, then v. Zeros before step 1.
+  int64_t steps() const { return t_; }
+  int buffer_count() const { return (m_.empty() ? 0 : 1) + (v_.empty() ? 0 : 1); }
+  // Buffer k in 0..buffer_count()-1: `total` floats (configure's).
+  const float* buffer(int k) const;
+  // Sets the step count and each of the buffer_count() buffers from `buffers[k]` (`total`
+  // floats each); magnitudes below FLT_MIN are stored as 0, as step() stores them.
+  void set_state(int64_t t, const float* const* buffers);
+
  private:
+  std::vector<float>& buffer_ref(int k) { return k == 0 && !m_.empty() ? m_ : v_; }
+
   rk_optimizer o_{};
   bool configured_ = false;
   int64_t t_ = 0;

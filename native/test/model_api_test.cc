@@ -6,8 +6,12 @@
 //    rk_model_loss_and_grads), and reports the same loss;
 //  - the gradient of rk_model_loss_and_grads matches central finite differences;
 //  - Adam steps on a fixed tiny batch bring the loss down;
+//  - the optimizer state (step count, buffers) reads back, refuses a wrong buffer count,
+//    NULL pointers and a model without optimizer, and restored on a second model gives the
+//    original's next steps bit for bit;
 //  - rk_model_destroy(NULL) is a no-op.
 // Exits 0 on success (ctest), prints every failed check.
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -438,6 +442,146 @@ static void check_training_reduces_loss(rk_model* m) {
   expect(std::isfinite(first) && ev.loss < 0.5 * first, "50 adam steps on one batch halve the loss");
 }
 
+// --- 6. optimizer state: query, copy out, restore -----------------------------------------
+
+static rk_optimizer with_kind(int kind) {
+  rk_optimizer o = adam(0.02);
+  o.kind = kind;
+  o.alpha = 0.99;
+  o.weight_decay = kind == RK_OPT_ADAMW ? 0.01 : 0.001;
+  return o;
+}
+
+static std::vector<std::vector<float>> read_state(rk_model* m, int64_t* step) {
+  int32_t n = -1;
+  std::vector<std::vector<float>> out;
+  if (rk_model_optimizer_state(m, step, &n) != RK_OK) return out;
+  for (int32_t k = 0; k < n; k++) {
+    out.emplace_back(static_cast<size_t>(rk_model_param_count(m)));
+    rk_model_get_optimizer_buffer(m, k, out.back().data());
+  }
+  return out;
+}
+
+static void check_optimizer_state() {
+  const rk_model_spec spec = small_spec();
+  rk_model *a = nullptr, *b = nullptr;
+  if (rk_model_create(&spec, &a) != RK_OK || rk_model_create(&spec, &b) != RK_OK) {
+    expect(false, "optimizer state: create two models");
+    rk_model_destroy(a);
+    return;
+  }
+  const int64_t P = rk_model_param_count(a);
+  std::vector<float> buf(static_cast<size_t>(P), 0.5f);
+  const float* one[1] = {buf.data()};
+  int64_t step = -1;
+  int32_t n = -1;
+
+  // Argument and order errors.
+  expect_status(rk_model_optimizer_state(a, &step, &n), RK_ESTATE, "optimizer", "optimizer_state without an optimizer");
+  expect_status(rk_model_get_optimizer_buffer(a, 0, buf.data()), RK_ESTATE, "optimizer",
+                "get_optimizer_buffer without an optimizer");
+  expect_status(rk_model_set_optimizer_state(a, 1, one, 1), RK_ESTATE, "optimizer",
+                "set_optimizer_state without an optimizer");
+  expect_status(rk_model_optimizer_state(nullptr, &step, &n), RK_EINVAL, "model", "optimizer_state(NULL model)");
+  expect_status(rk_model_get_optimizer_buffer(nullptr, 0, buf.data()), RK_EINVAL, "model",
+                "get_optimizer_buffer(NULL model)");
+  expect_status(rk_model_set_optimizer_state(nullptr, 1, one, 1), RK_EINVAL, "model", "set_optimizer_state(NULL model)");
+
+  const rk_optimizer sgd = plain_sgd(0.1);
+  expect(rk_model_set_optimizer(a, &sgd) == RK_OK, "set_optimizer(plain sgd)");
+  expect_status(rk_model_optimizer_state(a, nullptr, &n), RK_EINVAL, "step", "optimizer_state(NULL step)");
+  expect_status(rk_model_optimizer_state(a, &step, nullptr), RK_EINVAL, "buffers", "optimizer_state(NULL buffers)");
+  expect(rk_model_optimizer_state(a, &step, &n) == RK_OK && step == 0 && n == 0, "plain sgd: step 0, no buffers");
+  expect_status(rk_model_get_optimizer_buffer(a, 0, buf.data()), RK_EINVAL, "k", "plain sgd has no buffer 0");
+  expect_status(rk_model_set_optimizer_state(a, 1, one, 1), RK_EINVAL, "n must be 0", "plain sgd: one buffer refused");
+  expect(rk_model_set_optimizer_state(a, 4, nullptr, 0) == RK_OK, "plain sgd: step only, buffers NULL");
+  expect(rk_model_optimizer_state(a, &step, &n) == RK_OK && step == 4 && n == 0, "plain sgd: the step is set");
+
+  // Buffers per kind, zeros before the first step.
+  const struct {
+    int kind;
+    double momentum;
+    int32_t buffers;
+    const char* what;
+  } kinds[] = {{RK_OPT_SGD, 0.9, 1, "sgd momentum: 1 buffer"},
+               {RK_OPT_RMSPROP, 0, 1, "rmsprop: 1 buffer"},
+               {RK_OPT_ADAM, 0, 2, "adam: 2 buffers"},
+               {RK_OPT_ADAMW, 0, 2, "adamw: 2 buffers"}};
+  for (const auto& k : kinds) {
+    rk_optimizer o = with_kind(k.kind);
+    o.momentum = k.momentum;
+    expect(rk_model_set_optimizer(a, &o) == RK_OK, k.what);
+    const auto st = read_state(a, &step);
+    bool zeros = st.size() == static_cast<size_t>(k.buffers) && step == 0;
+    for (const auto& v : st)
+      for (float x : v) zeros = zeros && x == 0.0f;
+    expect(zeros, k.what);
+  }
+
+  // Adam: the wrong count, NULL buffers and a negative step are refused and change nothing.
+  const rk_optimizer o = with_kind(RK_OPT_ADAM);
+  rk_model_set_params(a, pattern_params(P).data());
+  expect(rk_model_set_optimizer(a, &o) == RK_OK, "set_optimizer(adam)");
+  const Window w = make_window(4, 3);
+  const rk_batch batch = w.batch();
+  rk_step_result r{};
+  for (int i = 0; i < 3; i++) expect(rk_model_train_step(a, &batch, nullptr, nullptr, &r) == RK_OK, "adam step");
+  const auto saved = read_state(a, &step);
+  expect(step == 3 && saved.size() == 2, "adam after 3 steps: step 3, 2 buffers");
+  bool moved = saved.size() == 2;
+  for (const auto& v : saved) moved = moved && std::any_of(v.begin(), v.end(), [](float x) { return x != 0; });
+  expect(moved, "adam's moments are not zero after steps");
+  std::vector<float> params(static_cast<size_t>(P));
+  rk_model_get_params(a, params.data());
+
+  const float* two[2] = {buf.data(), buf.data()};
+  const float* with_null[2] = {buf.data(), nullptr};
+  expect_status(rk_model_set_optimizer_state(a, 3, one, 1), RK_EINVAL, "n must be 2", "adam: 1 buffer refused");
+  expect_status(rk_model_set_optimizer_state(a, 3, two, 3), RK_EINVAL, "got 3", "adam: 3 buffers refused");
+  expect_status(rk_model_set_optimizer_state(a, 3, nullptr, 2), RK_EINVAL, "buffers must not be NULL",
+                "adam: NULL buffers refused");
+  expect_status(rk_model_set_optimizer_state(a, 3, with_null, 2), RK_EINVAL, "buffers[1]", "adam: buffers[1] NULL refused");
+  expect_status(rk_model_set_optimizer_state(a, -1, two, 2), RK_EINVAL, "step", "adam: step -1 refused");
+  expect_status(rk_model_get_optimizer_buffer(a, 2, buf.data()), RK_EINVAL, "k", "adam has no buffer 2");
+  expect_status(rk_model_get_optimizer_buffer(a, -1, buf.data()), RK_EINVAL, "k", "buffer -1");
+  expect_status(rk_model_get_optimizer_buffer(a, 0, nullptr), RK_EINVAL, "out", "get_optimizer_buffer(NULL out)");
+  int64_t after_step = -1;
+  const auto after = read_state(a, &after_step);
+  expect(after_step == 3 && after == saved, "refused calls change nothing");
+
+  // Restore on a second model: the same next steps, bit for bit.
+  rk_model_set_params(b, params.data());
+  expect(rk_model_set_optimizer(b, &o) == RK_OK, "second model: set_optimizer(adam)");
+  const float* ptrs[2] = {saved[0].data(), saved[1].data()};
+  expect(rk_model_set_optimizer_state(b, 3, ptrs, 2) == RK_OK, "set_optimizer_state(adam, step 3)");
+  int64_t restored_step = -1;
+  expect(read_state(b, &restored_step) == saved && restored_step == 3, "the restored state reads back bit for bit");
+  for (int i = 0; i < 2; i++) {
+    rk_model_train_step(a, &batch, nullptr, nullptr, &r);
+    rk_model_train_step(b, &batch, nullptr, nullptr, &r);
+  }
+  std::vector<float> pa(static_cast<size_t>(P)), pb(static_cast<size_t>(P));
+  rk_model_get_params(a, pa.data());
+  rk_model_get_params(b, pb.data());
+  expect(std::memcmp(pa.data(), pb.data(), sizeof(float) * P) == 0, "restored model: the next 2 steps are the original's");
+  int64_t sa = 0, sb = 0;
+  expect(read_state(a, &sa) == read_state(b, &sb) && sa == 5 && sb == 5, "and the states agree after them");
+
+  // Subnormal values are stored as 0, as the updates store them; set_optimizer resets.
+  std::vector<float> tiny(static_cast<size_t>(P), 1e-40f);
+  const float* tinies[2] = {tiny.data(), tiny.data()};
+  expect(rk_model_set_optimizer_state(b, 1, tinies, 2) == RK_OK, "set subnormal buffers");
+  const auto flushed = read_state(b, &step);
+  expect(flushed.size() == 2 && flushed[0][0] == 0.0f && !std::signbit(flushed[1][P - 1]), "subnormals read back as +0");
+  expect(rk_model_set_optimizer(b, &o) == RK_OK, "set_optimizer again");
+  const auto reset = read_state(b, &step);
+  expect(step == 0 && reset.size() == 2 && reset[0][0] == 0.0f, "set_optimizer resets the step and the buffers");
+
+  rk_model_destroy(a);
+  rk_model_destroy(b);
+}
+
 int main() {
   rk_model_destroy(nullptr);  // the header: NULL is a no-op
   check_create_errors();
@@ -459,6 +603,7 @@ int main() {
   check_finite_differences(m);
   check_training_reduces_loss(m);
   rk_model_destroy(m);
+  check_optimizer_state();
 
   if (failures != 0) {
     std::printf("%d of %d checks failed\n", failures, checks);

@@ -20,7 +20,9 @@
  *   it for a sequence that ended in an earlier window. The public API asks for ≥ 1.
  */
 
-import type { ClipSpec, OptimizerSpec } from '../optim/optimizers.js';
+import type { ClipSpec, OptimizerSpec, OptimizerStateSnapshot } from '../optim/optimizers.js';
+
+export type { OptimizerStateSnapshot } from '../optim/optimizers.js';
 
 /** Recurrent cells. Formulas: ../../shared/golden/README.md and `reference/cells.ts`. */
 export const CELL_TYPES = ['rnn_tanh', 'rnn_relu', 'lstm', 'lstm_peephole', 'gru', 'gru_cho', 'jordan'] as const;
@@ -298,6 +300,7 @@ export interface GradResult {
   grads: Float32Array;
 }
 
+
 /** Opaque handle to a model living in a backend's memory. */
 export interface ModelHandle {
   readonly backend: BackendName;
@@ -318,6 +321,21 @@ export interface TrainingBackend {
   setOptimizer(model: ModelHandle, optimizer: OptimizerSpec, clip?: ClipSpec): void;
   /** Change the learning rate, keeping the optimizer state (learning-rate schedules). */
   setLearningRate(model: ModelHandle, lr: number): void;
+  /**
+   * A copy of the optimizer's state: its step count and every buffer (SGD momentum,
+   * RMSprop's square average, Adam's/AdamW's two moments) in modelLayout order, in the
+   * backend's own precision (Float32Array on native and wasm, Float64Array on the
+   * reference); undefined when the model has no optimizer or no step was taken.
+   */
+  getOptimizerState(model: ModelHandle): OptimizerStateSnapshot | undefined;
+  /**
+   * Restore a snapshot taken from a model of the same spec with the same optimizer
+   * settings (call setOptimizer first): the next trainStep continues exactly as the
+   * original would have (with the original's parameters restored too). Refuses (RangeError
+   * naming what differs) a snapshot of another optimizer kind, size or buffer count, or a
+   * step that is not an integer ≥ 0; an Error when the model has no optimizer.
+   */
+  setOptimizerState(model: ModelHandle, state: OptimizerStateSnapshot): void;
   /**
    * Forward, loss, backward, clip, update: one whole window in one call. When the loss or
    * the gradient norm is not finite the update is skipped, so the parameters stay those

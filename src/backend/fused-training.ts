@@ -11,13 +11,17 @@
  * index or MSE with a target mask; dropout on the input and between layers (masks drawn
  * as reference/training/dropout.ts); seq2seq encoders; SGD (momentum,
  * dampening, Nesterov, weight decay), RMSprop, Adam, AdamW; clipping by value and by
- * global norm.
+ * global norm. The optimizer's state (step count and buffers) is read and restored for
+ * checkpoints through rk_model_optimizer_state / _get_optimizer_buffer /
+ * _set_optimizer_state; snapshots are checked here exactly as the reference checks them
+ * (src/optim/optimizers.ts checkOptimizerSnapshot).
  */
 import type { BackendName } from './contract.js';
 import { optimizerSettings, type ClipSpec, type OptimizerSettings, type OptimizerSpec } from '../optim/optimizers.js';
-import type { EvalResult, GradResult, ModelHandle, ModelSpec, TrainBatch, TrainingBackend, TrainStepResult } from './contract.js';
+import type { EvalResult, GradResult, ModelHandle, ModelSpec, OptimizerStateSnapshot, TrainBatch, TrainingBackend, TrainStepResult } from './contract.js';
 import { checkModelShapes } from './layout.js';
 import { parseLayout } from './abi/structs.js';
+import { checkOptimizerSnapshot } from '../optim/optimizers.js';
 
 /** One backend's bindings of the rk_model_* calls. H is its own model handle. */
 export interface FusedEngine<H> {
@@ -30,6 +34,12 @@ export interface FusedEngine<H> {
   getGrads(h: H): Float32Array;
   setOptimizer(h: H, o: OptimizerSettings): void;
   setLr(h: H, lr: number): void;
+  /** rk_model_optimizer_state: updates made, and how many buffers the optimizer keeps. */
+  optimizerState(h: H): { step: number; buffers: number };
+  /** rk_model_get_optimizer_buffer: buffer k (paramCount floats). */
+  getOptimizerBuffer(h: H, k: number): Float32Array;
+  /** rk_model_set_optimizer_state: the step and every buffer (paramCount floats each). */
+  setOptimizerState(h: H, step: number, buffers: Float32Array[]): void;
   trainStep(h: H, b: TrainBatch): Promise<TrainStepResult>;
   trainStepSync(h: H, b: TrainBatch): TrainStepResult;
   lossAndGradsSync(h: H, b: TrainBatch): { loss: number; count: number };
@@ -41,7 +51,8 @@ export interface FusedEngine<H> {
 /** A model on the fused path. */
 export class FusedModel<H = unknown> implements ModelHandle {
   disposed = false;
-  hasOptimizer = false;
+  /** The kind of the optimizer setOptimizer chose (none yet: undefined). */
+  optimizer: OptimizerSpec['name'] | undefined;
   constructor(
     readonly backend: BackendName,
     readonly spec: ModelSpec,
@@ -97,13 +108,35 @@ export class FusedTraining<H> implements TrainingBackend {
   setOptimizer(model: ModelHandle, optimizer: OptimizerSpec, clip?: ClipSpec): void {
     const m = this.fused(model);
     this.engine.setOptimizer(m.engineHandle, optimizerSettings(optimizer, clip));
-    m.hasOptimizer = true;
+    m.optimizer = optimizer.name;
   }
 
   setLearningRate(model: ModelHandle, lr: number): void {
     const m = this.fused(model);
-    if (!m.hasOptimizer) throw new Error('setLearningRate: the model has no optimizer; call setOptimizer first');
+    if (!m.optimizer) throw new Error('setLearningRate: the model has no optimizer; call setOptimizer first');
     this.engine.setLr(m.engineHandle, lr);
+  }
+
+  getOptimizerState(model: ModelHandle): OptimizerStateSnapshot | undefined {
+    const m = this.fused(model);
+    if (!m.optimizer) return undefined;
+    const { step, buffers } = this.engine.optimizerState(m.engineHandle);
+    if (step === 0) return undefined;
+    return {
+      optimizer: m.optimizer,
+      step,
+      buffers: Array.from({ length: buffers }, (_, k) => this.engine.getOptimizerBuffer(m.engineHandle, k)),
+    };
+  }
+
+  setOptimizerState(model: ModelHandle, state: OptimizerStateSnapshot): void {
+    const m = this.fused(model);
+    if (!m.optimizer) throw new Error('setOptimizerState: the model has no optimizer; call setOptimizer first');
+    // The kernels say how many buffers this optimizer keeps (rk_model_optimizer_state).
+    const { buffers } = this.engine.optimizerState(m.engineHandle);
+    checkOptimizerSnapshot(state, { optimizer: m.optimizer, buffers, size: this.engine.paramCount(m.engineHandle) });
+    const f32 = state.buffers.map((b) => (b instanceof Float32Array ? b : Float32Array.from(b)));
+    this.engine.setOptimizerState(m.engineHandle, state.step, f32);
   }
 
   trainStep(model: ModelHandle, batch: TrainBatch): Promise<TrainStepResult> {
@@ -149,6 +182,6 @@ export class FusedTraining<H> implements TrainingBackend {
   }
 
   private needOptimizer(m: FusedModel<H>): void {
-    if (!m.hasOptimizer) throw new Error('trainStep: the model has no optimizer; call setOptimizer first');
+    if (!m.optimizer) throw new Error('trainStep: the model has no optimizer; call setOptimizer first');
   }
 }

@@ -124,3 +124,54 @@ export function checkClip(name: string, v: unknown): ClipSpec {
   };
 }
 
+/**
+ * The optimizer's state, for checkpoints (what torch.optim's state_dict holds per
+ * parameter, over the whole flat parameter array). `buffers` are, each as long as the
+ * parameter array and in `modelLayout` order, with PyTorch's meaning:
+ * - sgd with momentum ≠ 0: [momentum_buffer]; sgd without momentum: [] (none);
+ * - rmsprop: [square_avg];
+ * - adam, adamw: [exp_avg, exp_avg_sq].
+ * The meaning is the same on every backend (native/include/rnnkit.h
+ * rk_model_optimizer_state, src/backend/reference/training/optimizers.ts), so a snapshot of one
+ * backend restores on another, converted to its precision.
+ */
+export interface OptimizerStateSnapshot {
+  optimizer: OptimizerSpec['name'];
+  /** Updates made (a step skipped for a non-finite loss or norm does not count): t of the next update is step + 1. */
+  step: number;
+  /** Float32Array on native and wasm, Float64Array on the reference (either is accepted when restoring). */
+  buffers: (Float32Array | Float64Array)[];
+}
+
+/**
+ * Checks a snapshot against the model it is restored on: the optimizer kind, the step,
+ * the number of buffers and each buffer's type and length. Shared by every backend
+ * (FusedTraining asks the kernels for `buffers`), so each refuses alike: RangeError
+ * naming what differs, TypeError for what is not a snapshot at all.
+ */
+export function checkOptimizerSnapshot(
+  state: OptimizerStateSnapshot,
+  model: { optimizer: OptimizerSpec['name']; buffers: number; size: number },
+): void {
+  if (typeof state !== 'object' || state === null) {
+    throw new TypeError(`optimizer state must be an object { optimizer, step, buffers }; got ${state === null ? 'null' : typeof state}`);
+  }
+  if (state.optimizer !== model.optimizer) {
+    throw new RangeError(`optimizer state is of optimizer ${JSON.stringify(state.optimizer)}; the model's optimizer is ${JSON.stringify(model.optimizer)}`);
+  }
+  if (!Number.isSafeInteger(state.step) || state.step < 0) {
+    throw new RangeError(`optimizer state step must be an integer ≥ 0; got ${String(state.step)}`);
+  }
+  if (!Array.isArray(state.buffers)) throw new TypeError(`optimizer state buffers must be an Array; got ${typeof state.buffers}`);
+  if (state.buffers.length !== model.buffers) {
+    throw new RangeError(`optimizer state has ${state.buffers.length} buffers; the model's ${model.optimizer} optimizer keeps ${model.buffers}`);
+  }
+  state.buffers.forEach((b, k) => {
+    if (!(b instanceof Float32Array || b instanceof Float64Array)) {
+      throw new TypeError(`optimizer state buffers[${k}] must be a Float32Array or Float64Array; got ${Object.prototype.toString.call(b).slice(8, -1)}`);
+    }
+    if (b.length !== model.size) {
+      throw new RangeError(`optimizer state buffers[${k}] has ${b.length} values; the model has ${model.size} parameters`);
+    }
+  });
+}

@@ -50,6 +50,12 @@ export interface NativeAddon {
   modelGetGrads(h: AddonHandle): Float32Array;
   modelSetOptimizer(h: AddonHandle, optimizer: Uint8Array): void;
   modelSetLr(h: AddonHandle, lr: number): void;
+  /** rk_model_optimizer_state: updates made and how many buffers the optimizer keeps. */
+  modelOptimizerState(h: AddonHandle): { step: number; buffers: number };
+  /** rk_model_get_optimizer_buffer: buffer k, a Float32Array of the parameter count. */
+  modelGetOptimizerBuffer(h: AddonHandle, k: number): Float32Array;
+  /** rk_model_set_optimizer_state: step (an integer in 0..2^53 − 1) and every buffer. */
+  modelSetOptimizerState(h: AddonHandle, step: number, buffers: Float32Array[]): void;
   modelDispose(h: AddonHandle): void;
   /** op 0 train step, 1 loss and grads, 2 evaluate; `arrays` indexed by rk_model_array. */
   modelRun(h: AddonHandle, op: number, batch: Uint8Array, arrays: unknown[]): Promise<AddonResult>;

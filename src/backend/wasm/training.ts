@@ -28,6 +28,11 @@ interface ModelExports {
   rk_model_get_grads(m: Ptr, flat: Ptr): number;
   rk_model_set_optimizer(m: Ptr, opt: Ptr): number;
   rk_model_set_lr(m: Ptr, lr: number): number;
+  /** int64_t* step, int32_t* buffers. */
+  rk_model_optimizer_state(m: Ptr, step: Ptr, buffers: Ptr): number;
+  rk_model_get_optimizer_buffer(m: Ptr, k: number, out: Ptr): number;
+  /** step is an int64_t: a BigInt. */
+  rk_model_set_optimizer_state(m: Ptr, step: bigint, buffers: Ptr, n: number): number;
   rk_model_train_step(m: Ptr, batch: Ptr, hn: Ptr, cn: Ptr, out: Ptr): number;
   rk_model_loss_and_grads(m: Ptr, batch: Ptr, hn: Ptr, cn: Ptr, out: Ptr): number;
   rk_model_evaluate(m: Ptr, batch: Ptr, outputs: Ptr, y: Ptr, hn: Ptr, cn: Ptr, out: Ptr): number;
@@ -136,6 +141,39 @@ class WasmEngine implements FusedEngine<WasmModel> {
 
   setLr(h: WasmModel, lr: number): void {
     this.guard('rk_model_set_lr', () => this.check(this.x.rk_model_set_lr(h.ptr, lr), 'rk_model_set_lr'));
+  }
+
+  optimizerState(h: WasmModel): { step: number; buffers: number } {
+    const what = 'rk_model_optimizer_state';
+    return this.guard(what, (f) => {
+      const out = f.alloc(16, what); // int64_t step, then int32_t buffers
+      this.check(this.x.rk_model_optimizer_state(h.ptr, out, out + 8), what);
+      const view = this.m.view();
+      return { step: Number(view.getBigInt64(out, true)), buffers: view.getInt32(out + 8, true) };
+    });
+  }
+
+  getOptimizerBuffer(h: WasmModel, k: number): Float32Array {
+    const what = 'rk_model_get_optimizer_buffer';
+    return this.guard(what, (f) => {
+      const p = f.alloc(h.count * 4, what);
+      this.check(this.x.rk_model_get_optimizer_buffer(h.ptr, k, p), what);
+      return f.read(p, h.count);
+    });
+  }
+
+  setOptimizerState(h: WasmModel, step: number, buffers: Float32Array[]): void {
+    const what = 'rk_model_set_optimizer_state';
+    buffers.forEach((b, k) => {
+      if (b.length !== h.count) throw new RangeError(`buffers[${k}] must have ${h.count} elements; got ${b.length}`);
+    });
+    this.guard(what, (f) => {
+      const list = f.alloc(4 * Math.max(1, buffers.length), 'buffers'); // const float* [n] (wasm32 pointers)
+      const ptrs = buffers.map((b, k) => f.input(b, `buffers[${k}]`));
+      const view = this.m.view();
+      ptrs.forEach((p, k) => view.setUint32(list + 4 * k, p, true));
+      this.check(this.x.rk_model_set_optimizer_state(h.ptr, BigInt(step), list, buffers.length), what);
+    });
   }
 
   /** Elements of every array of a call (rk_model_shapes), indexed by rk_model_array. */

@@ -5,7 +5,7 @@
  * kept as Float64Array here; the TrainingBackend interface converts at the edges.
  */
 import type { ClipSpec, OptimizerSpec } from '../../../optim/optimizers.js';
-import type { EvalResult, GradResult, ModelHandle, ModelSpec, TrainBatch, TrainingBackend, TrainStepResult } from '../../contract.js';
+import type { EvalResult, GradResult, ModelHandle, ModelSpec, OptimizerStateSnapshot, TrainBatch, TrainingBackend, TrainStepResult } from '../../contract.js';
 import type { StackBlock } from '../../layout.js';
 import { checkModelShapes, inputWidth, modelLayout, stackOutputWidth } from '../../layout.js';
 import { hasCellState } from '../../layout.js';
@@ -14,7 +14,8 @@ import { headOffsets, modelLoss, need, scatterTopFinalStates, stepInputs, topFin
 import { denseBackward, denseForward } from './head.js';
 import type { LossResult } from './loss.js';
 import { clipByGlobalNorm, clipByValue, globalNorm } from './clip.js';
-import { createOptimizerState, optimizerStep } from './optimizers.js';
+import { createOptimizerState, optimizerBufferKeys, optimizerStep } from './optimizers.js';
+import { checkOptimizerSnapshot } from '../../../optim/optimizers.js';
 import type { OptimizerState } from './optimizers.js';
 import { runStack, runStackBackward } from './stack-runner.js';
 import type { StackRun } from './stack-runner.js';
@@ -113,6 +114,25 @@ export class ReferenceTraining implements TrainingBackend {
     const m = own(model);
     if (!m.optimizer) throw new Error('setLearningRate: the model has no optimizer; call setOptimizer first');
     m.optimizer.spec.lr = lr;
+  }
+
+  getOptimizerState(model: ModelHandle): OptimizerStateSnapshot | undefined {
+    const m = own(model);
+    const o = m.optimizer;
+    if (!o || o.step === 0) return undefined;
+    // After a step the buffers exist (created by the first update, or restored).
+    const buffers = optimizerBufferKeys(o.spec).map((k) => o[k]?.slice() ?? new Float64Array(m.params.length));
+    return { optimizer: o.spec.name, step: o.step, buffers };
+  }
+
+  setOptimizerState(model: ModelHandle, state: OptimizerStateSnapshot): void {
+    const m = own(model);
+    const o = m.optimizer;
+    if (!o) throw new Error('setOptimizerState: the model has no optimizer; call setOptimizer first');
+    const keys = optimizerBufferKeys(o.spec);
+    checkOptimizerSnapshot(state, { optimizer: o.spec.name, buffers: keys.length, size: m.params.length });
+    o.step = state.step;
+    keys.forEach((k, i) => (o[k] = Float64Array.from(state.buffers[i])));
   }
 
   async trainStep(model: ModelHandle, batch: TrainBatch): Promise<TrainStepResult> {

@@ -19,6 +19,23 @@ export interface OptimizerState {
   sq?: Float64Array;
 }
 
+/**
+ * The buffers `o` keeps, in snapshot order (OptimizerStateSnapshot; rnnkit.h
+ * rk_model_optimizer_state keeps the same): sgd with momentum [buf] (momentum_buffer),
+ * rmsprop [sq] (square_avg), adam / adamw [buf, sq] (exp_avg, exp_avg_sq).
+ */
+export function optimizerBufferKeys(o: ResolvedOptimizer): ('buf' | 'sq')[] {
+  switch (o.name) {
+    case 'sgd':
+      return o.momentum !== 0 ? ['buf'] : [];
+    case 'rmsprop':
+      return ['sq'];
+    case 'adam':
+    case 'adamw':
+      return ['buf', 'sq'];
+  }
+}
+
 /** Fresh state (step 0, no buffers) for `spec`. */
 export function createOptimizerState(spec: OptimizerSpec): OptimizerState {
   return { spec: resolveOptimizer(spec), step: 0 };
