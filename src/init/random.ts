@@ -7,6 +7,13 @@
  * It is not cryptographic.
  */
 
+/** The state of a {@link Random}, as plain JSON. */
+export interface RandomState {
+  s: [number, number, number, number];
+  /** The second normal of the last Box–Muller pair, not yet drawn. */
+  spare: number | null;
+}
+
 /** A seeded stream of uniform and normal numbers. */
 export class Random {
   private s0: number;
@@ -32,6 +39,23 @@ export class Random {
     this.s2 = next();
     this.s3 = next();
     if ((this.s0 | this.s1 | this.s2 | this.s3) === 0) this.s0 = 1;
+  }
+
+  /** The generator's whole state (a checkpoint restores it with {@link Random.fromState}). */
+  getState(): RandomState {
+    return { s: [this.s0, this.s1, this.s2, this.s3], spare: this.spare ?? null };
+  }
+
+  /** A generator that continues exactly where the one that gave `state` was. */
+  static fromState(state: RandomState): Random {
+    const ok = state !== null && typeof state === 'object' && Array.isArray(state.s) && state.s.length === 4 &&
+      state.s.every((v) => Number.isInteger(v) && v >= 0 && v <= 0xffffffff) && state.s.some((v) => v !== 0) &&
+      (state.spare === null || Number.isFinite(state.spare));
+    if (!ok) throw new TypeError('random state must be { s: four uint32 (not all 0), spare: number | null }');
+    const r = new Random(0);
+    [r.s0, r.s1, r.s2, r.s3] = state.s;
+    r.spare = state.spare ?? undefined;
+    return r;
   }
 
   /** A uniform 32-bit unsigned integer. */

@@ -89,6 +89,20 @@ export interface FitOptions {
   /** Stop when the monitored loss stops improving. */
   earlyStopping?: EarlyStoppingOptions;
   /**
+   * Node: write a checkpoint into `dir` at the end of every epoch and, with `everySteps`,
+   * at the first batch boundary after every that many steps — the model (a directory
+   * `RnnModel.load` reads, tokenizer included), the optimizer's state and the loop's
+   * position, switched in atomically (see src/io/checkpoint.ts).
+   */
+  checkpoint?: { dir: string; everySteps?: number };
+  /**
+   * Node: carry on from the checkpoint in this directory (written by `checkpoint`), with the
+   * same data and options: the parameters, the optimizer's state, the epoch, the batch and
+   * the random stream are restored, so the result equals a fit never interrupted (bit for
+   * bit on native and wasm; the reference resumes from float32 parameters).
+   */
+  resume?: string;
+  /**
    * Stops training after the current step; fit then rejects with a {@link FitAbortedError}
    * carrying the signal's reason and the epochs done so far.
    */

@@ -13,6 +13,7 @@ import type { CallLock } from '../call-lock.js';
 import { checkDataset, countedPositions, packBatch, sliceWindow, subsetDataset, validPositions, type CheckedDataset, type Dataset } from './data.js';
 import { FitAbortedError, TrainingDivergedError } from './errors.js';
 import type { EarlyStoppingOptions, EpochResult, EvalMetrics, FitOptions, FitResult } from './fit-types.js';
+import type { FitPosition } from '../io/checkpoint.js';
 
 export type { EarlyStoppingOptions, EpochResult, EvalMetrics, FitOptions, FitProgress, FitResult } from './fit-types.js';
 
@@ -24,6 +25,8 @@ export interface FitHost {
   readonly lock: CallLock;
   /** The optimizer settings last applied, so that the next fit can keep its state. */
   appliedOptimizer: string | undefined;
+  /** The model's extra settings (its tokenizer), saved in checkpoints and restored from one. */
+  extra: Record<string, unknown>;
   evaluate(set: CheckedDataset, batchSize: number): Promise<EvalMetrics>;
 }
 
@@ -43,6 +46,21 @@ function checkEarlyStopping(v: unknown, hasValidation: boolean): Required<EarlyS
     patience: checkInteger('earlyStopping.patience', o.patience ?? 0, 0),
     minDelta: checkNumber('earlyStopping.minDelta', o.minDelta ?? 0, 0, Infinity),
     restoreBest: checkBoolean('earlyStopping.restoreBest', o.restoreBest ?? true),
+  };
+}
+
+function checkDirectory(name: string, v: unknown): string {
+  if (typeof v !== 'string' || v === '') throw new TypeError(`${name} must be a directory path; got ${v === '' ? 'an empty string' : typeof v}`);
+  return v;
+}
+
+function checkCheckpointOptions(v: unknown): { dir: string; everySteps?: number } | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v !== 'object' || v === null) throw new TypeError(`checkpoint must be an object { dir, everySteps? }; got ${v === null ? 'null' : typeof v}`);
+  const o = v as { dir?: unknown; everySteps?: unknown };
+  return {
+    dir: checkDirectory('checkpoint.dir', o.dir),
+    ...(o.everySteps !== undefined ? { everySteps: checkInteger('checkpoint.everySteps', o.everySteps, 1) } : {}),
   };
 }
 
@@ -82,6 +100,8 @@ export async function fitModel(host: FitHost, data: Dataset, options: FitOptions
     if (options[k] !== undefined && typeof options[k] !== 'function') throw new TypeError(`${k} must be a function`);
   }
   const stopping = checkEarlyStopping(options.earlyStopping, val !== undefined);
+  const checkpoint = checkCheckpointOptions(options.checkpoint);
+  const resume = options.resume === undefined ? undefined : checkDirectory('resume', options.resume);
   const resetOptimizer = checkBoolean('resetOptimizer', options.resetOptimizer ?? false);
   const signal = options.signal;
 
@@ -93,26 +113,60 @@ export async function fitModel(host: FitHost, data: Dataset, options: FitOptions
     training.setLearningRate(handle, optimizer.lr);
   }
 
-  const rng = new Random(options.seed ?? 0);
-  const order = Array.from({ length: set.size }, (_, i) => i);
+  let rng = new Random(options.seed ?? 0);
+  let order = Array.from({ length: set.size }, (_, i) => i);
   const batches = Math.ceil(set.size / batchSize);
   const stepsPerEpoch = batches * Math.ceil(maxLen / window);
   const started = Date.now();
   let step = 0;
   let tokens = 0;
-  const results: EpochResult[] = [];
+  let results: EpochResult[] = [];
   const partial = (): FitResult => ({ epochs: results.slice(), steps: step, elapsedMs: Date.now() - started });
   let best: { epoch: number; loss: number; params: Float32Array } | undefined;
   let waited = 0;
   let stoppedEarly = false;
+  // Where the loop starts: the beginning, or a checkpoint's position.
+  let firstEpoch = 1;
+  let resumeAt: { nextBatch: number; lossSum: number; counted: number; correct: number } | undefined;
+  if (resume !== undefined) {
+    const { readCheckpoint } = await import('../io/checkpoint.js');
+    const ck = await readCheckpoint(resume);
+    if (JSON.stringify(ck.spec) !== JSON.stringify(spec)) throw new RangeError(`resume: the checkpoint in ${resume} is of another model (its spec differs from this model's)`);
+    const p = ck.position;
+    if (p.optimizerKey !== key) throw new RangeError(`resume: the checkpoint in ${resume} was trained with other optimizer or clipping settings`);
+    if (p.order.length !== set.size) throw new RangeError(`resume: the checkpoint in ${resume} was trained on ${p.order.length} sequences; data has ${set.size}`);
+    training.setParams(handle, ck.params);
+    training.setOptimizer(handle, optimizer, clip);
+    if (ck.optimizer) training.setOptimizerState(handle, ck.optimizer);
+    Object.assign(host.extra, ck.extra);
+    rng = Random.fromState(p.random);
+    order = p.order;
+    step = p.step;
+    tokens = p.tokens;
+    results = p.epochs;
+    firstEpoch = p.epoch;
+    resumeAt = { nextBatch: p.nextBatch, lossSum: p.lossSum, counted: p.counted, correct: p.correct };
+  }
+  let checkpointedAt = step;
+  const save = async (position: Omit<FitPosition, 'order' | 'random' | 'step' | 'tokens' | 'epochs' | 'optimizerKey'>) => {
+    if (!checkpoint) return;
+    const { writeCheckpoint } = await import('../io/checkpoint.js');
+    await writeCheckpoint(checkpoint.dir, {
+      spec, params: training.getParams(handle), extra: host.extra, optimizer: training.getOptimizerState(handle),
+      position: { ...position, order: order.slice(), random: rng.getState(), step, tokens, epochs: results.slice(), optimizerKey: key },
+    });
+    checkpointedAt = step;
+  };
 
   {
-    for (let epoch = 1; epoch <= epochs && !stoppedEarly; epoch++) {
-      if (options.shuffle ?? true) rng.shuffle(order);
-      let lossSum = 0;
-      let counted = 0;
-      let correct = 0;
-      for (let first = 0; first < set.size; first += batchSize) {
+    for (let epoch = firstEpoch; epoch <= epochs && !stoppedEarly; epoch++) {
+      const from = resumeAt?.nextBatch ?? 0;
+      if (from === 0 && (options.shuffle ?? true)) rng.shuffle(order);
+      let lossSum = resumeAt?.lossSum ?? 0;
+      let counted = resumeAt?.counted ?? 0;
+      let correct = resumeAt?.correct ?? 0;
+      resumeAt = undefined;
+      for (let first = from * batchSize; first < set.size; first += batchSize) {
         const batch = packBatch(spec, set, order.slice(first, first + batchSize));
         let h0: Float32Array | undefined;
         let c0: Float32Array | undefined;
@@ -153,6 +207,10 @@ export async function fitModel(host: FitHost, data: Dataset, options: FitOptions
           // Let timers, I/O and abort events run between steps.
           await yieldToEventLoop();
         }
+        const next = first / batchSize + 1;
+        if (checkpoint?.everySteps !== undefined && step - checkpointedAt >= checkpoint.everySteps && next < batches) {
+          await save({ epoch, nextBatch: next, lossSum, counted, correct });
+        }
       }
       const result: EpochResult = { epoch, loss: lossSum / counted };
       if (spec.loss.kind === 'cross_entropy') result.accuracy = counted > 0 ? correct / counted : 0;
@@ -167,6 +225,7 @@ export async function fitModel(host: FitHost, data: Dataset, options: FitOptions
           stoppedEarly = epoch < epochs;
         }
       }
+      await save({ epoch: epoch + 1, nextBatch: 0, lossSum: 0, counted: 0, correct: 0 });
       await options.onEpochEnd?.(result);
     }
   }

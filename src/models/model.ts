@@ -269,7 +269,7 @@ export class RnnModel {
       const handle = this.live();
       const host: FitHost = {
         spec: this.spec, training: this.training, handle, lock: this.lock,
-        appliedOptimizer: this.appliedOptimizer,
+        appliedOptimizer: this.appliedOptimizer, extra: this.extra,
         evaluate: (set, batchSize) => this.evaluateChecked(set, { batchSize, stream: false, confusion: false }),
       };
       return fitModel(host, data, options).finally(() => {

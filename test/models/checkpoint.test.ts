@@ -1,0 +1,82 @@
+/**
+ * Checkpoints: a fit interrupted after a checkpoint and resumed from it ends with the
+ * parameters of a fit never interrupted — bit for bit on native and wasm (the reference
+ * resumes from float32 parameters: equal within float32 rounding) — whether the checkpoint
+ * is mid-epoch or at an epoch's end; dropout masks, shuffling and Adam's moments included.
+ * The checkpoint is a model directory RnnModel.load reads, tokenizer included.
+ */
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createModel, FitAbortedError, RnnModel, type ModelOptions } from '../../src/index.js';
+import type { Dataset } from '../../src/models/data.js';
+import { requestedBackends } from '../helpers/backends.js';
+
+const root = mkdtempSync(path.join(tmpdir(), 'rnnkit-ckpt-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+const VOCAB = 7;
+function data(n: number): Dataset {
+  const inputs: number[][] = [];
+  const targets: number[][] = [];
+  for (let i = 0; i < n; i++) {
+    const seq = Array.from({ length: 6 + (i % 4) }, (_, t) => (i * 5 + t * t) % VOCAB);
+    inputs.push(seq.slice(0, -1));
+    targets.push(seq.slice(1));
+  }
+  return { inputs, targets };
+}
+
+for (const backend of requestedBackends() as ModelOptions['backend'][]) {
+  describe(`checkpoint and resume on ${backend}`, () => {
+    const options: ModelOptions = {
+      input: { kind: 'embedding', vocab: VOCAB, dim: 5 }, cell: 'lstm', hiddenSize: 12, layers: 2, dropout: { between: 0.2 }, outputs: VOCAB, backend,
+    };
+    const DATA = data(30);
+    const FIT = { epochs: 3, batchSize: 8, window: 4, optimizer: { name: 'adam', lr: 0.01 }, seed: 5 } as const;
+    const same = (a: Float32Array, b: Float32Array) => {
+      if (backend === 'reference') for (let i = 0; i < a.length; i++) expect(a[i]).toBeCloseTo(b[i], 5);
+      else expect(a).toEqual(b);
+    };
+
+    for (const stopAt of [5, 16]) {
+      it(`stopped after step ${stopAt}, resumed from the last checkpoint: the parameters of an uninterrupted fit`, async () => {
+        const whole = await createModel(options);
+        const expected = await whole.fit(DATA, FIT);
+        const dir = path.join(root, `${backend}-${stopAt}`);
+        const first = await createModel(options);
+        first.extra = { tokenizer: { kind: 'char', tokens: ['a'] } };
+        const controller = new AbortController();
+        const err = await first
+          .fit(DATA, { ...FIT, checkpoint: { dir, everySteps: 3 }, signal: controller.signal, onProgress: (p) => void (p.step === stopAt && controller.abort()) })
+          .catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(FitAbortedError);
+        expect(readdirSync(dir).sort()).toEqual(['latest', readFileSync(path.join(dir, 'latest'), 'utf8').trim()]);
+        // Resume on a model of another initialisation: everything comes from the checkpoint.
+        const second = await createModel({ ...options, init: { seed: 99 } });
+        const resumed = await second.fit(DATA, { ...FIT, resume: dir });
+        same(second.getParams(), whole.getParams());
+        expect(resumed.steps).toBe(expected.steps);
+        expect(resumed.epochs.map((e) => e.epoch)).toEqual([1, 2, 3]);
+        expect(second.extra).toEqual(first.extra);
+        // The checkpoint is a model directory.
+        const loaded = await RnnModel.load(path.join(dir, readFileSync(path.join(dir, 'latest'), 'utf8').trim()), { backend });
+        expect(loaded.extra).toEqual(first.extra);
+        for (const m of [whole, first, second, loaded]) m.dispose();
+      });
+    }
+
+    it('refuses to resume another model or other optimizer settings, naming the checkpoint', async () => {
+      const dir = path.join(root, `${backend}-refuse`);
+      const m = await createModel(options);
+      await m.fit(DATA, { ...FIT, epochs: 1, checkpoint: { dir } });
+      const other = await createModel({ ...options, hiddenSize: 10 });
+      await expect(other.fit(DATA, { ...FIT, resume: dir })).rejects.toThrow(/is of another model/);
+      await expect(m.fit(DATA, { ...FIT, optimizer: { name: 'sgd', lr: 0.1 }, resume: dir })).rejects.toThrow(/other optimizer or clipping settings/);
+      await expect(m.fit(DATA, { ...FIT, resume: path.join(root, 'nothing-here') })).rejects.toThrow(/holds no checkpoint/);
+      m.dispose();
+      other.dispose();
+    });
+  });
+}
