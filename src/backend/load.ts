@@ -8,20 +8,22 @@
  * an error listing what was tried and why.
  */
 import type { Backend, BackendName, TrainingBackend, TrainingCapable } from './contract.js';
-import { ReferenceBackend } from './reference/index.js';
 
 export const BACKEND_NAMES: readonly BackendName[] = ['native', 'wasm', 'reference'];
 
+// Imported lazily, through specifiers bundlers do not follow: native/ needs Node built-ins,
+// and the reference (the float64 specification, ~20 KB minified) is not part of the
+// browser entry (web.ts), which shares this loader but runs on wasm only.
 const NATIVE_MODULE = './native/backend.js';
+const REFERENCE_MODULE = './reference/index.js';
+const REFERENCE_TRAINING_MODULE = './reference/training/index.js';
+const unbundled = <T>(specifier: string): Promise<T> => import(/* webpackIgnore: true */ /* @vite-ignore */ specifier) as Promise<T>;
 
 const loaders: Record<BackendName, () => Promise<Backend>> = {
-  // Imported lazily, through a specifier bundlers do not follow: native.ts needs Node
-  // built-ins, and the browser entry (web.ts) shares this loader but never loads 'native'.
-  native: async () =>
-    ((await import(/* webpackIgnore: true */ /* @vite-ignore */ NATIVE_MODULE)) as typeof import('./native/backend.js')).loadNativeBackend(),
+  native: async () => (await unbundled<typeof import('./native/backend.js')>(NATIVE_MODULE)).loadNativeBackend(),
   // rnnkit.wasm from wasm/dist/ (built by `npm run build:wasm`, shipped in the package).
   wasm: async () => (await import('./wasm/backend.js')).loadWasmBackend(),
-  reference: async () => new ReferenceBackend(),
+  reference: async () => new (await unbundled<typeof import('./reference/index.js')>(REFERENCE_MODULE)).ReferenceBackend(),
 };
 
 const cache = new Map<BackendName, Promise<Backend>>();
@@ -92,7 +94,7 @@ export async function trainingOf(backend: Backend): Promise<TrainingBackend> {
   const own = (backend as Partial<TrainingCapable>).training;
   if (own) return own;
   if (backend.name !== 'reference') throw new Error(`the ${backend.name} backend has no training`);
-  const { ReferenceTraining } = await import('./reference/training/index.js');
+  const { ReferenceTraining } = await unbundled<typeof import('./reference/training/index.js')>(REFERENCE_TRAINING_MODULE);
   return (sharedReference ??= new ReferenceTraining());
 }
 let sharedReference: TrainingBackend | undefined;

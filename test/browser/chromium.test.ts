@@ -237,13 +237,14 @@ describe('browser entry in headless Chromium', () => {
     const info = await other.evaluate(async () => {
       const web = (window as any).rnnkit;
       const first = await web.init(new URL('/elsewhere/rnnkit.wasm', location.href));
-      const stack = await web.createStack({ cell: 'rnn_tanh', inputSize: 2, hiddenSize: 3 });
+      // Zero parameters (3·2 + 3·3 + 3 + 3), so that y = tanh(0).
+      const stack = await web.createStack({ cell: 'rnn_tanh', inputSize: 2, hiddenSize: 3, params: new Float32Array(21) });
       const { y } = stack.forwardSync(new Float32Array([1, 2]), { steps: 1, batch: 1 });
       return { first, y: Array.from(y as Float32Array) };
     });
     await other.close();
     expect(info.first.backend).toBe('wasm');
-    expect(info.y).toEqual([0, 0, 0]); // zero parameters: tanh(0)
+    expect(info.y).toEqual([0, 0, 0]);
     const requests = server.log.slice(before);
     expect(requests).toContain('200 /elsewhere/rnnkit.wasm');
     expect(requests).not.toContain('200 /wasm/dist/rnnkit.wasm');
