@@ -76,5 +76,7 @@ export { wordVectorsFor } from './text/vectors.js';
 export type { WordVectors, WordVectorOptions } from './text/vectors.js';
 export type { SentenceOptions } from './text/sentences.js';
 export { nextTokenDataset } from './text/language-model.js';
-export { argmax, pickToken } from './text/sampling.js';
+export { argmax, checkSamplingOptions, pickToken } from './text/sampling.js';
+export { GenerationSession } from './models/session.js';
+export type { SampleOptions, SessionOptions } from './models/session.js';
 export type { SamplingOptions } from './text/sampling.js';

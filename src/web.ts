@@ -26,6 +26,8 @@ import { createStack as createStackOn, type RecurrentStack, type StackOptions, t
 export { RecurrentStack, resolveSpec } from './stack.js';
 export type { StackOptions, StackWithParams, ForwardOptions, BackwardOptions } from './stack.js';
 export { RnnModel, resolveModelSpec } from './models/model.js';
+export { GenerationSession } from './models/session.js';
+export type { SampleOptions, SessionOptions } from './models/session.js';
 export { TrainingDivergedError, FitAbortedError } from './models/errors.js';
 export type { ModelOptions, FitOptions, FitProgress, FitResult, EpochResult, EvalMetrics, EvaluateOptions, EarlyStoppingOptions, GenerateOptions } from './models/model.js';
 export type { ModelMetrics, ClassMetrics } from './models/metrics.js';

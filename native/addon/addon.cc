@@ -12,6 +12,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   rkaddon::ExportStack(env, exports);
   rkaddon::ExportModel(env, exports);
   rkaddon::ExportRuntime(env, exports);
+  rkaddon::ExportSession(env, exports);
   return exports;
 }
 

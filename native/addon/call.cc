@@ -40,12 +40,14 @@ class CallWorker : public Napi::AsyncWorker {
 
   void Start() {
     h_->busy = true;
+    if (call_.also) call_.also->busy = true;
     Enter();
     entered_ = true;
     try {
       Queue();
     } catch (...) {
       h_->busy = false;
+      if (call_.also) call_.also->busy = false;
       throw;  // the caller deletes the worker, whose destructor leaves the gate
     }
   }
@@ -62,6 +64,7 @@ class CallWorker : public Napi::AsyncWorker {
   }
   void OnOK() override {
     h_->busy = false;
+    if (call_.also) call_.also->busy = false;
     Settle([&] {
       if (call_.on_success) call_.on_success(h_);
       deferred_.Resolve(result_.Value());
@@ -69,6 +72,7 @@ class CallWorker : public Napi::AsyncWorker {
   }
   void OnError(const Napi::Error&) override {
     h_->busy = false;
+    if (call_.also) call_.also->busy = false;
     Settle([&] { deferred_.Reject(StatusError(Env(), call_.op, status_, message_).Value()); });
   }
 

@@ -26,6 +26,7 @@ struct Call {
   std::function<rk_status()> run;   // the C ABI call
   Napi::Object result;              // resolved value (its arrays are the outputs)
   std::function<void(Handle*)> on_success;  // on the JS thread, before resolving (may be empty)
+  Handle* also = nullptr;  // a second handle the call owns (busy too): a session's model
 };
 
 Napi::Value RunSync(Napi::Env env, Handle* h, Call call);

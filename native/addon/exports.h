@@ -9,6 +9,7 @@ namespace rkaddon {
 void ExportStack(Napi::Env env, Napi::Object exports);    // stack.cc
 void ExportModel(Napi::Env env, Napi::Object exports);    // model.cc
 void ExportRuntime(Napi::Env env, Napi::Object exports);  // runtime.cc
+void ExportSession(Napi::Env env, Napi::Object exports);  // session.cc
 
 }  // namespace rkaddon
 

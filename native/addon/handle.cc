@@ -14,26 +14,28 @@ namespace {
 // process (a prebuild and RNNKIT_NATIVE_PATH, say) refuse each other's handles instead of
 // reading them as their own. Every worker_thread shares the copy, and so the tags.
 struct Tags {
-  napi_type_tag stack, model;
+  napi_type_tag stack, model, session;
   Tags() {
     std::random_device rd;
     auto word = [&] { return (static_cast<uint64_t>(rd()) << 32) ^ rd(); };
     stack = {word(), word()};
     model = {word(), word()};
+    session = {word(), word()};
   }
 };
 
 const napi_type_tag* TagOf(Kind k) {
   static const Tags tags;  // thread-safe initialisation
-  return k == Kind::Stack ? &tags.stack : &tags.model;
+  return k == Kind::Stack ? &tags.stack : k == Kind::Model ? &tags.model : &tags.session;
 }
-const char* NameOf(Kind k) { return k == Kind::Stack ? "stack" : "model"; }
+const char* NameOf(Kind k) { return k == Kind::Stack ? "stack" : k == Kind::Model ? "model" : "session"; }
 
 }  // namespace
 
 void Handle::Destroy() {
   if (kind == Kind::Stack) rk_stack_destroy(static_cast<rk_stack*>(ptr));
-  else rk_model_destroy(static_cast<rk_model*>(ptr));
+  else if (kind == Kind::Model) rk_model_destroy(static_cast<rk_model*>(ptr));
+  else rk_session_destroy(static_cast<rk_session*>(ptr));  // touches only the session's memory
   ptr = nullptr;
 }
 

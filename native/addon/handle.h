@@ -12,15 +12,19 @@
 namespace rkaddon {
 
 // What a handle holds; the tag says which.
-enum class Kind { Stack, Model };
+enum class Kind { Stack, Model, Session };
 
 struct Handle {
   Kind kind;
-  void* ptr;  // rk_stack* or rk_model*; null once disposed
+  void* ptr;  // rk_stack*, rk_model* or rk_session*; null once disposed
   bool busy = false;
   // Stacks: the shape of the last successful training forward, which backward reads (its
   // inputs are sized by it); 0 when there is none.
   int32_t kept_T = 0, kept_B = 0;
+  // Sessions: the model's handle, kept alive (its JS value referenced) while the session
+  // lives; the session's calls use the model (busy, disposed) through it.
+  Handle* owner = nullptr;
+  Napi::Reference<Napi::Value> owner_js;
 
   Handle(Kind k, void* p) : kind(k), ptr(p) {}
   ~Handle() { Destroy(); }

@@ -207,6 +207,13 @@ typedef struct rk_model_spec {
   int32_t encoder_input_kind; /* rk_input_kind */
   int32_t encoder_vocab, encoder_dim, encoder_size;
   rk_stack_spec encoder_stack;
+  /* Frozen embedding tables (PyTorch's requires_grad = False), 0 or 1; only with an
+   * embedding input. A frozen table takes no part in training: no update and no weight
+   * decay by any optimizer, its optimizer buffers are left as they are (zeros unless set),
+   * its gradient reads as zeros (rk_model_get_grads) and is not part of the clipping norm
+   * (rk_step_result.total_norm). */
+  int32_t freeze_embedding;         /* the model's (decoder's) embedding.weight */
+  int32_t encoder_freeze_embedding; /* seq2seq: encoder.embedding.weight */
 } rk_model_spec;
 
 typedef enum rk_readout {
@@ -361,6 +368,52 @@ rk_status rk_model_loss_and_grads(rk_model* m, const rk_batch* batch, float* hn,
  */
 rk_status rk_model_evaluate(rk_model* m, const rk_batch* batch, float* outputs, float* y, float* hn, float* cn,
                             rk_step_result* out);
+
+/* --- generation sessions -----------------------------------------------------------
+ *
+ * A session keeps a model's recurrent state [L*D][B][S] (and [L*D][B][H] cell state) for
+ * B samples between calls, so that generation crosses the boundary once per token:
+ * rk_session_step runs T >= 1 steps (a whole prompt, or one token) from the session's
+ * state, writes each sample's logits and keeps the new state. It is rk_model_evaluate
+ * with h0 / c0 = the session's state and hn / cn written back into it (src/backend/
+ * reference/training/session.ts is the float64 specification).
+ *
+ * Bindings keep the model alive, and use it for one call at a time, while a session is
+ * used (the session holds the model's pointer; rk_session_destroy touches only the
+ * session's own memory, so it may run after rk_model_destroy). Steps are meaningful for
+ * unidirectional stacks with RK_READOUT_STEPS (what generation needs; the bindings refuse
+ * other models); C only protects memory for the others.
+ */
+typedef struct rk_session rk_session;
+
+/* A session of B (1..RK_MAX_ELEMENTS, with the state within limits) samples; its state is zeros. */
+rk_status rk_session_create(rk_model* m, int32_t B, rk_session** out);
+/* Frees the session; NULL is a no-op. */
+void rk_session_destroy(rk_session* s);
+/*
+ * Elements of the arrays of a step of T steps (and source_T source steps): rk_model_shapes
+ * of the model for (T, the session's B, source_T), except out[RK_ARRAY_OUTPUTS] = B*C, the
+ * logits a step writes. out[RK_ARRAY_H] / out[RK_ARRAY_C] are the sizes of the state.
+ */
+rk_status rk_session_shapes(const rk_session* s, int32_t T, int32_t source_T, int64_t out[RK_ARRAY_COUNT]);
+/* Replaces the state: h [L*D][B][S], c [L*D][B][H] (LSTM cells; ignored otherwise); NULL = zeros. */
+rk_status rk_session_set_state(rk_session* s, const float* h, const float* c);
+/* Copies the state out; either may be NULL. */
+rk_status rk_session_get_state(const rk_session* s, float* h, float* c);
+/*
+ * Runs batch->T steps from the session's state and keeps the final state. batch->B must
+ * be the session's B. Read: tokens / x, condition, lengths and (seq2seq) source_*; the
+ * batch's h0 / c0, targets, target_values, target_mask and dropout_seed are ignored (no
+ * loss, no dropout). With batch->source_T > 0 the encoder runs first, starting from the
+ * session's state, and its final state starts the decoder (a fresh session: zeros, as
+ * rk_model_evaluate without h0). lengths (or NULL: all T) hold a sample's state past its
+ * length, so prompts of different lengths go in one call; a length of 0 leaves a sample
+ * unchanged (its state and its logits).
+ * logits [B][C] (or NULL): each sample's head outputs at its last valid step, i.e. the
+ * outputs row (lengths[b] - 1, b) of rk_model_evaluate; a sample with length 0 gets the
+ * logits of its previous step (zeros before the first). On failure the state is unchanged.
+ */
+rk_status rk_session_step(rk_session* s, const rk_batch* batch, float* logits);
 
 #ifdef __cplusplus
 }

@@ -133,6 +133,8 @@ constexpr Field kModelSpec[] = {
     RK_FIELD(rk_model_spec, encoder_dim, i32),
     RK_FIELD(rk_model_spec, encoder_size, i32),
     RK_FIELD(rk_model_spec, encoder_stack, rk_stack_spec),
+    RK_FIELD(rk_model_spec, freeze_embedding, i32),
+    RK_FIELD(rk_model_spec, encoder_freeze_embedding, i32),
 };
 RK_CHECK_STRUCT(rk_model_spec, kModelSpec);
 

@@ -178,7 +178,8 @@ Model::Work Model::carve(int T, int B, bool training, bool want_y, bool want_hn)
     w.head = d_.final_state ? cv.take(R * d_.F) : nullptr;
     w.z = cv.take(R * d_.C);
     w.dy = training ? cv.take(R * d_.F) : nullptr;
-    w.dx = training && d_.input_kind == RK_INPUT_EMBEDDING ? cv.take(N * d_.in) : nullptr;
+    // A frozen table needs no gradient: the stack's backward then skips dx altogether.
+    w.dx = training && d_.input_kind == RK_INPUT_EMBEDDING && !d_.frozen ? cv.take(N * d_.in) : nullptr;
     w.hn = d_.final_state && want_hn ? cv.take(H) : nullptr;
     w.dhn = d_.final_state && training ? cv.take(H) : nullptr;
   };
@@ -326,7 +327,10 @@ void Model::collect(std::vector<Segment>& out, bool for_update) {
   if (encoder_) encoder_->collect(out, for_update);
   // params() marks the packed weights stale, which an update of them requires; the norm
   // alone must not, so gradient-only segments carry no parameter pointer.
-  if (!emb_.empty()) out.push_back({for_update ? emb_.data() : nullptr, emb_grad_.data(), static_cast<int64_t>(emb_.size())});
+  // A frozen table's segment is skipped by the norm and the update (its gradient stays 0).
+  if (!emb_.empty()) {
+    out.push_back({for_update ? emb_.data() : nullptr, emb_grad_.data(), static_cast<int64_t>(emb_.size()), d_.frozen});
+  }
   for (auto& st : stacks_) out.push_back({for_update ? st->params() : nullptr, st->grads(), st->param_count()});
   if (!head_.empty()) out.push_back({for_update ? head_.data() : nullptr, head_grad_.data(), static_cast<int64_t>(head_.size())});
 }
@@ -350,7 +354,8 @@ void Model::zero_grads() {
 }
 
 void Model::embedding_backward(const rk_batch& b, const Work& w) {
-  if (d_.input_kind != RK_INPUT_EMBEDDING) return;
+  // A frozen table gets no gradient: emb_grad_ stays the zeros it was made with.
+  if (d_.input_kind != RK_INPUT_EMBEDDING || d_.frozen) return;
   const int64_t N = static_cast<int64_t>(b.T) * b.B;
   if (w.in_mask != nullptr) {  // through the input dropout mask
     for (int64_t n = 0; n < N; n++) {

@@ -54,6 +54,10 @@ const char* make_model_dims(const rk_model_spec& s, ModelDims* out) {
     default:
       return msg("input_kind must be 0 (embedding), 1 (onehot) or 2 (dense); got %d", s.input_kind);
   }
+  if (s.freeze_embedding != 0 && s.freeze_embedding != 1) {
+    return msg("freeze_embedding must be 0 or 1; got %d", s.freeze_embedding);
+  }
+  d.frozen = s.freeze_embedding == 1 && s.input_kind == RK_INPUT_EMBEDDING;
   if (const char* bad = width("condition_size", s.condition_size, 0)) return bad;
   if (s.readout != RK_READOUT_STEPS && s.readout != RK_READOUT_FINAL_STATE) {
     return msg("readout must be 0 (steps) or 1 (final_state); got %d", s.readout);
@@ -93,6 +97,7 @@ const char* make_model_dims(const rk_model_spec& s, ModelDims* out) {
     e.dim = s.encoder_dim;
     e.size = s.encoder_size;
     e.stack = s.encoder_stack;
+    e.freeze_embedding = s.encoder_freeze_embedding;
     e.outputs = 1;
     e.dropout_input = s.dropout_input;
     e.dropout_between = s.dropout_between;

@@ -22,6 +22,7 @@ struct ModelDims {
   int input_kind = RK_INPUT_DENSE;
   int V = 0;      // vocab (embedding, one-hot)
   int E = 0;      // embedding dim
+  bool frozen = false;  // embedding input with a frozen table (rk_model_spec.freeze_embedding)
   int width = 0;  // the input layer's width: E, V or the dense size
   int K = 0;      // conditioning vector width (appended to every step's input)
   int in = 0;     // the stack's input width: width + K

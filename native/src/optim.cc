@@ -28,6 +28,7 @@ double global_norm(const std::vector<Segment>& segs, const GradTransform& t) {
   unscaled.scale = 1;
   double total = 0;
   for (const Segment& s : segs) {
+    if (s.frozen) continue;
     // Blocks of float partial sums keep the loop vectorisable; the blocks add in double.
     for (int64_t i0 = 0; i0 < s.n; i0 += 256) {
       const int64_t i1 = i0 + 256 < s.n ? i0 + 256 : s.n;
@@ -118,6 +119,11 @@ void Optimizer::step(const std::vector<Segment>& segs, const GradTransform& tr) 
     float* p = s.param;
     const float* g = s.grad;
     const int64_t n = s.n;
+    if (s.frozen) {  // no update, no decay; its slice of the state stays as it is
+      if (m != nullptr) m += n;
+      if (v != nullptr) v += n;
+      continue;
+    }
     switch (o_.kind) {
       case RK_OPT_SGD: {
         const float mu = static_cast<float>(o_.momentum);

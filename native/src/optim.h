@@ -17,11 +17,14 @@
 
 namespace rk {
 
-// One parameter array and its gradient.
+// One parameter array and its gradient. A frozen segment (a frozen embedding table) takes
+// no part: it is left out of the norm, and the update skips it (parameters and its part of
+// the optimizer state untouched).
 struct Segment {
   float* param;
   const float* grad;
   int64_t n;
+  bool frozen = false;
 };
 
 // How the gradient enters the update: g' = min(max(g, -limit), limit) · scale.
@@ -31,7 +34,8 @@ struct GradTransform {
   float scale = 1;
 };
 
-// √(Σ g'²) over every segment (g' clamped when t.clamp; scale ignored), accumulated in double.
+// √(Σ g'²) over every segment but the frozen ones (g' clamped when t.clamp; scale
+// ignored), accumulated in double.
 double global_norm(const std::vector<Segment>& segs, const GradTransform& t);
 
 class Optimizer {
@@ -46,7 +50,7 @@ class Optimizer {
   // `norm`: coef = max_norm / (norm + 1e-6), applied only when coef < 1.
   GradTransform clip_transform(double norm) const;
 
-  // One update of every segment (step count t = previous + 1).
+  // One update of every segment but the frozen ones (step count t = previous + 1).
   void step(const std::vector<Segment>& segs, const GradTransform& t);
 
   // The state a checkpoint holds (rk_model_optimizer_state): completed steps, and the

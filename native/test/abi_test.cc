@@ -410,7 +410,8 @@ static void check_describe() {
                FIELD(rk_model_spec, dropout_input, "f64") + FIELD(rk_model_spec, dropout_between, "f64") +
                FIELD(rk_model_spec, encoder, "i32") + FIELD(rk_model_spec, encoder_input_kind, "i32") +
                FIELD(rk_model_spec, encoder_vocab, "i32") + FIELD(rk_model_spec, encoder_dim, "i32") +
-               FIELD(rk_model_spec, encoder_size, "i32") + FIELD(rk_model_spec, encoder_stack, "rk_stack_spec"),
+               FIELD(rk_model_spec, encoder_size, "i32") + FIELD(rk_model_spec, encoder_stack, "rk_stack_spec") +
+               FIELD(rk_model_spec, freeze_embedding, "i32") + FIELD(rk_model_spec, encoder_freeze_embedding, "i32"),
            "rk_model_spec");
   has_line("struct rk_optimizer 96 kind:i32@0 nesterov:i32@4 has_clip_value:i32@8 has_max_norm:i32@12 lr:f64@16 "
            "momentum:f64@24 dampening:f64@32 weight_decay:f64@40 alpha:f64@48 eps:f64@56 beta1:f64@64 beta2:f64@72 "

@@ -9,6 +9,9 @@
 //  - the optimizer state (step count, buffers) reads back, refuses a wrong buffer count,
 //    NULL pointers and a model without optimizer, and restored on a second model gives the
 //    original's next steps bit for bit;
+//  - a frozen embedding (freeze_embedding) stays bit for bit what it was through steps of
+//    every optimizer with weight decay and clipping, reads a zero gradient, keeps zero
+//    optimizer buffers and is not in total_norm, while every other parameter moves;
 //  - rk_model_destroy(NULL) is a no-op.
 // Exits 0 on success (ctest), prints every failed check.
 #include <algorithm>
@@ -142,6 +145,7 @@ static void check_create_errors() {
       {"readout", "create(readout 2)", [](rk_model_spec& s) { s.readout = 2; }},
       {"dropout_input", "create(dropout_input 1)", [](rk_model_spec& s) { s.dropout_input = 1.0; }},
       {"dropout_between", "create(dropout_between NaN)", [](rk_model_spec& s) { s.dropout_between = NAN; }},
+      {"freeze_embedding", "create(freeze_embedding 2)", [](rk_model_spec& s) { s.freeze_embedding = 2; }},
   };
   for (const Case& c : cases) {
     rk_model_spec bad = spec;
@@ -582,6 +586,67 @@ static void check_optimizer_state() {
   rk_model_destroy(b);
 }
 
+// --- 7. a frozen embedding table ----------------------------------------------------------
+
+static void check_frozen_embedding() {
+  rk_model_spec spec = small_spec();
+  spec.freeze_embedding = 1;
+  const int64_t VE = static_cast<int64_t>(V) * E;  // embedding.weight is first in the layout
+  Window w = make_window(5, 3);
+  w.lengths = {5, 3, 4};
+  const rk_batch b = w.batch();
+  for (int kind = RK_OPT_SGD; kind <= RK_OPT_ADAMW; kind++) {
+    rk_model* m = nullptr;
+    if (rk_model_create(&spec, &m) != RK_OK) {
+      expect(false, "frozen: create");
+      continue;
+    }
+    const int64_t P = rk_model_param_count(m);
+    const std::vector<float> p0 = pattern_params(P);
+    rk_model_set_params(m, p0.data());
+    rk_optimizer o = with_kind(kind);
+    o.momentum = kind == RK_OPT_SGD ? 0.9 : 0;
+    o.weight_decay = 0.1;
+    o.has_clip_value = 1;
+    o.clip_value = 0.05;
+    o.has_max_norm = 1;
+    o.max_norm = 0.1;
+    expect(rk_model_set_optimizer(m, &o) == RK_OK, "frozen: set_optimizer");
+    char what[96];
+    for (int step = 0; step < 3; step++) {
+      rk_step_result r{};
+      expect(rk_model_train_step(m, &b, nullptr, nullptr, &r) == RK_OK, "frozen: train_step");
+      std::vector<float> g(static_cast<size_t>(P));
+      rk_model_get_grads(m, g.data());
+      double rest = 0;
+      bool zero = true;
+      for (int64_t i = 0; i < P; i++) {
+        const double gi = i < VE ? 0.0 : std::min(std::max(static_cast<double>(g[i]), -0.05), 0.05);
+        rest += gi * gi;
+        if (i < VE && g[i] != 0) zero = false;
+      }
+      std::snprintf(what, sizeof what, "frozen (optimizer %d, step %d): the embedding's gradient reads 0", kind, step);
+      expect(zero, what);
+      std::snprintf(what, sizeof what, "frozen (optimizer %d, step %d): total_norm leaves the embedding out", kind, step);
+      expect(std::fabs(r.total_norm - std::sqrt(rest)) <= 1e-5 * std::sqrt(rest) && rest > 0, what);
+    }
+    std::vector<float> p1(static_cast<size_t>(P));
+    rk_model_get_params(m, p1.data());
+    std::snprintf(what, sizeof what, "frozen (optimizer %d): embedding.weight unchanged bit for bit", kind);
+    expect(std::memcmp(p0.data(), p1.data(), sizeof(float) * VE) == 0, what);
+    int64_t moved = 0;
+    for (int64_t i = VE; i < P; i++) moved += p1[i] != p0[i];
+    std::snprintf(what, sizeof what, "frozen (optimizer %d): every other parameter moves", kind);
+    expect(moved == P - VE, what);
+    int64_t step = 0;
+    for (const std::vector<float>& buf : read_state(m, &step)) {
+      std::snprintf(what, sizeof what, "frozen (optimizer %d): the embedding's optimizer buffers stay 0", kind);
+      expect(std::all_of(buf.begin(), buf.begin() + VE, [](float v) { return v == 0; }), what);
+    }
+    rk_model_destroy(m);
+  }
+}
+
 int main() {
   rk_model_destroy(nullptr);  // the header: NULL is a no-op
   check_create_errors();
@@ -604,6 +669,7 @@ int main() {
   check_training_reduces_loss(m);
   rk_model_destroy(m);
   check_optimizer_state();
+  check_frozen_embedding();
 
   if (failures != 0) {
     std::printf("%d of %d checks failed\n", failures, checks);

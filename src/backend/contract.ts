@@ -141,8 +141,14 @@ export interface Backend {
  */
 /** How the model reads its input at each step. */
 export type InputSpec =
-  /** Token ids looked up in a trainable table `embedding.weight` [vocab][dim]. */
-  | { kind: 'embedding'; vocab: number; dim: number }
+  /**
+   * Token ids looked up in a table `embedding.weight` [vocab][dim], trainable unless
+   * `frozen` (PyTorch's `requires_grad = False`): a frozen table is never updated (no
+   * gradient step, no weight decay, by every optimizer), its gradient reads as zeros
+   * (`getGrads`) and does not count in the clipping norm (`totalNorm`), and its optimizer
+   * buffers stay as they are (zeros). Default false.
+   */
+  | { kind: 'embedding'; vocab: number; dim: number; frozen?: boolean }
   /** Token ids as one-hot vectors of width `vocab` (no parameters). */
   | { kind: 'onehot'; vocab: number }
   /** Real-valued vectors of width `size`, given directly. */
@@ -306,8 +312,58 @@ export interface ModelHandle {
   readonly backend: BackendName;
 }
 
-/** The training half of a backend. */
-export interface TrainingBackend {
+/*
+ * --- Generation sessions --------------------------------------------------------
+ *
+ * Generation sessions in the backend contract (part of TrainingBackend): a session
+ * keeps a model's recurrent state for B samples inside the backend between calls, so that
+ * generating crosses the boundary once per token (rk_session_* of native/include/rnnkit.h).
+ *
+ * `sessionStep` is `evaluate` with h0 / c0 = the session's state and hn / cn kept as its
+ * new state, returning each sample's logits at its last valid step (lengths may differ in
+ * one call; a length of 0 leaves a sample unchanged, its state and its logits). With a
+ * `source` (seq2seq) the encoder runs first from the session's state. The float64
+ * specification is reference/training/session.ts.
+ *
+ * Like the rest of the contract, inputs are validated by the public API first
+ * (src/models/session.ts): token ids, lengths, a unidirectional stack with readout 'steps'.
+ * A session refuses every call once it or its model is disposed.
+ */
+
+/** Opaque handle to a generation session living in a backend. */
+export interface SessionHandle {
+  readonly backend: BackendName;
+}
+
+/**
+ * The inputs of one session step: T steps for the session's B samples (time-major), and
+ * what the model reads: tokens or x, the conditioning vector, lengths, the source.
+ * Targets, h0 / c0 and the dropout seed of a TrainBatch are not read.
+ */
+export type SessionInputs = Pick<TrainBatch, 'steps' | 'batch' | 'tokens' | 'x' | 'condition' | 'lengths' | 'source'>;
+
+/** The state of a session: [L·D][B][S] and, for LSTM cells, [L·D][B][H]. */
+export interface SessionState {
+  h: Float32Array;
+  c?: Float32Array;
+}
+
+export interface SessionBackend {
+  /** A session of `batch` samples over `model`, its state zeros and its logits zeros. */
+  createSession(model: ModelHandle, batch: number): SessionHandle;
+  /** Run `inputs.steps` steps from the session's state; resolves to the logits [B][outputs]. Off the event loop where the backend can. */
+  sessionStep(session: SessionHandle, inputs: SessionInputs): Promise<Float32Array>;
+  sessionStepSync(session: SessionHandle, inputs: SessionInputs): Float32Array;
+  /** Replace the state (absent arrays: zeros). */
+  sessionSetState(session: SessionHandle, state: Partial<SessionState>): void;
+  /** A copy of the state. */
+  sessionGetState(session: SessionHandle): SessionState;
+  /** Free the session (allowed after its model was disposed). Any later use is an error. */
+  disposeSession(session: SessionHandle): void;
+}
+
+/** The training half of a backend (with generation sessions, above). */
+export interface TrainingBackend extends SessionBackend {
   readonly name: BackendName;
   /** Allocate a model with zero parameters and no optimizer state. */
   createModel(spec: ModelSpec): ModelHandle;

@@ -9,7 +9,7 @@
  * a conditioning vector; any stack (every cell, layers, bidirectional, lengths, h0/c0);
  * readout of every step or of the final states; softmax cross-entropy with an ignore
  * index or MSE with a target mask; dropout on the input and between layers (masks drawn
- * as reference/training/dropout.ts); seq2seq encoders; SGD (momentum,
+ * as reference/training/dropout.ts); seq2seq encoders; frozen embedding tables; SGD (momentum,
  * dampening, Nesterov, weight decay), RMSprop, Adam, AdamW; clipping by value and by
  * global norm. The optimizer's state (step count and buffers) is read and restored for
  * checkpoints through rk_model_optimizer_state / _get_optimizer_buffer /
@@ -22,6 +22,7 @@ import type { EvalResult, GradResult, ModelHandle, ModelSpec, OptimizerStateSnap
 import { checkModelShapes } from './layout.js';
 import { parseLayout } from './abi/structs.js';
 import { checkOptimizerSnapshot } from '../optim/optimizers.js';
+import type { SessionHandle, SessionInputs, SessionState } from './contract.js';
 
 /** One backend's bindings of the rk_model_* calls. H is its own model handle. */
 export interface FusedEngine<H> {
@@ -46,6 +47,24 @@ export interface FusedEngine<H> {
   evaluate(h: H, b: TrainBatch): Promise<EvalResult>;
   evaluateSync(h: H, b: TrainBatch): EvalResult;
   dispose(h: H): void;
+  /** rk_session_* (generation sessions): S is the engine's own session handle. */
+  sessionCreate(h: H, batch: number): unknown;
+  sessionStep(s: unknown, b: SessionInputs): Promise<Float32Array>;
+  sessionStepSync(s: unknown, b: SessionInputs): Float32Array;
+  sessionSetState(s: unknown, state: Partial<SessionState>): void;
+  sessionGetState(s: unknown): SessionState;
+  sessionDispose(s: unknown): void;
+}
+
+/** A generation session on the fused path (contract.ts SessionBackend). */
+export class FusedSession implements SessionHandle {
+  disposed = false;
+  constructor(
+    readonly backend: BackendName,
+    readonly model: FusedModel,
+    readonly engineHandle: unknown,
+    readonly owner: object,
+  ) {}
 }
 
 /** A model on the fused path. */
@@ -179,6 +198,47 @@ export class FusedTraining<H> implements TrainingBackend {
     const m = this.fused(model);
     m.disposed = true;
     this.engine.dispose(m.engineHandle);
+  }
+
+  createSession(model: ModelHandle, batch: number): SessionHandle {
+    const m = this.fused(model);
+    return new FusedSession(this.name, m, this.engine.sessionCreate(m.engineHandle, batch), this);
+  }
+
+  /** The session behind `session` (made by this instance), checked not disposed unless `disposing`. */
+  private session(session: SessionHandle, disposing = false): FusedSession {
+    if (!(session instanceof FusedSession) || session.owner !== this) {
+      throw new TypeError(`session must be a handle created by this ${this.name} training backend`);
+    }
+    if (session.disposed) throw new Error('session has been disposed');
+    if (!disposing && session.model.disposed) throw new Error("the session's model has been disposed");
+    return session;
+  }
+
+  sessionStep(session: SessionHandle, inputs: SessionInputs): Promise<Float32Array> {
+    try {
+      return this.engine.sessionStep(this.session(session).engineHandle, inputs);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  sessionStepSync(session: SessionHandle, inputs: SessionInputs): Float32Array {
+    return this.engine.sessionStepSync(this.session(session).engineHandle, inputs);
+  }
+
+  sessionSetState(session: SessionHandle, state: Partial<SessionState>): void {
+    this.engine.sessionSetState(this.session(session).engineHandle, state);
+  }
+
+  sessionGetState(session: SessionHandle): SessionState {
+    return this.engine.sessionGetState(this.session(session).engineHandle);
+  }
+
+  disposeSession(session: SessionHandle): void {
+    const s = this.session(session, true);
+    this.engine.sessionDispose(s.engineHandle);
+    s.disposed = true;
   }
 
   private needOptimizer(m: FusedModel<H>): void {

@@ -19,7 +19,8 @@ import { checkDataset, countedPositions, packBatch, sliceWindow, validPositions 
 import type { CheckedDataset, Dataset, NumberArray } from './data.js';
 import { fitModel, type EvalMetrics, type FitHost, type FitOptions, type FitResult } from './fit.js';
 import { createMetrics } from './metrics.js';
-import { pickToken } from '../text/sampling.js';
+import { checkSamplingOptions, pickToken } from '../text/sampling.js';
+import { GenerationSession, type SessionOptions } from './session.js';
 import type { WordVectors } from '../text/vectors.js';
 import { CallLock } from '../call-lock.js';
 import { checkClip, checkLearningRate, checkOptimizer } from '../optim/optimizers.js';
@@ -86,6 +87,12 @@ export interface GenerateOptions {
   source?: NumberArray;
   /** Stop after emitting this token (it is included in the result). */
   stopToken?: number;
+  /** With temperature > 0: nucleus sampling among the most likely tokens summing to ≥ topP (default 1: all). */
+  topP?: number;
+  /** Token ids never generated. */
+  bannedTokens?: number[];
+  /** CTRL repetition penalty (≥ 1, default 1: none) on the tokens generated so far. */
+  repetitionPenalty?: number;
 }
 
 /** Build a ModelSpec from user options (validated). */
@@ -358,7 +365,7 @@ export class RnnModel {
   }
 
   private generateLocked(options: GenerateOptions): number[] {
-    const handle = this.live();
+    this.live();
     const spec = this.spec;
     if (spec.input.kind === 'dense') throw new TypeError('generate needs a token input (embedding or onehot); use forecast for dense input');
     if (spec.loss.kind !== 'cross_entropy' || spec.readout === 'final_state') throw new TypeError('generate needs a cross-entropy head that reads every step');
@@ -370,20 +377,43 @@ export class RnnModel {
     const set = checkDataset('options', {
       inputs: [options.start], conditions: options.condition ? [options.condition] : undefined, sources: options.source ? [options.source] : undefined,
     }, spec, false);
+    const sampling = checkSamplingOptions({ temperature, topK, topP: options.topP, bannedTokens: options.bannedTokens, repetitionPenalty: options.repetitionPenalty }, spec.outputs);
     const rng = new Random(options.seed ?? 0);
-    const condition = spec.conditionSize > 0 ? Float32Array.from(options.condition!) : undefined;
-    let r = this.training.evaluateSync(handle, { ...packBatch(spec, set, [0]) });
     const out: number[] = [];
-    const C = spec.outputs;
-    for (let k = 0; k < steps; k++) {
-      const T = r.outputs.length / C;
-      const logits = r.outputs.subarray((T - 1) * C, T * C);
-      const token = pickToken(logits, { temperature, topK }, rng);
-      out.push(token);
-      if (k === steps - 1 || token === options.stopToken) break;
-      r = this.training.evaluateSync(handle, { steps: 1, batch: 1, tokens: Int32Array.of(token), condition, h0: r.hn, c0: r.cn });
+    if (steps === 0) return out;
+    // One backend call for the start, then one per token, the state staying in the backend.
+    const session = this.newSession({
+      batch: 1,
+      condition: set.data.conditions ? [set.data.conditions[0]] : undefined,
+      source: set.data.sources ? [set.data.sources[0]] : undefined,
+    });
+    try {
+      let logits = session.primeSync([set.data.inputs[0]]);
+      for (let k = 0; k < steps; k++) {
+        const token = pickToken(logits, sampling, rng, out);
+        out.push(token);
+        if (k === steps - 1 || token === options.stopToken) break;
+        logits = session.stepSync([token]);
+      }
+    } finally {
+      session.dispose();
     }
     return out;
+  }
+
+  /**
+   * A generation session (./session.ts): `batch` samples whose recurrent state stays in the
+   * backend between calls — `prime` prompts, `step` tokens, `sample` with temperature,
+   * top-k, top-p, banned tokens, repetition penalty and stop tokens, one backend call per
+   * generated token. Token models with a unidirectional stack reading every step. It uses
+   * this model (one call at a time) and refuses every call once the model is disposed.
+   */
+  createSession(options: SessionOptions = {}): GenerationSession {
+    return this.lock.write('createSession', () => this.newSession(options));
+  }
+
+  private newSession(options: SessionOptions): GenerationSession {
+    return new GenerationSession({ spec: this.spec, training: this.training, lock: this.lock, live: () => this.live() }, options);
   }
 
   /**

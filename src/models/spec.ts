@@ -20,9 +20,16 @@ function obj(name: string, v: unknown): Record<string, unknown> {
 export function checkInputSpec(name: string, v: unknown): InputSpec {
   const o = obj(name, v);
   const kind = checkOneOf(`${name}.kind`, o.kind, ['embedding', 'onehot', 'dense'] as const);
+  // `frozen` (default false; absent in older config files) applies to an embedding table only.
+  if (o.frozen !== undefined && kind !== 'embedding') {
+    throw new RangeError(`${name}.frozen applies only to kind "embedding" (a ${kind} input has no parameters); got ${String(o.frozen)}`);
+  }
   switch (kind) {
-    case 'embedding':
-      return { kind, vocab: checkWidth(`${name}.vocab`, o.vocab), dim: checkWidth(`${name}.dim`, o.dim) };
+    case 'embedding': {
+      const spec: InputSpec = { kind, vocab: checkWidth(`${name}.vocab`, o.vocab), dim: checkWidth(`${name}.dim`, o.dim) };
+      if (o.frozen !== undefined && checkBoolean(`${name}.frozen`, o.frozen)) spec.frozen = true;
+      return spec;
+    }
     case 'onehot':
       return { kind, vocab: checkWidth(`${name}.vocab`, o.vocab) };
     case 'dense':

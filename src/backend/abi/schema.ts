@@ -22,7 +22,7 @@ export const STRUCTS = {
     ['outputs', 'i32'], ['loss', 'i32'], ['ignore_index', 'i32'], ['condition_size', 'i32'], ['readout', 'i32'],
     ['dropout_input', 'f64'], ['dropout_between', 'f64'],
     ['encoder', 'i32'], ['encoder_input_kind', 'i32'], ['encoder_vocab', 'i32'], ['encoder_dim', 'i32'], ['encoder_size', 'i32'],
-    ['encoder_stack', 'rk_stack_spec'],
+    ['encoder_stack', 'rk_stack_spec'], ['freeze_embedding', 'i32'], ['encoder_freeze_embedding', 'i32'],
   ],
   rk_optimizer: [
     ['kind', 'i32'], ['nesterov', 'i32'], ['has_clip_value', 'i32'], ['has_max_norm', 'i32'],

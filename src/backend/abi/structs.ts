@@ -33,6 +33,11 @@ function inputValues(abi: Abi, input: InputSpec | undefined) {
   };
 }
 
+/** 1 for a frozen embedding table (InputSpec `frozen`), else 0. */
+function frozen(input: InputSpec | undefined): number {
+  return input?.kind === 'embedding' && input.frozen === true ? 1 : 0;
+}
+
 export function modelSpecValues(abi: Abi, spec: ModelSpec): StructValues<'rk_model_spec'> {
   const input = inputValues(abi, spec.input);
   const enc = inputValues(abi, spec.encoder?.input);
@@ -49,6 +54,8 @@ export function modelSpecValues(abi: Abi, spec: ModelSpec): StructValues<'rk_mod
     encoder: spec.encoder ? 1 : 0,
     encoder_input_kind: enc.kind, encoder_vocab: enc.vocab, encoder_dim: enc.dim, encoder_size: enc.size,
     encoder_stack: stackSpecValues(abi, spec.encoder?.stack),
+    freeze_embedding: frozen(spec.input),
+    encoder_freeze_embedding: frozen(spec.encoder?.input),
   };
 }
 

@@ -60,6 +60,14 @@ export interface NativeAddon {
   /** op 0 train step, 1 loss and grads, 2 evaluate; `arrays` indexed by rk_model_array. */
   modelRun(h: AddonHandle, op: number, batch: Uint8Array, arrays: unknown[]): Promise<AddonResult>;
   modelRunSync(h: AddonHandle, op: number, batch: Uint8Array, arrays: unknown[]): AddonResult;
+  /** rk_session_create over a model handle (the session keeps the model's handle alive). */
+  sessionCreate(model: AddonHandle, batch: number): AddonHandle;
+  sessionSetState(s: AddonHandle, h?: Float32Array, c?: Float32Array): void;
+  sessionGetState(s: AddonHandle): { h: Float32Array; c?: Float32Array };
+  /** rk_session_step; `arrays` indexed by rk_model_array (only the inputs a step reads are used). */
+  sessionStep(s: AddonHandle, batch: Uint8Array, arrays: unknown[]): Promise<{ logits: Float32Array }>;
+  sessionStepSync(s: AddonHandle, batch: Uint8Array, arrays: unknown[]): { logits: Float32Array };
+  sessionDispose(s: AddonHandle): void;
 }
 
 const require = createRequire(import.meta.url);

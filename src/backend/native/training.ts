@@ -50,6 +50,12 @@ function nativeEngine(a: NativeAddon, abi: Abi): FusedEngine<AddonHandle> {
     evaluate: async (h, b) => evaluated(await a.modelRun(h, EVALUATE, ...pack(b))),
     evaluateSync: (h, b) => evaluated(a.modelRunSync(h, EVALUATE, ...pack(b))),
     dispose: (h) => a.modelDispose(h),
+    sessionCreate: (h, batch) => a.sessionCreate(h, batch),
+    sessionStep: async (s, b) => (await a.sessionStep(s as AddonHandle, ...pack(b))).logits,
+    sessionStepSync: (s, b) => a.sessionStepSync(s as AddonHandle, ...pack(b)).logits,
+    sessionSetState: (s, st) => a.sessionSetState(s as AddonHandle, st.h, st.c),
+    sessionGetState: (s) => a.sessionGetState(s as AddonHandle),
+    sessionDispose: (s) => a.sessionDispose(s as AddonHandle),
   };
 }
 

@@ -13,7 +13,7 @@ import type { FusedEngine } from '../fused-training.js';
 import type { OptimizerSettings } from '../../optim/optimizers.js';
 import type { Abi } from '../abi/abi.js';
 import { BATCH_INPUTS, batchValues, modelSpecValues, optimizerValues } from '../abi/structs.js';
-import type { EvalResult, ModelSpec, TrainBatch, TrainStepResult } from '../contract.js';
+import type { EvalResult, ModelSpec, SessionInputs, SessionState, TrainBatch, TrainStepResult } from '../contract.js';
 import { CallFrame } from './frame.js';
 import { statusError, WasmAbort, type Ptr, type RnnkitModule } from './module.js';
 
@@ -38,6 +38,22 @@ interface ModelExports {
   rk_model_evaluate(m: Ptr, batch: Ptr, outputs: Ptr, y: Ptr, hn: Ptr, cn: Ptr, out: Ptr): number;
   rk_model_layout(m: Ptr): Ptr;
   rk_model_shapes(m: Ptr, T: number, B: number, sourceT: number, out: Ptr): number;
+  rk_session_create(m: Ptr, B: number, out: Ptr): number;
+  rk_session_destroy(s: Ptr): void;
+  rk_session_shapes(s: Ptr, T: number, sourceT: number, out: Ptr): number;
+  rk_session_set_state(s: Ptr, h: Ptr, c: Ptr): number;
+  rk_session_get_state(s: Ptr, h: Ptr, c: Ptr): number;
+  rk_session_step(s: Ptr, batch: Ptr, logits: Ptr): number;
+}
+
+/** A generation session in linear memory; it keeps its model (and so the model's memory) alive. */
+class WasmSession {
+  /** rk_session_shapes of the last (T, source T) asked (every generated token asks the same). */
+  lastShapes: { T: number; sourceT: number; n: number[] } | null = null;
+  constructor(
+    readonly ptr: Ptr,
+    readonly model: WasmModel,
+  ) {}
 }
 
 class WasmModel {
@@ -57,6 +73,12 @@ class WasmEngine implements FusedEngine<WasmModel> {
   // so linear memory does not fill with forgotten models.
   private readonly finalizer = new FinalizationRegistry<Ptr>((ptr) => {
     if (!this.broken) this.x.rk_model_destroy(ptr);
+  });
+
+  // Sessions likewise; rk_session_destroy touches only the session's own memory, so the
+  // order in which a session and its model are collected does not matter.
+  private readonly sessionFinalizer = new FinalizationRegistry<Ptr>((ptr) => {
+    if (!this.broken) this.x.rk_session_destroy(ptr);
   });
 
   constructor(
@@ -262,6 +284,74 @@ class WasmEngine implements FusedEngine<WasmModel> {
   dispose(h: WasmModel): void {
     this.finalizer.unregister(h);
     if (!this.broken) this.x.rk_model_destroy(h.ptr);
+  }
+
+  sessionCreate(h: WasmModel, batch: number): WasmSession {
+    return this.guard('rk_session_create', (f) => {
+      const out = f.alloc(4, 'rk_session*');
+      this.check(this.x.rk_session_create(h.ptr, batch, out), 'rk_session_create');
+      const s = new WasmSession(this.m.heapI32()[out >> 2] >>> 0, h);
+      this.sessionFinalizer.register(s, s.ptr, s);
+      return s;
+    });
+  }
+
+  /** rk_session_shapes: elements of every array of a step, indexed by rk_model_array. */
+  private sessionShapes(f: CallFrame, s: WasmSession, T: number, sourceT: number): number[] {
+    const last = s.lastShapes;
+    if (last && last.T === T && last.sourceT === sourceT) return last.n;
+    const count = this.abi.value('rk_model_array', 'count');
+    const out = f.alloc(8 * count, 'shapes');
+    this.check(this.x.rk_session_shapes(s.ptr, T, sourceT, out), 'rk_session_shapes');
+    const n = Array.from(new BigInt64Array(this.m.exports.memory.buffer, out, count), Number);
+    s.lastShapes = { T, sourceT, n };
+    return n;
+  }
+
+  sessionStepSync(session: unknown, b: SessionInputs): Float32Array {
+    const s = session as WasmSession;
+    return this.guard('rk_session_step', (f) => {
+      const n = this.sessionShapes(f, s, b.steps, b.source?.steps ?? 0);
+      const batch = this.batchIn(f, s.model, b, n);
+      const size = n[this.abi.value('rk_model_array', 'outputs')];
+      const logits = f.output(size, 'logits');
+      this.check(this.x.rk_session_step(s.ptr, batch, logits), 'rk_session_step');
+      return f.read(logits, size);
+    });
+  }
+
+  async sessionStep(s: unknown, b: SessionInputs): Promise<Float32Array> {
+    return this.sessionStepSync(s, b);
+  }
+
+  sessionSetState(session: unknown, state: Partial<SessionState>): void {
+    const s = session as WasmSession;
+    this.guard('rk_session_set_state', (f) => {
+      const n = this.sessionShapes(f, s, 1, 0);
+      const [nh, nc] = [n[this.abi.value('rk_model_array', 'h')], n[this.abi.value('rk_model_array', 'c')]];
+      if (state.h && state.h.length !== nh) throw new RangeError(`h must have ${nh} elements; got ${state.h.length}`);
+      if (state.c && nc > 0 && state.c.length !== nc) throw new RangeError(`c must have ${nc} elements; got ${state.c.length}`);
+      const c = nc > 0 ? state.c : undefined;
+      this.check(this.x.rk_session_set_state(s.ptr, f.input(state.h, 'h'), f.input(c, 'c')), 'rk_session_set_state');
+    });
+  }
+
+  sessionGetState(session: unknown): SessionState {
+    const s = session as WasmSession;
+    return this.guard('rk_session_get_state', (f) => {
+      const n = this.sessionShapes(f, s, 1, 0);
+      const [nh, nc] = [n[this.abi.value('rk_model_array', 'h')], n[this.abi.value('rk_model_array', 'c')]];
+      const h = f.output(nh, 'h');
+      const c = nc > 0 ? f.output(nc, 'c') : 0;
+      this.check(this.x.rk_session_get_state(s.ptr, h, c), 'rk_session_get_state');
+      return { h: f.read(h, nh), ...(nc > 0 ? { c: f.read(c, nc) } : {}) };
+    });
+  }
+
+  sessionDispose(session: unknown): void {
+    const s = session as WasmSession;
+    this.sessionFinalizer.unregister(s);
+    if (!this.broken) this.x.rk_session_destroy(s.ptr);
   }
 }
 

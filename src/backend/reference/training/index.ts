@@ -20,6 +20,8 @@ import type { OptimizerState } from './optimizers.js';
 import { runStack, runStackBackward } from './stack-runner.js';
 import type { StackRun } from './stack-runner.js';
 import { DropoutMasks } from './dropout.js';
+import type { SessionHandle, SessionInputs, SessionState } from '../../contract.js';
+import { getSessionState, ownSession, ReferenceSession, sessionStep, setSessionState } from './session.js';
 
 /** A model in the reference backend's memory. */
 export class ReferenceModel implements ModelHandle {
@@ -31,11 +33,27 @@ export class ReferenceModel implements ModelHandle {
   optimizer: OptimizerState | undefined;
   clip: ClipSpec = {};
   disposed = false;
+  /** 1 for each parameter of a frozen embedding table (absent: nothing frozen). */
+  readonly frozen: Uint8Array | undefined;
   constructor(readonly spec: ModelSpec) {
     this.layout = modelLayout(spec);
     this.params = new Float64Array(this.layout.total);
     this.grads = new Float64Array(this.layout.total);
+    this.frozen = frozenMask(spec, this.layout);
   }
+}
+
+/**
+ * The parameters of frozen embedding tables (InputSpec `frozen`), or undefined. They get
+ * no gradient (so they add nothing to the norm) and the optimizer skips them.
+ */
+function frozenMask(spec: ModelSpec, layout: ReturnType<typeof modelLayout>): Uint8Array | undefined {
+  const isFrozen = (input: ModelSpec['input'] | undefined) => input?.kind === 'embedding' && input.frozen === true;
+  const parts = layout.entries.filter((e) => (e.part === 'embedding' && isFrozen(spec.input)) || (e.part === 'encoder.embedding' && isFrozen(spec.encoder?.input)));
+  if (parts.length === 0) return undefined;
+  const mask = new Uint8Array(layout.total);
+  for (const e of parts) mask.fill(1, e.offset, e.offset + e.size);
+  return mask;
 }
 
 /** Everything a forward pass leaves for backward. */
@@ -148,7 +166,7 @@ export class ReferenceTraining implements TrainingBackend {
     if (m.clip.clipValue !== undefined) clipByValue(g, m.clip.clipValue);
     const totalNorm = m.clip.maxNorm !== undefined ? clipByGlobalNorm(g, m.clip.maxNorm) : globalNorm(g);
     // A non-finite loss or gradient must leave the parameters as they were.
-    if (Number.isFinite(loss.loss) && Number.isFinite(totalNorm)) optimizerStep(m.optimizer, m.params, g);
+    if (Number.isFinite(loss.loss) && Number.isFinite(totalNorm)) optimizerStep(m.optimizer, m.params, g, m.frozen);
     return {
       loss: loss.loss, count: loss.count, correct: loss.correct, totalNorm,
       hn: Float32Array.from(pass.hn), cn: pass.cn ? Float32Array.from(pass.cn) : undefined,
@@ -195,6 +213,31 @@ export class ReferenceTraining implements TrainingBackend {
 
   disposeModel(model: ModelHandle): void {
     own(model).disposed = true;
+  }
+
+  // Generation sessions (session.ts).
+  createSession(model: ModelHandle, batch: number): SessionHandle {
+    return new ReferenceSession(own(model), batch);
+  }
+
+  async sessionStep(session: SessionHandle, inputs: SessionInputs): Promise<Float32Array> {
+    return this.sessionStepSync(session, inputs);
+  }
+
+  sessionStepSync(session: SessionHandle, inputs: SessionInputs): Float32Array {
+    return sessionStep((m, b) => this.forward64(m, b), ownSession(session), inputs);
+  }
+
+  sessionSetState(session: SessionHandle, state: Partial<SessionState>): void {
+    setSessionState(ownSession(session), state);
+  }
+
+  sessionGetState(session: SessionHandle): SessionState {
+    return getSessionState(ownSession(session));
+  }
+
+  disposeSession(session: SessionHandle): void {
+    ownSession(session, true).disposed = true;
   }
 
   /** The whole model forward; `training` turns dropout on (masks from batch.dropoutSeed). */
@@ -261,7 +304,8 @@ export class ReferenceTraining implements TrainingBackend {
       back = runStackBackward(spec.stack, stackView(params, layout.stack), pass.run, dHead);
     }
     grads.set(back.grads, layout.stack.offset);
-    if (spec.input.kind === 'embedding') {
+    // A frozen table gets no gradient (requires_grad = False): its entries stay 0.
+    if (spec.input.kind === 'embedding' && !spec.input.frozen) {
       const W = spec.input.dim + spec.conditionSize;
       const dx = pass.inputMask ? back.dx.map((v, i) => v * pass.inputMask![i]) : back.dx;
       embedBackward(dx, W, need(batch.tokens, 'tokens'), pass.N, grads, layout.embeddingOffset!, spec.input.dim);
@@ -274,7 +318,7 @@ export class ReferenceTraining implements TrainingBackend {
       const eb = runStackBackward(enc.stack, stackView(params, encLayout.stack), pass.encoder.run,
         new Float64Array(src.steps * batch.batch * stackOutputWidth(enc.stack)), back.dh0, back.dc0);
       grads.set(eb.grads, encLayout.stack.offset);
-      if (enc.input.kind === 'embedding') {
+      if (enc.input.kind === 'embedding' && !enc.input.frozen) {
         const mask = pass.encoder.inputMask;
         const dx = mask ? eb.dx.map((v, i) => v * mask[i]) : eb.dx;
         embedBackward(dx, enc.input.dim, need(src.tokens, 'source.tokens'), pass.encoder.N, grads, encLayout.embeddingOffset!, enc.input.dim);

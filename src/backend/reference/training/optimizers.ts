@@ -41,8 +41,12 @@ export function createOptimizerState(spec: OptimizerSpec): OptimizerState {
   return { spec: resolveOptimizer(spec), step: 0 };
 }
 
-/** One update of `params` in place with gradient `g` (already clipped). */
-export function optimizerStep(state: OptimizerState, params: Float64Array, g: Float64Array): void {
+/**
+ * One update of `params` in place with gradient `g` (already clipped). Elements with
+ * `frozen[i] = 1` (a frozen embedding table, PyTorch's requires_grad = False) are skipped:
+ * no update, no weight decay, their buffer entries untouched.
+ */
+export function optimizerStep(state: OptimizerState, params: Float64Array, g: Float64Array, frozen?: Uint8Array): void {
   const o = state.spec;
   const n = params.length;
   state.step += 1;
@@ -55,6 +59,7 @@ export function optimizerStep(state: OptimizerState, params: Float64Array, g: Fl
       if (mu !== 0 && !state.buf) state.buf = new Float64Array(n);
       const buf = state.buf;
       for (let i = 0; i < n; i++) {
+        if (frozen?.[i]) continue;
         let d = g[i] + wd * params[i];
         if (buf) {
           // The buffer starts as d itself at the first step (not as 0).
@@ -69,6 +74,7 @@ export function optimizerStep(state: OptimizerState, params: Float64Array, g: Fl
       const v = (state.sq ??= new Float64Array(n));
       const a = o.alpha;
       for (let i = 0; i < n; i++) {
+        if (frozen?.[i]) continue;
         const d = g[i] + wd * params[i];
         v[i] = a * v[i] + (1 - a) * d * d;
         params[i] -= (lr * d) / (Math.sqrt(v[i]) + o.eps);
@@ -85,6 +91,7 @@ export function optimizerStep(state: OptimizerState, params: Float64Array, g: Fl
       const sqrtBc2 = Math.sqrt(1 - Math.pow(b2, t));
       const decoupled = o.name === 'adamw';
       for (let i = 0; i < n; i++) {
+        if (frozen?.[i]) continue;
         let d = g[i];
         if (decoupled) params[i] *= 1 - lr * wd;
         else d += wd * params[i];
