@@ -35,8 +35,10 @@ export interface FitPosition {
   correct: number;
   /** Completed epochs. */
   epochs: EpochResult[];
-  /** The optimizer settings in force (fit compares them on resume). */
+  /** The optimizer settings in force, the batch size and the window (fit compares them on resume). */
   optimizerKey: string;
+  batchSize: number;
+  window: number;
 }
 
 /** A checkpoint in memory. */
@@ -51,6 +53,29 @@ export interface Checkpoint {
 const LATEST = 'latest';
 const FIT_FILE = 'fit.json';
 const OPTIMIZER_FILE = 'optimizer.safetensors';
+
+/** fit.json read and checked field by field (a damaged or edited file is refused, naming it). */
+function checkPosition(text: string, file: string): FitPosition {
+  let p: FitPosition;
+  try {
+    p = JSON.parse(text) as FitPosition;
+  } catch (e) {
+    throw new Error(`resume: ${file} is not valid JSON: ${(e as Error).message}`);
+  }
+  const bad = (field: string): never => {
+    throw new Error(`resume: ${file}: ${field} is missing or out of range`);
+  };
+  if (typeof p !== 'object' || p === null) bad('the position');
+  for (const k of ['epoch', 'nextBatch', 'step', 'tokens', 'counted', 'correct', 'batchSize', 'window'] as const) {
+    if (!Number.isSafeInteger(p[k]) || p[k] < 0) bad(k);
+  }
+  if (p.epoch < 1) bad('epoch');
+  if (typeof p.lossSum !== 'number' || !Number.isFinite(p.lossSum)) bad('lossSum');
+  if (!Array.isArray(p.order) || !p.order.every((i) => Number.isSafeInteger(i) && i >= 0 && i < p.order.length) || new Set(p.order).size !== p.order.length) bad('order');
+  if (!Array.isArray(p.epochs)) bad('epochs');
+  if (typeof p.optimizerKey !== 'string') bad('optimizerKey');
+  return p;
+}
 
 /** Write `checkpoint` under `dir` as step-<n>, point `latest` at it, remove older ones. */
 export async function writeCheckpoint(dir: string, checkpoint: Checkpoint): Promise<string> {
@@ -84,7 +109,7 @@ export async function readCheckpoint(dir: string): Promise<Checkpoint> {
   if (!/^step-\d+$/.test(name)) throw new Error(`resume: ${path.join(dir, LATEST)} must name a step-<n> checkpoint; got ${JSON.stringify(name)}`);
   const at = path.join(dir, name);
   const model = await loadModelFiles(at);
-  const position = JSON.parse(await readFile(path.join(at, FIT_FILE), 'utf8')) as FitPosition;
+  const position = checkPosition(await readFile(path.join(at, FIT_FILE), 'utf8'), path.join(at, FIT_FILE));
   const file = await loadSafetensors(path.join(at, OPTIMIZER_FILE));
   const meta = file.metadata ?? {};
   const optimizer: OptimizerStateSnapshot | undefined =

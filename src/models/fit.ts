@@ -135,11 +135,18 @@ export async function fitModel(host: FitHost, data: Dataset, options: FitOptions
     const p = ck.position;
     if (p.optimizerKey !== key) throw new RangeError(`resume: the checkpoint in ${resume} was trained with other optimizer or clipping settings`);
     if (p.order.length !== set.size) throw new RangeError(`resume: the checkpoint in ${resume} was trained on ${p.order.length} sequences; data has ${set.size}`);
+    if (p.batchSize !== batchSize || p.window !== window) {
+      throw new RangeError(`resume: the checkpoint in ${resume} was trained with batchSize ${p.batchSize} and window ${p.window}; this fit has ${batchSize} and ${window}`);
+    }
     training.setParams(handle, ck.params);
     training.setOptimizer(handle, optimizer, clip);
     if (ck.optimizer) training.setOptimizerState(handle, ck.optimizer);
     Object.assign(host.extra, ck.extra);
-    rng = Random.fromState(p.random);
+    try {
+      rng = Random.fromState(p.random);
+    } catch (e) {
+      throw new Error(`resume: the checkpoint in ${resume}: ${(e as Error).message}`);
+    }
     order = p.order;
     step = p.step;
     tokens = p.tokens;
@@ -148,12 +155,12 @@ export async function fitModel(host: FitHost, data: Dataset, options: FitOptions
     resumeAt = { nextBatch: p.nextBatch, lossSum: p.lossSum, counted: p.counted, correct: p.correct };
   }
   let checkpointedAt = step;
-  const save = async (position: Omit<FitPosition, 'order' | 'random' | 'step' | 'tokens' | 'epochs' | 'optimizerKey'>) => {
+  const save = async (position: Omit<FitPosition, 'order' | 'random' | 'step' | 'tokens' | 'epochs' | 'optimizerKey' | 'batchSize' | 'window'>) => {
     if (!checkpoint) return;
     const { writeCheckpoint } = await import('../io/checkpoint.js');
     await writeCheckpoint(checkpoint.dir, {
       spec, params: training.getParams(handle), extra: host.extra, optimizer: training.getOptimizerState(handle),
-      position: { ...position, order: order.slice(), random: rng.getState(), step, tokens, epochs: results.slice(), optimizerKey: key },
+      position: { ...position, order: order.slice(), random: rng.getState(), step, tokens, epochs: results.slice(), optimizerKey: key, batchSize, window },
     });
     checkpointedAt = step;
   };

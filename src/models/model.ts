@@ -12,7 +12,7 @@ import { modelLayout } from '../backend/layout.js';
 import { initModelParams } from '../init/initializers.js';
 import type { ModelInitOptions } from '../init/initializers.js';
 import { Random } from '../init/random.js';
-import { checkBoolean, checkFloat32, checkInteger, checkLayers, checkNumber, checkOneOf, checkWidth } from '../validate.js';
+import { checkBoolean, checkFloat32, checkInteger, checkIntegerIn, checkLayers, checkNumber, checkOneOf, checkWidth } from '../validate.js';
 import type { Tensor } from '../io/safetensors.js';
 import { paramsFromTensors } from '../io/state-dict.js';
 import { checkDataset, countedPositions, packBatch, sliceWindow, validPositions } from './data.js';
@@ -68,6 +68,9 @@ export interface ModelOptions {
   /** Backend (default: the fastest that trains; RNNKIT_BACKEND forces one). */
   backend?: BackendName;
 }
+
+/** The most tokens one {@link RnnModel.generate} call makes (use a session's `sample` to stream more). */
+export const MAX_GENERATE_STEPS = 1_000_000;
 
 /** Options of {@link RnnModel.generate}. */
 export interface GenerateOptions {
@@ -371,7 +374,9 @@ export class RnnModel {
     if (spec.loss.kind !== 'cross_entropy' || spec.readout === 'final_state') throw new TypeError('generate needs a cross-entropy head that reads every step');
     if (spec.stack.bidirectional) throw new RangeError('generate needs a unidirectional stack');
     if (spec.outputs > spec.input.vocab) throw new RangeError(`generate feeds outputs back as tokens, so outputs (${spec.outputs}) must be ≤ vocab (${spec.input.vocab})`);
-    const steps = checkInteger('steps', options.steps, 0);
+    // generate returns its tokens as one array, synchronously: a bound keeps an absurd request
+    // from blocking the thread for hours (a session's sample() streams without one).
+    const steps = checkIntegerIn('steps', options.steps, 0, MAX_GENERATE_STEPS);
     const temperature = checkNumber('temperature', options.temperature ?? 0, 0, Infinity);
     const topK = checkInteger('topK', options.topK ?? 0, 0);
     const set = checkDataset('options', {

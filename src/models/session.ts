@@ -151,7 +151,7 @@ export class GenerationSession {
     const vocab = spec.input.kind === 'dense' ? 0 : spec.input.vocab;
     if (spec.outputs > vocab) throw new RangeError(`sample feeds outputs back as tokens, so outputs (${spec.outputs}) must be ≤ vocab (${vocab})`);
     if (options === null || typeof options !== 'object') throw new TypeError('options must be an object { maxLength, ... }');
-    const maxLength = checkInteger('maxLength', options.maxLength, 1);
+    const maxLength = checkIntegerIn('maxLength', options.maxLength, 1, Number.MAX_SAFE_INTEGER);
     const sampling = checkSamplingOptions(options, spec.outputs);
     const stops = new Set((options.stopTokens ?? []).map((t, i) => checkIntegerIn(`stopTokens[${i}]`, t, 0, spec.outputs - 1)));
     const rng = new Random(checkInteger('seed', options.seed ?? 0, 0));

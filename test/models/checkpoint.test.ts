@@ -5,7 +5,7 @@
  * is mid-epoch or at an epoch's end; dropout masks, shuffling and Adam's moments included.
  * The checkpoint is a model directory RnnModel.load reads, tokenizer included.
  */
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -75,6 +75,14 @@ for (const backend of requestedBackends() as ModelOptions['backend'][]) {
       await expect(other.fit(DATA, { ...FIT, resume: dir })).rejects.toThrow(/is of another model/);
       await expect(m.fit(DATA, { ...FIT, optimizer: { name: 'sgd', lr: 0.1 }, resume: dir })).rejects.toThrow(/other optimizer or clipping settings/);
       await expect(m.fit(DATA, { ...FIT, resume: path.join(root, 'nothing-here') })).rejects.toThrow(/holds no checkpoint/);
+      await expect(m.fit(DATA, { ...FIT, batchSize: 4, resume: dir })).rejects.toThrow(/batchSize 8 and window 4; this fit has 4 and 4/);
+      // A damaged fit.json is refused, naming the file and the field.
+      const fitJson = path.join(dir, readFileSync(path.join(dir, 'latest'), 'utf8').trim(), 'fit.json');
+      const good = readFileSync(fitJson, 'utf8');
+      writeFileSync(fitJson, good.replace(/"order":\[\d+/, '"order":[999'));
+      await expect(m.fit(DATA, { ...FIT, resume: dir })).rejects.toThrow(/fit\.json: order is missing or out of range/);
+      writeFileSync(fitJson, '{ not json');
+      await expect(m.fit(DATA, { ...FIT, resume: dir })).rejects.toThrow(/fit\.json is not valid JSON/);
       m.dispose();
       other.dispose();
     });

@@ -1,0 +1,24 @@
+/**
+ * Absurd generation lengths are refused at once, naming the option, instead of blocking the
+ * thread: generate (synchronous, one array) at most MAX_GENERATE_STEPS tokens; a session's
+ * sample needs a finite maxLength.
+ */
+import { describe, expect, it } from 'vitest';
+import { createModel } from '../../src/index.js';
+import { MAX_GENERATE_STEPS } from '../../src/models/model.js';
+import { requestedBackends } from '../helpers/backends.js';
+
+for (const backend of requestedBackends() as ('native' | 'wasm' | 'reference')[]) {
+  describe(`generation bounds on ${backend}`, () => {
+    it('refuses steps over MAX_GENERATE_STEPS and an infinite maxLength, naming them', async () => {
+      const m = await createModel({ input: { kind: 'embedding', vocab: 5, dim: 3 }, cell: 'gru', hiddenSize: 4, outputs: 5, backend });
+      expect(() => m.generate({ start: [1], steps: 1e12 })).toThrow(new RegExp(`steps must be an integer in 0\\.\\.${MAX_GENERATE_STEPS}; got 1000000000000`));
+      expect(m.generate({ start: [1], steps: 3 }).length).toBe(3);
+      const s = m.createSession();
+      await s.prime([[1]]);
+      await expect((async () => { for await (const _ of s.sample({ maxLength: Infinity })) break; })()).rejects.toThrow(/maxLength must be an integer/);
+      s.dispose();
+      m.dispose();
+    });
+  });
+}
