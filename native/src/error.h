@@ -2,6 +2,7 @@
 #ifndef RNNKIT_ERROR_H
 #define RNNKIT_ERROR_H
 
+#include <cstdio>
 #include <exception>
 #include <new>
 
@@ -23,6 +24,17 @@ rk_status fail(rk_status code, const char* fmt, ...)
     ;
 void clear_error();
 const char* last_error();
+
+// Formats a message into per-thread storage of its own: the checks that return a message
+// (nullptr = fine) use it, one Slot per source file, since one file's message may be an
+// argument of another's ("stack: %s").
+template <int Slot, typename... A>
+const char* message(const char* fmt, A... a) {
+  thread_local char text[256];
+  std::snprintf(text, sizeof text, fmt, a...);
+  return text;
+}
+enum MessageSlot { kLayoutMessages, kModelDimsMessages, kModelMessages };
 
 // Runs `body` (returning rk_status) at a C ABI entry, turning any C++ exception into a
 // status code and message: no exception ever crosses rnnkit.h.

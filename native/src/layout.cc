@@ -3,6 +3,8 @@
 #include <climits>
 #include <cstdio>
 
+#include "error.h"
+
 namespace rk {
 
 // Every matrix dimension reaches the GEMM layer as an int, and so do row widths such as
@@ -13,14 +15,9 @@ static_assert(RK_MAX_PARAMS <= RK_MAX_ELEMENTS, "a parameter array is one array 
 
 namespace {
 
-// Message storage for the functions that return a message (one per thread, like
-// rk_last_error). Model code (model_dims.cc) formats into its own buffer.
-thread_local char g_msg[256];
-
 template <typename... A>
 const char* msg(const char* fmt, A... a) {
-  std::snprintf(g_msg, sizeof g_msg, fmt, a...);
-  return g_msg;
+  return message<kLayoutMessages>(fmt, a...);  // error.h
 }
 
 // nullptr when v is in 1..max, else "spec-><field> must be in 1..max; got v".

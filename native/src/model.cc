@@ -15,13 +15,9 @@ namespace rk {
 
 namespace {
 
-// Message storage for check_batch (one per thread, like rk_last_error).
-thread_local char g_msg[256];
-
 template <typename... A>
 const char* msg(const char* fmt, A... a) {
-  std::snprintf(g_msg, sizeof g_msg, fmt, a...);
-  return g_msg;
+  return message<kModelMessages>(fmt, a...);  // error.h
 }
 
 }  // namespace

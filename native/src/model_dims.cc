@@ -4,18 +4,15 @@
 #include <cstring>
 #include <string>
 
+#include "error.h"
+
 namespace rk {
 
 namespace {
 
-// Message storage for make_model_dims (one per thread, like rk_last_error); layout.cc's
-// messages live in a buffer of their own, so they can be arguments here.
-thread_local char g_msg[256];
-
 template <typename... A>
 const char* msg(const char* fmt, A... a) {
-  std::snprintf(g_msg, sizeof g_msg, fmt, a...);
-  return g_msg;
+  return message<kModelDimsMessages>(fmt, a...);  // error.h
 }
 
 // nullptr when v is in min..RK_MAX_WIDTH, else a message naming the field.

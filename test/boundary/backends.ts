@@ -17,21 +17,14 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadBackend, type BackendName } from '../../src/index.js';
+import { requestedBackends } from '../helpers/backends.js';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 export const DIST_ENTRY = join(ROOT, 'dist/src/index.js');
 export const CLI = join(ROOT, 'dist/src/cli/main.js');
 
-/** The backends named in RNNKIT_BACKENDS (default 'reference'). */
-export function requestedBackends(): string[] {
-  const raw = process.env.RNNKIT_BACKENDS ?? 'reference';
-  const names = raw
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s.length > 0);
-  // An empty list would test nothing: ask for a backend named "" so the suite fails loudly.
-  return names.length > 0 ? names : [raw];
-}
+/** The backends named in RNNKIT_BACKENDS (default 'reference'): the suite-wide rule of test/helpers. */
+export { requestedBackends };
 
 /**
  * One `describe('backend <name>')` per requested backend, each with a "loads" test; the
