@@ -1,10 +1,13 @@
 /**
  * `rnnkit train`: a character-level language model on a text file (default: the bundled
  * Moby-Dick chapters), with a progress line, a held-out perplexity per epoch, the model
- * saved (weights, config and vocabulary) and a sample printed at the end.
+ * saved (weights, config and vocabulary) and a sample printed at the end. The model saved
+ * is the epoch with the best held-out loss. Checkpoints go to <out>.checkpoint/ at every
+ * epoch's end and every --checkpoint-every steps; --resume carries on from the last one.
  * Ctrl-C stops after the current step and still saves what was learned.
  */
-import { readFile } from 'node:fs/promises';
+import { stat, readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CELL_TYPES, type CellType } from '../backend/contract.js';
 import { BACKEND_NAMES, loadBackend } from '../backend/load.js';
@@ -33,6 +36,8 @@ export const trainOptions: Record<string, OptionSpec> = {
   seed: { type: 'integer', default: 1, min: 0, help: 'seed of initialisation, shuffling and sampling' },
   backend: { type: 'string', help: `backend: ${BACKEND_NAMES.join(', ')} (default: fastest available)` },
   threads: { type: 'integer', min: 1, help: 'native threads (default: all cores)' },
+  'checkpoint-every': { type: 'integer', default: 200, min: 1, help: 'steps between checkpoints in <out>.checkpoint/ (and at every epoch end)' },
+  resume: { type: 'boolean', help: 'carry on from the last checkpoint in <out>.checkpoint/ (same options)' },
   help: { type: 'boolean', help: 'show this help' },
 };
 
@@ -44,6 +49,15 @@ export async function train(argv: string[]): Promise<void> {
     throw new UsageError(`--backend must be one of ${BACKEND_NAMES.join(', ')}; got ${JSON.stringify(o.backend)}`);
   }
   if (o.threads !== undefined) process.env.RNNKIT_THREADS = String(o.threads);
+
+  const out = o.out as string;
+  // Refused before training, not after it: the model would be lost.
+  const existing = await stat(out).catch(() => undefined);
+  if (existing && !existing.isDirectory()) throw new UsageError(`--out ${out} exists and is not a directory`);
+  const checkpointDir = `${out}.checkpoint`;
+  if (o.resume && !(await stat(path.join(checkpointDir, 'latest')).catch(() => undefined))) {
+    throw new UsageError(`--resume: no checkpoint in ${checkpointDir} (train once with the same --out first)`);
+  }
 
   const file = argv.includes('--text') ? String(o.text) : DEFAULT_TEXT;
   const text = await readFile(file, 'utf8').catch((e: NodeJS.ErrnoException) => {
@@ -69,7 +83,8 @@ export async function train(argv: string[]): Promise<void> {
     init: { seed: o.seed as number },
     backend: o.backend as BackendName | undefined,
   });
-  model.extra = { tokenizer: tokenizer.toJSON(), trainedOn: file };
+  // The file's name only: a config.json should not carry the trainer's directory layout.
+  model.extra = { tokenizer: tokenizer.toJSON(), trainedOn: path.basename(file) };
   const info = (await loadBackend(model.backend)).info();
   console.log(`rnnkit train: ${text.length} characters (${vocab} distinct) from ${file}`);
   console.log(`model: embedding ${o.embed} → ${o.layers}×${cell} ${o.hidden} → softmax ${vocab}; ${model.getParams().length} parameters; backend ${info.backend} (${info.isa}, ${info.threads} thread${info.threads === 1 ? '' : 's'})`);
@@ -91,6 +106,10 @@ export async function train(argv: string[]): Promise<void> {
       clip: (o.clip as number) > 0 ? { maxNorm: o.clip as number } : undefined,
       seed: o.seed as number,
       validationData: validSet,
+      // Keep the best epoch on held-out data: patience covers every epoch, so it never stops early.
+      earlyStopping: { monitor: 'validation', patience: o.epochs as number, restoreBest: true },
+      checkpoint: { dir: checkpointDir, everySteps: o['checkpoint-every'] as number },
+      ...(o.resume ? { resume: checkpointDir } : {}),
       signal: controller.signal,
       onProgress: (p) => {
         // p.step counts optimizer steps since fit started.
@@ -112,8 +131,8 @@ export async function train(argv: string[]): Promise<void> {
   } finally {
     process.removeListener('SIGINT', onSigint);
   }
-  await model.save(o.out as string);
-  console.log(`saved ${o.out}/ (model.safetensors, config.json)${aborted ? ' — partial training' : ''}`);
+  await model.save(out);
+  console.log(`saved ${out}/ (model.safetensors, config.json)${aborted ? ` — partial training; --resume carries on from ${checkpointDir}/` : ''}`);
   // Prime with the text's own opening, so every character is in the vocabulary.
   printSample(model, tokenizer, { prime: text.slice(0, 8), length: 200, temperature: 0.7, topK: 10, seed: o.seed as number });
   model.dispose();

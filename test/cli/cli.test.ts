@@ -41,6 +41,32 @@ describe('rnnkit train and sample', () => {
     expect(lines.at(-1)).toBe('ab' + 'cdab'.repeat(3));
   }, 120_000);
 
+  it('keeps checkpoints, resumes from them, saves the best epoch, and records only the text file name', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rnnkit-cli-'));
+    const text = join(dir, 'abc.txt');
+    writeFileSync(text, 'abcab'.repeat(120));
+    const out = join(dir, 'model');
+    const common = ['--text', text, '--out', out, '--hidden', '8', '--embed', '3', '--seq', '10', '--lr', '0.02', '--backend', 'reference', '--checkpoint-every', '4'];
+    const lines = captureLog();
+    await expect(train([...common, '--epochs', '2', '--resume'])).rejects.toThrow(/--resume: no checkpoint in .*model\.checkpoint/);
+    await train([...common, '--epochs', '2']);
+    expect(readFileSync(join(`${out}.checkpoint`, 'latest'), 'utf8')).toMatch(/^step-\d+\n$/);
+    const config = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'));
+    expect(config.extra.trainedOn).toBe('abc.txt');
+    lines.length = 0;
+    await train([...common, '--epochs', '3', '--resume']);
+    // The resumed run reports only its third epoch.
+    expect(lines.join('\n')).not.toMatch(/epoch 1:/);
+    expect(existsSync(join(out, 'model.safetensors'))).toBe(true);
+  }, 120_000);
+
+  it('refuses an --out that is a file before training', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rnnkit-cli-'));
+    const file = join(dir, 'taken');
+    writeFileSync(file, 'x');
+    await expect(train(['--out', file, '--epochs', '1'])).rejects.toThrow(/--out .*taken exists and is not a directory/);
+  });
+
   it('bad options are usage errors naming the flag', async () => {
     await expect(train(['--hidden', '0'])).rejects.toThrow(UsageError);
     await expect(train(['--hidden', '0'])).rejects.toThrow(/--hidden must be an integer ≥ 1; got "0"/);
