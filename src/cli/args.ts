@@ -9,24 +9,30 @@ export class UsageError extends Error {}
 export interface OptionSpec {
   type: 'string' | 'number' | 'integer' | 'boolean';
   default?: string | number | boolean;
-  /** Smallest allowed value for numbers. */
+  /** Smallest and largest allowed values for numbers. */
   min?: number;
+  max?: number;
   help: string;
 }
 
 export type OptionValues = Record<string, string | number | boolean | undefined>;
 
-export function parseOptions(argv: string[], specs: Record<string, OptionSpec>): OptionValues {
+
+/** Options parsed by {@link parseOptions}, and the positional arguments (at most `positionals`). */
+export function parseOptions(argv: string[], specs: Record<string, OptionSpec>, positionals = 0): OptionValues & { positionals: string[] } {
   let parsed;
   try {
     parsed = parseArgs({
       args: argv,
       options: Object.fromEntries(Object.entries(specs).map(([name, s]) => [name, { type: s.type === 'boolean' ? 'boolean' : 'string' }])),
       strict: true,
-      allowPositionals: false,
+      allowPositionals: positionals > 0,
     });
   } catch (e) {
     throw new UsageError((e as Error).message);
+  }
+  if (parsed.positionals.length > positionals) {
+    throw new UsageError(`unexpected argument ${JSON.stringify(parsed.positionals[positionals])}`);
   }
   const out: OptionValues = {};
   for (const [name, spec] of Object.entries(specs)) {
@@ -40,14 +46,16 @@ export function parseOptions(argv: string[], specs: Record<string, OptionSpec>):
       continue;
     }
     const value = Number(raw);
-    const ok = raw !== '' && Number.isFinite(value) && (spec.type !== 'integer' || Number.isInteger(value)) && (spec.min === undefined || value >= spec.min);
+    const ok = raw !== '' && Number.isFinite(value) && (spec.type !== 'integer' || Number.isInteger(value)) &&
+      (spec.min === undefined || value >= spec.min) && (spec.max === undefined || value <= spec.max);
     if (!ok) {
       const kind = spec.type === 'integer' ? 'an integer' : 'a number';
-      throw new UsageError(`--${name} must be ${kind}${spec.min !== undefined ? ` ≥ ${spec.min}` : ''}; got ${JSON.stringify(raw)}`);
+      const range = spec.max !== undefined ? ` in ${spec.min ?? '-∞'}..${spec.max}` : spec.min !== undefined ? ` ≥ ${spec.min}` : '';
+      throw new UsageError(`--${name} must be ${kind}${range}; got ${JSON.stringify(raw)}`);
     }
     out[name] = value;
   }
-  return out;
+  return Object.assign(out, { positionals: parsed.positionals });
 }
 
 export function usage(command: string, summary: string, specs: Record<string, OptionSpec>): string {

@@ -3,11 +3,15 @@
  * The `rnnkit` command: train a character-level language model and sample from it.
  *
  *   rnnkit train [options]     train on a text (default: bundled Moby-Dick chapters)
- *   rnnkit sample [options]    generate text from a saved model
- *   rnnkit info                which backend, instruction set and threads are in use
+ *   rnnkit sample [options]    generate text from a saved model, streamed as it is made
+ *   rnnkit eval [model] [text] loss, bits per character and perplexity on a text
+ *   rnnkit info                version, backend (and why, when not native), instruction set, threads
  */
-import { defaultBackend } from '../backend/load.js';
+import { readFileSync } from 'node:fs';
+import { defaultBackend, loadBackend } from '../backend/load.js';
+import { packageRoot } from '../backend/native/addon.js';
 import { usage, UsageError } from './args.js';
+import { evalOptions, evaluateCommand } from './eval.js';
 import { sample, sampleOptions } from './sample.js';
 import { train, trainOptions } from './train.js';
 
@@ -15,8 +19,9 @@ const HELP = `usage: rnnkit <command> [options]
 
 commands:
   train     train a character-level language model (default text: Moby-Dick ch. 1-3)
-  sample    generate text from a model saved by train
-  info      show the backend, instruction set and threads rnnkit uses here
+  sample    generate text from a model saved by train, streamed as it is made
+  eval      loss, bits per character and perplexity of a saved model on a text
+  info      show the version, backend (and why), instruction set and threads rnnkit uses here
 
 rnnkit <command> --help shows a command's options.`;
 
@@ -32,8 +37,13 @@ async function main(argv: string[]): Promise<number> {
       if (wantsHelp) return print(usage('sample', 'Generate text from a saved model.', sampleOptions));
       await sample(rest);
       return 0;
+    case 'eval':
+      if (wantsHelp) return print(usage('eval [model] [text]', 'Loss, bits per character and perplexity of a saved model on a text (default: rnnkit-model on the held-out 10% of the bundled text), state carried throughout.', evalOptions));
+      await evaluateCommand(rest);
+      return 0;
     case 'info':
-      console.log(JSON.stringify((await defaultBackend()).info()));
+      if (wantsHelp) return print('usage: rnnkit info\n\nThe version, the backend in use (and why, when it is not native), its instruction set and threads, as JSON.');
+      console.log(JSON.stringify(await info()));
       return 0;
     case undefined:
     case '--help':
@@ -43,6 +53,17 @@ async function main(argv: string[]): Promise<number> {
     default:
       throw new UsageError(`unknown command ${JSON.stringify(command)}\n\n${HELP}`);
   }
+}
+
+/** What `rnnkit info` prints: the version and the backend in use, with the reason native was not taken. */
+async function info(): Promise<Record<string, unknown>> {
+  const version = (JSON.parse(readFileSync(`${packageRoot()}/package.json`, 'utf8')) as { version: string }).version;
+  const backend = await defaultBackend();
+  let why: string | undefined;
+  if (backend.name !== 'native') {
+    why = process.env.RNNKIT_BACKEND ? `RNNKIT_BACKEND=${process.env.RNNKIT_BACKEND}` : await loadBackend('native').then(() => undefined, (e: Error) => e.message);
+  }
+  return { version, ...backend.info(), ...(why ? { why } : {}) };
 }
 
 function print(text: string): number {

@@ -1,5 +1,6 @@
 /**
- * `rnnkit sample`: generate text from a model saved by `rnnkit train`.
+ * `rnnkit sample`: generate text from a model saved by `rnnkit train`, streamed to stdout
+ * as it is made (a generation session: the state stays in the backend, one call per token).
  */
 import { RnnModel } from '../models/model.js';
 import { CharTokenizer, tokenizerFromJSON, type TokenizerJSON, WordTokenizer } from '../text/tokenizer.js';
@@ -7,12 +8,17 @@ import { parseOptions, UsageError, type OptionSpec } from './args.js';
 import { BACKEND_NAMES } from '../backend/load.js';
 import type { BackendName } from '../backend/contract.js';
 
+/** The most tokens one `rnnkit sample` writes. */
+export const MAX_SAMPLE_LENGTH = 1_000_000;
+
 export const sampleOptions: Record<string, OptionSpec> = {
   model: { type: 'string', default: 'rnnkit-model', help: 'model directory saved by rnnkit train' },
   prime: { type: 'string', default: 'Call me ', help: 'text to start from' },
-  length: { type: 'integer', default: 300, min: 1, help: 'characters to generate' },
+  length: { type: 'integer', default: 300, min: 1, max: MAX_SAMPLE_LENGTH, help: 'tokens (characters) to generate' },
   temperature: { type: 'number', default: 0.7, min: 0, help: '0: greedy; higher: more varied' },
   'top-k': { type: 'integer', default: 10, min: 0, help: 'sample among the k most likely (0: all)' },
+  'top-p': { type: 'number', default: 1, min: 0, max: 1, help: 'sample among the most likely whose probabilities sum to p (1: all)' },
+  'repetition-penalty': { type: 'number', default: 1, min: 1, help: 'make tokens already generated less likely (1: off)' },
   seed: { type: 'integer', default: 1, min: 0, help: 'seed of the sampling' },
   backend: { type: 'string', help: `backend: ${BACKEND_NAMES.join(', ')} (default: fastest available)` },
   help: { type: 'boolean', help: 'show this help' },
@@ -23,16 +29,46 @@ export interface SampleSettings {
   length: number;
   temperature: number;
   topK: number;
+  topP?: number;
+  repetitionPenalty?: number;
   seed: number;
 }
 
-/** Generate from `model` and print the prime followed by the continuation. */
-export function printSample(model: RnnModel, tokenizer: CharTokenizer | WordTokenizer, s: SampleSettings): void {
+/**
+ * Generate from `model` and write the prime followed by the continuation, token by token
+ * as they are made, then a newline.
+ */
+export async function printSample(
+  model: RnnModel, tokenizer: CharTokenizer | WordTokenizer, s: SampleSettings, write = (text: string) => void process.stdout.write(text),
+): Promise<void> {
   const start = tokenizer.encode(s.prime);
-  if (start.length === 0) throw new UsageError('--prime must hold at least one character');
-  const ids = model.generate({ start, steps: s.length, temperature: s.temperature, topK: s.topK, seed: s.seed });
-  console.log(`--- sample (temperature ${s.temperature}, top-k ${s.topK}) ---`);
-  console.log(s.prime + tokenizer.decode(ids));
+  if (start.length === 0) throw new UsageError('--prime must hold at least one token');
+  console.log(`--- sample (temperature ${s.temperature}, top-k ${s.topK}${s.topP !== undefined && s.topP < 1 ? `, top-p ${s.topP}` : ''}) ---`);
+  write(s.prime);
+  const session = model.createSession();
+  try {
+    await session.prime([start]);
+    // Words need their neighbour to be spaced right: write what a token adds after the last
+    // one (constant work per token; straight quotes may pair differently than in a decode
+    // of the whole text).
+    let previous = start[start.length - 1];
+    for await (const [token] of session.sample({
+      maxLength: s.length, temperature: s.temperature, topK: s.topK, topP: s.topP ?? 1, repetitionPenalty: s.repetitionPenalty ?? 1, seed: s.seed,
+    })) {
+      if (token < 0) break;
+      if (tokenizer instanceof CharTokenizer) {
+        write(tokenizer.decode([token]));
+        continue;
+      }
+      const single = tokenizer.decode([previous]);
+      const pair = tokenizer.decode([previous, token]);
+      write(pair.startsWith(single) ? pair.slice(single.length) : ` ${tokenizer.decode([token])}`);
+      previous = token;
+    }
+  } finally {
+    session.dispose();
+  }
+  write('\n');
 }
 
 export async function sample(argv: string[]): Promise<void> {
@@ -41,14 +77,19 @@ export async function sample(argv: string[]): Promise<void> {
     throw new UsageError(`--backend must be one of ${BACKEND_NAMES.join(', ')}; got ${JSON.stringify(o.backend)}`);
   }
   const model = await RnnModel.load(o.model as string, { backend: o.backend as BackendName | undefined });
-  const json = model.extra.tokenizer as TokenizerJSON | undefined;
-  if (!json) throw new Error(`${o.model}/config.json has no tokenizer: was it saved by rnnkit train?`);
-  printSample(model, tokenizerFromJSON(json), {
-    prime: o.prime as string,
-    length: o.length as number,
-    temperature: o.temperature as number,
-    topK: o['top-k'] as number,
-    seed: o.seed as number,
-  });
-  model.dispose();
+  try {
+    const json = model.extra.tokenizer as TokenizerJSON | undefined;
+    if (!json) throw new Error(`${o.model}/config.json has no tokenizer: was it saved by rnnkit train?`);
+    await printSample(model, tokenizerFromJSON(json), {
+      prime: o.prime as string,
+      length: o.length as number,
+      temperature: o.temperature as number,
+      topK: o['top-k'] as number,
+      topP: o['top-p'] as number,
+      repetitionPenalty: o['repetition-penalty'] as number,
+      seed: o.seed as number,
+    });
+  } finally {
+    model.dispose();
+  }
 }

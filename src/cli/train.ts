@@ -134,6 +134,6 @@ export async function train(argv: string[]): Promise<void> {
   await model.save(out);
   console.log(`saved ${out}/ (model.safetensors, config.json)${aborted ? ` — partial training; --resume carries on from ${checkpointDir}/` : ''}`);
   // Prime with the text's own opening, so every character is in the vocabulary.
-  printSample(model, tokenizer, { prime: text.slice(0, 8), length: 200, temperature: 0.7, topK: 10, seed: o.seed as number });
+  await printSample(model, tokenizer, { prime: text.slice(0, 8), length: 200, temperature: 0.7, topK: 10, seed: o.seed as number });
   model.dispose();
 }

@@ -9,6 +9,7 @@ import { promisify } from 'node:util';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { UsageError } from '../../src/cli/args.js';
 import { sample } from '../../src/cli/sample.js';
+import { evaluateCommand } from '../../src/cli/eval.js';
 import { train } from '../../src/cli/train.js';
 
 const run = promisify(execFile);
@@ -19,6 +20,16 @@ function captureLog(): string[] {
   vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void lines.push(a.join(' ')));
   vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
   return lines;
+}
+
+/** What is written to stdout piece by piece (the streamed sample). */
+function captureStdout(): string[] {
+  const pieces: string[] = [];
+  vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    pieces.push(String(chunk));
+    return true;
+  });
+  return pieces;
 }
 
 afterEach(() => vi.restoreAllMocks());
@@ -36,9 +47,21 @@ describe('rnnkit train and sample', () => {
     expect(JSON.stringify(config)).toContain('"tokens":["a","b","c","d"]');
     expect(lines.join('\n')).toMatch(/model: embedding 4 → 1×lstm 16 → softmax 4/);
     lines.length = 0;
+    const streamed = captureStdout();
     await sample(['--model', out, '--prime', 'ab', '--length', '12', '--temperature', '0', '--backend', 'reference']);
-    // A periodic text is learned exactly: greedy decoding continues the cycle.
-    expect(lines.at(-1)).toBe('ab' + 'cdab'.repeat(3));
+    // A periodic text is learned exactly: greedy decoding continues the cycle, written as it is made.
+    expect(streamed.join('')).toBe('ab' + 'cdab'.repeat(3) + '\n');
+    expect(streamed.length).toBeGreaterThan(12);
+    await expect(sample(['--model', out, '--length', '2000000'])).rejects.toThrow(/--length must be an integer in 1\.\.1000000; got "2000000"/);
+    await expect(sample(['--model', out, '--top-p', '1.5'])).rejects.toThrow(/--top-p must be a number in 0\.\.1/);
+    // eval: the stream of the whole text, state carried; a periodic text is nearly certain.
+    lines.length = 0;
+    await evaluateCommand([out, text, '--backend', 'reference', '--chunk', '50']);
+    const m = /^799 characters of .*abc\.txt: loss ([\d.]+), ([\d.]+) bits per character, perplexity ([\d.]+)$/.exec(lines.at(-1) ?? '');
+    expect(m, lines.at(-1)).not.toBeNull();
+    expect(Number(m![2])).toBeCloseTo(Number(m![1]) / Math.LN2, 3);
+    expect(Number(m![3])).toBeLessThan(1.5);
+    await expect(evaluateCommand([out, text, 'extra'])).rejects.toThrow(/unexpected argument "extra"/);
   }, 120_000);
 
   it('keeps checkpoints, resumes from them, saves the best epoch, and records only the text file name', async () => {
@@ -85,7 +108,11 @@ describe('the built executable (npm test builds it first)', () => {
     expect(err.stderr).toMatch(/^rnnkit: --seq must be an integer ≥ 2; got "x"\n$/);
     const help = await run('node', [bin, 'train', '--help']);
     expect(help.stdout).toContain('--epochs <integer>');
-    const info = await run('node', [bin, 'info']);
-    expect(JSON.parse(info.stdout)).toHaveProperty('backend');
+    const info = JSON.parse((await run('node', [bin, 'info'])).stdout);
+    expect(info).toHaveProperty('backend');
+    expect(info.version).toBe(JSON.parse(readFileSync(resolve(import.meta.dirname, '../../package.json'), 'utf8')).version);
+    const forced = JSON.parse((await run('node', [bin, 'info'], { env: { ...process.env, RNNKIT_BACKEND: 'reference' } })).stdout);
+    expect(forced).toMatchObject({ backend: 'reference', why: 'RNNKIT_BACKEND=reference' });
+    for (const command of ['sample', 'eval', 'info']) expect((await run('node', [bin, command, '--help'])).stdout).toMatch(/^usage: rnnkit /);
   });
 });
