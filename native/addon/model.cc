@@ -104,27 +104,6 @@ Napi::Value Dispose(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// Points each array field of `b` at the input of its rk_model_array index (element type
-// from the field's own C type), sized as rk_model_shapes says.
-void BindInputs(rk_batch& b, Napi::Array arrays, const int64_t* n, Inputs& in) {
-  auto bind = [&](auto& field, rk_model_array k, const char* name) {
-    using T = std::remove_const_t<std::remove_pointer_t<std::remove_reference_t<decltype(field)>>>;
-    field = in.Get<T>(arrays.Get(static_cast<uint32_t>(k)), name, n[k]);
-  };
-  bind(b.tokens, RK_ARRAY_TOKENS, "tokens");
-  bind(b.x, RK_ARRAY_X, "x");
-  bind(b.targets, RK_ARRAY_TARGETS, "targets");
-  bind(b.target_values, RK_ARRAY_TARGET_VALUES, "targetValues");
-  bind(b.target_mask, RK_ARRAY_TARGET_MASK, "targetMask");
-  bind(b.lengths, RK_ARRAY_LENGTHS, "lengths");
-  bind(b.h0, RK_ARRAY_H, "h0");
-  bind(b.c0, RK_ARRAY_C, "c0");
-  bind(b.condition, RK_ARRAY_CONDITION, "condition");
-  bind(b.source_tokens, RK_ARRAY_SOURCE_TOKENS, "source.tokens");
-  bind(b.source_x, RK_ARRAY_SOURCE_X, "source.x");
-  bind(b.source_lengths, RK_ARRAY_SOURCE_LENGTHS, "source.lengths");
-}
-
 enum class Op { Train = 0, LossAndGrads = 1, Evaluate = 2 };
 
 // run(model, op, batch bytes, arrays) → { step: ArrayBuffer (rk_step_result), hn, cn?, outputs?, y? }
@@ -144,7 +123,7 @@ Call Prepare(const Napi::CallbackInfo& info, Handle* h, bool async) {
   Call c;
   c.op = op == Op::Train ? "trainStep" : op == Op::Evaluate ? "evaluate" : "lossAndGrads";
   c.inputs = std::make_unique<Inputs>(async);
-  BindInputs(st->batch, info[3].As<Napi::Array>(), n, *c.inputs);
+  BindBatchArrays(st->batch, info[3].As<Napi::Array>(), n, *c.inputs);
   Napi::ArrayBuffer step = Napi::ArrayBuffer::New(env, sizeof(rk_step_result));
   Napi::Float32Array hn = Output(env, n[RK_ARRAY_H]), cn = Output(env, n[RK_ARRAY_C]);
   Napi::Float32Array outputs, y;

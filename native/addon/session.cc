@@ -77,24 +77,9 @@ Call Prepare(const Napi::CallbackInfo& info, Handle* h, bool async) {
   Call c;
   c.op = "sessionStep";
   c.inputs = std::make_unique<Inputs>(async);
-  auto bind = [&](auto& field, rk_model_array k, const char* name) {
-    using T = std::remove_const_t<std::remove_pointer_t<std::remove_reference_t<decltype(field)>>>;
-    field = c.inputs->Get<T>(arrays.Get(static_cast<uint32_t>(k)), name, n[k]);
-  };
-  // Every pointer of the struct is set here: the ones a step reads from the arrays, the
-  // others NULL (C ignores them, but no pointer from the packed bytes is ever passed on).
-  bind(batch->tokens, RK_ARRAY_TOKENS, "tokens");
-  bind(batch->x, RK_ARRAY_X, "x");
-  bind(batch->lengths, RK_ARRAY_LENGTHS, "lengths");
-  bind(batch->condition, RK_ARRAY_CONDITION, "condition");
-  bind(batch->source_tokens, RK_ARRAY_SOURCE_TOKENS, "source.tokens");
-  bind(batch->source_x, RK_ARRAY_SOURCE_X, "source.x");
-  bind(batch->source_lengths, RK_ARRAY_SOURCE_LENGTHS, "source.lengths");
-  batch->targets = nullptr;
-  batch->target_values = nullptr;
-  batch->target_mask = nullptr;
-  batch->h0 = nullptr;
-  batch->c0 = nullptr;
+  // A step reads tokens / x, lengths, condition and the source; C ignores the other arrays
+  // (the state is the session's own).
+  BindBatchArrays(*batch, arrays, n, *c.inputs);
   Napi::Float32Array logits = Output(env, n[RK_ARRAY_OUTPUTS]);
   c.result = Napi::Object::New(env);
   c.result.Set("logits", logits);

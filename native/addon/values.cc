@@ -72,6 +72,25 @@ void Check(Napi::Env env, const char* op, rk_status s) {
   if (s != RK_OK) throw StatusError(env, op, s, rk_last_error());
 }
 
+void BindBatchArrays(rk_batch& b, Napi::Array arrays, const int64_t* n, Inputs& in) {
+  auto bind = [&](auto& field, rk_model_array k, const char* name) {
+    using T = std::remove_const_t<std::remove_pointer_t<std::remove_reference_t<decltype(field)>>>;
+    field = in.Get<T>(arrays.Get(static_cast<uint32_t>(k)), name, n[k]);
+  };
+  bind(b.tokens, RK_ARRAY_TOKENS, "tokens");
+  bind(b.x, RK_ARRAY_X, "x");
+  bind(b.targets, RK_ARRAY_TARGETS, "targets");
+  bind(b.target_values, RK_ARRAY_TARGET_VALUES, "targetValues");
+  bind(b.target_mask, RK_ARRAY_TARGET_MASK, "targetMask");
+  bind(b.lengths, RK_ARRAY_LENGTHS, "lengths");
+  bind(b.h0, RK_ARRAY_H, "h0");
+  bind(b.c0, RK_ARRAY_C, "c0");
+  bind(b.condition, RK_ARRAY_CONDITION, "condition");
+  bind(b.source_tokens, RK_ARRAY_SOURCE_TOKENS, "source.tokens");
+  bind(b.source_x, RK_ARRAY_SOURCE_X, "source.x");
+  bind(b.source_lengths, RK_ARRAY_SOURCE_LENGTHS, "source.lengths");
+}
+
 Napi::Float32Array Output(Napi::Env env, int64_t elements) {
   return elements > 0 ? Napi::Float32Array::New(env, static_cast<size_t>(elements)) : Napi::Float32Array();
 }

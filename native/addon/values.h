@@ -95,6 +95,12 @@ class Inputs {
   std::vector<std::unique_ptr<uint8_t[]>> copies_;
 };
 
+// Points every array field of `b` at the input of its rk_model_array index in `arrays`
+// (element type from the field's own C type), sized as `n` (rk_model_shapes or
+// rk_session_shapes) says; a field whose size is 0 becomes NULL. No pointer of the packed
+// bytes is ever passed on.
+void BindBatchArrays(rk_batch& b, Napi::Array arrays, const int64_t* n, Inputs& in);
+
 // A fresh Float32Array of `elements` elements for an output (an empty handle for 0).
 Napi::Float32Array Output(Napi::Env env, int64_t elements);
 

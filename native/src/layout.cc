@@ -64,13 +64,15 @@ const char* make_dims(const rk_stack_spec& spec, StackDims* out) {
   d.G = gate_count(spec.cell);
   d.has_c = spec.cell == RK_CELL_LSTM || spec.cell == RK_CELL_LSTM_PEEPHOLE;
   d.peephole = spec.cell == RK_CELL_LSTM_PEEPHOLE;
-  const int64_t total = param_count(d);
-  if (total > RK_MAX_PARAMS) {
-    return msg("the parameters would need %lld floats; the limit is RK_MAX_PARAMS = %d", static_cast<long long>(total),
-               RK_MAX_PARAMS);
-  }
+  if (const char* err = params_over_limit(param_count(d))) return err;
   *out = d;
   return nullptr;
+}
+
+const char* params_over_limit(int64_t total) {
+  if (total <= RK_MAX_PARAMS) return nullptr;
+  return msg("the parameters would need %lld floats; the limit is RK_MAX_PARAMS = %d", static_cast<long long>(total),
+             RK_MAX_PARAMS);
 }
 
 int64_t param_count(const StackDims& d) {

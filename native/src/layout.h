@@ -102,6 +102,10 @@ const char* make_dims(const rk_stack_spec& spec, StackDims* out);
 // Floats in the flat array (saturating: exact for any dims make_dims accepts).
 int64_t param_count(const StackDims& dims);
 
+// nullptr when a parameter array of `total` floats is within RK_MAX_PARAMS, else the message
+// naming the limit (stacks and whole models are held to it alike).
+const char* params_over_limit(int64_t total);
+
 ParamLayout make_layout(const StackDims& dims);
 
 // Appends one line per tensor, "<prefix><name>_l<l>[_reverse] <base + offset> <d0>[x<d1>]\n".

@@ -110,11 +110,7 @@ const char* make_model_dims(const rk_model_spec& s, ModelDims* out) {
     ed.C = 0;
     d.encoder = std::make_shared<ModelDims>(ed);
   }
-  const int64_t total = model_param_count(d);
-  if (total > RK_MAX_PARAMS) {
-    return msg("the parameters would need %lld floats; the limit is RK_MAX_PARAMS = %d", static_cast<long long>(total),
-               RK_MAX_PARAMS);
-  }
+  if (const char* err = params_over_limit(model_param_count(d))) return err;
   *out = d;
   return nullptr;
 }

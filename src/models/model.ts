@@ -6,7 +6,6 @@
 import type { BackendName, CellType } from '../backend/contract.js';
 import { CELL_TYPES } from '../backend/contract.js';
 import { defaultTraining } from '../backend/load.js';
-import type { ClipSpec, OptimizerSpec } from '../optim/optimizers.js';
 import type { InputSpec, ModelHandle, ModelSpec, TrainingBackend } from '../backend/contract.js';
 import { modelLayout } from '../backend/layout.js';
 import { initModelParams } from '../init/initializers.js';
@@ -15,7 +14,7 @@ import { Random } from '../init/random.js';
 import { checkBoolean, checkFloat32, checkInteger, checkIntegerIn, checkLayers, checkNumber, checkOneOf, checkWidth } from '../validate.js';
 import type { Tensor } from '../io/safetensors.js';
 import { paramsFromTensors } from '../io/state-dict.js';
-import { checkDataset, countedPositions, packBatch, sliceWindow, validPositions } from './data.js';
+import { checkDataset, packBatch } from './data.js';
 import type { CheckedDataset, Dataset, NumberArray } from './data.js';
 import { fitModel, type EvalMetrics, type FitHost, type FitOptions, type FitResult } from './fit.js';
 import { createMetrics } from './metrics.js';
@@ -23,7 +22,6 @@ import { checkSamplingOptions, pickToken } from '../text/sampling.js';
 import { GenerationSession, type SessionOptions } from './session.js';
 import type { WordVectors } from '../text/vectors.js';
 import { CallLock } from '../call-lock.js';
-import { checkClip, checkLearningRate, checkOptimizer } from '../optim/optimizers.js';
 import { checkInputSpec, checkModelSpec } from './spec.js';
 
 /** Options of {@link createModel}. */
@@ -145,11 +143,6 @@ export async function createModel(options: ModelOptions): Promise<RnnModel> {
   const spec = resolveModelSpec(options);
   const params = initModelParams(spec, options.init ?? {});
   return new RnnModel(await defaultTraining(options.backend), spec, params);
-}
-
-/** Let timers, I/O and abort events run (setImmediate in Node, a 0 ms timer in browsers). */
-function yieldToEventLoop(): Promise<void> {
-  return new Promise((resolve) => (typeof setImmediate === 'function' ? setImmediate(resolve) : setTimeout(resolve, 0)));
 }
 
 /** A recurrent model living in a backend. */

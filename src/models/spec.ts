@@ -7,7 +7,7 @@ import type { StackSpec } from '../backend/contract.js';
 import { hasCellState, modelLayout, paramLayout } from '../backend/layout.js';
 import type { InputSpec, LossSpec, ModelSpec } from '../backend/contract.js';
 import { inputWidth } from '../backend/layout.js';
-import { checkBoolean, checkInteger, checkLayers, checkOneOf, checkParamCount, checkWidth } from '../validate.js';
+import { checkBoolean, checkLayers, checkOneOf, checkParamCount, checkWidth } from '../validate.js';
 
 function obj(name: string, v: unknown): Record<string, unknown> {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) {

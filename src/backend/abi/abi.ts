@@ -26,12 +26,19 @@ export class AbiMismatchError extends Error {
 }
 
 export class Abi {
+  /** Each enum's values by TypeScript's member name, resolved once (packing runs per step and per token). */
+  private readonly members: Map<string, Map<string, number>>;
+
   private constructor(
     /** Bytes of a pointer in this module (4 on wasm32, 8 on 64-bit native). */
     readonly pointerSize: number,
     private readonly structs: Map<string, StructLayout>,
-    private readonly enums: Map<string, Map<string, number>>,
-  ) {}
+    enums: Map<string, Map<string, number>>,
+  ) {
+    this.members = new Map(
+      Object.entries(ENUMS).map(([e, { prefix, names }]) => [e, new Map(names.map((n) => [n, enums.get(e)!.get(prefix + n.toUpperCase())!]))]),
+    );
+  }
 
   /**
    * Parse `text` (rk_abi_describe's output) and check it against schema.ts: every struct's
@@ -92,7 +99,7 @@ export class Abi {
 
   /** The header's value of TypeScript's enum member `member` (e.g. 'lstm' of rk_cell). */
   value<E extends EnumName>(e: E, member: EnumMember<E>): number {
-    return this.enums.get(e)!.get(ENUMS[e].prefix + member.toUpperCase())!;
+    return this.members.get(e)!.get(member)!;
   }
 
   /** The name (TypeScript's spelling) of value `v` of enum `e`, or undefined. */

@@ -133,9 +133,7 @@ export class WasmBackend implements Backend {
   /** Elements of x, y, h, c for a call of T steps and batch B (rk_stack_shapes). */
   private shapes(s: WasmStack, f: CallFrame, T: number, B: number): { x: number; y: number; h: number; c: number } {
     if (s.lastShapes?.T === T && s.lastShapes.B === B) return s.lastShapes.n;
-    const out = f.alloc(32, 'shapes');
-    this.check(this.m.exports.rk_stack_shapes(s.ptr, T, B, out), 'rk_stack_shapes');
-    const [x, y, h, c] = Array.from(new BigInt64Array(this.m.exports.memory.buffer, out, 4), Number);
+    const [x, y, h, c] = f.int64s(4, 'shapes', (out) => this.check(this.m.exports.rk_stack_shapes(s.ptr, T, B, out), 'rk_stack_shapes'));
     s.lastShapes = { T, B, n: { x, y, h, c } };
     return s.lastShapes.n;
   }

@@ -30,6 +30,13 @@ export class CallFrame {
     return this.alloc(count * 4, what);
   }
 
+  /** `count` int64 values that `fill` writes at the pointer it is given (rk_*_shapes), as numbers. */
+  int64s(count: number, what: string, fill: (out: Ptr) => void): number[] {
+    const out = this.alloc(8 * count, what);
+    fill(out);
+    return Array.from(new BigInt64Array(this.m.exports.memory.buffer, out, count), Number);
+  }
+
   read(p: Ptr, count: number): Float32Array {
     return this.m.heapF32().slice(p >> 2, (p >> 2) + count);
   }

@@ -203,10 +203,8 @@ class WasmEngine implements FusedEngine<WasmModel> {
     const sourceT = b.source?.steps ?? 0;
     const last = h.lastShapes;
     if (last && last.T === b.steps && last.B === b.batch && last.sourceT === sourceT) return last.n;
-    const count = this.abi.value('rk_model_array', 'count');
-    const out = f.alloc(8 * count, 'shapes');
-    this.check(this.x.rk_model_shapes(h.ptr, b.steps, b.batch, sourceT, out), 'rk_model_shapes');
-    const n = Array.from(new BigInt64Array(this.m.exports.memory.buffer, out, count), Number);
+    const n = f.int64s(this.abi.value('rk_model_array', 'count'), 'shapes', (out) =>
+      this.check(this.x.rk_model_shapes(h.ptr, b.steps, b.batch, sourceT, out), 'rk_model_shapes'));
     h.lastShapes = { T: b.steps, B: b.batch, sourceT, n };
     return n;
   }
@@ -300,10 +298,8 @@ class WasmEngine implements FusedEngine<WasmModel> {
   private sessionShapes(f: CallFrame, s: WasmSession, T: number, sourceT: number): number[] {
     const last = s.lastShapes;
     if (last && last.T === T && last.sourceT === sourceT) return last.n;
-    const count = this.abi.value('rk_model_array', 'count');
-    const out = f.alloc(8 * count, 'shapes');
-    this.check(this.x.rk_session_shapes(s.ptr, T, sourceT, out), 'rk_session_shapes');
-    const n = Array.from(new BigInt64Array(this.m.exports.memory.buffer, out, count), Number);
+    const n = f.int64s(this.abi.value('rk_model_array', 'count'), 'shapes', (out) =>
+      this.check(this.x.rk_session_shapes(s.ptr, T, sourceT, out), 'rk_session_shapes'));
     s.lastShapes = { T, sourceT, n };
     return n;
   }
