@@ -13,9 +13,16 @@
  * lies inside the data buffer and matches its shape, ranges do not overlap and leave no
  * hole, and the dtype is F32. A failure is a `SafetensorsError` naming the tensor.
  *
+ * Integrity: every file rnnkit writes records the CRC-32 (IEEE, zlib's; see checksum.ts) of
+ * its whole data buffer — every byte after the header — as 8 lowercase hex digits in
+ * `__metadata__["rnnkit_data_crc32"]` (other readers ignore metadata). Decoding checks it when
+ * it is present and refuses a mismatch as corrupt data; files without one (PyTorch's, by
+ * hand) are read as before.
+ *
  * This module is pure (no file system), so browsers can use it; `safetensors-file.ts`
  * reads and writes files in Node.
  */
+import { crc32Hex } from './checksum.js';
 
 /** A named float32 tensor. */
 export interface Tensor {
@@ -38,6 +45,9 @@ export class SafetensorsError extends Error {
   }
 }
 
+/** The `__metadata__` key of the data buffer's CRC-32 (8 lowercase hex digits). */
+export const CHECKSUM_KEY = 'rnnkit_data_crc32';
+
 /** Headers larger than this are refused before any parsing (the format's own limit is 100 MB). */
 export const MAX_HEADER_BYTES = 100_000_000;
 
@@ -49,11 +59,12 @@ function elementCount(shape: number[]): number {
 
 /**
  * Encode `tensors` (written in the given order) as safetensors bytes. The header is padded
- * with spaces so the data buffer starts 8-byte aligned, as the reference writer does.
+ * with spaces so the data buffer starts 8-byte aligned, as the reference writer does. The
+ * metadata gets the data buffer's CRC-32 under {@link CHECKSUM_KEY} (a value given for that
+ * key is replaced).
  */
 export function encodeSafetensors(tensors: Tensor[], metadata: Record<string, string> = {}): Uint8Array {
   const header: Record<string, unknown> = {};
-  if (Object.keys(metadata).length > 0) header.__metadata__ = metadata;
   let offset = 0;
   const seen = new Set<string>();
   for (const t of tensors) {
@@ -66,7 +77,15 @@ export function encodeSafetensors(tensors: Tensor[], metadata: Record<string, st
     header[t.name] = { dtype: 'F32', shape: t.shape, data_offsets: [offset, offset + n * F32_BYTES] };
     offset += n * F32_BYTES;
   }
-  let json = new TextEncoder().encode(JSON.stringify(header));
+  const data = new Uint8Array(offset);
+  const dataView = new DataView(data.buffer);
+  let at = 0;
+  for (const t of tensors) {
+    for (let i = 0; i < t.data.length; i++, at += F32_BYTES) dataView.setFloat32(at, t.data[i], true);
+  }
+  // __metadata__ first, as the reference writer puts it.
+  const withMeta: Record<string, unknown> = { __metadata__: { ...metadata, [CHECKSUM_KEY]: crc32Hex(data) }, ...header };
+  let json = new TextEncoder().encode(JSON.stringify(withMeta));
   const padded = Math.ceil(json.length / 8) * 8;
   if (padded !== json.length) {
     const p = new Uint8Array(padded).fill(0x20);
@@ -74,13 +93,9 @@ export function encodeSafetensors(tensors: Tensor[], metadata: Record<string, st
     json = p;
   }
   const out = new Uint8Array(8 + json.length + offset);
-  const view = new DataView(out.buffer);
-  view.setBigUint64(0, BigInt(json.length), true);
+  new DataView(out.buffer).setBigUint64(0, BigInt(json.length), true);
   out.set(json, 8);
-  let at = 8 + json.length;
-  for (const t of tensors) {
-    for (let i = 0; i < t.data.length; i++, at += F32_BYTES) view.setFloat32(at, t.data[i], true);
-  }
+  out.set(data, 8 + json.length);
   return out;
 }
 
@@ -151,6 +166,14 @@ export function decodeSafetensors(bytes: Uint8Array, source = 'safetensors'): Sa
     cursor = e.end;
   }
   if (cursor !== dataBytes) fail(`data buffer has ${dataBytes} bytes but the tensors cover ${cursor} (trailing bytes)`);
+  const recorded = metadata[CHECKSUM_KEY];
+  if (recorded !== undefined) {
+    if (!/^[0-9a-f]{8}$/.test(recorded)) fail(`__metadata__.${CHECKSUM_KEY} must be 8 lowercase hex digits; got ${JSON.stringify(recorded)}`);
+    const actual = crc32Hex(bytes.subarray(dataStart));
+    if (actual !== recorded) {
+      fail(`the tensor data is corrupt: its CRC-32 is ${actual} but the file records ${recorded} (the file was damaged after it was written; restore it or save it again)`);
+    }
+  }
   // Every range is now known to be inside the buffer: read.
   const tensors: Tensor[] = entries.map((e) => {
     const n = (e.end - e.begin) / F32_BYTES;

@@ -52,7 +52,8 @@ describe('safetensors byte layout', () => {
     expect(n % 8).toBe(0);
     const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n)));
     expect(header).toEqual({
-      __metadata__: { format: 'pt' },
+      // The data buffer's CRC-32, as Python's zlib.crc32(struct.pack('<5f', 1, 2, 3, 4, -0.25)) gives it.
+      __metadata__: { format: 'pt', rnnkit_data_crc32: 'f2723a03' },
       w: { dtype: 'F32', shape: [2, 2], data_offsets: [0, 16] },
       b: { dtype: 'F32', shape: [1], data_offsets: [16, 20] },
     });
