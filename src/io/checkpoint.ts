@@ -17,11 +17,16 @@ import type { EpochResult } from '../models/fit-types.js';
 import { loadModelFiles, saveModelFiles } from './model-file.js';
 import { loadSafetensors, saveSafetensors, writeFileAtomic } from './safetensors-file.js';
 
-/** Where a fit was when the checkpoint was taken (between two batches). */
+/** Where a fit was when the checkpoint was taken (between two training steps). */
 export interface FitPosition {
   /** The epoch in progress (1-based) and the index of its next batch. */
   epoch: number;
   nextBatch: number;
+  /**
+   * Truncated BPTT inside a batch: the first step of the next window of batch `nextBatch`,
+   * whose state before it is the checkpoint's `carried` state (0 or absent: the batch starts).
+   */
+  nextWindow?: number;
   /** The epoch's order of sequences. */
   order: number[];
   /** The random stream (shuffles, dropout seeds) as it is now. */
@@ -48,11 +53,14 @@ export interface Checkpoint {
   extra: Record<string, unknown>;
   optimizer: OptimizerStateSnapshot | undefined;
   position: FitPosition;
+  /** The recurrent state carried into the next window (with `position.nextWindow` > 0). */
+  carried?: { h0?: Float32Array; c0?: Float32Array };
 }
 
 const LATEST = 'latest';
 const FIT_FILE = 'fit.json';
 const OPTIMIZER_FILE = 'optimizer.safetensors';
+const CARRIED_FILE = 'carried-state.safetensors';
 
 /** fit.json read and checked field by field (a damaged or edited file is refused, naming it). */
 function checkPosition(text: string, file: string): FitPosition {
@@ -66,6 +74,7 @@ function checkPosition(text: string, file: string): FitPosition {
     throw new Error(`resume: ${file}: ${field} is missing or out of range`);
   };
   if (typeof p !== 'object' || p === null) bad('the position');
+  if (p.nextWindow !== undefined && (!Number.isSafeInteger(p.nextWindow) || p.nextWindow < 0)) bad('nextWindow');
   for (const k of ['epoch', 'nextBatch', 'step', 'tokens', 'counted', 'correct', 'batchSize', 'window'] as const) {
     if (!Number.isSafeInteger(p[k]) || p[k] < 0) bad(k);
   }
@@ -90,6 +99,8 @@ export async function writeCheckpoint(dir: string, checkpoint: Checkpoint): Prom
     (o?.buffers ?? []).map((b, k) => ({ name: `buffer_${k}`, shape: [b.length], data: Float32Array.from(b) })),
     o ? { optimizer: o.optimizer, step: String(o.step), buffers: String(o.buffers.length) } : { optimizer: 'none' },
   );
+  const carried = Object.entries(checkpoint.carried ?? {}).filter((e): e is [string, Float32Array] => e[1] !== undefined);
+  if (carried.length > 0) await saveSafetensors(path.join(at, CARRIED_FILE), carried.map(([name, data]) => ({ name, shape: [data.length], data })));
   await writeFileAtomic(path.join(at, FIT_FILE), JSON.stringify(checkpoint.position) + '\n');
   await writeFileAtomic(path.join(dir, LATEST), name + '\n');
   for (const entry of await readdir(dir)) {
@@ -124,5 +135,12 @@ export async function readCheckpoint(dir: string): Promise<Checkpoint> {
             return t.data;
           }),
         };
-  return { spec: model.spec, params: model.params, extra: model.extra, optimizer, position };
+  let carried: Checkpoint['carried'];
+  if ((position.nextWindow ?? 0) > 0) {
+    const state = await loadSafetensors(path.join(at, CARRIED_FILE));
+    const get = (name: string) => state.tensors.find((t) => t.name === name)?.data;
+    carried = { h0: get('h0'), c0: get('c0') };
+    if (!carried.h0) throw new Error(`resume: ${path.join(at, CARRIED_FILE)} lacks h0 (the state carried into the next window)`);
+  }
+  return { spec: model.spec, params: model.params, extra: model.extra, optimizer, position, ...(carried ? { carried } : {}) };
 }

@@ -81,6 +81,11 @@ export interface FitOptions {
   /** Evaluated at the end of every epoch. */
   validationData?: Dataset;
   /**
+   * The validation sequences are consecutive chunks of one stream (a held-out text, say):
+   * evaluate them in order with the state carried, as `evaluate`'s `stream` does (default false).
+   */
+  validationStream?: boolean;
+  /**
    * Hold out this fraction (0 < f < 1) of the sequences — the last ones, before any
    * shuffling, as Keras does — and evaluate on them at the end of every epoch. Not with
    * `validationData`.
@@ -89,8 +94,9 @@ export interface FitOptions {
   /** Stop when the monitored loss stops improving. */
   earlyStopping?: EarlyStoppingOptions;
   /**
-   * Node: write a checkpoint into `dir` at the end of every epoch and, with `everySteps`,
-   * at the first batch boundary after every that many steps — the model (a directory
+   * Node: write a checkpoint into `dir` at the end of every epoch, with `everySteps` after
+   * every that many steps (between two windows or two batches), and when `signal` stops the
+   * fit — the model (a directory
    * `RnnModel.load` reads, tokenizer included), the optimizer's state and the loop's
    * position, switched in atomically (see src/io/checkpoint.ts).
    */
@@ -104,7 +110,8 @@ export interface FitOptions {
   resume?: string;
   /**
    * Stops training after the current step; fit then rejects with a {@link FitAbortedError}
-   * carrying the signal's reason and the epochs done so far.
+   * carrying the signal's reason and the epochs done so far (after writing a checkpoint,
+   * with `checkpoint`, so that `resume` carries on from that step).
    */
   signal?: AbortSignal;
   /** Called after every step; when it returns a promise, fit awaits it before the next step. */

@@ -27,7 +27,8 @@ export interface FitHost {
   appliedOptimizer: string | undefined;
   /** The model's extra settings (its tokenizer), saved in checkpoints and restored from one. */
   extra: Record<string, unknown>;
-  evaluate(set: CheckedDataset, batchSize: number): Promise<EvalMetrics>;
+  /** With `stream`, the sequences are consecutive chunks of one stream, read with the state carried. */
+  evaluate(set: CheckedDataset, batchSize: number, stream: boolean): Promise<EvalMetrics>;
 }
 
 /** Let timers, I/O and abort events run (setImmediate in Node, a 0 ms timer in browsers). */
@@ -103,6 +104,9 @@ export async function fitModel(host: FitHost, data: Dataset, options: FitOptions
   const checkpoint = checkCheckpointOptions(options.checkpoint);
   const resume = options.resume === undefined ? undefined : checkDirectory('resume', options.resume);
   const resetOptimizer = checkBoolean('resetOptimizer', options.resetOptimizer ?? false);
+  const validationStream = checkBoolean('validationStream', options.validationStream ?? false);
+  if (validationStream && options.validationData === undefined) throw new TypeError('validationStream needs validationData (the chunks of one stream, in order)');
+  if (validationStream && (spec.stack.bidirectional || spec.encoder)) throw new TypeError('validationStream needs a unidirectional model without an encoder');
   const signal = options.signal;
 
   const key = optimizerKey(optimizer, clip);
@@ -128,6 +132,8 @@ export async function fitModel(host: FitHost, data: Dataset, options: FitOptions
   // Where the loop starts: the beginning, or a checkpoint's position.
   let firstEpoch = 1;
   let resumeAt: { nextBatch: number; lossSum: number; counted: number; correct: number } | undefined;
+  // Inside a batch: the next window's first step and the state carried into it.
+  let resumeWindow: { start: number; h0?: Float32Array; c0?: Float32Array } | undefined;
   if (resume !== undefined) {
     const { readCheckpoint } = await import('../io/checkpoint.js');
     const ck = await readCheckpoint(resume);
@@ -153,14 +159,20 @@ export async function fitModel(host: FitHost, data: Dataset, options: FitOptions
     results = p.epochs;
     firstEpoch = p.epoch;
     resumeAt = { nextBatch: p.nextBatch, lossSum: p.lossSum, counted: p.counted, correct: p.correct };
+    if ((p.nextWindow ?? 0) > 0) {
+      if (p.nextWindow! % window !== 0) throw new RangeError(`resume: ${resume}/fit.json: nextWindow ${p.nextWindow} is not a window boundary`);
+      resumeWindow = { start: p.nextWindow!, h0: ck.carried?.h0, c0: ck.carried?.c0 };
+    }
   }
   let checkpointedAt = step;
-  const save = async (position: Omit<FitPosition, 'order' | 'random' | 'step' | 'tokens' | 'epochs' | 'optimizerKey' | 'batchSize' | 'window'>) => {
+  type Where = Omit<FitPosition, 'order' | 'random' | 'step' | 'tokens' | 'epochs' | 'optimizerKey' | 'batchSize' | 'window'>;
+  const save = async (position: Where, carried?: { h0?: Float32Array; c0?: Float32Array }) => {
     if (!checkpoint) return;
     const { writeCheckpoint } = await import('../io/checkpoint.js');
     await writeCheckpoint(checkpoint.dir, {
       spec, params: training.getParams(handle), extra: host.extra, optimizer: training.getOptimizerState(handle),
       position: { ...position, order: order.slice(), random: rng.getState(), step, tokens, epochs: results.slice(), optimizerKey: key, batchSize, window },
+      ...(carried ? { carried } : {}),
     });
     checkpointedAt = step;
   };
@@ -168,17 +180,30 @@ export async function fitModel(host: FitHost, data: Dataset, options: FitOptions
   {
     for (let epoch = firstEpoch; epoch <= epochs && !stoppedEarly; epoch++) {
       const from = resumeAt?.nextBatch ?? 0;
-      if (from === 0 && (options.shuffle ?? true)) rng.shuffle(order);
+      // A resumed epoch keeps the order it was checkpointed with.
+      if (from === 0 && resumeWindow === undefined && (options.shuffle ?? true)) rng.shuffle(order);
       let lossSum = resumeAt?.lossSum ?? 0;
       let counted = resumeAt?.counted ?? 0;
       let correct = resumeAt?.correct ?? 0;
       resumeAt = undefined;
       for (let first = from * batchSize; first < set.size; first += batchSize) {
         const batch = packBatch(spec, set, order.slice(first, first + batchSize));
-        let h0: Float32Array | undefined;
-        let c0: Float32Array | undefined;
-        for (let start = 0; start < batch.steps; start += window) {
-          if (signal?.aborted) throw new FitAbortedError(signal.reason, partial());
+        const batchIndex = first / batchSize;
+        let h0 = resumeWindow?.h0;
+        let c0 = resumeWindow?.c0;
+        const startAt = resumeWindow?.start ?? 0;
+        resumeWindow = undefined;
+        // Where the loop is before the window starting at `start` (a checkpoint resumes there).
+        const here = (start: number): [Where, { h0?: Float32Array; c0?: Float32Array } | undefined] => [
+          { epoch, nextBatch: batchIndex, ...(start > 0 ? { nextWindow: start } : {}), lossSum, counted, correct },
+          start > 0 ? { h0, c0 } : undefined,
+        ];
+        for (let start = startAt; start < batch.steps; start += window) {
+          if (signal?.aborted) {
+            // Keep what was learned since the last checkpoint: --resume carries on from here.
+            if (step > checkpointedAt) await save(...here(start));
+            throw new FitAbortedError(signal.reason, partial());
+          }
           const w = window >= batch.steps ? batch : sliceWindow(spec, batch, start, Math.min(window, batch.steps - start));
           w.h0 = h0;
           w.c0 = c0;
@@ -211,6 +236,10 @@ export async function fitModel(host: FitHost, data: Dataset, options: FitOptions
               elapsedMs, etaMs: step > 0 ? (elapsedMs / step) * Math.max(0, total - step) : 0,
             });
           }
+          // Inside a long batch (streams cut into many windows), checkpoints fall between windows.
+          if (checkpoint?.everySteps !== undefined && step - checkpointedAt >= checkpoint.everySteps && start + window < batch.steps) {
+            await save(...here(start + window));
+          }
           // Let timers, I/O and abort events run between steps.
           await yieldToEventLoop();
         }
@@ -221,7 +250,7 @@ export async function fitModel(host: FitHost, data: Dataset, options: FitOptions
       }
       const result: EpochResult = { epoch, loss: lossSum / counted };
       if (spec.loss.kind === 'cross_entropy') result.accuracy = counted > 0 ? correct / counted : 0;
-      if (val) result.validation = await host.evaluate(val, batchSize);
+      if (val) result.validation = await host.evaluate(val, validationStream ? 1 : batchSize, validationStream);
       results.push(result);
       if (stopping) {
         const monitored = stopping.monitor === 'validation' ? result.validation!.loss : result.loss;

@@ -273,7 +273,7 @@ export class RnnModel {
       const host: FitHost = {
         spec: this.spec, training: this.training, handle, lock: this.lock,
         appliedOptimizer: this.appliedOptimizer, extra: this.extra,
-        evaluate: (set, batchSize) => this.evaluateChecked(set, { batchSize, stream: false, confusion: false }),
+        evaluate: (set, batchSize, stream) => this.evaluateChecked(set, { batchSize, stream, confusion: false }),
       };
       return fitModel(host, data, options).finally(() => {
         this.appliedOptimizer = host.appliedOptimizer;

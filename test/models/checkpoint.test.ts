@@ -67,6 +67,46 @@ for (const backend of requestedBackends() as ModelOptions['backend'][]) {
       });
     }
 
+    // Streams (a language model's text cut into a few long rows): one batch, many windows,
+    // the state carried from window to window — a checkpoint falls inside the batch.
+    const STREAMS = (() => {
+      const inputs: number[][] = [];
+      const targets: number[][] = [];
+      for (let i = 0; i < 3; i++) {
+        const seq = Array.from({ length: 41 }, (_, t) => (i * 3 + t * t + t) % VOCAB);
+        inputs.push(seq.slice(0, -1));
+        targets.push(seq.slice(1));
+      }
+      return { inputs, targets };
+    })();
+    const STREAM_FIT = { epochs: 2, batchSize: 3, window: 4, shuffle: false, optimizer: { name: 'adam', lr: 0.01 }, seed: 2 } as const;
+    for (const [stopAt, everySteps] of [[7, 3], [13, undefined]] as const) {
+      it(`inside a batch of streams: stopped after step ${stopAt} (${everySteps ? `checkpoints every ${everySteps} steps` : 'a checkpoint only when stopped'}), resumed with the carried state`, async () => {
+        const whole = await createModel(options);
+        await whole.fit(STREAMS, STREAM_FIT);
+        const dir = path.join(root, `${backend}-streams-${stopAt}`);
+        const first = await createModel(options);
+        const controller = new AbortController();
+        const err = await first
+          .fit(STREAMS, { ...STREAM_FIT, checkpoint: { dir, ...(everySteps ? { everySteps } : {}) }, signal: controller.signal, onProgress: (p) => void (p.step === stopAt && controller.abort()) })
+          .catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(FitAbortedError);
+        const at = path.join(dir, readFileSync(path.join(dir, 'latest'), 'utf8').trim());
+        expect(at.endsWith(`step-${stopAt}`)).toBe(true);
+        const position = JSON.parse(readFileSync(path.join(at, 'fit.json'), 'utf8')) as { nextBatch: number; nextWindow?: number };
+        expect(position.nextBatch).toBe(0);
+        expect(position.nextWindow).toBe((stopAt % 10) * 4);
+        const second = await createModel({ ...options, init: { seed: 99 } });
+        await second.fit(STREAMS, { ...STREAM_FIT, resume: dir });
+        same(second.getParams(), whole.getParams());
+        // Without the carried state the resumed fit would differ: the file is needed.
+        rmSync(path.join(at, 'carried-state.safetensors'));
+        const third = await createModel(options);
+        await expect(third.fit(STREAMS, { ...STREAM_FIT, resume: dir })).rejects.toThrow(/carried-state\.safetensors/);
+        for (const m of [whole, first, second, third]) m.dispose();
+      });
+    }
+
     it('refuses to resume another model or other optimizer settings, naming the checkpoint', async () => {
       const dir = path.join(root, `${backend}-refuse`);
       const m = await createModel(options);
