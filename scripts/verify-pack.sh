@@ -1,77 +1,131 @@
 #!/usr/bin/env bash
-# Proves the npm package installs its prebuild without compiling, and that an install
-# which cannot compile still succeeds (falling back to wasm):
+# Proves what the npm package ships and that it installs and runs without a compiler
+# (npm run test:pack):
 #
-#   1. copies the working tree (without node_modules/build/dist) to a scratch directory,
-#      runs `npm run build` and `npm run prebuilds` there, then `npm pack`;
-#   2. installs the tarball into an empty project with a PATH that has node, npm and a
-#      shell but NO compiler, make or python → the native backend must load from
-#      node_modules/rnnkit/prebuilds/, and node_modules/rnnkit/build/ must not exist;
-#   3. packs again WITHOUT prebuilds/ and installs that the same way → npm install must
-#      still exit 0 (with the one-line notice) and rnnkit must run on wasm.
+#   1. copies the working tree (without node_modules, build/, dist/, prebuilds/, wasm/dist/)
+#      to a scratch directory and runs `npm pack` there: its prepack builds the TypeScript,
+#      the prebuild (prebuildify) and the wasm. The tarball must contain
+#      prebuilds/<platform>-<arch>/*.node, wasm/dist/rnnkit.wasm and dist/, and must not
+#      contain native/test/, CMakeLists.txt or source maps;
+#   2. installs it into an empty project with a PATH that has node, npm and a shell but NO
+#      compiler, make or python → the native backend loads from node_modules/rnnkit/prebuilds/
+#      and nothing was compiled (no node_modules/rnnkit/build/);
+#   3. packs again WITHOUT prebuilds/ and installs that the same way → npm install exits 0
+#      (with rnnkit's one-line notice) and rnnkit runs on wasm;
+#   4. installs the first tarball with `npm install --ignore-scripts` (rnnkit's install
+#      script never runs, as when a user's npm policy blocks it) → native from the prebuild.
+#   In each project a small model trains one step and `npx rnnkit info` runs.
 #
-# Works in a scratch directory (RNNKIT_PACK_DIR, default a mktemp dir), so the checkout's
-# build/ and prebuilds/ are untouched. Needs the npm registry or cache for the two
-# runtime dependencies. Takes about two minutes (one node-gyp build).
+# Works in a scratch directory (RNNKIT_PACK_DIR, default a mktemp dir, removed on success
+# unless RNNKIT_PACK_KEEP=1), so the checkout's build/, dist/ and prebuilds/ are untouched.
+# Needs g++/make/python3 and em++ (Emscripten) for step 1, and the npm registry or cache for
+# the runtime dependencies. Takes about 3 minutes on 2 cores (one addon and one wasm build).
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 work="${RNNKIT_PACK_DIR:-$(mktemp -d /tmp/rnnkit-pack.XXXXXX)}"
+start=$SECONDS
 echo "== verify-pack in $work"
-mkdir -p "$work"/{src,out,out-noprebuild,app,app-noprebuild,nocc}
+mkdir -p "$work"/{src,out,out-noprebuild,app,app-noprebuild,app-noscripts,nocc}
+fail() { echo "verify-pack: $*" >&2; exit 1; }
+export JOBS="${JOBS:-2}" # node-gyp's compile jobs (prebuildify runs node-gyp rebuild)
 
-# 1. source copy, TypeScript build, prebuild, pack
+# 1. source copy, npm pack (prepack: TypeScript, prebuild, wasm), contents
 (cd "$repo" && tar --exclude=./node_modules --exclude=./build --exclude='./build-*' --exclude=./dist \
-  --exclude=./prebuilds --exclude=./.git -cf - .) | tar -xf - -C "$work/src"
+  --exclude=./prebuilds --exclude=./wasm/dist --exclude='./rnnkit-model*' --exclude=./.git -cf - .) |
+  tar -xf - -C "$work/src"
 ln -s "$repo/node_modules" "$work/src/node_modules"
-(cd "$work/src" && npm run build >"$work/build.log" 2>&1) || { tail -20 "$work/build.log"; exit 1; }
-(cd "$work/src" && npm run prebuilds >"$work/prebuild.log" 2>&1) || { tail -20 "$work/prebuild.log"; exit 1; }
-prebuild="$(ls "$work"/src/prebuilds/*/*.node)"
-echo "prebuild: ${prebuild#"$work/src/"}"
-# npm pack runs the package's prepack script (TypeScript and wasm builds) first.
-pack() { # destination
-  (cd "$work/src" && npm pack --pack-destination "$1" >"$1.log" 2>&1) || {
-    tail -30 "$1.log"; echo "verify-pack: npm pack failed (log: $1.log)" >&2; exit 1; }
+pack() { # destination [npm pack options]
+  local dest=$1; shift
+  (cd "$work/src" && npm pack --pack-destination "$dest" "$@" >"$dest.log" 2>&1) || {
+    tail -30 "$dest.log"; fail "npm pack failed (log: $dest.log)"; }
+  ls "$dest"/rnnkit-*.tgz
 }
-pack "$work/out"
-mv "$work/src/prebuilds" "$work/prebuilds.aside"
-pack "$work/out-noprebuild"
+tgz="$(pack "$work/out")"
+tar -tzf "$tgz" | sort >"$work/out.files"
+echo "tarball: $(basename "$tgz"), $(du -k "$tgz" | cut -f1) KB, $(wc -l <"$work/out.files") files"
+platform="$(node -p 'process.platform + "-" + process.arch')"
+must() { grep -Eq "$1" "$work/out.files" || fail "the tarball has no $2"; }
+must_not() { ! grep -Eq "$1" "$work/out.files" || fail "the tarball contains $2: $(grep -E "$1" "$work/out.files" | head -3 | tr '\n' ' ')"; }
+must "^package/prebuilds/$platform/[^/]+\.node$" "prebuilds/$platform/*.node"
+must '^package/wasm/dist/rnnkit\.wasm$' 'wasm/dist/rnnkit.wasm'
+must '^package/dist/src/index\.js$' 'dist/src/index.js'
+must '^package/dist/src/cli/main\.js$' 'dist/src/cli/main.js (the rnnkit command)'
+must '^package/data/moby-dick-ch1-3\.txt$' 'data/ (the CLI default text)'
+must '^package/binding\.gyp$' 'binding.gyp (compiling where no prebuild matches)'
+must '^package/scripts/native-sources\.cjs$' 'scripts/native-sources.cjs (binding.gyp needs it)'
+must_not '^package/native/test/' 'native/test/'
+must_not '\.map$' 'source maps (their .ts sources are not shipped)'
+must_not '^package/(CMakeLists\.txt|test/|bench/|examples/|wasm/[^/]+\.mjs)' 'development files'
+prebuild="$(grep -E "^package/prebuilds/$platform/" "$work/out.files" | sed 's|^package/||' | paste -sd' ')"
+echo "contents: OK ($prebuild, wasm/dist/rnnkit.wasm, dist/; no native/test/, no maps)"
+if command -v objdump >/dev/null; then
+  need="$(objdump -T "$work/src/prebuilds/$platform/"*.node | grep -oE '\((GLIBC|GLIBCXX)_[0-9.]+\)' | tr -d '()' | sort -V | awk -F_ '{m[$1]=$0} END {print m["GLIBC"], m["GLIBCXX"]}')"
+  echo "prebuild needs at least: $need"
+fi
+
+tgz_noprebuild="$(mv "$work/src/prebuilds" "$work/prebuilds.aside" && pack "$work/out-noprebuild" --ignore-scripts)"
 mv "$work/prebuilds.aside" "$work/src/prebuilds"
+! tar -tzf "$tgz_noprebuild" | grep -q '^package/prebuilds/' || fail "the second tarball still has prebuilds/"
 
 # A PATH with node, npm and basic tools but no compiler, make or python.
 for c in node sh env ls cat grep head tail; do ln -sf "$(command -v "$c")" "$work/nocc/$c"; done
 ln -sf "$(dirname "$(readlink -f "$(command -v npm)")")/npm-cli.js" "$work/nocc/npm"
-for c in cc c++ gcc g++ make python3; do
-  if PATH="$work/nocc" command -v "$c" >/dev/null 2>&1; then echo "verify-pack: $c is still on the restricted PATH" >&2; exit 1; fi
+ln -sf "$(dirname "$(readlink -f "$(command -v npm)")")/npx-cli.js" "$work/nocc/npx"
+for c in cc c++ gcc g++ clang make python3 python em++; do
+  if PATH="$work/nocc" command -v "$c" >/dev/null 2>&1; then fail "$c is still on the restricted PATH"; fi
 done
 
+# The backend in use, the addon file node-gyp-build resolves, and one training step.
 cat >"$work/check.mjs" <<'EOF'
-import { backendInfo } from 'rnnkit';
+import { backendInfo, createModel } from 'rnnkit';
 const info = await backendInfo();
-const { resolveAddonPath } = await import('./node_modules/rnnkit/dist/src/backend/native.js');
-let file = null;
-try { file = resolveAddonPath(); } catch {}
-console.log(JSON.stringify({ ...info, addon: file }));
+const { resolveAddonPath } = await import('./node_modules/rnnkit/dist/src/backend/native/addon.js');
+let addon = null;
+try { addon = resolveAddonPath().replace(process.cwd() + '/', ''); } catch {}
+const model = await createModel({ input: { kind: 'onehot', vocab: 5 }, cell: 'lstm', hiddenSize: 8, outputs: 5 });
+const x = Array.from({ length: 40 }, (_, i) => i % 5);
+const fit = await model.fit({ inputs: [x.slice(0, -1)], targets: [x.slice(1)] }, { epochs: 1, batchSize: 1, window: 8 });
+const loss = fit.epochs.at(-1).loss;
+if (!Number.isFinite(loss)) throw new Error(`training gave loss ${loss}`);
+console.log(JSON.stringify({ backend: info.backend, isa: info.isa, addon, loss: Number(loss.toFixed(4)) }));
 EOF
 
-install() { # dir tarball
-  cp "$work/check.mjs" "$1/"
-  echo '{"name":"app","version":"1.0.0","type":"module","private":true}' >"$1/package.json"
-  (cd "$1" && PATH="$work/nocc" npm install --foreground-scripts --prefer-offline "$2" >"$1/install.log" 2>&1)
+install() { # dir tarball [npm install options]
+  local dir=$1 tarball=$2; shift 2
+  cp "$work/check.mjs" "$dir/"
+  echo '{"name":"app","version":"1.0.0","type":"module","private":true}' >"$dir/package.json"
+  (cd "$dir" && PATH="$work/nocc" npm install --foreground-scripts --prefer-offline --no-audit --no-fund "$@" "$tarball" \
+    >"$dir/install.log" 2>&1) || { cat "$dir/install.log"; fail "npm install $* failed in $dir"; }
 }
+run_checks() { # dir label expected-backend
+  local dir=$1 result cli
+  result="$(cd "$dir" && PATH="$work/nocc" node check.mjs)" || fail "check.mjs failed in $dir"
+  cli="$(cd "$dir" && PATH="$work/nocc" npx --no-install rnnkit info)" || fail "npx rnnkit info failed in $dir"
+  printf '%-26s %s\n%-26s rnnkit info: %s\n' "$2:" "$result" "" "$cli"
+  echo "$result" | grep -q "\"backend\":\"$3\"" || fail "$2: expected the $3 backend"
+  echo "$cli" | grep -q "\"backend\":\"$3\"" || fail "$2: rnnkit info does not report $3"
+}
+script_notices() { grep -iE '^rnnkit: |allowScripts|install script|approve-scripts' "$1/install.log" | sed 's/^/    install log: /' || true; }
 
-# 2. with the prebuild: loads it, compiles nothing
-install "$work/app" "$work/out/rnnkit-"*.tgz || { cat "$work/app/install.log"; echo "verify-pack: npm install failed" >&2; exit 1; }
-result="$(cd "$work/app" && PATH="$work/nocc" node check.mjs)"
-echo "with prebuild:    $result"
-[ ! -e "$work/app/node_modules/rnnkit/build" ] || { echo "verify-pack: build/ exists: something was compiled" >&2; exit 1; }
-echo "$result" | grep -q '"backend":"native"' || { echo "verify-pack: native backend did not load" >&2; exit 1; }
-echo "$result" | grep -q '/node_modules/rnnkit/prebuilds/' || { echo "verify-pack: the addon is not the prebuild" >&2; exit 1; }
+# 2. with the prebuild and no compiler: the prebuild loads, nothing is compiled
+install "$work/app" "$tgz"
+run_checks "$work/app" "2. prebuild, no compiler" native
+script_notices "$work/app"
+[ ! -e "$work/app/node_modules/rnnkit/build" ] || fail "node_modules/rnnkit/build/ exists: something was compiled"
+grep -q '"addon":"node_modules/rnnkit/prebuilds/' <(cd "$work/app" && PATH="$work/nocc" node check.mjs) ||
+  fail "the addon that loads is not the shipped prebuild"
 
-# 3. without the prebuild and without a compiler: install succeeds, wasm runs
-install "$work/app-noprebuild" "$work/out-noprebuild/rnnkit-"*.tgz || {
-  cat "$work/app-noprebuild/install.log"; echo "verify-pack: npm install failed without a prebuild" >&2; exit 1; }
-grep '^rnnkit: ' "$work/app-noprebuild/install.log" || { echo "verify-pack: no notice printed" >&2; exit 1; }
-result="$(cd "$work/app-noprebuild" && PATH="$work/nocc" node check.mjs)"
-echo "without prebuild: $result"
-echo "$result" | grep -q '"backend":"wasm"' || { echo "verify-pack: expected the wasm backend" >&2; exit 1; }
-echo "verify-pack: OK"
+# 3. without the prebuild and without a compiler: install exits 0 with a notice, wasm runs
+install "$work/app-noprebuild" "$tgz_noprebuild"
+grep -q '^rnnkit: ' "$work/app-noprebuild/install.log" || fail "no rnnkit notice in the install log"
+run_checks "$work/app-noprebuild" "3. no prebuild, no compiler" wasm
+script_notices "$work/app-noprebuild"
+
+# 4. install scripts disabled: the prebuild is found at run time by node-gyp-build
+install "$work/app-noscripts" "$tgz" --ignore-scripts
+! grep -q '^rnnkit: ' "$work/app-noscripts/install.log" || fail "rnnkit's install script ran despite --ignore-scripts"
+run_checks "$work/app-noscripts" "4. --ignore-scripts" native
+[ ! -e "$work/app-noscripts/node_modules/rnnkit/build" ] || fail "build/ exists after --ignore-scripts"
+
+echo "verify-pack: OK in $((SECONDS - start)) s"
+if [ -z "${RNNKIT_PACK_DIR:-}" ] && [ "${RNNKIT_PACK_KEEP:-}" != 1 ]; then rm -rf "$work"; fi
