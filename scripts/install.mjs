@@ -3,6 +3,12 @@
  * npm "install" script: make the native addon available if this machine can have it, and
  * NEVER fail the install — without the addon rnnkit runs on its wasm or reference backend.
  *
+ * Not required where a prebuild matches: at run time node-gyp-build finds
+ * prebuilds/<platform>-<arch>/ itself (src/backend/native/addon.ts), so an install with
+ * scripts disabled (--ignore-scripts, or npm's allowScripts policy denying rnnkit) still
+ * gets the native addon there, and wasm elsewhere. This script only adds a compile where
+ * no prebuild matches or the prebuild does not load (e.g. an older glibc or libstdc++).
+ *
  *   1. An addon that already loads (the prebuild in prebuilds/<platform>-<arch>/ shipped
  *      in the package, or an earlier local build) → done, nothing is compiled.
  *   2. Otherwise compile it with node-gyp (npm's bundled one, else node-gyp on PATH, else
@@ -28,6 +34,11 @@ const where = `${process.platform}-${process.arch}, node ${process.versions.node
 function notice(message) {
   console.log(`rnnkit: ${message}`);
 }
+
+/** The backend rnnkit falls back to without an addon: wasm if its module is here (it ships in the package). */
+const fallback = existsSync(path.join(root, 'wasm', 'dist', 'rnnkit.wasm'))
+  ? 'wasm backend'
+  : 'wasm backend once wasm/dist/rnnkit.wasm is built (npm run build, with Emscripten), else its reference backend';
 
 /**
  * The addon file that loads, or the reason none does. Tried in a child process: a broken
@@ -102,14 +113,14 @@ function main() {
   const before = loadable();
   if (before.file) return; // prebuild or earlier build: nothing to do
   if (process.env.RNNKIT_SKIP_BUILD === '1') {
-    notice(`no native addon for ${where} and RNNKIT_SKIP_BUILD=1; rnnkit will use its wasm/reference backend`);
+    notice(`no native addon for ${where} and RNNKIT_SKIP_BUILD=1; rnnkit will use its ${fallback}`);
     return;
   }
   const failure = compile();
   const after = failure ? null : loadable();
   if (failure || !after.file) {
     const why = failure ?? `the built addon does not load: ${after.error}`;
-    notice(`no prebuilt native addon for ${where} and ${why}; rnnkit will use its wasm/reference backend`);
+    notice(`no prebuilt native addon for ${where} and ${why}; rnnkit will use its ${fallback}`);
     return;
   }
   notice(`compiled the native addon for ${where}: ${path.relative(root, after.file)}`);
@@ -119,6 +130,6 @@ try {
   main();
 } catch (e) {
   // Whatever went wrong, the install itself must succeed.
-  notice(`native addon setup failed (${e && e.message}); rnnkit will use its wasm/reference backend`);
+  notice(`native addon setup failed (${e && e.message}); rnnkit will use its ${fallback}`);
 }
 process.exit(0);
