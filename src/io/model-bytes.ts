@@ -41,7 +41,8 @@ export interface LoadedModel {
 /** The two files of a model: `config.json`'s text and `model.safetensors`'s bytes. */
 export interface ModelBytes {
   config: string;
-  weights: Uint8Array;
+  /** Backed by an ArrayBuffer of its own (a BlobPart as it is). */
+  weights: Uint8Array<ArrayBuffer>;
 }
 
 /** The label of file `name` of a model at `where` (a directory or a URL, with or without a trailing slash). */

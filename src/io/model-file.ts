@@ -1,68 +1,37 @@
 /**
- * Saving and loading whole models: `model.safetensors` (every parameter under its PyTorch
- * name, little-endian f32) and `config.json` (the model spec and extra settings) in one
- * directory. Both files are written atomically. Loading validates the config, then the
- * safetensors file (every length and offset), then that the tensors are exactly the
- * model's parameters with the model's shapes and finite values.
+ * Saving and loading model directories (Node): `config.json` and `model.safetensors`, as
+ * model-bytes.ts encodes and decodes them, made current together by one atomic rename
+ * (atomic-dir.ts: `dir/.rnnkit/<save>/` holds each save, `dir/config.json` and
+ * `dir/model.safetensors` are links into the current one). A reader sees one save, never
+ * the config of one and the weights of another, however a save was interrupted. Plain
+ * directories — older rnnkit, PyTorch users, by hand — load as they are, and can be saved
+ * over.
  */
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
 import type { ModelSpec } from '../backend/contract.js';
-import { modelLayout } from '../backend/layout.js';
-import { paramsFromTensors } from './state-dict.js';
-import { checkModelSpec } from '../models/spec.js';
-import { loadSafetensors, saveSafetensors, writeFileAtomic } from './safetensors-file.js';
+import { readUnit, UnitReadError, writeUnit, type WriteUnitOptions } from './atomic-dir.js';
+import { CONFIG_FILE, decodeModel, encodeModel, WEIGHTS_FILE, type LoadedModel } from './model-bytes.js';
 
-/** File names inside a model directory. */
-export const WEIGHTS_FILE = 'model.safetensors';
-/** See {@link WEIGHTS_FILE}. */
-export const CONFIG_FILE = 'config.json';
-const FORMAT = 'rnnkit-model';
-const VERSION = 1;
+export { CONFIG_FILE, WEIGHTS_FILE } from './model-bytes.js';
+export type { LoadedModel, ModelConfig } from './model-bytes.js';
 
-/** What `config.json` holds. */
-export interface ModelConfig {
-  format: typeof FORMAT;
-  version: number;
-  spec: ModelSpec;
-  /** Free-form settings of the model class (e.g. a tokenizer's vocabulary), kept as given. */
-  extra?: Record<string, unknown>;
+/** Write `dir/config.json` and `dir/model.safetensors`, both current by one atomic rename. */
+export async function saveModelFiles(
+  dir: string, spec: ModelSpec, params: Float32Array, extra: Record<string, unknown> = {}, options: WriteUnitOptions = {},
+): Promise<void> {
+  const { config, weights } = encodeModel(spec, params, extra);
+  await writeUnit(dir, { [CONFIG_FILE]: config, [WEIGHTS_FILE]: weights }, options);
 }
 
-/** A loaded model: its spec, parameters (`modelLayout` order) and extra settings. */
-export interface LoadedModel {
-  spec: ModelSpec;
-  params: Float32Array;
-  extra: Record<string, unknown>;
-}
-
-/** Write `dir/model.safetensors` then `dir/config.json`, each atomically. */
-export async function saveModelFiles(dir: string, spec: ModelSpec, params: Float32Array, extra: Record<string, unknown> = {}): Promise<void> {
-  const layout = modelLayout(spec);
-  if (params.length !== layout.total) throw new RangeError(`params must have ${layout.total} values for this model; got ${params.length}`);
-  const tensors = layout.entries.map((e) => ({ name: e.name, shape: e.shape.slice(), data: params.slice(e.offset, e.offset + e.size) }));
-  await saveSafetensors(path.join(dir, WEIGHTS_FILE), tensors, { format: 'pt', producer: 'rnnkit' });
-  const config: ModelConfig = { format: FORMAT, version: VERSION, spec, extra };
-  await writeFileAtomic(path.join(dir, CONFIG_FILE), JSON.stringify(config, null, 2) + '\n');
-}
-
-/** Read and validate a model directory written by {@link saveModelFiles}. */
+/** Read and validate a model directory written by {@link saveModelFiles} (or by hand, or older rnnkit). */
 export async function loadModelFiles(dir: string): Promise<LoadedModel> {
-  const configPath = path.join(dir, CONFIG_FILE);
-  let raw: unknown;
+  let files;
   try {
-    raw = JSON.parse(await readFile(configPath, 'utf8'));
+    files = await readUnit(dir, [CONFIG_FILE, WEIGHTS_FILE]);
   } catch (e) {
-    throw new Error(`${configPath}: cannot read the model config (${(e as Error).message})`);
+    if (!(e instanceof UnitReadError)) throw e;
+    const what = e.file.endsWith(CONFIG_FILE) ? 'the model config' : 'the model weights';
+    throw new Error(`${e.file}: cannot read ${what} (${(e.cause as Error).message})`, { cause: e.cause });
   }
-  if (typeof raw !== 'object' || raw === null || (raw as { format?: unknown }).format !== FORMAT) {
-    throw new Error(`${configPath}: not an rnnkit model config (format must be "${FORMAT}")`);
-  }
-  const cfg = raw as Record<string, unknown>;
-  if (cfg.version !== VERSION) throw new Error(`${configPath}: version ${String(cfg.version)} is not supported (expected ${VERSION})`);
-  const spec = checkModelSpec('config.spec', cfg.spec);
-  const extra = (typeof cfg.extra === 'object' && cfg.extra !== null ? cfg.extra : {}) as Record<string, unknown>;
-  const weightsPath = path.join(dir, WEIGHTS_FILE);
-  const { tensors } = await loadSafetensors(weightsPath);
-  return { spec, params: paramsFromTensors(spec, tensors, weightsPath), extra };
+  const weights = files.get(WEIGHTS_FILE)!;
+  return decodeModel(files.get(CONFIG_FILE)!.toString('utf8'), new Uint8Array(weights.buffer, weights.byteOffset, weights.byteLength), dir);
 }

@@ -63,7 +63,7 @@ function elementCount(shape: number[]): number {
  * metadata gets the data buffer's CRC-32 under {@link CHECKSUM_KEY} (a value given for that
  * key is replaced).
  */
-export function encodeSafetensors(tensors: Tensor[], metadata: Record<string, string> = {}): Uint8Array {
+export function encodeSafetensors(tensors: Tensor[], metadata: Record<string, string> = {}): Uint8Array<ArrayBuffer> {
   const header: Record<string, unknown> = {};
   let offset = 0;
   const seen = new Set<string>();

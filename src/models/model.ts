@@ -194,7 +194,10 @@ export class RnnModel {
     return this.training.name;
   }
 
-  /** Save `model.safetensors` and `config.json` into `dir` (atomically). */
+  /**
+   * Save `model.safetensors` and `config.json` into `dir`, both made current by one atomic
+   * rename: a load sees this save or the previous one, never parts of both (io/atomic-dir.ts).
+   */
   async save(dir: string): Promise<void> {
     const { saveModelFiles } = await import('../io/model-file.js');
     const params = this.getParams(); // refused while a fit runs: a save never mixes two steps

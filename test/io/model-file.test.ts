@@ -43,7 +43,7 @@ function rewriteWeights(dir: string, edit: (t: { name: string; shape: number[]; 
 describe('model files', () => {
   it('round-trip the spec, every parameter and the extra settings, with PyTorch names', async () => {
     const { dir, params } = await saved();
-    expect(readdirSync(dir).sort()).toEqual([CONFIG_FILE, WEIGHTS_FILE].sort());
+    expect(readdirSync(dir).sort()).toEqual(['.rnnkit', CONFIG_FILE, WEIGHTS_FILE].sort());
     const loaded = await loadModelFiles(dir);
     expect(loaded.spec).toEqual(spec);
     expect(loaded.params).toEqual(params);
