@@ -13,7 +13,9 @@
 #   3. packs again WITHOUT prebuilds/ and installs that the same way → npm install exits 0
 #      (with rnnkit's one-line notice) and rnnkit runs on wasm;
 #   4. installs the first tarball with `npm install --ignore-scripts` (rnnkit's install
-#      script never runs, as when a user's npm policy blocks it) → native from the prebuild.
+#      script never runs, as when a user's npm policy blocks it) → native from the prebuild;
+#   5. then overwrites that prebuild with a file that cannot load (as on a system older than
+#      the prebuild's glibc/libstdc++) → rnnkit runs on wasm.
 #   In each project a small model trains one step and `npx rnnkit info` runs.
 #
 # Works in a scratch directory (RNNKIT_PACK_DIR, default a mktemp dir, removed on success
@@ -126,6 +128,11 @@ install "$work/app-noscripts" "$tgz" --ignore-scripts
 ! grep -q '^rnnkit: ' "$work/app-noscripts/install.log" || fail "rnnkit's install script ran despite --ignore-scripts"
 run_checks "$work/app-noscripts" "4. --ignore-scripts" native
 [ ! -e "$work/app-noscripts/node_modules/rnnkit/build" ] || fail "build/ exists after --ignore-scripts"
+
+# 5. a prebuild that matches but does not load (as on a system with an older glibc or
+#    libstdc++ than it needs): rnnkit falls back to wasm at run time
+for f in "$work/app-noscripts/node_modules/rnnkit/prebuilds/$platform/"*.node; do echo 'not an ELF file' >"$f"; done
+run_checks "$work/app-noscripts" "5. prebuild fails to load" wasm
 
 echo "verify-pack: OK in $((SECONDS - start)) s"
 if [ -z "${RNNKIT_PACK_DIR:-}" ] && [ "${RNNKIT_PACK_KEEP:-}" != 1 ]; then rm -rf "$work"; fi
