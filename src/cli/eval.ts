@@ -1,20 +1,21 @@
 /**
  * `rnnkit eval [model] [text]`: a saved language model's loss, bits per token (per
- * character for a character model) and perplexity on a text, read as one stream with the
- * state carried from start to end. Default text: the held-out last 10% of the bundled
- * chapters, as `rnnkit train` holds it out.
+ * character for a character model, per word for a word model) and perplexity on a text,
+ * read as one stream with the state carried from start to end. Default text: what
+ * `rnnkit train` holds out of its default corpus (the first 100,000 tokens after the first
+ * 90% of Moby-Dick).
  */
-import { readFile } from 'node:fs/promises';
 import type { BackendName } from '../backend/contract.js';
 import { BACKEND_NAMES } from '../backend/load.js';
 import { RnnModel } from '../models/model.js';
-import { nextTokenDataset } from '../text/language-model.js';
+import { nextTokenDataset, splitHeldOut } from '../text/language-model.js';
+import { encodeSentences } from '../text/sentences.js';
 import { tokenizerFromJSON, type TokenizerJSON } from '../text/tokenizer.js';
 import { parseOptions, UsageError, type OptionSpec } from './args.js';
-import { DEFAULT_TEXT } from './train.js';
+import { readText } from './train-data.js';
 
 export const evalOptions: Record<string, OptionSpec> = {
-  chunk: { type: 'integer', default: 256, min: 1, help: 'tokens per evaluation call (the state is carried across them)' },
+  chunk: { type: 'integer', default: 1000, min: 1, max: 1_000_000, help: 'tokens per evaluation call (the state is carried across them)' },
   backend: { type: 'string', help: `backend: ${BACKEND_NAMES.join(', ')} (default: fastest available)` },
   help: { type: 'boolean', help: 'show this help' },
 };
@@ -25,20 +26,20 @@ export async function evaluateCommand(argv: string[]): Promise<void> {
   if (o.backend !== undefined && !(BACKEND_NAMES as readonly string[]).includes(o.backend as string)) {
     throw new UsageError(`--backend must be one of ${BACKEND_NAMES.join(', ')}; got ${JSON.stringify(o.backend)}`);
   }
-  const text = await readFile(file ?? DEFAULT_TEXT, 'utf8').catch((e: NodeJS.ErrnoException) => {
-    throw new UsageError(`cannot read ${file}: ${e.code ?? e.message}`);
-  });
+  const { text, name } = await readText(file);
   const model = await RnnModel.load(dir, { backend: o.backend as BackendName | undefined });
   try {
     const json = model.extra.tokenizer as TokenizerJSON | undefined;
     if (!json) throw new Error(`${dir}/config.json has no tokenizer: was it saved by rnnkit train?`);
     const tokenizer = tokenizerFromJSON(json);
-    const all = tokenizer.encode(text);
-    const ids = file === undefined ? all.slice(Math.floor(all.length * 0.9)) : all;
+    // A word model was trained on sentences between start and end tokens: read the text so.
+    const all = json.kind === 'char' ? tokenizer.encode(text) : encodeSentences(tokenizer, text).flat();
+    const ids = file === undefined ? splitHeldOut(all).heldOut : all;
     if (ids.length < 2) throw new UsageError('the text must hold at least two tokens');
     const m = await model.evaluate(nextTokenDataset(ids, o.chunk as number), { stream: true });
-    const unit = json.kind === 'char' ? 'character' : 'token';
-    console.log(`${m.count} ${unit}s of ${file ?? 'the held-out 10% of the bundled text'}: loss ${m.loss.toFixed(4)}, ${m.bitsPerToken!.toFixed(4)} bits per ${unit}, perplexity ${m.perplexity!.toFixed(3)}`);
+    const unit = json.kind === 'char' ? 'character' : 'word';
+    const what = file === undefined ? `the held-out part of ${name}` : name;
+    console.log(`${m.count.toLocaleString('en')} ${unit}s of ${what}: loss ${m.loss.toFixed(4)}, ${m.bitsPerToken!.toFixed(4)} bits per ${unit}, perplexity ${m.perplexity!.toFixed(3)}`);
   } finally {
     model.dispose();
   }

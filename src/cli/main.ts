@@ -2,7 +2,7 @@
 /**
  * The `rnnkit` command: train a character-level language model and sample from it.
  *
- *   rnnkit train [options]     train on a text (default: bundled Moby-Dick chapters)
+ *   rnnkit train [options]     train a language model on a text (default: the whole of Moby-Dick)
  *   rnnkit sample [options]    generate text from a saved model, streamed as it is made
  *   rnnkit eval [model] [text] loss, bits per character and perplexity on a text
  *   rnnkit info                version, backend (and why, when not native), instruction set, threads
@@ -18,7 +18,7 @@ import { train, trainOptions } from './train.js';
 const HELP = `usage: rnnkit <command> [options]
 
 commands:
-  train     train a character-level language model (default text: Moby-Dick ch. 1-3)
+  train     train a character- or word-level language model (default: the whole of Moby-Dick, 5 minutes)
   sample    generate text from a model saved by train, streamed as it is made
   eval      loss, bits per character and perplexity of a saved model on a text
   info      show the version, backend (and why), instruction set and threads rnnkit uses here
@@ -30,7 +30,7 @@ async function main(argv: string[]): Promise<number> {
   const wantsHelp = rest.includes('--help') || rest.includes('-h');
   switch (command) {
     case 'train':
-      if (wantsHelp) return print(usage('train', 'Train a character-level language model and save it.', trainOptions));
+      if (wantsHelp) return print(usage('train', 'Train a language model (characters or words) and save the best on held-out text.', trainOptions));
       await train(rest);
       return 0;
     case 'sample':
@@ -38,7 +38,7 @@ async function main(argv: string[]): Promise<number> {
       await sample(rest);
       return 0;
     case 'eval':
-      if (wantsHelp) return print(usage('eval [model] [text]', 'Loss, bits per character and perplexity of a saved model on a text (default: rnnkit-model on the held-out 10% of the bundled text), state carried throughout.', evalOptions));
+      if (wantsHelp) return print(usage('eval [model] [text]', 'Loss, bits per character (or per word) and perplexity of a saved model on a text (default: rnnkit-model on the text rnnkit train holds out of Moby-Dick), state carried throughout.', evalOptions));
       await evaluateCommand(rest);
       return 0;
     case 'info':

@@ -1,29 +1,40 @@
 /**
- * One progress line on stderr: redrawn in place on a terminal, printed every few seconds
- * otherwise (CI logs, pipes), so long training runs always show they are alive.
+ * What `rnnkit train` shows while it runs, drawn by cli-progress: a bar redrawn in place on
+ * a terminal, with the lines of epochs and samples printed above it; plain status lines
+ * every few seconds when stderr is not a terminal (CI logs, pipes), so that long runs
+ * always show they are alive.
  */
-export interface ProgressLine {
-  update(text: string, fraction: number): void;
-  done(text: string): void;
+import { MultiBar, Presets } from 'cli-progress';
+
+export interface ProgressDisplay {
+  /** Redraw the bar at `fraction` (0..1) of the run with a status text. */
+  update(fraction: number, status: string): void;
+  /** Print a line above the bar. */
+  log(line: string): void;
+  stop(): void;
 }
 
-export function progressLine(stream: NodeJS.WriteStream = process.stderr): ProgressLine {
+export function progressDisplay(stream: NodeJS.WriteStream = process.stderr): ProgressDisplay {
   const tty = Boolean(stream.isTTY);
-  let lastPrint = 0;
+  const bars = new MultiBar(
+    { stream, format: '{bar} {percentage}% | {status}', barsize: 24, hideCursor: true, noTTYOutput: true, notTTYSchedule: 10_000, autopadding: true },
+    Presets.shades_classic,
+  );
+  const bar = bars.create(1000, 0, { status: 'starting' });
+  let stopped = false;
   return {
-    update(text, fraction) {
-      const now = Date.now();
-      if (tty) {
-        const width = 24;
-        const filled = Math.round(Math.min(1, Math.max(0, fraction)) * width);
-        stream.write(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${text}\x1b[K`);
-      } else if (now - lastPrint > 2000) {
-        stream.write(`${(fraction * 100).toFixed(0).padStart(3)}% ${text}\n`);
-        lastPrint = now;
-      }
+    update(fraction, status) {
+      bar.update(Math.round(Math.min(1, Math.max(0, fraction)) * 1000), { status });
     },
-    done(text) {
-      stream.write(tty ? `\r${text}\x1b[K\n` : `${text}\n`);
+    log(line) {
+      // On a terminal the bar owns the cursor: lines go through it. Elsewhere at once.
+      if (tty && !stopped) bars.log(`${line}\n`);
+      else stream.write(`${line}\n`);
+    },
+    stop() {
+      if (stopped) return;
+      stopped = true;
+      bars.stop();
     },
   };
 }

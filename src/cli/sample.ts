@@ -41,10 +41,15 @@ export interface SampleSettings {
 export async function printSample(
   model: RnnModel, tokenizer: CharTokenizer | WordTokenizer, s: SampleSettings, write = (text: string) => void process.stdout.write(text),
 ): Promise<void> {
-  const start = tokenizer.encode(s.prime);
-  if (start.length === 0) throw new UsageError('--prime must hold at least one token');
+  // A word model learned sentences between start and end tokens (rnnkit train --level word):
+  // its prime starts a sentence, an end token ends a line, and it never writes <unk>.
+  const specials = tokenizer instanceof WordTokenizer ? tokenizer.specials : {};
+  const prime = tokenizer instanceof WordTokenizer ? s.prime.trim() : s.prime;
+  const encoded = tokenizer.encode(prime);
+  if (encoded.length === 0) throw new UsageError('--prime must hold at least one token');
+  const start = specials.start !== undefined ? [specials.start, ...encoded] : encoded;
   console.log(`--- sample (temperature ${s.temperature}, top-k ${s.topK}${s.topP !== undefined && s.topP < 1 ? `, top-p ${s.topP}` : ''}) ---`);
-  write(s.prime);
+  write(prime);
   const session = model.createSession();
   try {
     await session.prime([start]);
@@ -54,15 +59,21 @@ export async function printSample(
     let previous = start[start.length - 1];
     for await (const [token] of session.sample({
       maxLength: s.length, temperature: s.temperature, topK: s.topK, topP: s.topP ?? 1, repetitionPenalty: s.repetitionPenalty ?? 1, seed: s.seed,
+      ...(specials.unknown !== undefined ? { bannedTokens: [specials.unknown] } : {}),
     })) {
       if (token < 0) break;
       if (tokenizer instanceof CharTokenizer) {
         write(tokenizer.decode([token]));
         continue;
       }
-      const single = tokenizer.decode([previous]);
-      const pair = tokenizer.decode([previous, token]);
-      write(pair.startsWith(single) ? pair.slice(single.length) : ` ${tokenizer.decode([token])}`);
+      if (token === specials.end) write('\n');
+      else if (token === specials.start) void 0;
+      else if (previous === specials.start || previous === specials.end) write(tokenizer.decode([token]));
+      else {
+        const single = tokenizer.decode([previous]);
+        const pair = tokenizer.decode([previous, token]);
+        write(pair.startsWith(single) ? pair.slice(single.length) : ` ${tokenizer.decode([token])}`);
+      }
       previous = token;
     }
   } finally {

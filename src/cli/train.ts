@@ -1,54 +1,76 @@
 /**
- * `rnnkit train`: a character-level language model on a text file (default: the bundled
- * Moby-Dick chapters), with a progress line, a held-out perplexity per epoch, the model
- * saved (weights, config and vocabulary) and a sample printed at the end. The model saved
- * is the epoch with the best held-out loss. Checkpoints go to <out>.checkpoint/ at every
- * epoch's end and every --checkpoint-every steps; --resume carries on from the last one.
- * Ctrl-C stops after the current step and still saves what was learned.
+ * `rnnkit train`: a language model (characters, or words) on a text — by default the whole
+ * of Moby-Dick — trained as the shared char-LM protocol trains (parallel streams, truncated
+ * BPTT with the state carried, held-out bits per token on a stream read from a zero state)
+ * within a time budget or a number of epochs. Shows a progress bar, the held-out figure at
+ * every epoch and a sample every so often; saves the model with the best held-out loss
+ * (weights, config, tokenizer) whenever it improves, and checkpoints to <out>.checkpoint/
+ * every --checkpoint-every steps, at every epoch's end and on Ctrl-C; --resume carries on.
  */
-import { stat, readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { CELL_TYPES, type CellType } from '../backend/contract.js';
+import type { BackendName, CellType } from '../backend/contract.js';
+import { CELL_TYPES } from '../backend/contract.js';
 import { BACKEND_NAMES, loadBackend } from '../backend/load.js';
-import type { BackendName } from '../backend/contract.js';
-import { createModel } from '../models/model.js';
+import { FitAbortedError } from '../models/errors.js';
+import type { EvalMetrics } from '../models/fit-types.js';
+import { createModel, RnnModel } from '../models/model.js';
 import { CharTokenizer } from '../text/tokenizer.js';
-import { nextTokenDataset } from '../text/language-model.js';
 import { parseOptions, UsageError, type OptionSpec } from './args.js';
-import { formatDuration, progressLine } from './progress.js';
+import { RunClock } from './budget.js';
+import { formatDuration, progressDisplay } from './progress.js';
 import { printSample } from './sample.js';
-
-export const DEFAULT_TEXT = fileURLToPath(new URL('../../../data/moby-dick-ch1-3.txt', import.meta.url));
+import { LEVELS, trainingText, type Level, type TrainingText } from './train-data.js';
 
 export const trainOptions: Record<string, OptionSpec> = {
-  text: { type: 'string', help: 'training text (UTF-8)', default: 'bundled Moby-Dick ch. 1-3' },
+  text: { type: 'string', help: 'training text (a UTF-8 file)', default: 'the whole of Moby-Dick' },
+  level: { type: 'string', default: 'char', help: `tokens: ${LEVELS.join(' or ')}` },
+  'vocab-size': { type: 'integer', default: 10_000, min: 4, max: 1_000_000, help: 'word level: most frequent words kept, <unk> <s> </s> included' },
+  'min-count': { type: 'integer', default: 1, min: 1, help: 'word level: words seen fewer times become <unk>' },
   out: { type: 'string', default: 'rnnkit-model', help: 'directory to save the model into' },
+  minutes: { type: 'number', min: 0.01, max: 10_080, help: 'time budget of the whole run, up to the saved model (default 5 unless --epochs is given)' },
+  epochs: { type: 'integer', min: 1, max: 1_000_000, help: 'passes over the text (default: until the time budget ends)' },
   cell: { type: 'string', default: 'lstm', help: `recurrent cell: ${CELL_TYPES.join(', ')}` },
-  hidden: { type: 'integer', default: 256, min: 1, help: 'hidden units per layer' },
-  layers: { type: 'integer', default: 1, min: 1, help: 'stacked recurrent layers' },
-  embed: { type: 'integer', default: 32, min: 1, help: 'embedding width' },
-  seq: { type: 'integer', default: 100, min: 2, help: 'characters per training sequence' },
-  batch: { type: 'integer', default: 32, min: 1, help: 'sequences per step' },
-  epochs: { type: 'integer', default: 20, min: 1, help: 'passes over the text' },
-  lr: { type: 'number', default: 0.005, min: 0, help: 'Adam learning rate' },
-  clip: { type: 'number', default: 1, min: 0, help: 'gradient-norm clipping (0: off)' },
-  seed: { type: 'integer', default: 1, min: 0, help: 'seed of initialisation, shuffling and sampling' },
+  hidden: { type: 'integer', default: 512, min: 1, max: 16_384, help: 'hidden units per layer' },
+  layers: { type: 'integer', default: 1, min: 1, max: 64, help: 'stacked recurrent layers' },
+  embed: { type: 'integer', default: 64, min: 1, max: 16_384, help: 'embedding width' },
+  seq: { type: 'integer', default: 64, min: 1, max: 100_000, help: 'tokens per truncated-BPTT window (the state is carried across windows)' },
+  batch: { type: 'integer', default: 32, min: 1, max: 65_536, help: 'parallel streams the text is cut into (sequences per step)' },
+  lr: { type: 'number', default: 0.002, min: 0, max: 10, help: 'Adam learning rate at its peak (warm-up, then a cosine to 5% by the end of the run)' },
+  dropout: { type: 'number', default: 0, min: 0, max: 0.95, help: 'dropout on the embedding and between layers' },
+  clip: { type: 'number', default: 5, min: 0, help: 'gradient-norm clipping (0: off)' },
+  seed: { type: 'integer', default: 1, min: 0, max: 2 ** 32 - 1, help: 'seed of initialisation, dropout and sampling' },
   backend: { type: 'string', help: `backend: ${BACKEND_NAMES.join(', ')} (default: fastest available)` },
-  threads: { type: 'integer', min: 1, help: 'native threads (default: all cores)' },
-  'checkpoint-every': { type: 'integer', default: 200, min: 1, help: 'steps between checkpoints in <out>.checkpoint/ (and at every epoch end)' },
+  threads: { type: 'integer', min: 1, max: 1024, help: 'native threads (default: all cores)' },
+  'sample-every': { type: 'number', default: 60, min: 0, help: 'seconds between samples printed while training (0: none)' },
+  'checkpoint-every': { type: 'integer', default: 500, min: 1, help: 'steps between checkpoints in <out>.checkpoint/ (also at every epoch end and on Ctrl-C)' },
   resume: { type: 'boolean', help: 'carry on from the last checkpoint in <out>.checkpoint/ (same options)' },
   help: { type: 'boolean', help: 'show this help' },
 };
 
+/** What config.json's extra.training records of a run (and a resumed run reads back). */
+interface TrainingRecord {
+  level: Level;
+  elapsedMs: number;
+  steps: number;
+  tokens: number;
+  epoch?: number;
+  heldOutLoss?: number;
+  heldOutBitsPerToken?: number;
+}
+
+function oneOf<T extends string>(flag: string, value: unknown, allowed: readonly T[]): T {
+  if (!(allowed as readonly unknown[]).includes(value)) throw new UsageError(`--${flag} must be one of ${allowed.join(', ')}; got ${JSON.stringify(value)}`);
+  return value as T;
+}
+
 export async function train(argv: string[]): Promise<void> {
   const o = parseOptions(argv, trainOptions);
-  const cell = o.cell as string;
-  if (!(CELL_TYPES as readonly string[]).includes(cell)) throw new UsageError(`--cell must be one of ${CELL_TYPES.join(', ')}; got ${JSON.stringify(cell)}`);
-  if (o.backend !== undefined && !(BACKEND_NAMES as readonly string[]).includes(o.backend as string)) {
-    throw new UsageError(`--backend must be one of ${BACKEND_NAMES.join(', ')}; got ${JSON.stringify(o.backend)}`);
-  }
+  const level = oneOf('level', o.level, LEVELS);
+  const cell = oneOf('cell', o.cell, CELL_TYPES) as CellType;
+  const backend = o.backend === undefined ? undefined : (oneOf('backend', o.backend, BACKEND_NAMES) as BackendName);
   if (o.threads !== undefined) process.env.RNNKIT_THREADS = String(o.threads);
+  const minutes = (o.minutes as number | undefined) ?? (o.epochs === undefined ? 5 : undefined);
 
   const out = o.out as string;
   // Refused before training, not after it: the model would be lost.
@@ -59,81 +81,189 @@ export async function train(argv: string[]): Promise<void> {
     throw new UsageError(`--resume: no checkpoint in ${checkpointDir} (train once with the same --out first)`);
   }
 
-  const file = argv.includes('--text') ? String(o.text) : DEFAULT_TEXT;
-  const text = await readFile(file, 'utf8').catch((e: NodeJS.ErrnoException) => {
-    throw new UsageError(`--text: cannot read ${file}: ${e.code ?? e.message}`);
-  });
-  const seq = o.seq as number;
-  if (text.length < 4 * seq) throw new UsageError(`--text must hold at least ${4 * seq} characters (4 × --seq); ${file} has ${text.length}`);
-
-  const tokenizer = CharTokenizer.fromText(text);
-  const ids = tokenizer.encode(text);
-  // The last 10% of the text is held out to measure perplexity on unseen characters.
-  const split = Math.floor(ids.length * 0.9);
-  const trainSet = nextTokenDataset(ids.slice(0, split), seq);
-  const validSet = nextTokenDataset(ids.slice(split), seq);
-  const vocab = tokenizer.vocabSize;
-
+  const streams = o.batch as number;
+  const window = o.seq as number;
+  const data = await trainingText({ file: o.text as string | undefined, level, vocabSize: o['vocab-size'] as number, minCount: o['min-count'] as number, streams, window });
+  const vocab = data.tokenizer.vocabSize;
+  const dropout = o.dropout as number;
   const model = await createModel({
     input: { kind: 'embedding', vocab, dim: o.embed as number },
-    cell: cell as CellType,
+    cell,
     hiddenSize: o.hidden as number,
     layers: o.layers as number,
     outputs: vocab,
+    ...(dropout > 0 ? { dropout: { input: dropout, between: dropout } } : {}),
     init: { seed: o.seed as number },
-    backend: o.backend as BackendName | undefined,
+    backend,
   });
-  // The file's name only: a config.json should not carry the trainer's directory layout.
-  model.extra = { tokenizer: tokenizer.toJSON(), trainedOn: path.basename(file) };
-  const info = (await loadBackend(model.backend)).info();
-  console.log(`rnnkit train: ${text.length} characters (${vocab} distinct) from ${file}`);
-  console.log(`model: embedding ${o.embed} → ${o.layers}×${cell} ${o.hidden} → softmax ${vocab}; ${model.getParams().length} parameters; backend ${info.backend} (${info.isa}, ${info.threads} thread${info.threads === 1 ? '' : 's'})`);
+  try {
+    await run(model, data, o, { level, minutes, out, checkpointDir, streams, window });
+  } finally {
+    model.dispose();
+  }
+}
 
+interface RunSettings {
+  level: Level;
+  minutes: number | undefined;
+  out: string;
+  checkpointDir: string;
+  streams: number;
+  window: number;
+}
+
+async function run(model: RnnModel, data: TrainingText, o: Record<string, unknown>, s: RunSettings): Promise<void> {
+  const unit = s.level === 'char' ? 'char' : 'word';
+  const info = (await loadBackend(model.backend)).info();
+  console.log(`rnnkit train: ${data.name}, ${data.characters.toLocaleString('en')} characters → ${data.trainTokens.toLocaleString('en')} ${unit}s to train on, ${data.heldOutTokens.toLocaleString('en')} held out; vocabulary ${data.tokenizer.vocabSize}`);
+  console.log(`model: embedding ${o.embed} → ${o.layers}×${o.cell} ${o.hidden} → softmax ${data.tokenizer.vocabSize}; ${model.getParams().length.toLocaleString('en')} parameters; backend ${info.backend} (${info.isa}, ${info.threads} thread${info.threads === 1 ? '' : 's'})`);
+  const stepsPerEpoch = Math.ceil(data.train.inputs[0].length / s.window);
+  const epochs = (o.epochs as number | undefined) ?? 1_000_000;
+  const clock = new RunClock({
+    totalMs: s.minutes === undefined ? undefined : s.minutes * 60_000,
+    totalSteps: o.epochs === undefined ? undefined : epochs * stepsPerEpoch,
+  });
+  console.log(`training ${s.minutes !== undefined ? `for ${s.minutes} minute${s.minutes === 1 ? '' : 's'}` : ''}${s.minutes !== undefined && o.epochs !== undefined ? ' or ' : ''}${o.epochs !== undefined ? `${epochs} epoch${epochs === 1 ? '' : 's'}` : ''}: ${s.streams} streams × ${s.window}-token windows, ${stepsPerEpoch} steps per epoch; Ctrl-C stops and saves`);
+
+  // The best model so far is the one in --out: saved whenever the held-out loss improves.
+  const record = (extra: Partial<TrainingRecord>): void => {
+    const before = (model.extra.training ?? {}) as Partial<TrainingRecord>;
+    model.extra.training = { ...before, level: s.level, ...extra };
+  };
+  model.extra.tokenizer = data.tokenizer.toJSON();
+  model.extra.trainedOn = data.name;
+  let best = o.resume ? await savedHeldOutLoss(s.out) : undefined;
+  let lastStep = 0;
+  let lastTokens = 0;
+  const saveIfBest = async (m: EvalMetrics, epoch: number | undefined): Promise<boolean> => {
+    if (best !== undefined && m.loss >= best) return false;
+    best = m.loss;
+    record({ elapsedMs: clock.elapsedMs(), steps: lastStep, tokens: lastTokens, epoch, heldOutLoss: m.loss, heldOutBitsPerToken: m.bitsPerToken });
+    await model.save(s.out);
+    return true;
+  };
+
+  const display = progressDisplay();
   const controller = new AbortController();
+  let interrupted = false;
   const onSigint = () => {
-    process.stderr.write('\nstopping after this step (Ctrl-C again to quit at once)…\n');
-    controller.abort();
+    interrupted = true;
+    display.log('stopping after this step and writing a checkpoint (Ctrl-C again to quit at once)…');
+    controller.abort(new Error('interrupted'));
     process.once('SIGINT', () => process.exit(130));
   };
   process.once('SIGINT', onSigint);
-  const bar = progressLine();
-  let aborted = false;
+  const sampleEvery = (o['sample-every'] as number) * 1000;
+  let lastSample = Date.now();
+  let priorRead = false;
+  let lastEvalMs: number | undefined;
+  let epochEndedAt = 0;
+  let epochLoss = NaN;
+  let heldOutText = '';
   try {
-    await model.fit(trainSet, {
-      epochs: o.epochs as number,
-      batchSize: o.batch as number,
+    await model.fit(data.train, {
+      epochs,
+      batchSize: s.streams,
+      window: s.window,
+      shuffle: false,
       optimizer: { name: 'adam', lr: o.lr as number },
       clip: (o.clip as number) > 0 ? { maxNorm: o.clip as number } : undefined,
+      learningRate: (step) => {
+        // A resumed fit has put back the checkpoint's extra, with the time spent before.
+        if (!priorRead) {
+          priorRead = true;
+          clock.priorMs = ((model.extra.training ?? {}) as Partial<TrainingRecord>).elapsedMs ?? 0;
+        }
+        return clock.learningRate(o.lr as number, step);
+      },
       seed: o.seed as number,
-      validationData: validSet,
-      // Keep the best epoch on held-out data: patience covers every epoch, so it never stops early.
-      earlyStopping: { monitor: 'validation', patience: o.epochs as number, restoreBest: true },
-      checkpoint: { dir: checkpointDir, everySteps: o['checkpoint-every'] as number },
-      ...(o.resume ? { resume: checkpointDir } : {}),
+      validationData: data.heldOut,
+      validationStream: true,
+      checkpoint: { dir: s.checkpointDir, everySteps: o['checkpoint-every'] as number },
+      ...(o.resume ? { resume: s.checkpointDir } : {}),
       signal: controller.signal,
       onProgress: (p) => {
-        // p.step counts optimizer steps since fit started.
-        const total = p.epochs * p.stepsPerEpoch;
-        bar.update(
-          `epoch ${p.epoch}/${p.epochs} step ${p.step}/${total} loss ${p.loss.toFixed(3)} ${Math.round(p.tokensPerSecond)} tok/s ETA ${formatDuration(p.etaMs)}`,
-          p.step / total,
+        lastStep = p.step;
+        lastTokens = p.step * s.streams * s.window;
+        epochEndedAt = Date.now();
+        epochLoss = p.epochLoss;
+        record({ elapsedMs: clock.elapsedMs(), steps: p.step, tokens: lastTokens });
+        if (lastEvalMs === undefined) clock.reserveMs = (data.heldOutTokens / Math.max(1, p.tokensPerSecond)) * 1000 + 2000;
+        const bits = p.epochLoss / Math.LN2;
+        display.update(
+          clock.fraction(p.step),
+          `epoch ${p.epoch} | loss ${p.loss.toFixed(3)} (${bits.toFixed(3)} bits/${unit}) | ${Math.round(p.tokensPerSecond).toLocaleString('en')} tok/s | ${formatDuration(clock.elapsedMs())} | ETA ${formatDuration(clock.remainingMs(p.step))}${heldOutText}`,
         );
+        if (sampleEvery > 0 && Date.now() - lastSample >= sampleEvery) {
+          lastSample = Date.now();
+          display.log(`sample: ${JSON.stringify(sampleText(model, data, o.seed as number))}`);
+        }
+        if (clock.outOfTime()) controller.abort(new Error('time budget'));
       },
-      onEpochEnd: (e) => {
-        const v = e.validation;
-        bar.done(`epoch ${e.epoch}: loss ${e.loss.toFixed(3)}${v ? `, held-out loss ${v.loss.toFixed(3)}, perplexity ${v.perplexity?.toFixed(2)}` : ''}`);
+      onEpochEnd: async (e) => {
+        lastEvalMs = Date.now() - epochEndedAt;
+        clock.reserveMs = lastEvalMs + 2000;
+        const v = e.validation!;
+        const improved = await saveIfBest(v, e.epoch);
+        heldOutText = ` | held-out ${v.bitsPerToken!.toFixed(3)}`;
+        display.log(`epoch ${e.epoch} (${formatDuration(clock.elapsedMs())}): train ${(epochLoss / Math.LN2).toFixed(3)} bits/${unit}, held-out ${v.bitsPerToken!.toFixed(3)} bits/${unit} (perplexity ${v.perplexity!.toFixed(2)})${improved ? `, saved to ${s.out}/` : ''}`);
       },
     });
   } catch (e) {
-    if ((e as Error).name !== 'AbortError') throw e;
-    aborted = true;
-    bar.done('stopped early; saving the model as trained so far');
+    if (!(e instanceof FitAbortedError)) throw e;
   } finally {
     process.removeListener('SIGINT', onSigint);
+    display.stop();
   }
-  await model.save(out);
-  console.log(`saved ${out}/ (model.safetensors, config.json)${aborted ? ` — partial training; --resume carries on from ${checkpointDir}/` : ''}`);
-  // Prime with the text's own opening, so every character is in the vocabulary.
-  await printSample(model, tokenizer, { prime: text.slice(0, 8), length: 200, temperature: 0.7, topK: 10, seed: o.seed as number });
-  model.dispose();
+
+  if (interrupted) {
+    // Leave at once: the best model is already in --out (or, before the first epoch ended, the model as it is).
+    if (best === undefined) {
+      record({ elapsedMs: clock.elapsedMs(), steps: lastStep, tokens: lastTokens });
+      await model.save(s.out);
+    }
+    console.log(`stopped; ${best === undefined ? `the model as trained so far saved to ${s.out}/` : `the best model so far is in ${s.out}/`}; rnnkit train --resume (same options) carries on from ${s.checkpointDir}/`);
+    return;
+  }
+  // The run ended (time or epochs): the model as it is now may beat the last epoch's.
+  const final = await model.evaluate(data.heldOut, { stream: true });
+  await saveIfBest(final, undefined);
+  const bestLoss = best!;
+  console.log(`done in ${formatDuration(clock.elapsedMs())}: held-out ${(bestLoss / Math.LN2).toFixed(3)} bits per ${unit === 'char' ? 'character' : 'word'} (perplexity ${Math.exp(bestLoss).toFixed(2)}) on ${data.heldOutTokens.toLocaleString('en')} ${unit}s read as one stream; saved to ${s.out}/`);
+  // Sample from the model saved: an earlier epoch's when it beat the final parameters.
+  const saved = final.loss > bestLoss ? await RnnModel.load(s.out, { backend: model.backend as BackendName }) : model;
+  try {
+    await printSample(saved, data.tokenizer, samplingOf(data, o.seed as number));
+  } finally {
+    if (saved !== model) saved.dispose();
+  }
+}
+
+/** The held-out loss recorded in a saved model's config.json, if any. */
+async function savedHeldOutLoss(dir: string): Promise<number | undefined> {
+  try {
+    const config = JSON.parse(await readFile(path.join(dir, 'config.json'), 'utf8')) as { extra?: { training?: Partial<TrainingRecord> } };
+    const loss = config.extra?.training?.heldOutLoss;
+    return typeof loss === 'number' && Number.isFinite(loss) ? loss : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function samplingOf(data: TrainingText, seed: number) {
+  return { prime: data.prime, length: data.tokenizer instanceof CharTokenizer ? 300 : 60, temperature: 0.7, topK: 10, seed };
+}
+
+/** A short sample made between two steps (synchronous generate: allowed while fit waits). */
+function sampleText(model: RnnModel, data: TrainingText, seed: number): string {
+  const tok = data.tokenizer;
+  if (tok instanceof CharTokenizer) {
+    const start = tok.encode(data.prime);
+    return data.prime + tok.decode(model.generate({ start, steps: 120, temperature: 0.7, topK: 10, seed }));
+  }
+  const ids = model.generate({
+    start: [tok.specials.start!], steps: 40, temperature: 0.8, topK: 20, seed,
+    stopToken: tok.specials.end, bannedTokens: [tok.specials.unknown!],
+  });
+  return tok.decode(ids, { skipSpecials: true });
 }
