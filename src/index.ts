@@ -75,7 +75,7 @@ export { splitSentences, encodeSentences, DEFAULT_ABBREVIATIONS } from './text/s
 export { wordVectorsFor } from './text/vectors.js';
 export type { WordVectors, WordVectorOptions } from './text/vectors.js';
 export type { SentenceOptions } from './text/sentences.js';
-export { nextTokenDataset } from './text/language-model.js';
+export { HELD_OUT_SPLIT, nextTokenDataset, splitHeldOut, streamDataset } from './text/language-model.js';
 export { argmax, checkSamplingOptions, pickToken } from './text/sampling.js';
 export { GenerationSession } from './models/session.js';
 export type { SampleOptions, SessionOptions } from './models/session.js';
