@@ -110,9 +110,10 @@ const model = await createModel({
 const fit = await model.fit(train, {
   epochs: Number(opt.epochs), batchSize: 16, optimizer: { name: 'adam', lr: Number(opt.lr) }, clip: { maxNorm: 1 },
   validationData: asForecasts(valDays), earlyStopping: { patience: Number(opt.patience) },
-  onEpochEnd: (e) => console.log(`epoch ${e.epoch}: training MSE ${e.loss.toFixed(4)}, 2002 MAE ${(e.validation.mae * std).toFixed(0)} births/day`),
+  onEpochEnd: (e) => e.epoch % 5 === 1 && console.log(`epoch ${e.epoch}: training MSE ${e.loss.toFixed(4)}, 2002 MAE ${(e.validation.mae * std).toFixed(0)} births/day`),
 });
-console.log(`kept epoch ${fit.bestEpoch} (best on 2002)${fit.stoppedEarly ? ', stopped early' : ''}`);
+const best = fit.epochs[fit.bestEpoch - 1];
+console.log(`kept epoch ${fit.bestEpoch} (the lowest 2002 loss; MAE ${(best.validation.mae * std).toFixed(0)} births/day)${fit.stoppedEarly ? `, stopped early after epoch ${fit.epochs.length}` : ''}`);
 
 // --- 2003 ----------------------------------------------------------------------------
 const predicted = (await model.predict({ inputs: testDays.map(history) }, { lastStep: true })).map((p) => p[0] * std + mean);

@@ -7,7 +7,7 @@
 // Embedding → LSTM → the head reads the last step of each sequence (`labels`, one per
 // sequence); sequences of different lengths share a batch (padding changes nothing).
 //
-//   npm run build && node examples/sentiment.mjs [--train 2000] [--epochs 8] [--hidden 32] [--backend native|wasm|reference]
+//   npm run build && node examples/sentiment.mjs [--train 2000] [--epochs 4] [--hidden 32] [--backend native|wasm|reference]
 import { parseArgs } from 'node:util';
 import { createModel, Random } from '../dist/src/index.js';
 
@@ -15,7 +15,7 @@ const { values: opt } = parseArgs({
   options: {
     train: { type: 'string', default: '2000' },
     test: { type: 'string', default: '500' },
-    epochs: { type: 'string', default: '8' },
+    epochs: { type: 'string', default: '4' },
     hidden: { type: 'string', default: '32' },
     backend: { type: 'string' }, // default: the fastest that loads (RNNKIT_BACKEND forces one)
   },
