@@ -19,8 +19,8 @@ const { values: opt } = parseArgs({
     epochs: { type: 'string', default: '6' },
     seq: { type: 'string', default: '64' }, // characters per training sequence
     window: { type: 'string', default: '32' }, // truncated BPTT: an optimizer step every this many characters
-    lr: { type: 'string', default: '0.003' },
-    batch: { type: 'string', default: '32' },
+    lr: { type: 'string', default: '0.006' },
+    batch: { type: 'string', default: '16' },
     sample: { type: 'string', default: '400' },
     backend: { type: 'string' }, // default: the fastest that loads (RNNKIT_BACKEND forces one)
   },
