@@ -17,12 +17,12 @@ export const repoRoot = resolve(import.meta.dirname, '../..');
 export { requestedBackends };
 
 /** stdout of `node examples/<name>.mjs ...args`; rejects with stderr when it exits non-zero. */
-export async function runExample(name: string, args: string[], timeoutMs = 120_000): Promise<string> {
+export async function runExample(name: string, args: string[], timeoutMs = 120_000, env: Record<string, string> = {}): Promise<string> {
   try {
     const { stdout } = await run(process.execPath, [resolve(repoRoot, 'examples', `${name}.mjs`), ...args], {
       cwd: repoRoot, timeout: timeoutMs, maxBuffer: 16 << 20,
       // One thread: the examples' tests share the machine with the rest of the suite.
-      env: { ...process.env, RNNKIT_THREADS: process.env.RNNKIT_THREADS ?? '1' },
+      env: { ...process.env, RNNKIT_THREADS: process.env.RNNKIT_THREADS ?? '1', ...env },
     });
     return stdout;
   } catch (e) {
