@@ -68,7 +68,7 @@ export interface WriteUnitOptions {
 const errno = (e: unknown): string | undefined => (e as NodeJS.ErrnoException)?.code;
 
 /** Whether process `pid` runs (a process of another user counts as running). */
-function isRunning(pid: number): boolean {
+export function isRunning(pid: number): boolean {
   if (pid === process.pid) return true;
   try {
     process.kill(pid, 0);
@@ -144,17 +144,20 @@ async function readPointer(store: string): Promise<Pointer> {
   return { kind, target };
 }
 
+/** How top-level `name` stands: rnnkit's link into `current`, absent, or something else (a real file, someone's link). */
+async function topLevel(dir: string, name: string): Promise<'ours' | 'absent' | 'other'> {
+  try {
+    const st = await lstat(path.join(dir, name));
+    return st.isSymbolicLink() && path.normalize(await readlink(path.join(dir, name))) === linkTarget(name) ? 'ours' : 'other';
+  } catch (e) {
+    if (errno(e) === 'ENOENT') return 'absent';
+    throw e;
+  }
+}
+
 /** Whether each top-level `name` is rnnkit's link into `current`. */
 async function allLinked(dir: string, names: string[]): Promise<boolean> {
-  for (const name of names) {
-    try {
-      const st = await lstat(path.join(dir, name));
-      if (!st.isSymbolicLink() || path.normalize(await readlink(path.join(dir, name))) !== linkTarget(name)) return false;
-    } catch (e) {
-      if (errno(e) === 'ENOENT') return false;
-      throw e;
-    }
-  }
+  for (const name of names) if ((await topLevel(dir, name)) !== 'ours') return false;
   return true;
 }
 
@@ -253,7 +256,7 @@ async function writeUnitNow(dir: string, files: Record<string, Uint8Array | stri
       for (const n of names) {
         const st = await lstat(path.join(dir, n)).catch(() => undefined);
         if (st?.isDirectory()) throw new Error(`${path.join(dir, n)} is a directory; a save would put a file there`);
-        if (st && !(st.isSymbolicLink() && path.normalize(await readlink(path.join(dir, n))) === linkTarget(n))) present.push(n);
+        if (st && (await topLevel(dir, n)) === 'other') present.push(n);
       }
       if (pointer.kind === 'file') {
         // Saved where symlinks did not work: `current` names a whole save already; make it a link.
@@ -270,7 +273,10 @@ async function writeUnitNow(dir: string, files: Record<string, Uint8Array | stri
         made.push(old);
         await commit(store, old, true);
       }
-      for (const n of names) await renameIn(store, path.join(dir, n), (tmp) => symlink(linkTarget(n), tmp));
+      // Every name a link BEFORE the commit: a link through `current` shows what the current
+      // save has (a name it lacks reads as absent), so a reader never meets a save's file
+      // without its link.
+      for (const n of names) if ((await topLevel(dir, n)) !== 'ours') await renameIn(store, path.join(dir, n), (tmp) => symlink(linkTarget(n), tmp));
       await syncDir(dir);
     }
     const version = await writeVersion(store, async (at) => {
@@ -282,9 +288,14 @@ async function writeUnitNow(dir: string, files: Record<string, Uint8Array | stri
       // Copies for outsiders, each atomic; rnnkit reads through `current`.
       for (const n of names) await renameIn(store, path.join(dir, n), (tmp) => writeSynced(tmp, files[n]));
       await syncDir(dir);
-    } else if (!(await allLinked(dir, names))) {
-      for (const n of names) await renameIn(store, path.join(dir, n), (tmp) => symlink(linkTarget(n), tmp));
-      await syncDir(dir);
+    }
+    // Links of files an earlier save had and this one has not would lead nowhere now.
+    for (const entry of await readdir(dir)) {
+      if (names.includes(entry)) continue;
+      const st = await lstat(path.join(dir, entry)).catch(() => undefined);
+      if (st?.isSymbolicLink() && path.normalize(await readlink(path.join(dir, entry)).catch(() => '')) === linkTarget(entry)) {
+        await rm(path.join(dir, entry), { force: true }).catch(() => undefined);
+      }
     }
     for (const m of made) active.delete(m);
     await cleanLeftovers(dir, store, names, version);
@@ -320,9 +331,11 @@ export class UnitReadError extends Error {
 /**
  * Read `names` of `dir`, all from one save: through `current` when every top-level name is
  * rnnkit's link, else the top-level files as they are (older rnnkit, PyTorch, by hand). A
- * file that cannot be read is a {@link UnitReadError} naming its top-level path.
+ * file that cannot be read is a {@link UnitReadError} naming its top-level path. Files of
+ * `optional` are read from the same save when it has them (and their top-level link is
+ * there: a link someone deleted is a file deleted), and are absent from the result when not.
  */
-export async function readUnit(dir: string, names: string[]): Promise<Map<string, Buffer>> {
+export async function readUnit(dir: string, names: string[], optional: string[] = []): Promise<Map<string, Buffer>> {
   const store = path.join(dir, STORE);
   const currentTarget = async (): Promise<string | undefined> => {
     const p = await readPointer(store);
@@ -331,21 +344,35 @@ export async function readUnit(dir: string, names: string[]): Promise<Map<string
   for (let attempt = 0; ; attempt++) {
     const pointer = await readPointer(store);
     const target = 'target' in pointer ? pointer.target : undefined;
-    const versioned = pointer.kind === 'file' || (pointer.kind === 'link' && (await allLinked(dir, names)));
+    let versioned = pointer.kind === 'file' || (pointer.kind === 'link' && (await allLinked(dir, names)));
+    const absent = new Set<string>();
+    if (versioned && pointer.kind === 'link') {
+      for (const n of optional) {
+        const t = await topLevel(dir, n);
+        if (t === 'other') versioned = false;
+        else if (t === 'absent') absent.add(n);
+      }
+    }
     const base = versioned ? path.join(store, target!) : dir;
     const out = new Map<string, Buffer>();
     let failed: UnitReadError | undefined;
-    for (const n of names) {
+    let skipped = false;
+    for (const n of [...names, ...optional]) {
+      if (versioned && absent.has(n)) continue;
       try {
         out.set(n, await readFile(path.join(base, n)));
       } catch (e) {
+        if (optional.includes(n) && errno(e) === 'ENOENT') {
+          skipped = true;
+          continue;
+        }
         failed = new UnitReadError(path.join(dir, n), e);
         break;
       }
     }
     // Versions never change once committed: a versioned read that succeeded is one save.
-    if (versioned && !failed) return out;
-    // Otherwise, if a save committed while we read (its cleanup may have deleted what we were
+    if (versioned && !failed && !skipped) return out;
+    // Otherwise (or if an optional file was missing: deleted, or never there?), if a save committed while we read (its cleanup may have deleted what we were
     // reading; the top-level files may now lead to another save), read again.
     const moved = (await currentTarget().catch(() => undefined)) !== target;
     if (moved && attempt < 20) continue;

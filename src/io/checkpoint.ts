@@ -4,18 +4,24 @@
  * the loop's position (epoch, next batch, the epoch's order, the random stream, counters).
  *
  * Layout: `<dir>/step-<n>/` holds model.safetensors + config.json (a model directory that
- * `RnnModel.load` reads), optimizer.safetensors and fit.json; `<dir>/latest` names the
- * newest. A checkpoint is written completely before `latest` is switched to it (atomically),
- * and older ones are removed only after that: a crash at any point leaves the previous
- * checkpoint whole and named.
+ * `RnnModel.load` reads), optimizer.safetensors, fit.json and, between the windows of a
+ * batch, carried-state.safetensors; `<dir>/latest` names the newest. Each step-<n> is one
+ * unit as a model directory is (atomic-dir.ts): all its files become current by one rename,
+ * so a checkpoint written twice at the same step is never seen half old, half new. A
+ * checkpoint is written completely before `latest` is switched to it (atomically, then the
+ * directory fsync'd), and older ones are removed only after that: a crash at any point
+ * leaves the previous checkpoint whole and named. A reader that finds the checkpoint
+ * `latest` named removed by a newer one meanwhile reads `latest` again.
  */
-import { mkdir, readFile, readdir, rm } from 'node:fs/promises';
+import { mkdir, open, readFile, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { ModelSpec, OptimizerStateSnapshot } from '../backend/contract.js';
 import type { RandomState } from '../init/random.js';
 import type { EpochResult } from '../models/fit-types.js';
-import { loadModelFiles, saveModelFiles } from './model-file.js';
-import { loadSafetensors, saveSafetensors, writeFileAtomic } from './safetensors-file.js';
+import { readUnit, UnitReadError, writeUnit } from './atomic-dir.js';
+import { CONFIG_FILE, decodeModel, encodeModel, WEIGHTS_FILE } from './model-bytes.js';
+import { decodeSafetensors, encodeSafetensors } from './safetensors.js';
+import { writeFileAtomic } from './safetensors-file.js';
 
 /** Where a fit was when the checkpoint was taken (between two training steps). */
 export interface FitPosition {
@@ -91,37 +97,74 @@ export async function writeCheckpoint(dir: string, checkpoint: Checkpoint): Prom
   const name = `step-${checkpoint.position.step}`;
   const at = path.join(dir, name);
   await mkdir(dir, { recursive: true });
-  await rm(at, { recursive: true, force: true }); // a leftover of an interrupted write
-  await saveModelFiles(at, checkpoint.spec, checkpoint.params, checkpoint.extra);
+  const model = encodeModel(checkpoint.spec, checkpoint.params, checkpoint.extra);
   const o = checkpoint.optimizer;
-  await saveSafetensors(
-    path.join(at, OPTIMIZER_FILE),
-    (o?.buffers ?? []).map((b, k) => ({ name: `buffer_${k}`, shape: [b.length], data: Float32Array.from(b) })),
-    o ? { optimizer: o.optimizer, step: String(o.step), buffers: String(o.buffers.length) } : { optimizer: 'none' },
-  );
+  const files: Record<string, Uint8Array | string> = {
+    [CONFIG_FILE]: model.config,
+    [WEIGHTS_FILE]: model.weights,
+    [OPTIMIZER_FILE]: encodeSafetensors(
+      (o?.buffers ?? []).map((b, k) => ({ name: `buffer_${k}`, shape: [b.length], data: Float32Array.from(b) })),
+      o ? { optimizer: o.optimizer, step: String(o.step), buffers: String(o.buffers.length) } : { optimizer: 'none' },
+    ),
+    [FIT_FILE]: JSON.stringify(checkpoint.position) + '\n',
+  };
   const carried = Object.entries(checkpoint.carried ?? {}).filter((e): e is [string, Float32Array] => e[1] !== undefined);
-  if (carried.length > 0) await saveSafetensors(path.join(at, CARRIED_FILE), carried.map(([name, data]) => ({ name, shape: [data.length], data })));
-  await writeFileAtomic(path.join(at, FIT_FILE), JSON.stringify(checkpoint.position) + '\n');
+  if (carried.length > 0) files[CARRIED_FILE] = encodeSafetensors(carried.map(([n, data]) => ({ name: n, shape: [data.length], data })));
+  // A step-<n> that `latest` does not name is a leftover of an interrupted write: start afresh.
+  if ((await readLatest(dir)) !== name) await rm(at, { recursive: true, force: true });
+  await writeUnit(at, files);
   await writeFileAtomic(path.join(dir, LATEST), name + '\n');
+  await syncDir(dir);
   for (const entry of await readdir(dir)) {
     if (/^step-\d+$/.test(entry) && entry !== name) await rm(path.join(dir, entry), { recursive: true, force: true });
   }
   return at;
 }
 
-/** Read the checkpoint `dir/latest` names; every file is checked as a model directory's is. */
+/** fsync a directory (its renames durable); a no-op where directories cannot be opened (Windows). */
+async function syncDir(dir: string): Promise<void> {
+  const h = await open(dir, 'r').catch(() => undefined);
+  await h?.sync().catch(() => undefined);
+  await h?.close().catch(() => undefined);
+}
+
+/** The checkpoint `dir/latest` names, or undefined when there is none. */
+async function readLatest(dir: string): Promise<string | undefined> {
+  return readFile(path.join(dir, LATEST), 'utf8').then((t) => t.trim(), () => undefined);
+}
+
+/** Read the checkpoint `dir/latest` names, all its files from one save; every file is checked as a model directory's is. */
 export async function readCheckpoint(dir: string): Promise<Checkpoint> {
-  let name: string;
-  try {
-    name = (await readFile(path.join(dir, LATEST), 'utf8')).trim();
-  } catch (e) {
-    throw new Error(`resume: ${dir} holds no checkpoint (no ${LATEST} file): ${(e as Error).message}`);
+  for (let attempt = 0; ; attempt++) {
+    let name: string;
+    try {
+      name = (await readFile(path.join(dir, LATEST), 'utf8')).trim();
+    } catch (e) {
+      throw new Error(`resume: ${dir} holds no checkpoint (no ${LATEST} file): ${(e as Error).message}`);
+    }
+    if (!/^step-\d+$/.test(name)) throw new Error(`resume: ${path.join(dir, LATEST)} must name a step-<n> checkpoint; got ${JSON.stringify(name)}`);
+    const at = path.join(dir, name);
+    let files: Map<string, Buffer>;
+    try {
+      files = await readUnit(at, [CONFIG_FILE, WEIGHTS_FILE, FIT_FILE, OPTIMIZER_FILE], [CARRIED_FILE]);
+    } catch (e) {
+      // Removed by a newer checkpoint while we read: read the one `latest` names now.
+      if (e instanceof UnitReadError && attempt < 20 && (await readLatest(dir)) !== name) continue;
+      if (e instanceof UnitReadError) throw new Error(`resume: cannot read ${e.message}`, { cause: e.cause });
+      throw e;
+    }
+    return decodeCheckpoint(at, files);
   }
-  if (!/^step-\d+$/.test(name)) throw new Error(`resume: ${path.join(dir, LATEST)} must name a step-<n> checkpoint; got ${JSON.stringify(name)}`);
-  const at = path.join(dir, name);
-  const model = await loadModelFiles(at);
-  const position = checkPosition(await readFile(path.join(at, FIT_FILE), 'utf8'), path.join(at, FIT_FILE));
-  const file = await loadSafetensors(path.join(at, OPTIMIZER_FILE));
+}
+
+function decodeCheckpoint(at: string, files: Map<string, Buffer>): Checkpoint {
+  const bytes = (n: string) => {
+    const b = files.get(n)!;
+    return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+  };
+  const model = decodeModel(files.get(CONFIG_FILE)!.toString('utf8'), bytes(WEIGHTS_FILE), at);
+  const position = checkPosition(files.get(FIT_FILE)!.toString('utf8'), path.join(at, FIT_FILE));
+  const file = decodeSafetensors(bytes(OPTIMIZER_FILE), path.join(at, OPTIMIZER_FILE));
   const meta = file.metadata ?? {};
   const optimizer: OptimizerStateSnapshot | undefined =
     meta.optimizer === undefined || meta.optimizer === 'none'
@@ -137,10 +180,12 @@ export async function readCheckpoint(dir: string): Promise<Checkpoint> {
         };
   let carried: Checkpoint['carried'];
   if ((position.nextWindow ?? 0) > 0) {
-    const state = await loadSafetensors(path.join(at, CARRIED_FILE));
+    const where = path.join(at, CARRIED_FILE);
+    if (!files.has(CARRIED_FILE)) throw new Error(`resume: ${where} is missing (the state carried into the next window)`);
+    const state = decodeSafetensors(bytes(CARRIED_FILE), where);
     const get = (name: string) => state.tensors.find((t) => t.name === name)?.data;
     carried = { h0: get('h0'), c0: get('c0') };
-    if (!carried.h0) throw new Error(`resume: ${path.join(at, CARRIED_FILE)} lacks h0 (the state carried into the next window)`);
+    if (!carried.h0) throw new Error(`resume: ${where} lacks h0 (the state carried into the next window)`);
   }
   return { spec: model.spec, params: model.params, extra: model.extra, optimizer, position, ...(carried ? { carried } : {}) };
 }

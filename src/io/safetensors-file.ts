@@ -1,19 +1,26 @@
 /**
  * safetensors files in Node: atomic writes (temp file + rename) and validated reads.
  */
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { isRunning } from './atomic-dir.js';
 import { decodeSafetensors, encodeSafetensors } from './safetensors.js';
 import type { SafetensorsContent, Tensor } from './safetensors.js';
 
 /**
  * Write `data` to `file` atomically: into a temporary file in the same directory, flushed
  * to disk, then renamed over `file`. A crash leaves either the old file or the new one,
- * never a half-written one. Parent directories are created.
+ * never a half-written one; the temporary files of writes killed earlier (of processes
+ * that no longer run) are deleted. Parent directories are created.
  */
 export async function writeFileAtomic(file: string, data: Uint8Array | string): Promise<void> {
   const dir = path.dirname(file);
   await mkdir(dir, { recursive: true });
+  const prefix = `.${path.basename(file)}.`;
+  for (const entry of await readdir(dir)) {
+    const m = entry.startsWith(prefix) ? /^(\d+)\.\d+\.[0-9a-z]+\.tmp$/.exec(entry.slice(prefix.length)) : null;
+    if (m && !isRunning(Number(m[1]))) await rm(path.join(dir, entry), { force: true }).catch(() => undefined);
+  }
   const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${Date.now()}.${Math.random().toString(36).slice(2)}.tmp`);
   const handle = await open(tmp, 'w');
   try {
