@@ -14,13 +14,28 @@
  * await model.fit({ inputs, targets }, { epochs: 5 });
  * ```
  *
- * Saving and loading model directories (`RnnModel.save`/`load`) need a file system and
- * are Node-only.
+ * Models: the directory `rnnkit train` / `model.save(dir)` writes in Node (config.json +
+ * model.safetensors, the tokenizer in config.json's `extra`) loads here unchanged, from its
+ * URL; one-file bundles load from a Blob, File, Response or bytes and are what
+ * {@link modelToBlob} saves (see src/web/model-io.ts for both formats and what a URL means).
+ *
+ * ```js
+ * const model = await loadModel('models/moby/');              // config.json + model.safetensors
+ * const tok = tokenizerOf(model);                             // the tokenizer saved with it
+ * const link = Object.assign(document.createElement('a'), { href: URL.createObjectURL(modelToBlob(model)), download: 'moby.rnnkit.safetensors' });
+ * ```
+ *
+ * What needs a file path stays Node-only: `RnnModel.save(dir)` / `RnnModel.load(dir)`,
+ * `saveWeights` / `loadWeights(file)` (here: `model.loadStateDict(decodeSafetensors(bytes).tensors)`),
+ * `importTorchRnn(file)` / `exportTorchRnn(file, …)` (here: {@link decodeTorchRnn} /
+ * {@link encodeTorchRnn} on bytes), checkpoints.
  */
 import type { BackendInfo } from './backend/contract.js';
-import { loadBackend } from './backend/load.js';
+import { defaultTraining, loadBackend } from './backend/load.js';
 import { setWasmSource, type WasmInput } from './backend/wasm/backend.js';
-import { createModel as createModelOn, type ModelOptions, type RnnModel } from './models/model.js';
+import { createModel as createModelOn, RnnModel, type ModelOptions } from './models/model.js';
+import { tokenizerFromJSON, type CharTokenizer, type TokenizerJSON, type WordTokenizer } from './text/tokenizer.js';
+import { bundleBlob, directoryFiles, readModel, type ModelSource, type ReadModelOptions } from './web/model-io.js';
 import { createStack as createStackOn, type RecurrentStack, type StackOptions, type StackWithParams } from './stack.js';
 
 export { RecurrentStack, resolveSpec } from './stack.js';
@@ -36,6 +51,27 @@ export type { BackendInfo, BackendName, BackwardResult, CellType, ForwardResult,
 export { paramLayout } from './backend/layout.js';
 export type { ParamEntry } from './backend/layout.js';
 export type { WasmInput } from './backend/wasm/backend.js';
+export { modelLayout } from './backend/layout.js';
+export type { ModelParamEntry, ModelLayout } from './backend/layout.js';
+export type { Dataset, NumberArray } from './models/data.js';
+export type { ModelSpec, InputSpec, LossSpec, EncoderSpec, DropoutSpec } from './backend/contract.js';
+export { OPTIMIZER_NAMES } from './optim/optimizers.js';
+export type { OptimizerSpec, ClipSpec } from './optim/optimizers.js';
+export { stepDecay, exponentialDecay, warmupCosine } from './optim/schedules.js';
+export type { LearningRateSchedule } from './optim/schedules.js';
+export { Random } from './init/random.js';
+export { initStackParams, initModelParams, xavierUniform, xavierNormal, orthogonalMatrix, identityMatrix } from './init/initializers.js';
+export type { WeightInit, StackInitOptions, ModelInitOptions } from './init/initializers.js';
+// Files as bytes: safetensors, PyTorch weights, models (directories by URL, one-file bundles).
+export { encodeSafetensors, decodeSafetensors, SafetensorsError } from './io/safetensors.js';
+export type { Tensor, SafetensorsContent } from './io/safetensors.js';
+export { stackFromTensors, stackToTensors } from './io/torch.js';
+export type { TorchImportOptions, ImportedStack } from './io/torch.js';
+export { decodeTorchRnn, encodeTorchRnn } from './web/torch-bytes.js';
+export { encodeModel, decodeModel } from './io/model-bytes.js';
+export type { ModelBytes, LoadedModel } from './io/model-bytes.js';
+export { readModel, encodeModelBundle, decodeModelBundle, bundleFromFiles, bundleConfig, modelUrls, BUNDLE_CONFIG_KEY } from './web/model-io.js';
+export type { ModelSource, ReadModelOptions } from './web/model-io.js';
 // Text (pure TypeScript: tokenizers, vocabularies, sentences).
 export { CharTokenizer, WordTokenizer, Tokenizer, tokenizerFromJSON } from './text/tokenizer.js';
 export type { TokenizerJSON, TokenizerOptions, WordTokenizerOptions, SpecialTokens, SpecialIds, DecodeOptions } from './text/tokenizer.js';
@@ -43,6 +79,9 @@ export { splitSentences, encodeSentences, DEFAULT_ABBREVIATIONS } from './text/s
 export { wordVectorsFor } from './text/vectors.js';
 export type { WordVectors, WordVectorOptions } from './text/vectors.js';
 export type { SentenceOptions } from './text/sentences.js';
+export { nextTokenDataset } from './text/language-model.js';
+export { argmax, checkSamplingOptions, pickToken } from './text/sampling.js';
+export type { SamplingOptions } from './text/sampling.js';
 
 /**
  * Load the WebAssembly module: from `source` (a URL, the module's bytes, a compiled
@@ -77,4 +116,42 @@ export async function createModel(options: ModelOptions): Promise<RnnModel> {
 /** The backend in use here: always wasm, with its ISA path (wasm-simd128) and one thread. */
 export async function backendInfo(): Promise<BackendInfo> {
   return (await loadBackend('wasm')).info();
+}
+
+/**
+ * Load a model onto the WebAssembly backend from a URL (a model directory, or a bundle
+ * ending in `.safetensors`), a Response, bytes, a Blob or Files — see {@link ModelSource}.
+ * A directory written by `rnnkit train` or `model.save(dir)` in Node loads unchanged; its
+ * tokenizer is `tokenizerOf(model)`.
+ */
+export async function loadModel(source: ModelSource, options: ReadModelOptions = {}): Promise<RnnModel> {
+  const { spec, params, extra } = await readModel(source, options);
+  const model = new RnnModel(await defaultTraining('wasm'), spec, params);
+  model.extra = extra;
+  return model;
+}
+
+/**
+ * The model as one file (a bundle: model.safetensors with config.json inside; see
+ * src/web/model-io.ts) in a Blob — for a download link, IndexedDB or an upload.
+ * `loadModel(blob)` reads it back, as does `loadModelBundle(file)` in Node.
+ */
+export function modelToBlob(model: RnnModel): Blob {
+  if (!(model instanceof RnnModel)) throw new TypeError('model must be an RnnModel');
+  return bundleBlob(model.spec, model.getParams(), model.extra);
+}
+
+/** The model as the two files of a model directory (config.json, model.safetensors), as Node's `model.save(dir)` writes them. */
+export function modelToFiles(model: RnnModel): File[] {
+  if (!(model instanceof RnnModel)) throw new TypeError('model must be an RnnModel');
+  return directoryFiles(model.spec, model.getParams(), model.extra);
+}
+
+/**
+ * The tokenizer saved with a model (`model.extra.tokenizer`, as `rnnkit train` saves it),
+ * rebuilt; undefined when the model has none.
+ */
+export function tokenizerOf(model: { extra?: Record<string, unknown> }): CharTokenizer | WordTokenizer | undefined {
+  const json = model?.extra?.tokenizer;
+  return json === undefined ? undefined : tokenizerFromJSON(json as TokenizerJSON);
 }
