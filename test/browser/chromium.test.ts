@@ -69,7 +69,6 @@ import('/dist/src/web.js').then((m) => { window.rnnkit = m; }, (e) => { window.r
   server = await serveStatic({
     '/dist/': path.join(outDir, 'dist'),
     '/wasm/dist/': path.join(repoRoot, 'wasm/dist'),
-    '/examples/': path.join(repoRoot, 'examples'),
     '/elsewhere/': path.join(repoRoot, 'wasm/dist'),
     '/': outDir,
   });
@@ -250,21 +249,7 @@ describe('browser entry in headless Chromium', () => {
     expect(requests).not.toContain('200 /wasm/dist/rnnkit.wasm');
   });
 
-  it('runs the example page (examples/web/index.html)', async () => {
-    ready();
-    const example = await browser.newPage();
-    const errors: string[] = [];
-    example.on('pageerror', (e) => errors.push(e.message));
-    await example.goto(`${server.url}/examples/web/index.html`);
-    await example.waitForSelector('body[data-status]', { timeout: 60_000 });
-    const status = await example.getAttribute('body', 'data-status');
-    const text = await example.textContent('#out');
-    expect(errors).toEqual([]);
-    expect(status, text ?? '').toBe('done');
-    expect(text).toContain('wasm-simd128');
-    expect(text).toMatch(/GRU on .*loss [\d.]+ → [\d.]+/);
-    await example.close();
-  });
+  // The demo page (examples/web/) is tested in models.test.ts, with the model it loads.
 
   it('reaches no Node built-in or package import, even lazily (what a bundler would follow)', () => {
     ready();
