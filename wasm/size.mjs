@@ -4,11 +4,16 @@
  * JavaScript of the browser entry (web.js) —
  *   - always: every module web.js reaches by relative imports, as tsc emits them
  *     (unminified, comments included: an upper bound of what a bundler ships);
- *   - with esbuild available (RNNKIT_ESBUILD=/path/to/esbuild, or node_modules/.bin/esbuild):
- *     the whole public API bundled and minified for browsers, i.e. what a page loads.
- * Exits 1 when JS + wasm exceed the 300 KB raw budget (measured on the minified bundle when
- * there is one, else on the unminified modules), or when the entry reaches a Node built-in
- * or a package import that the package.json "browser" field does not map away.
+ *   - with esbuild available (RNNKIT_ESBUILD=/path/to/esbuild, or node_modules/.bin/esbuild),
+ *     bundled and minified for browsers (the package.json "browser" field applied):
+ *       · an app: exactly what examples/web/app.js imports from the entry (load a model
+ *         trained in Node, generate text, train a model, save it to a Blob) — what a page
+ *         that uses rnnkit for real loads, after the bundler's tree-shaking;
+ *       · the whole public API (`export *`), for information: no page imports everything
+ *         (both tokenizers, stacks, PyTorch import, sentences, word vectors, …).
+ * Exits 1 when the app's JS + wasm exceed the 300 KB raw budget (measured on the unminified
+ * modules of the whole entry when there is no esbuild), or when the entry reaches a Node
+ * built-in or a package import that the package.json "browser" field does not map away.
  *
  *   node wasm/size.mjs               compiles src/web.ts with tsc into a temp dir
  *   node wasm/size.mjs dist          measures an existing build (dist/src/web.js)
@@ -40,13 +45,25 @@ function findEsbuild() {
   return candidates.find((p) => existsSync(p));
 }
 
-/** Bundle every export of web.js for browsers, minified; the "browser" field applies. */
-function bundle(esbuild, dist, work) {
+/** The app whose bundle is budgeted: the names examples/web/app.js imports from the entry. */
+const APP = path.join(root, 'examples/web/app.js');
+
+function appImports() {
+  const text = readFileSync(APP, 'utf8');
+  const m = text.match(/import\s*\{([^}]*)\}\s*from\s*['"][^'"]*\/web\.js['"]/);
+  if (!m) throw new Error(`${path.relative(root, APP)} has no import { … } from '…/web.js' to measure`);
+  return m[1].split(',').map((n) => n.trim()).filter(Boolean);
+}
+
+/** Bundle `exports` ('*' or names) of web.js for browsers, minified; the "browser" field applies. */
+function bundle(esbuild, dist, work, exports) {
   const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'));
   writeFileSync(path.join(work, 'package.json'), JSON.stringify({ name: 'rnnkit-size', type: 'module', browser: pkg.browser ?? {} }));
-  const entry = path.join(work, 'all.js');
-  writeFileSync(entry, `export * from ${JSON.stringify('./' + path.relative(work, path.join(dist, 'src/web.js')))};\n`);
-  const out = path.join(work, 'bundle.min.js');
+  const name = exports === '*' ? 'all' : 'app';
+  const entry = path.join(work, `${name}.js`);
+  const from = JSON.stringify('./' + path.relative(work, path.join(dist, 'src/web.js')));
+  writeFileSync(entry, exports === '*' ? `export * from ${from};\n` : `export { ${exports.join(', ')} } from ${from};\n`);
+  const out = path.join(work, `${name}.min.js`);
   const r = spawnSync(esbuild, [entry, '--bundle', '--format=esm', '--platform=browser', '--minify', `--outfile=${out}`, '--log-level=error'], {
     encoding: 'utf8',
   });
@@ -77,10 +94,13 @@ function main() {
     let what = 'unminified modules';
     const esbuild = findEsbuild();
     if (esbuild && foreign.length === 0) {
-      const min = bundle(esbuild, dist, work);
-      console.log(`browser bundle (esbuild, minified, whole API): ${kb(min.length)} raw, ${kb(gz(min))} gzip`);
-      counted = min.length;
-      what = 'minified bundle';
+      const all = bundle(esbuild, dist, work, '*');
+      console.log(`browser bundle (esbuild, minified), whole API: ${kb(all.length)} raw, ${kb(gz(all))} gzip — with the wasm ${kb(all.length + wasm.length)} (not budgeted)`);
+      const names = appImports();
+      const app = bundle(esbuild, dist, work, names);
+      console.log(`browser bundle (esbuild, minified), an app — examples/web/app.js's ${names.length} imports (${names.join(', ')}): ${kb(app.length)} raw, ${kb(gz(app))} gzip`);
+      counted = app.length;
+      what = "the app's minified bundle";
     } else if (!esbuild) {
       console.log('browser bundle: not measured (no esbuild; set RNNKIT_ESBUILD=/path/to/esbuild)');
     }
