@@ -251,20 +251,24 @@ async function writeUnitNow(dir: string, files: Record<string, Uint8Array | stri
   try {
     if (links && !(await allLinked(dir, names))) {
       // Top-level real files (older rnnkit, by hand, replaced by someone): make them links
-      // into a version holding what they hold now, so no reader sees a change, then save.
-      const present: string[] = [];
+      // into a version holding what the names show now (real files, or through `current`
+      // for those that are links), so no reader sees a change; then save.
+      const seen = new Map<string, string>();
+      let other = false;
       for (const n of names) {
         const st = await lstat(path.join(dir, n)).catch(() => undefined);
         if (st?.isDirectory()) throw new Error(`${path.join(dir, n)} is a directory; a save would put a file there`);
-        if (st && (await topLevel(dir, n)) === 'other') present.push(n);
+        const t = await topLevel(dir, n);
+        other ||= t === 'other';
+        const from = t === 'ours' && 'target' in pointer ? path.join(store, pointer.target, n) : path.join(dir, n);
+        if (t !== 'absent' && (await lstat(from).catch(() => undefined))) seen.set(n, from);
       }
       if (pointer.kind === 'file') {
         // Saved where symlinks did not work: `current` names a whole save already; make it a link.
         await commit(store, pointer.target, true);
-      } else if (present.length > 0) {
+      } else if (other) {
         const old = await writeVersion(store, async (at) => {
-          for (const n of present) {
-            const from = path.join(dir, n);
+          for (const [n, from] of seen) {
             // A hard link keeps the bytes without copying; a symlink of someone else is followed.
             if ((await lstat(from)).isFile()) await link(from, path.join(at, n)).catch(() => copySynced(from, path.join(at, n)));
             else await copySynced(from, path.join(at, n));

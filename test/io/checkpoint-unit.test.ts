@@ -91,7 +91,7 @@ describe('checkpoints are units', () => {
     const { config, weights } = encodeModel(spec, c.params, c.extra);
     writeFileSync(path.join(at, 'config.json'), config);
     writeFileSync(path.join(at, 'model.safetensors'), weights);
-    writeFileSync(path.join(at, 'optimizer.safetensors'), encodeSafetensors(c.optimizer!.buffers.map((b, k) => ({ name: `buffer_${k}`, shape: [b.length], data: b })), { optimizer: 'adam', step: '3', buffers: '2' }));
+    writeFileSync(path.join(at, 'optimizer.safetensors'), encodeSafetensors(c.optimizer!.buffers.map((b, k) => ({ name: `buffer_${k}`, shape: [b.length], data: Float32Array.from(b) })), { optimizer: 'adam', step: '3', buffers: '2' }));
     writeFileSync(path.join(at, 'fit.json'), JSON.stringify(c.position));
     writeFileSync(path.join(dir, 'latest'), 'step-3\n');
     expectMark(await readCheckpoint(dir), 4);

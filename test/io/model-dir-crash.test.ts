@@ -4,11 +4,11 @@
  * SIGKILL at random moments; after every kill the directory loads, and its weights and
  * extra come from the same save — the last one the child reported or the one after it
  * (committed, not yet reported). Some trials start from an older rnnkit's plain directory,
- * so kills also land while a save converts one. A reader in this process loading while a
+ * or with config.json replaced by a real file, so kills also land while a save converts them. A reader in this process loading while a
  * child saves sees only whole saves. Uses dist/ (build first: npx tsc -p tsconfig.build.json).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -138,11 +138,16 @@ describe('a save killed at any point', () => {
       if (fromPlain) {
         plainDirectory(dir, start);
         before = start;
+      } else if (trial % 5 === 2) {
+        // Someone replaced config.json by a real file (same content): the next save converts it.
+        const text = readFileSync(path.join(dir, CONFIG_FILE));
+        writeFileSync(path.join(dir, 'edited'), text);
+        renameSync(path.join(dir, 'edited'), path.join(dir, CONFIG_FILE));
       }
       const saver = waiting.shift()!;
       await saver.go(start);
       waiting.push(startSaver(dir));
-      await sleep(Math.random() * (fromPlain ? 40 : 150));
+      await sleep(Math.random() * (trial % 5 !== 1 && trial % 5 !== 3 ? 40 : 150));
       saver.child.kill('SIGKILL');
       await saver.exited;
       const n = await loadOneSave(dir);
