@@ -23,7 +23,7 @@ import { printSample } from './sample.js';
 import { LEVELS, trainingText, type Level, type TrainingText } from './train-data.js';
 
 export const trainOptions: Record<string, OptionSpec> = {
-  text: { type: 'string', help: 'training text (a UTF-8 file)', default: 'the whole of Moby-Dick' },
+  text: { type: 'string', help: 'training text (a UTF-8 file; default: the whole of Moby-Dick)' },
   level: { type: 'string', default: 'char', help: `tokens: ${LEVELS.join(' or ')}` },
   'vocab-size': { type: 'integer', default: 10_000, min: 4, max: 1_000_000, help: 'word level: most frequent words kept, <unk> <s> </s> included' },
   'min-count': { type: 'integer', default: 1, min: 1, help: 'word level: words seen fewer times become <unk>' },

