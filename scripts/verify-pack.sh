@@ -53,7 +53,6 @@ must "^package/prebuilds/$platform/[^/]+\.node$" "prebuilds/$platform/*.node"
 must '^package/wasm/dist/rnnkit\.wasm$' 'wasm/dist/rnnkit.wasm'
 must '^package/dist/src/index\.js$' 'dist/src/index.js'
 must '^package/dist/src/cli/main\.js$' 'dist/src/cli/main.js (the rnnkit command)'
-must '^package/data/moby-dick-ch1-3\.txt$' 'data/ (the CLI default text)'
 must '^package/binding\.gyp$' 'binding.gyp (compiling where no prebuild matches)'
 must '^package/scripts/native-sources\.cjs$' 'scripts/native-sources.cjs (binding.gyp needs it)'
 must_not '^package/native/test/' 'native/test/'
