@@ -16,7 +16,7 @@ import type { ModelHandle, ModelSpec, SessionHandle, SessionInputs, SessionState
 import { BusyError, type CallLock } from '../call-lock.js';
 import { Random } from '../init/random.js';
 import { checkSamplingOptions, pickToken, type SamplingOptions } from '../text/sampling.js';
-import { checkInteger, checkIntegerIn } from '../validate.js';
+import { checkCount, checkElements, checkInteger, checkIntegerIn } from '../validate.js';
 import { checkDataset, packBatch, type NumberArray } from './data.js';
 
 /** Options of `RnnModel.createSession`. */
@@ -70,8 +70,19 @@ export class GenerationSession {
     if (spec.readout === 'final_state') throw new TypeError("a generation session needs a head that reads every step (readout 'steps')");
     if (spec.stack.bidirectional) throw new RangeError('a generation session needs a unidirectional stack');
     const given = options.condition?.length ?? options.source?.length;
-    const B = checkInteger('batch', options.batch ?? given ?? 1, 1);
+    // Bounded before anything is allocated: the logits [B][outputs] and the state
+    // [L·D][B][S] of every sample must fit in arrays of RK_MAX_ELEMENTS.
+    const B = checkCount('batch', options.batch ?? given ?? 1);
+    checkElements('the logits', B * spec.outputs, `[B=${B}][outputs=${spec.outputs}]`);
+    checkElements('the state', B * spec.stack.layers * Math.max(spec.stack.hiddenSize, spec.stack.outputSize), `[L=${spec.stack.layers}][B=${B}][H]`);
     if (spec.conditionSize > 0 || spec.encoder) {
+      // One condition / source per sample, given: B is then bounded by what the caller holds.
+      const need = (field: 'condition' | 'source', v: unknown, what: string) => {
+        if (Array.isArray(v) && v.length === B) return;
+        throw new RangeError(`options.${field} must hold one ${what} per sample (batch ${B}); got ${Array.isArray(v) ? v.length : v === null ? 'null' : typeof v}`);
+      };
+      if (spec.conditionSize > 0) need('condition', options.condition, 'vector');
+      if (spec.encoder) need('source', options.source, 'sequence');
       // Checked and packed as a dataset of B one-token sequences (token 0 is always valid).
       const set = checkDataset('options', { inputs: Array.from({ length: B }, () => [0]), conditions: options.condition, sources: options.source }, spec, false);
       const packed = packBatch(spec, set, Array.from({ length: B }, (_, b) => b));
