@@ -46,6 +46,10 @@ export function checkLossSpec(name: string, v: unknown): LossSpec {
   if (typeof ignoreIndex !== 'number' || !Number.isInteger(ignoreIndex)) {
     throw new TypeError(`${name}.ignoreIndex must be an integer; got ${String(ignoreIndex)}`);
   }
+  // The compiled backends hold it as an int32: a wider value would wrap (2^32 → class 0).
+  if (ignoreIndex < -(2 ** 31) || ignoreIndex > 2 ** 31 - 1) {
+    throw new RangeError(`${name}.ignoreIndex must be an integer in ${-(2 ** 31)}..${2 ** 31 - 1}; got ${ignoreIndex}`);
+  }
   return { kind, ignoreIndex };
 }
 
