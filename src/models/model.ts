@@ -138,6 +138,11 @@ export function resolveModelSpec(options: ModelOptions): ModelSpec {
   });
 }
 
+/** A model directory: a non-empty path ('' would silently mean the working directory). */
+function checkDirectory(dir: unknown): void {
+  if (typeof dir !== 'string' || dir === '') throw new TypeError(`dir must be a directory path; got ${dir === '' ? 'an empty string' : typeof dir}`);
+}
+
 /** Create a model, initialised from `options.init` (PyTorch's defaults, seed 0). */
 export async function createModel(options: ModelOptions): Promise<RnnModel> {
   const spec = resolveModelSpec(options);
@@ -181,6 +186,7 @@ export class RnnModel {
 
   /** Load a model directory written by {@link RnnModel.save}. */
   static async load(dir: string, options: { backend?: BackendName } = {}): Promise<RnnModel> {
+    checkDirectory(dir);
     // Imported on use, so that this module also loads in browsers (no node:fs there).
     const { loadModelFiles } = await import('../io/model-file.js');
     const loaded = await loadModelFiles(dir);
@@ -199,6 +205,7 @@ export class RnnModel {
    * rename: a load sees this save or the previous one, never parts of both (io/atomic-dir.ts).
    */
   async save(dir: string): Promise<void> {
+    checkDirectory(dir);
     const { saveModelFiles } = await import('../io/model-file.js');
     const params = this.getParams(); // refused while a fit runs: a save never mixes two steps
     await saveModelFiles(dir, this.spec, params, this.extra);
@@ -229,6 +236,12 @@ export class RnnModel {
    * the same module names (`embedding`, `rnn`, `head`). Names and shapes must match exactly.
    */
   loadStateDict(tensors: Tensor[], source = 'state dict'): void {
+    if (!Array.isArray(tensors)) throw new TypeError(`tensors must be an array of { name, shape, data }; got ${tensors === null ? 'null' : typeof tensors}`);
+    tensors.forEach((t, i) => {
+      if (typeof t !== 'object' || t === null || typeof t.name !== 'string' || !Array.isArray(t.shape) || !ArrayBuffer.isView(t.data)) {
+        throw new TypeError(`tensors[${i}] must be an object { name: string, shape: number[], data: Float32Array }`);
+      }
+    });
     this.setParams(paramsFromTensors(this.spec, tensors, source));
   }
 
