@@ -81,19 +81,25 @@ function checkPositiveInteger(name: string, v: unknown): number {
   return v;
 }
 
+/** The intrinsic TypedArray getters: a Proxy or a subclass cannot make them lie (or throw). */
+const TypedArrayPrototype = Object.getPrototypeOf(Int8Array.prototype) as object;
+const typedArrayTag = Object.getOwnPropertyDescriptor(TypedArrayPrototype, Symbol.toStringTag)!.get! as (this: unknown) => string | undefined;
+const typedArrayLength = Object.getOwnPropertyDescriptor(TypedArrayPrototype, 'length')!.get! as (this: unknown) => number;
+
 function checkArray(name: string, v: unknown, kind: Function, expected: number, optional: boolean): void {
   if (v === undefined && optional) return;
-  if (!(v instanceof kind)) {
-    const got = v === null ? 'null' : ArrayBuffer.isView(v) ? v.constructor.name : typeof v;
+  // Not `instanceof`: a Proxy over a typed array passes it, and then its `length` throws.
+  if (typedArrayTag.call(v) !== kind.name) {
+    const got = v === null ? 'null' : typedArrayTag.call(v) ?? typeof v;
     throw new TypeError(`${name} must be a ${kind.name}; got ${got}`);
   }
-  const n = (v as Floats).length;
+  const n = typedArrayLength.call(v);
   if (n !== expected) throw new RangeError(`${name} must have ${expected} elements; got ${n}`);
 }
 
 /** Checks every argument of a TBPTT request; throws TypeError/RangeError naming the parameter. */
 export function validateTbpttRequest(spec: StackSpec, req: TbpttRequest<Floats>, kind: Function): void {
-  if (typeof req !== 'object' || req === null) throw new TypeError(`request must be an object; got ${req}`);
+  if (typeof req !== 'object' || req === null) throw new TypeError(`request must be an object; got ${String(req)}`);
   if (spec.bidirectional) {
     throw new RangeError('spec.bidirectional must be false for truncated BPTT: a reverse direction needs the steps after each window');
   }
