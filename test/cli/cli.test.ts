@@ -18,7 +18,10 @@ const bin = resolve(import.meta.dirname, '../../dist/src/cli/main.js');
 function captureLog(): string[] {
   const lines: string[] = [];
   vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void lines.push(a.join(' ')));
-  vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => void lines.push(String(chunk)) ?? true);
+  vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    lines.push(String(chunk));
+    return true;
+  });
   return lines;
 }
 
