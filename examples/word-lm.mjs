@@ -11,6 +11,7 @@
 //   npm run build && node examples/word-lm.mjs [text file] [--vocab 2000] [--epochs 8] [--hidden 128]
 //     [--vectors examples/data/moby-vectors-32d.txt | --vectors none] [--freeze]
 import { readFileSync } from 'node:fs';
+import { relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createModel, encodeSentences, WordTokenizer, wordVectorsFor } from '../dist/src/index.js';
@@ -45,7 +46,7 @@ const model = await createModel({
 });
 if (vectors) {
   const loaded = model.loadWordVectors(vectors);
-  console.log(`vectors: ${loaded} of the vocabulary's ${tok.vocabSize - Object.values(tok.specials).filter((id) => id !== undefined).length} words found in ${values.vectors} (dim ${vectors.dim})${values.freeze ? ', frozen' : ''}`);
+  console.log(`vectors: ${loaded} of the vocabulary's ${tok.vocabSize - Object.values(tok.specials).filter((id) => id !== undefined).length} words found in ${relative(process.cwd(), values.vectors)} (dim ${vectors.dim})${values.freeze ? ', frozen' : ''}`);
 } else console.log(`vectors: none (embedding dim 64, random init)${values.freeze ? ', frozen' : ''}`);
 model.extra.tokenizer = tok.toJSON();
 const started = Date.now();
