@@ -55,11 +55,12 @@ describe('wasm module', () => {
     expect(m.readString(m.exports.rk_isa())).toBe('wasm-simd128');
   });
 
-  it('is what loadBackend("wasm") returns, reporting its ISA and one thread', async () => {
+  it('is what loadBackend("wasm") returns, reporting its ISA, one thread and where its async calls run', async () => {
     const b = await loadBackend('wasm');
     expect(b.name).toBe('wasm');
     const isa = process.env.RNNKIT_WASM_ISA || 'wasm-simd128';
-    expect(b.info()).toEqual({ backend: 'wasm', isa, threads: 1 });
+    const where = process.env.RNNKIT_WASM_WORKER === '0' ? { runsOn: 'calling thread', workerReason: 'RNNKIT_WASM_WORKER=0' } : { runsOn: 'worker' };
+    expect(b.info()).toEqual({ backend: 'wasm', isa, threads: 1, ...where });
   });
 
   it('switches between its two ISA paths and names them when asked for another', async () => {

@@ -26,6 +26,15 @@ import type { TrainingBackend } from '../contract.js';
 import { createWasmTraining } from './training.js';
 import { CallFrame } from './frame.js';
 import { instantiateRnnkit, statusError, WasmAbort, type Ptr, type RnnkitModule, type WasmSource } from './module.js';
+import { busy, WorkerGone, WorkerHub, type WorkerConn } from './worker-host.js';
+
+let nextStackId = 1;
+
+/** What the wasm backend's info() adds: where its asynchronous calls compute, and if not in a worker, why. */
+export interface WasmBackendInfo extends BackendInfo {
+  runsOn: 'worker' | 'calling thread';
+  workerReason?: string;
+}
 
 class WasmStack implements StackHandle {
   readonly backend = 'wasm' as const;
@@ -37,6 +46,20 @@ class WasmStack implements StackHandle {
    * and one more module call, allocation and BigInt conversion per step cost ~3%.
    */
   lastShapes: { T: number; B: number; n: { x: number; y: number; h: number; c: number } } | null = null;
+  // --- The worker's copy (worker-host.ts): stacks whose backend has a worker. ---
+  /** The stack's number in the worker. */
+  readonly id = nextStackId++;
+  /** The worker holding a copy of this stack; null: this thread only. */
+  conn: WorkerConn | null = null;
+  /** An asynchronous call is running in the worker: every other call is refused. */
+  busy = false;
+  /** Where the tape of the last training forward is; `tapeReq` recomputes the worker's here if backwardSync needs it. */
+  tapeOn: 'here' | 'worker' | null = null;
+  tapeReq: ForwardRequest | null = null;
+  /** Gradients the worker's backward accumulated, not yet written here. */
+  pendingGrads: Float32Array | null = null;
+  /** Gradients accumulated here (backwardSync) that the worker's copy lacks. */
+  workerGradsStale = false;
   constructor(
     /** The module whose linear memory `ptr` points into. */
     readonly owner: RnnkitModule,
@@ -59,15 +82,27 @@ export class WasmBackend implements Backend {
   // Stacks dropped without dispose() are freed when collected (dispose unregisters them).
   private readonly finalizer =
     typeof FinalizationRegistry === 'function'
-      ? new FinalizationRegistry<Ptr>((ptr) => {
+      ? new FinalizationRegistry<{ ptr: Ptr; conn: WorkerConn | null; id: number }>(({ ptr, conn, id }) => {
           if (!this.broken) this.m.exports.rk_stack_destroy(ptr);
+          conn?.post('stack.dispose', [id]);
+          conn?.release();
         })
       : null;
+
+  /**
+   * The worker the asynchronous calls run in (worker-host.ts), or null for a backend made
+   * without one (the worker's own backend, `{ worker: false }`).
+   */
+  private readonly hub: WorkerHub | null;
 
   /** The ABI the module was built with (checked against src/backend/abi/schema.ts). */
   readonly abi: Abi;
 
-  constructor(private readonly m: RnnkitModule) {
+  constructor(
+    private readonly m: RnnkitModule,
+    options: { worker?: boolean } = {},
+  ) {
+    this.hub = options.worker ? new WorkerHub(m.compiled, () => this.info().isa) : null;
     if (typeof m.exports.rk_abi_describe !== 'function') {
       throw new Error('this rnnkit.wasm predates rk_abi_describe; rebuild it with `npm run build:wasm`');
     }
@@ -78,7 +113,7 @@ export class WasmBackend implements Backend {
 
   /** Whole-window training in one module call per step (training.ts, ../fused-training.ts). */
   get training(): TrainingBackend {
-    return (this.trainingBackend ??= createWasmTraining(this.m, this.abi));
+    return (this.trainingBackend ??= createWasmTraining(this.m, this.abi, this.hub ?? undefined));
   }
 
   /** The instantiated module (tests use it to watch linear memory). */
@@ -103,10 +138,16 @@ export class WasmBackend implements Backend {
         this.m.exports.free(p);
       }
     });
+    this.hub?.broadcast('forceIsa', [name]);
   }
 
-  info(): BackendInfo {
-    return { backend: 'wasm', isa: this.m.readString(this.m.exports.rk_isa()), threads: this.m.exports.rk_get_threads() };
+  info(): WasmBackendInfo {
+    return {
+      backend: 'wasm',
+      isa: this.m.readString(this.m.exports.rk_isa()),
+      threads: this.m.exports.rk_get_threads(),
+      ...(this.hub?.describe() ?? { runsOn: 'calling thread', workerReason: 'this backend was created without a worker' }),
+    };
   }
 
   /**
@@ -151,7 +192,26 @@ export class WasmBackend implements Backend {
     // A pointer into another instance's memory would read and write the wrong stack.
     if (handle.owner !== this.m) throw new TypeError('stack belongs to another wasm backend instance');
     if (handle.disposed) throw new Error('stack has been disposed');
+    if (handle.busy) throw busy('stack');
+    if (handle.pendingGrads) {
+      const g = handle.pendingGrads;
+      handle.pendingGrads = null;
+      this.setGrads(handle, g);
+    }
     return handle;
+  }
+
+  /** Replace every gradient (the worker's copy of a stack is brought up to date with it). */
+  setGrads(handle: StackHandle, flat: Float32Array): void {
+    const s = handle as WasmStack;
+    checkLength('flat', flat, s.paramCount);
+    this.guard('setGrads', () => this.m.heapF32().set(flat, this.m.exports.rk_stack_grads(s.ptr) >> 2));
+  }
+
+  /** The worker to run an asynchronous call of `s` on, or null: run it here. */
+  private workerOf(s: WasmStack): WorkerConn | null {
+    if (s.conn && !s.conn.usable) s.conn = null;
+    return s.conn;
   }
 
   createStack(spec: StackSpec): StackHandle {
@@ -165,7 +225,9 @@ export class WasmBackend implements Backend {
         this.check(m.exports.rk_stack_create(block, out), 'rk_stack_create');
         const ptr = m.heapI32()[out >> 2] >>> 0;
         const stack = new WasmStack(m, { ...spec }, ptr, Number(m.exports.rk_stack_param_count(ptr)));
-        this.finalizer?.register(stack, ptr, stack);
+        stack.conn = this.hub?.acquire() ?? null;
+        stack.conn?.post('stack.create', [stack.id, spec]);
+        this.finalizer?.register(stack, { ptr, conn: stack.conn, id: stack.id }, stack);
         return stack;
       } finally {
         f.release();
@@ -177,6 +239,7 @@ export class WasmBackend implements Backend {
     const s = this.live(handle);
     checkLength('flat', flat, s.paramCount);
     this.guard('setParams', () => this.m.heapF32().set(flat, this.m.exports.rk_stack_params(s.ptr) >> 2));
+    this.workerOf(s)?.post('stack.setParams', [s.id, flat]); // cloned: `flat` may be the caller's
   }
 
   getParams(handle: StackHandle): Float32Array {
@@ -198,6 +261,8 @@ export class WasmBackend implements Backend {
   zeroGrads(handle: StackHandle): void {
     const s = this.live(handle);
     this.guard('rk_stack_zero_grads', () => this.m.exports.rk_stack_zero_grads(s.ptr));
+    this.workerOf(s)?.post('stack.zeroGrads', [s.id]);
+    s.workerGradsStale = false;
   }
 
   forwardSync(handle: StackHandle, req: ForwardRequest): ForwardResult {
@@ -223,7 +288,11 @@ export class WasmBackend implements Backend {
           this.m.exports.rk_stack_forward(s.ptr, req.steps, req.batch, x, h0, c0, lengths, y, hn, cn, keep),
           'rk_stack_forward',
         );
-        if (req.training) s.trained = { steps: req.steps, batch: req.batch };
+        if (req.training) {
+          s.trained = { steps: req.steps, batch: req.batch };
+          s.tapeOn = 'here';
+          s.tapeReq = null;
+        }
         return { y: f.read(y, n.y), hn: f.read(hn, n.h), ...(n.c > 0 ? { cn: f.read(cn, n.c) } : {}) };
       } finally {
         f.release();
@@ -234,6 +303,10 @@ export class WasmBackend implements Backend {
   backwardSync(handle: StackHandle, req: BackwardRequest): BackwardResult {
     const s = this.live(handle);
     if (!s.trained) throw new Error('backward needs a preceding forward with training: true');
+    // The tape is the worker's (an asynchronous training forward): make it here again, by the
+    // same deterministic forward from the same inputs and parameters.
+    if (s.tapeOn === 'worker' && s.tapeReq) this.forwardSync(s, s.tapeReq);
+    if (s.conn) s.workerGradsStale = true;
     const { steps, batch } = s.trained;
     return this.guard('rk_stack_backward', () => {
       const f = new CallFrame(this.m);
@@ -256,22 +329,75 @@ export class WasmBackend implements Backend {
     });
   }
 
-  // The module runs on the calling thread, so the async forms only wrap the sync ones
-  // (a rejection instead of a throw on error).
+  /**
+   * Run `op` in the worker holding the stack (every other call on it is refused meanwhile), or
+   * here with `inThread` when there is none — no worker, or it went away, or the call needs
+   * state only this thread has; `inThread` is also the fallback, this thread holding all state.
+   */
+  private async remote<T>(s: WasmStack, op: string, args: unknown[], inThread: () => T, transfer: ArrayBuffer[] = []): Promise<T> {
+    const conn = this.workerOf(s);
+    if (!conn) return inThread();
+    s.busy = true;
+    try {
+      return await conn.call<T>(op, [s.id, ...args], transfer);
+    } catch (e) {
+      if (!(e instanceof WorkerGone)) throw e;
+      s.conn = null;
+      s.busy = false;
+      return inThread();
+    } finally {
+      s.busy = false;
+    }
+  }
+
+  // Without a worker the async forms only wrap the sync ones (a rejection instead of a throw).
   async forward(handle: StackHandle, req: ForwardRequest): Promise<ForwardResult> {
-    return this.forwardSync(handle, req);
+    const s = this.live(handle);
+    if (!req.training) return this.remote(s, 'stack.forward', [req], () => this.forwardSync(s, req));
+    s.trained = null; // a failed training forward leaves no tape
+    s.tapeOn = null;
+    const r = await this.remote(s, 'stack.forward', [req], () => this.forwardSync(s, req));
+    if (s.tapeOn === null) {
+      // It ran in the worker: the tape is there. Kept: a copy of the inputs, to make it here if backwardSync asks.
+      s.trained = { steps: req.steps, batch: req.batch };
+      s.tapeOn = 'worker';
+      s.tapeReq = { ...req, x: req.x.slice(), h0: req.h0?.slice(), c0: req.c0?.slice(), lengths: req.lengths?.slice() };
+    }
+    return r;
   }
 
   async backward(handle: StackHandle, req: BackwardRequest): Promise<BackwardResult> {
-    return this.backwardSync(handle, req);
+    const s = this.live(handle);
+    if (s.tapeOn !== 'worker' || !this.workerOf(s)) return this.backwardSync(s, req);
+    if (s.workerGradsStale) {
+      const g = this.getGrads(s);
+      s.conn!.post('stack.setGrads', [s.id, g], [g.buffer as ArrayBuffer]);
+      s.workerGradsStale = false;
+    }
+    let inThread = false;
+    const r = await this.remote<{ result: BackwardResult; grads: Float32Array } | BackwardResult>(s, 'stack.backward', [req], () => {
+      inThread = true;
+      return this.backwardSync(s, req);
+    });
+    if (inThread) return r as BackwardResult;
+    const v = r as { result: BackwardResult; grads: Float32Array };
+    s.pendingGrads = v.grads;
+    return v.result;
   }
 
   dispose(handle: StackHandle): void {
     const s = this.live(handle);
     s.disposed = true;
     s.trained = null;
+    s.tapeReq = null;
     this.finalizer?.unregister(s);
     if (!this.broken) this.m.exports.rk_stack_destroy(s.ptr);
+    const conn = s.conn;
+    s.conn = null;
+    if (conn) {
+      conn.post('stack.dispose', [s.id]);
+      conn.release();
+    }
   }
 }
 
@@ -306,7 +432,7 @@ export async function createWasmBackend(input: WasmInput): Promise<WasmBackend> 
   } else {
     source = input;
   }
-  return new WasmBackend(await instantiateRnnkit(source));
+  return new WasmBackend(await instantiateRnnkit(source), { worker: true });
 }
 
 /**
@@ -359,5 +485,5 @@ export async function loadWasmBackend(): Promise<WasmBackend> {
       `rnnkit.wasm not found (looked at ${candidates.map((u) => u.href).join(', ')}); build it with \`npm run build:wasm\``,
     );
   }
-  return applyEnvironment(new WasmBackend(await instantiateRnnkit(fs.readFileSync(found))));
+  return applyEnvironment(new WasmBackend(await instantiateRnnkit(fs.readFileSync(found)), { worker: true }));
 }

@@ -53,7 +53,11 @@ export class RnnkitModule {
   private u8: Uint8Array = new Uint8Array(0);
   private dataView: DataView = new DataView(new ArrayBuffer(0));
 
-  constructor(readonly exports: RnnkitExports) {}
+  constructor(
+    readonly exports: RnnkitExports,
+    /** The compiled module this instance came from: posted to the worker (worker-host.ts) to instantiate the same code there. */
+    readonly compiled?: WebAssembly.Module,
+  ) {}
 
   /**
    * Views are re-created whenever memory.grow has replaced the buffer (any malloc or
@@ -194,7 +198,9 @@ export async function instantiateRnnkit(source: WasmSource): Promise<RnnkitModul
   let module: RnnkitModule | null = null;
   const imports = hostImports(() => module);
   let instance: WebAssembly.Instance;
+  let compiled: WebAssembly.Module | undefined;
   if (source instanceof WebAssembly.Module) {
+    compiled = source;
     instance = await WebAssembly.instantiate(source, imports);
   } else if (isResponseLike(source)) {
     const response = await source;
@@ -203,17 +209,17 @@ export async function instantiateRnnkit(source: WasmSource): Promise<RnnkitModul
     const streaming =
       typeof WebAssembly.instantiateStreaming === 'function' &&
       response.headers.get('content-type')?.startsWith('application/wasm');
-    instance = streaming
-      ? (await WebAssembly.instantiateStreaming(response, imports)).instance
-      : (await WebAssembly.instantiate(await response.arrayBuffer(), imports)).instance;
+    ({ instance, module: compiled } = streaming
+      ? await WebAssembly.instantiateStreaming(response, imports)
+      : await WebAssembly.instantiate(await response.arrayBuffer(), imports));
   } else {
-    instance = (await WebAssembly.instantiate(source, imports)).instance;
+    ({ instance, module: compiled } = await WebAssembly.instantiate(source, imports));
   }
   const exports = instance.exports as unknown as RnnkitExports;
   for (const name of ['memory', 'malloc', 'free', '_initialize', 'rk_last_error', 'rk_stack_create', 'rk_stack_forward'] as const) {
     if (!(name in exports)) throw new Error(`this is not an rnnkit.wasm module: it does not export ${name}`);
   }
-  module = new RnnkitModule(exports);
+  module = new RnnkitModule(exports, compiled);
   exports._initialize();
   return module;
 }

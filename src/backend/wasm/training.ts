@@ -16,6 +16,8 @@ import { BATCH_INPUTS, batchValues, modelSpecValues, optimizerValues } from '../
 import type { EvalResult, ModelSpec, SessionInputs, SessionState, TrainBatch, TrainStepResult } from '../contract.js';
 import { CallFrame } from './frame.js';
 import { statusError, WasmAbort, type Ptr, type RnnkitModule } from './module.js';
+import { MirroredEngine } from './worker-mirror.js';
+import type { WorkerHub } from './worker-host.js';
 
 /** The rk_model_* exports (not part of RnnkitExports, which lists the stack calls). */
 interface ModelExports {
@@ -56,7 +58,7 @@ class WasmSession {
   ) {}
 }
 
-class WasmModel {
+export class WasmModel {
   /** rk_model_shapes of the last window shape asked (generation asks the same every step). */
   lastShapes: { T: number; B: number; sourceT: number; n: number[] } | null = null;
   constructor(
@@ -66,7 +68,7 @@ class WasmModel {
   ) {}
 }
 
-class WasmEngine implements FusedEngine<WasmModel> {
+export class WasmEngine implements FusedEngine<WasmModel> {
   private broken: string | null = null;
   private readonly x: ModelExports;
   // Models dropped without dispose() are freed when collected (dispose unregisters them),
@@ -247,7 +249,8 @@ class WasmEngine implements FusedEngine<WasmModel> {
     return this.step(h, b, true);
   }
 
-  // The module runs on the calling thread: the async forms wrap the sync ones.
+  // Here the module runs on the calling thread, so the async forms wrap the sync ones;
+  // MirroredEngine (worker-mirror.ts) runs them in the worker.
   async trainStep(h: WasmModel, b: TrainBatch): Promise<TrainStepResult> {
     return this.step(h, b, true);
   }
@@ -351,7 +354,11 @@ class WasmEngine implements FusedEngine<WasmModel> {
   }
 }
 
-/** The TrainingBackend of a WasmBackend (its `training` member). */
-export function createWasmTraining(m: RnnkitModule, abi: Abi): FusedTraining<WasmModel> {
-  return new FusedTraining('wasm', new WasmEngine(m, abi));
+/**
+ * The TrainingBackend of a WasmBackend (its `training` member): with a worker hub, trainStep
+ * and evaluate run in the backend's worker and this module is the calling thread's mirror.
+ */
+export function createWasmTraining(m: RnnkitModule, abi: Abi, hub?: WorkerHub): FusedTraining<unknown> {
+  const engine = new WasmEngine(m, abi);
+  return new FusedTraining<unknown>('wasm', (hub ? new MirroredEngine(engine, hub) : engine) as FusedEngine<unknown>);
 }
