@@ -378,6 +378,7 @@ export class RnnModel {
 
   private generateLocked(options: GenerateOptions): number[] {
     this.live();
+    if (options === null || typeof options !== 'object') throw new TypeError(`options must be an object { start, steps, ... }; got ${options === null ? 'null' : typeof options}`);
     const spec = this.spec;
     if (spec.input.kind === 'dense') throw new TypeError('generate needs a token input (embedding or onehot); use forecast for dense input');
     if (spec.loss.kind !== 'cross_entropy' || spec.readout === 'final_state') throw new TypeError('generate needs a cross-entropy head that reads every step');
