@@ -67,7 +67,7 @@ export interface ModelOptions {
   backend?: BackendName;
 }
 
-/** The most tokens one {@link RnnModel.generate} call makes (use a session's `sample` to stream more). */
+/** The most tokens one {@link RnnModel.generate} call makes (use a session's `sample` to stream more), and the longest {@link RnnModel.forecast} horizon. */
 export const MAX_GENERATE_STEPS = 1_000_000;
 
 /** Options of {@link RnnModel.generate}. */
@@ -447,7 +447,8 @@ export class RnnModel {
       throw new TypeError('forecast needs a dense-input MSE model whose outputs equal its input size, without a conditioning vector or encoder');
     }
     if (spec.stack.bidirectional) throw new RangeError('forecast needs a unidirectional stack');
-    const H = checkInteger('horizon', horizon, 1);
+    // Synchronous, like generate, and bounded the same way (a session streams more).
+    const H = checkIntegerIn('horizon', horizon, 1, MAX_GENERATE_STEPS);
     const set = checkDataset('history', { inputs: [history] }, spec, false);
     const I = spec.input.size;
     let r = this.training.evaluateSync(handle, packBatch(spec, set, [0]));
