@@ -15,7 +15,9 @@
 # keeps allocations alive until exit by design, which LeakSanitizer would report. Every
 # report halts the process that hit it (halt_on_error, -fno-sanitize-recover=all) and is
 # also written under build-sanitize/reports/, which must stay empty: a report in a process
-# whose exit status got lost still fails the run.
+# whose exit status got lost still fails the run. Child processes the tests start (the fuzz
+# suite's, test/robustness/fuzz.test.ts) inherit the preload and RNNKIT_NATIVE_PATH, so they
+# run the sanitized addon too (RNNKIT_FUZZ_SCALE scales the fuzz runs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
