@@ -11,7 +11,7 @@
 //
 // Prints one line `RESULT <json>`: how many loads of each kind, how they ended, and the
 // first few violations (none expected).
-import { copyFileSync, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, lstatSync, mkdtempSync, readFileSync, readlinkSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { modelFiles } from './model-files.mjs';
@@ -306,5 +306,64 @@ const configs = [
 for (const [what, text, mayLoad] of configs) await loadCase('config', what, { configText: text, bytes: weights, mustRefuse: !mayLoad });
 // A config whose JSON nests 100,000 deep.
 await loadCase('config', 'nested 100,000 deep', { configText: '['.repeat(100_000) + ']'.repeat(100_000), bytes: weights, mustRefuse: true });
+
+// 5. A damaged directory (the atomic-save layout, when the save made one: dir/.rnnkit/current
+// and top-level links through it): a dangling pointer, a version directory gone, a link
+// replaced by a damaged real file. Refused clearly, or loaded exactly.
+const layout0 = join(pristine, '.rnnkit', 'current');
+let layoutCases = 0;
+if (existsSync(join(pristine, '.rnnkit')) && lstatSync(layout0, { throwIfNoEntry: false })?.isSymbolicLink()) {
+  const fresh = (name) => {
+    const d = join(work, name);
+    cpSync(pristine, d, { recursive: true, verbatimSymlinks: true });
+    return d;
+  };
+  const loadDir = async (what, dir, mustRefuse) => {
+    layoutCases++;
+    bump('layout.loads');
+    try {
+      const m = await rnnkit.RnnModel.load(dir, { backend });
+      bump('layout.loaded');
+      const p = m.getParams();
+      m.dispose();
+      if (mustRefuse) return violate(`layout ${what}: loaded; it must be refused`);
+      for (let i = 0; i < p.length; i++) if (!Object.is(p[i], original[i])) return violate(`layout ${what}: parameter [${i}] is ${p[i]}, saved ${original[i]}`);
+    } catch (e) {
+      bump('layout.refused');
+      if (!(e instanceof Error) || ENGINE.test(e.message)) return violate(`layout ${what}: not a clear refusal: ${String(e?.message ?? e)}`);
+      if (!/model\.safetensors|config\.json|\.rnnkit|current/.test(e.message)) violate(`layout ${what}: the refusal names no file: ${e.message}`);
+    }
+  };
+  {
+    const d = fresh('dangling');
+    const cur = join(d, '.rnnkit', 'current');
+    unlinkSync(cur);
+    symlinkSync('m-0-gone', cur);
+    await loadDir('current points to a version that does not exist', d, true);
+  }
+  {
+    const d = fresh('version-gone');
+    rmSync(join(d, '.rnnkit', readlinkSync(join(d, '.rnnkit', 'current'))), { recursive: true, force: true });
+    await loadDir('the current version directory deleted', d, true);
+  }
+  {
+    const d = fresh('replaced');
+    unlinkSync(join(d, 'model.safetensors'));
+    writeFileSync(join(d, 'model.safetensors'), weights.subarray(0, weights.length - 3));
+    await loadDir('model.safetensors replaced by a truncated real file', d, true);
+  }
+  {
+    const d = fresh('replaced-same');
+    unlinkSync(join(d, 'config.json'));
+    writeFileSync(join(d, 'config.json'), config);
+    await loadDir('config.json replaced by an identical real file', d, false);
+  }
+  {
+    const d = fresh('store-gone');
+    rmSync(join(d, '.rnnkit'), { recursive: true, force: true });
+    await loadDir('.rnnkit deleted (every link dangles)', d, true);
+  }
+}
+counts['layout.cases'] = layoutCases;
 
 process.stdout.write('RESULT ' + JSON.stringify({ backend, seed, flips: FLIPS, hasChecksum, fileBytes: weights.length, headerBytes: headerLen, counts, violations }) + '\n');

@@ -13,7 +13,10 @@
  *     overlapping, leaving holes, wrong dtypes and shapes, missing / extra / renamed
  *     tensors, `__proto__`, deeply nested JSON, NaN and Infinity in the data;
  *   - edited configs: wrong types, absurd sizes, missing fields, sizes that do not match
- *     the tensors, not JSON at all.
+ *     the tensors, not JSON at all;
+ *   - a damaged directory, when the save used the atomic layout (dir/.rnnkit/current and
+ *     top-level links through it): a dangling `current`, the version or the whole store
+ *     deleted, a link replaced by a damaged (or an identical) real file.
  * Each load either succeeds with finite parameters identical to the saved ones wherever the
  * bytes were unchanged, or is refused with an Error naming the file or the field. Files
  * rnnkit writes carry a CRC-32 of their data (__metadata__.rnnkit_data_crc32, src/io), so
@@ -59,6 +62,8 @@ forEachBackend((backend) => {
       expect(c('flip-data.refused'), 'every data bit flip is refused (checksum)').toBe(c('flip-data.loads'));
       expect(c('header.loads')).toBeGreaterThan(50);
       expect(c('config.loads')).toBeGreaterThan(40);
+      // The layout cases run when the save made dir/.rnnkit (src/io/atomic-dir.ts).
+      if (c('layout.cases') > 0) expect(c('layout.loads')).toBe(c('layout.cases'));
     }, 300_000);
   });
 });
