@@ -23,13 +23,12 @@
 import type { FusedEngine } from '../fused-training.js';
 import type { OptimizerSettings } from '../../optim/optimizers.js';
 import type { EvalResult, ModelSpec, SessionInputs, SessionState, TrainBatch, TrainStepResult } from '../contract.js';
-import type { WasmEngine, WasmModel } from './training.js';
 import { buffersOf, busy, WorkerGone, type WorkerConn, type WorkerHub } from './worker-host.js';
 
 let nextId = 1;
 
 /** A model: the mirror's handle, and its number in the worker. */
-export class MirrorModel {
+export class MirrorModel<L = unknown> {
   readonly id = nextId++;
   /** An asynchronous call is running in the worker: every other call is refused. */
   busy = false;
@@ -40,7 +39,7 @@ export class MirrorModel {
   /** The mirror's parameters / optimizer state changed without the worker (trainStepSync). */
   workerStale = false;
   constructor(
-    readonly local: WasmModel,
+    readonly local: L,
     /** The worker holding this model's copy; null: the model lives on the calling thread only. */
     public conn: WorkerConn | null,
   ) {}
@@ -54,7 +53,11 @@ class MirrorSession {
   ) {}
 }
 
-export class MirroredEngine implements FusedEngine<MirrorModel> {
+/**
+ * Generic over the mirror's handle type L (training.ts's L): this file needs only the
+ * FusedEngine contract of the calling thread's engine, and training.ts imports this one.
+ */
+export class MirroredEngine<L> implements FusedEngine<MirrorModel<L>> {
   // A model dropped without dispose(): the mirror's own finalizer frees its memory; this frees the worker's copy.
   private readonly finalizer = new FinalizationRegistry<{ conn: WorkerConn; id: number }>(({ conn, id }) => {
     conn.post('model.dispose', [id]);
@@ -62,12 +65,12 @@ export class MirroredEngine implements FusedEngine<MirrorModel> {
   });
 
   constructor(
-    private readonly local: WasmEngine,
+    private readonly local: FusedEngine<L>,
     private readonly hub: WorkerHub,
   ) {}
 
   /** The model, checked not busy; its pending worker state written into the mirror. */
-  private ready(h: MirrorModel, what = 'model'): WasmModel {
+  private ready(h: MirrorModel<L>, what = 'model'): L {
     if (h.busy) throw busy(what);
     const p = h.pending;
     if (p) {
@@ -79,18 +82,18 @@ export class MirroredEngine implements FusedEngine<MirrorModel> {
   }
 
   /** The worker to run an asynchronous call on, or null: run it on the mirror. */
-  private worker(h: MirrorModel): WorkerConn | null {
+  private worker(h: MirrorModel<L>): WorkerConn | null {
     if (h.conn && !h.conn.usable) h.conn = null;
     return h.conn;
   }
 
   /** Replay a write in the worker. */
-  private replay(h: MirrorModel, op: string, args: unknown[], transfer: ArrayBuffer[] = []): void {
+  private replay(h: MirrorModel<L>, op: string, args: unknown[], transfer: ArrayBuffer[] = []): void {
     this.worker(h)?.post(op, [h.id, ...args], transfer);
   }
 
-  create(spec: ModelSpec): MirrorModel {
-    const h = new MirrorModel(this.local.create(spec), this.hub.acquire());
+  create(spec: ModelSpec): MirrorModel<L> {
+    const h = new MirrorModel<L>(this.local.create(spec), this.hub.acquire());
     if (h.conn) {
       h.conn.post('model.create', [h.id, spec]);
       this.finalizer.register(h, { conn: h.conn, id: h.id }, h);
@@ -98,67 +101,67 @@ export class MirroredEngine implements FusedEngine<MirrorModel> {
     return h;
   }
 
-  layoutText(h: MirrorModel): string {
+  layoutText(h: MirrorModel<L>): string {
     return this.local.layoutText(h.local);
   }
 
-  paramCount(h: MirrorModel): number {
+  paramCount(h: MirrorModel<L>): number {
     return this.local.paramCount(h.local);
   }
 
-  setParams(h: MirrorModel, flat: Float32Array): void {
+  setParams(h: MirrorModel<L>, flat: Float32Array): void {
     this.local.setParams(this.ready(h), flat);
     this.replay(h, 'model.setParams', [flat]); // cloned: `flat` may be the caller's
   }
 
-  getParams(h: MirrorModel): Float32Array {
+  getParams(h: MirrorModel<L>): Float32Array {
     return this.local.getParams(this.ready(h));
   }
 
-  getGrads(h: MirrorModel): Float32Array {
+  getGrads(h: MirrorModel<L>): Float32Array {
     const local = this.ready(h);
     return h.grads ? h.grads.slice() : this.local.getGrads(local);
   }
 
-  setOptimizer(h: MirrorModel, o: OptimizerSettings): void {
+  setOptimizer(h: MirrorModel<L>, o: OptimizerSettings): void {
     this.local.setOptimizer(this.ready(h), o);
     this.replay(h, 'model.setOptimizer', [o]);
   }
 
-  setLr(h: MirrorModel, lr: number): void {
+  setLr(h: MirrorModel<L>, lr: number): void {
     // The learning rate is a setting, not state: pending parameters may stay pending.
     if (h.busy) throw busy('model');
     this.local.setLr(h.local, lr);
     this.replay(h, 'model.setLr', [lr]);
   }
 
-  optimizerState(h: MirrorModel): { step: number; buffers: number } {
+  optimizerState(h: MirrorModel<L>): { step: number; buffers: number } {
     return this.local.optimizerState(this.ready(h));
   }
 
-  getOptimizerBuffer(h: MirrorModel, k: number): Float32Array {
+  getOptimizerBuffer(h: MirrorModel<L>, k: number): Float32Array {
     return this.local.getOptimizerBuffer(this.ready(h), k);
   }
 
-  setOptimizerState(h: MirrorModel, step: number, buffers: Float32Array[]): void {
+  setOptimizerState(h: MirrorModel<L>, step: number, buffers: Float32Array[]): void {
     this.local.setOptimizerState(this.ready(h), step, buffers);
     this.replay(h, 'model.setOptimizerState', [step, buffers]);
   }
 
-  trainStepSync(h: MirrorModel, b: TrainBatch): TrainStepResult {
+  trainStepSync(h: MirrorModel<L>, b: TrainBatch): TrainStepResult {
     const r = this.local.trainStepSync(this.ready(h), b);
     h.grads = null;
     h.workerStale = true;
     return r;
   }
 
-  lossAndGradsSync(h: MirrorModel, b: TrainBatch): { loss: number; count: number } {
+  lossAndGradsSync(h: MirrorModel<L>, b: TrainBatch): { loss: number; count: number } {
     const r = this.local.lossAndGradsSync(this.ready(h), b);
     h.grads = null;
     return r;
   }
 
-  evaluateSync(h: MirrorModel, b: TrainBatch): EvalResult {
+  evaluateSync(h: MirrorModel<L>, b: TrainBatch): EvalResult {
     return this.local.evaluateSync(this.ready(h), b);
   }
 
@@ -166,7 +169,7 @@ export class MirroredEngine implements FusedEngine<MirrorModel> {
    * Run `op` in the worker, holding the model; on the mirror when there is no worker (or it
    * went away meanwhile: the mirror holds everything the call needs).
    */
-  private async remote<T>(h: MirrorModel, op: string, b: TrainBatch, inThread: () => T, done: (v: never) => T): Promise<T> {
+  private async remote<T>(h: MirrorModel<L>, op: string, b: TrainBatch, inThread: () => T, done: (v: never) => T): Promise<T> {
     if (h.busy) throw busy('model');
     const conn = this.worker(h);
     if (!conn) return inThread();
@@ -196,7 +199,7 @@ export class MirroredEngine implements FusedEngine<MirrorModel> {
     return done(value as never);
   }
 
-  trainStep(h: MirrorModel, b: TrainBatch): Promise<TrainStepResult> {
+  trainStep(h: MirrorModel<L>, b: TrainBatch): Promise<TrainStepResult> {
     return this.remote(
       h,
       'model.trainStep',
@@ -210,11 +213,11 @@ export class MirroredEngine implements FusedEngine<MirrorModel> {
     );
   }
 
-  evaluate(h: MirrorModel, b: TrainBatch): Promise<EvalResult> {
+  evaluate(h: MirrorModel<L>, b: TrainBatch): Promise<EvalResult> {
     return this.remote(h, 'model.evaluate', b, () => this.evaluateSync(h, b), (v: EvalResult) => v);
   }
 
-  dispose(h: MirrorModel): void {
+  dispose(h: MirrorModel<L>): void {
     if (h.busy) throw busy('model');
     h.pending = null;
     this.local.dispose(h.local);
@@ -228,13 +231,13 @@ export class MirroredEngine implements FusedEngine<MirrorModel> {
     }
   }
 
-  sessionCreate(h: MirrorModel, batch: number): unknown {
+  sessionCreate(h: MirrorModel<L>, batch: number): unknown {
     return new MirrorSession(this.local.sessionCreate(this.ready(h), batch), h);
   }
 
   private session(s: unknown): unknown {
     const m = s as MirrorSession;
-    this.ready(m.model, 'model');
+    this.ready(m.model as MirrorModel<L>, 'model');
     return m.local;
   }
 
