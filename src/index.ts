@@ -63,6 +63,16 @@ export type { LearningRateSchedule } from './optim/schedules.js';
 export { encodeSafetensors, decodeSafetensors, SafetensorsError } from './io/safetensors.js';
 export type { Tensor, SafetensorsContent } from './io/safetensors.js';
 export { saveSafetensors, loadSafetensors, writeFileAtomic } from './io/safetensors-file.js';
+// The browser entry's formats, as bytes (the same functions there): model bytes, one-file bundles, PyTorch weights.
+export { encodeModel, decodeModel } from './io/model-bytes.js';
+export type { ModelBytes, LoadedModel } from './io/model-bytes.js';
+export { readModel, encodeModelBundle, decodeModelBundle, bundleFromFiles, bundleConfig, modelUrls, BUNDLE_CONFIG_KEY } from './web/model-io.js';
+export type { ModelSource, ReadModelOptions } from './web/model-io.js';
+export { decodeTorchRnn, encodeTorchRnn } from './web/torch-bytes.js';
+export { saveModelBundle, readModelBundle, loadModelBundle, bundleToDirectory } from './io/web-bundle-file.js';
+export { tokenizerOf } from './text/tokenizer.js';
+export { setWasmWorker } from './backend/wasm/worker-host.js';
+export type { WasmWorkerOption } from './backend/wasm/worker-host.js';
 export { stackFromTensors, stackToTensors } from './io/torch.js';
 export type { TorchImportOptions, ImportedStack } from './io/torch.js';
 export { importTorchRnn, exportTorchRnn } from './io/torch-file.js';

@@ -34,7 +34,6 @@ import type { BackendInfo } from './backend/contract.js';
 import { defaultTraining, loadBackend } from './backend/load.js';
 import { setWasmSource, type WasmInput } from './backend/wasm/backend.js';
 import { createModel as createModelOn, RnnModel, type ModelOptions } from './models/model.js';
-import { tokenizerFromJSON, type CharTokenizer, type TokenizerJSON, type WordTokenizer } from './text/tokenizer.js';
 import { bundleBlob, directoryFiles, readModel, type ModelSource, type ReadModelOptions } from './web/model-io.js';
 import { createStack as createStackOn, type RecurrentStack, type StackOptions, type StackWithParams } from './stack.js';
 
@@ -70,6 +69,9 @@ export type { TorchImportOptions, ImportedStack } from './io/torch.js';
 export { decodeTorchRnn, encodeTorchRnn } from './web/torch-bytes.js';
 export { encodeModel, decodeModel } from './io/model-bytes.js';
 export type { ModelBytes, LoadedModel } from './io/model-bytes.js';
+export { tokenizerOf } from './text/tokenizer.js';
+export { setWasmWorker } from './backend/wasm/worker-host.js';
+export type { WasmWorkerOption } from './backend/wasm/worker-host.js';
 export { readModel, encodeModelBundle, decodeModelBundle, bundleFromFiles, bundleConfig, modelUrls, BUNDLE_CONFIG_KEY } from './web/model-io.js';
 export type { ModelSource, ReadModelOptions } from './web/model-io.js';
 // Text (pure TypeScript: tokenizers, vocabularies, sentences).
@@ -147,11 +149,3 @@ export function modelToFiles(model: RnnModel): File[] {
   return directoryFiles(model.spec, model.getParams(), model.extra);
 }
 
-/**
- * The tokenizer saved with a model (`model.extra.tokenizer`, as `rnnkit train` saves it),
- * rebuilt; undefined when the model has none.
- */
-export function tokenizerOf(model: { extra?: Record<string, unknown> }): CharTokenizer | WordTokenizer | undefined {
-  const json = model?.extra?.tokenizer;
-  return json === undefined ? undefined : tokenizerFromJSON(json as TokenizerJSON);
-}

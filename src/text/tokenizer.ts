@@ -698,3 +698,12 @@ export class WordTokenizer extends Tokenizer {
 export function tokenizerFromJSON(json: TokenizerJSON): CharTokenizer | WordTokenizer {
   return json?.kind === 'word' ? WordTokenizer.fromJSON(json) : CharTokenizer.fromJSON(json);
 }
+
+/**
+ * The tokenizer saved with a model (`model.extra.tokenizer`, as `rnnkit train` saves it),
+ * rebuilt; undefined when the model has none.
+ */
+export function tokenizerOf(model: { extra?: Record<string, unknown> }): CharTokenizer | WordTokenizer | undefined {
+  const json = model?.extra?.tokenizer;
+  return json === undefined ? undefined : tokenizerFromJSON(json as TokenizerJSON);
+}
