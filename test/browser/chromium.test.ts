@@ -132,7 +132,7 @@ describe('browser entry in headless Chromium', () => {
       const info = await web.init();
       return { info, process: typeof (globalThis as any).process, require: typeof (globalThis as any).require };
     });
-    expect(got.info).toEqual({ backend: 'wasm', isa: 'wasm-simd128', threads: 1 });
+    expect(got.info).toMatchObject({ backend: 'wasm', isa: 'wasm-simd128', threads: 1, runsOn: 'worker' });
     // The page is a browser, not Node: the entry cannot lean on Node globals.
     expect(got.process).toBe('undefined');
     expect(got.require).toBe('undefined');
