@@ -104,6 +104,7 @@ export async function fitModel(host: FitHost, data: Dataset, options: FitOptions
   const checkpoint = checkCheckpointOptions(options.checkpoint);
   const resume = options.resume === undefined ? undefined : checkDirectory('resume', options.resume);
   const resetOptimizer = checkBoolean('resetOptimizer', options.resetOptimizer ?? false);
+  const shuffle = checkBoolean('shuffle', options.shuffle ?? true);
   const validationStream = checkBoolean('validationStream', options.validationStream ?? false);
   if (validationStream && options.validationData === undefined) throw new TypeError('validationStream needs validationData (the chunks of one stream, in order)');
   if (validationStream && (spec.stack.bidirectional || spec.encoder)) throw new TypeError('validationStream needs a unidirectional model without an encoder');
@@ -165,12 +166,23 @@ export async function fitModel(host: FitHost, data: Dataset, options: FitOptions
     }
   }
   let checkpointedAt = step;
+  let lastStep = { epoch: firstEpoch, loss: NaN, totalNorm: NaN };
+  // A finite step can still overflow the parameters (a huge learning rate): the next step's
+  // loss shows it, but after the last step nothing would — so what fit hands back, and every
+  // checkpoint, is checked (O(parameters), once per checkpoint and once at the end).
+  const finiteParams = (): Float32Array => {
+    const params = training.getParams(handle);
+    for (let i = 0; i < params.length; i++) {
+      if (!Number.isFinite(params[i])) throw new TrainingDivergedError(step, lastStep.epoch, lastStep.loss, lastStep.totalNorm, partial(), true);
+    }
+    return params;
+  };
   type Where = Omit<FitPosition, 'order' | 'random' | 'step' | 'tokens' | 'epochs' | 'optimizerKey' | 'batchSize' | 'window'>;
   const save = async (position: Where, carried?: { h0?: Float32Array; c0?: Float32Array }) => {
     if (!checkpoint) return;
     const { writeCheckpoint } = await import('../io/checkpoint.js');
     await writeCheckpoint(checkpoint.dir, {
-      spec, params: training.getParams(handle), extra: host.extra, optimizer: training.getOptimizerState(handle),
+      spec, params: finiteParams(), extra: host.extra, optimizer: training.getOptimizerState(handle),
       position: { ...position, order: order.slice(), random: rng.getState(), step, tokens, epochs: results.slice(), optimizerKey: key, batchSize, window },
       ...(carried ? { carried } : {}),
     });
@@ -181,7 +193,7 @@ export async function fitModel(host: FitHost, data: Dataset, options: FitOptions
     for (let epoch = firstEpoch; epoch <= epochs && !stoppedEarly; epoch++) {
       const from = resumeAt?.nextBatch ?? 0;
       // A resumed epoch keeps the order it was checkpointed with.
-      if (from === 0 && resumeWindow === undefined && (options.shuffle ?? true)) rng.shuffle(order);
+      if (from === 0 && resumeWindow === undefined && shuffle) rng.shuffle(order);
       let lossSum = resumeAt?.lossSum ?? 0;
       let counted = resumeAt?.counted ?? 0;
       let correct = resumeAt?.correct ?? 0;
@@ -221,6 +233,7 @@ export async function fitModel(host: FitHost, data: Dataset, options: FitOptions
           const r = await lock.compute(training.trainStep(handle, w));
           step++;
           if (!Number.isFinite(r.loss) || !Number.isFinite(r.totalNorm)) throw new TrainingDivergedError(step, epoch, r.loss, r.totalNorm, partial());
+          lastStep = { epoch, loss: r.loss, totalNorm: r.totalNorm };
           h0 = r.hn;
           c0 = r.cn;
           tokens += valid;
@@ -267,5 +280,6 @@ export async function fitModel(host: FitHost, data: Dataset, options: FitOptions
   }
   // Restore-best on completion (an abort or a divergence keeps the parameters it reached).
   if (stopping?.restoreBest && best && best.epoch !== results.length) training.setParams(handle, best.params);
+  else finiteParams();
   return { ...partial(), ...(stopping ? { bestEpoch: best?.epoch, stoppedEarly } : {}) };
 }

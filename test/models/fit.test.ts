@@ -89,6 +89,17 @@ describe('fit', () => {
     expect(model.getParams()).toEqual(lastGood);
   });
 
+  it('a last update that overflows the parameters is a TrainingDivergedError, not a resolved fit', async () => {
+    const model = await createModel({ ...small, input: { kind: 'dense', size: 2 }, loss: 'mse', outputs: 1 });
+    const inputs = [[1, 1, 1, 1]]; // two steps of two features
+    const targets = [[1e4, 1e4]];
+    // One step: its loss and gradient are finite, its update (lr 1e38) is not.
+    const err = await model.fit({ inputs, targets }, { epochs: 1, batchSize: 1, optimizer: { name: 'sgd', lr: 1e38 } }).catch((e) => e);
+    expect(err).toBeInstanceOf(TrainingDivergedError);
+    expect((err as TrainingDivergedError).parametersOverflowed).toBe(true);
+    expect((err as Error).message).toMatch(/diverged at step 1 \(epoch 1\): its update made parameters non-finite/);
+  });
+
   it('is deterministic: same seeds, same parameters after training', async () => {
     const run = async () => {
       const m = await createModel(small);
@@ -105,6 +116,7 @@ describe('fit', () => {
     await expect(model.fit({ inputs: [[0, 1]] })).rejects.toThrow(/data must have targets/);
     await expect(model.fit({ inputs: [[0, 1]], targets: [[1]] })).rejects.toThrow(/data.targets\[0\] must hold 2 values; got 1/);
     await expect(model.fit(data, { batchSize: 0 })).rejects.toThrow(RangeError);
+    await expect(model.fit(data, { shuffle: 'no' as never })).rejects.toThrow(/shuffle must be a boolean/);
     await expect(model.fit(data, { optimizer: { name: 'adam', lr: -1 } })).rejects.toThrow(/optimizer.lr must be in \[0, Infinity\]; got -1/);
     await expect(model.fit(data, { optimizer: { name: 'lbfgs', lr: 1 } as never })).rejects.toThrow(/optimizer.name must be one of/);
     const bi = await createModel({ ...small, bidirectional: true });
