@@ -15,11 +15,14 @@ export class TrainingDivergedError extends Error {
     readonly gradientNorm: number,
     /** What the fit had done before the failed step. */
     readonly partial?: FitResult,
-    /** The step's loss and gradient were finite but its update made parameters non-finite (they were not kept either). */
+    /**
+     * The parameters were non-finite after step `step` though the losses were finite: an
+     * update (this step's or an earlier one's) overflowed them. They are not usable.
+     */
     readonly parametersOverflowed = false,
   ) {
     super(parametersOverflowed
-      ? `training diverged at step ${step} (epoch ${epoch}): its update made parameters non-finite (loss ${loss}, gradient norm ${gradientNorm}); the model's parameters are unusable — lower the learning rate and train again from a checkpoint or a new model`
+      ? `training diverged by step ${step} (epoch ${epoch}): the parameters are non-finite after it — an update overflowed them (last loss ${loss}, gradient norm ${gradientNorm}); the model's parameters are unusable: lower the learning rate and train again from a checkpoint or a new model`
       : `training diverged at step ${step} (epoch ${epoch}): loss ${loss}, gradient norm ${gradientNorm}; the parameters of step ${step - 1} were kept (lower the learning rate or clip gradients)`);
     this.name = 'TrainingDivergedError';
   }

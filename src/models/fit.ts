@@ -167,9 +167,9 @@ export async function fitModel(host: FitHost, data: Dataset, options: FitOptions
   }
   let checkpointedAt = step;
   let lastStep = { epoch: firstEpoch, loss: NaN, totalNorm: NaN };
-  // A finite step can still overflow the parameters (a huge learning rate): the next step's
-  // loss shows it, but after the last step nothing would — so what fit hands back, and every
-  // checkpoint, is checked (O(parameters), once per checkpoint and once at the end).
+  // A finite step can still overflow the parameters (a huge learning rate), and later steps
+  // need not show it in their loss — so what fit hands back, every checkpoint, and the
+  // parameters of a divergence report are checked (O(parameters) each time; not every step).
   const finiteParams = (): Float32Array => {
     const params = training.getParams(handle);
     for (let i = 0; i < params.length; i++) {
@@ -231,8 +231,13 @@ export async function fitModel(host: FitHost, data: Dataset, options: FitOptions
           if (options.learningRate) training.setLearningRate(handle, checkLearningRate('learningRate()', options.learningRate(step + 1, epoch)));
           if (spec.dropout) w.dropoutSeed = rng.nextUint32();
           const r = await lock.compute(training.trainStep(handle, w));
+          if (!Number.isFinite(r.loss) || !Number.isFinite(r.totalNorm)) {
+            // Non-finite parameters going in: an earlier update overflowed them (not "kept").
+            finiteParams();
+            step++;
+            throw new TrainingDivergedError(step, epoch, r.loss, r.totalNorm, partial());
+          }
           step++;
-          if (!Number.isFinite(r.loss) || !Number.isFinite(r.totalNorm)) throw new TrainingDivergedError(step, epoch, r.loss, r.totalNorm, partial());
           lastStep = { epoch, loss: r.loss, totalNorm: r.totalNorm };
           h0 = r.hn;
           c0 = r.cn;

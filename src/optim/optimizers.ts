@@ -73,11 +73,18 @@ export function optimizerSettings(optimizer: OptimizerSpec, clip: ClipSpec | und
 }
 
 /**
- * A learning rate: finite and ≥ 0, PyTorch's rule (`0.0 <= lr`). The same rule applies to
- * `optimizer.lr`, to what a schedule returns and to `setLearningRate`.
+ * The largest setting the kernels can hold: they keep lr, eps, momentum and weight decay in
+ * float32, where a larger value becomes Infinity (and Infinity × a zero gradient, NaN).
+ */
+const FLOAT32_MAX = 3.4028234663852886e38;
+
+/**
+ * A learning rate: finite and ≥ 0, PyTorch's rule (`0.0 <= lr`), and at most float32's
+ * largest. The same rule applies to `optimizer.lr`, to what a schedule returns and to
+ * `setLearningRate`.
  */
 export function checkLearningRate(name: string, v: unknown): number {
-  return checkNumber(name, v, 0, Infinity);
+  return checkNumber(name, v, 0, FLOAT32_MAX);
 }
 
 /** A valid OptimizerSpec with every field checked (PyTorch's ranges). */
@@ -86,11 +93,11 @@ export function checkOptimizer(name: string, v: unknown): OptimizerSpec {
   const o = v as Record<string, unknown>;
   const kind = checkOneOf(`${name}.name`, o.name, OPTIMIZER_NAMES);
   const lr = checkLearningRate(`${name}.lr`, o.lr);
-  const wd = o.weightDecay === undefined ? undefined : checkNumber(`${name}.weightDecay`, o.weightDecay, 0, Infinity);
-  const eps = o.eps === undefined ? undefined : checkNumber(`${name}.eps`, o.eps, 0, Infinity);
+  const wd = o.weightDecay === undefined ? undefined : checkNumber(`${name}.weightDecay`, o.weightDecay, 0, FLOAT32_MAX);
+  const eps = o.eps === undefined ? undefined : checkNumber(`${name}.eps`, o.eps, 0, FLOAT32_MAX);
   switch (kind) {
     case 'sgd': {
-      const momentum = o.momentum === undefined ? undefined : checkNumber(`${name}.momentum`, o.momentum, 0, Infinity);
+      const momentum = o.momentum === undefined ? undefined : checkNumber(`${name}.momentum`, o.momentum, 0, FLOAT32_MAX);
       const dampening = o.dampening === undefined ? undefined : checkNumber(`${name}.dampening`, o.dampening, 0, 1);
       const nesterov = o.nesterov === undefined ? undefined : checkBoolean(`${name}.nesterov`, o.nesterov);
       if (nesterov && (!momentum || (dampening ?? 0) !== 0)) throw new RangeError(`${name}.nesterov requires momentum > 0 and dampening 0; got momentum ${momentum ?? 0}, dampening ${dampening ?? 0}`);

@@ -97,7 +97,13 @@ describe('fit', () => {
     const err = await model.fit({ inputs, targets }, { epochs: 1, batchSize: 1, optimizer: { name: 'sgd', lr: 1e38 } }).catch((e) => e);
     expect(err).toBeInstanceOf(TrainingDivergedError);
     expect((err as TrainingDivergedError).parametersOverflowed).toBe(true);
-    expect((err as Error).message).toMatch(/diverged at step 1 \(epoch 1\): its update made parameters non-finite/);
+    expect((err as Error).message).toMatch(/diverged by step 1 \(epoch 1\): the parameters are non-finite after it — an update overflowed them/);
+    // With more steps after the overflow: reported as an overflow, never as parameters "kept".
+    const again = await createModel({ ...small, input: { kind: 'dense', size: 2 }, loss: 'mse', outputs: 1 });
+    const second = await again.fit({ inputs, targets }, { epochs: 2, batchSize: 1, optimizer: { name: 'sgd', lr: 1e38 } }).catch((e) => e);
+    expect(second).toBeInstanceOf(TrainingDivergedError);
+    expect((second as TrainingDivergedError).parametersOverflowed).toBe(true);
+    expect((second as Error).message).not.toMatch(/kept/);
   });
 
   it('is deterministic: same seeds, same parameters after training', async () => {
@@ -117,7 +123,8 @@ describe('fit', () => {
     await expect(model.fit({ inputs: [[0, 1]], targets: [[1]] })).rejects.toThrow(/data.targets\[0\] must hold 2 values; got 1/);
     await expect(model.fit(data, { batchSize: 0 })).rejects.toThrow(RangeError);
     await expect(model.fit(data, { shuffle: 'no' as never })).rejects.toThrow(/shuffle must be a boolean/);
-    await expect(model.fit(data, { optimizer: { name: 'adam', lr: -1 } })).rejects.toThrow(/optimizer.lr must be in \[0, Infinity\]; got -1/);
+    await expect(model.fit(data, { optimizer: { name: 'adam', lr: -1 } })).rejects.toThrow(/optimizer.lr must be in \[0, 3.4028234663852886e\+38\]; got -1/);
+    await expect(model.fit(data, { optimizer: { name: 'sgd', lr: 1e39 } })).rejects.toThrow(/optimizer.lr must be in \[0, 3.4028234663852886e\+38\]; got 1e\+39/);
     await expect(model.fit(data, { optimizer: { name: 'lbfgs', lr: 1 } as never })).rejects.toThrow(/optimizer.name must be one of/);
     const bi = await createModel({ ...small, bidirectional: true });
     await expect(bi.fit(data, { window: 2 })).rejects.toThrow(/window \(2\) must cover the longest sequence \(6\) for a bidirectional model/);

@@ -133,10 +133,9 @@ async function call(label, how, fn, rules, check) {
  * label, error: RegExp of the error | 'success' }. (Found and since fixed: fit's shuffle
  * unchecked, and an overflowing last update leaving non-finite parameters — 5eadc4c.)
  */
-// - diverged-kept-nonfinite-params (counted in the fit op): with two steps, an update that
-//   overflows the parameters at step 1 (sgd lr 1e30, or lr 1e300 with a zero gradient on
-//   native/wasm, where Infinity × 0 = NaN) leaves them non-finite; step 2's NaN loss throws a
-//   TrainingDivergedError saying "the parameters of step 1 were kept" — those non-finite ones.
+// (Also fixed: a step-1 overflow reported by step 2's NaN loss as "the parameters of step 1
+// were kept" — now parametersOverflowed; and lr above float32's largest, which became
+// Infinity in the kernels, is refused.)
 const KNOWN_BUGS = [];
 function knownBug(label, r) {
   const k = KNOWN_BUGS.find((b) => b.label.test(label) && (r.ok ? b.error === 'success' : b.error instanceof RegExp && b.error.test(describeError(r.error))));
@@ -758,10 +757,8 @@ async function runModelScenario(sc) {
           if (lr >= 1e10) {
             const diverged = !r.ok && r.error?.name === 'TrainingDivergedError';
             if (diverged && !r.error.parametersOverflowed && !params.every(Number.isFinite)) {
-              // Known bug: a step whose update overflowed the parameters is only noticed by the
-              // next step's NaN loss, whose error says "the parameters of step n − 1 were kept" —
-              // the non-finite ones.
-              stats.known['diverged-kept-nonfinite-params'] = (stats.known['diverged-kept-nonfinite-params'] ?? 0) + 1;
+              // A divergence that says the parameters were kept must have kept finite ones.
+              fail(`fit with lr ${lr}: TrainingDivergedError says the parameters were kept, but they are non-finite`);
             } else if (!(diverged && r.error.parametersOverflowed)) {
               expectFinite(`params after a fit with lr ${lr} that ${r.ok ? 'resolved' : 'was refused'}`, params);
             }
