@@ -23,7 +23,7 @@ export function parseOptions(argv: string[], specs: Record<string, OptionSpec>, 
   let parsed;
   try {
     parsed = parseArgs({
-      args: argv,
+      args: withNegativeValues(argv, specs),
       options: Object.fromEntries(Object.entries(specs).map(([name, s]) => [name, { type: s.type === 'boolean' ? 'boolean' : 'string' }])),
       strict: true,
       allowPositionals: positionals > 0,
@@ -56,6 +56,26 @@ export function parseOptions(argv: string[], specs: Record<string, OptionSpec>, 
     out[name] = value;
   }
   return Object.assign(out, { positionals: parsed.positionals });
+}
+
+/**
+ * `--lr -1` as `--lr=-1`: parseArgs takes a value that starts with a dash for an option and
+ * calls it ambiguous, but a negative number after an option that takes a value is its value
+ * (the range check then names the option).
+ */
+function withNegativeValues(argv: string[], specs: Record<string, OptionSpec>): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const name = argv[i].startsWith('--') ? argv[i].slice(2) : undefined;
+    const next = argv[i + 1];
+    if (name !== undefined && specs[name] !== undefined && specs[name].type !== 'boolean' && next !== undefined && /^-(\d|\.\d|Infinity)/.test(next)) {
+      out.push(`${argv[i]}=${next}`);
+      i++;
+    } else {
+      out.push(argv[i]);
+    }
+  }
+  return out;
 }
 
 export function usage(command: string, summary: string, specs: Record<string, OptionSpec>): string {

@@ -36,7 +36,7 @@ export const trainOptions: Record<string, OptionSpec> = {
   embed: { type: 'integer', default: 64, min: 1, max: 16_384, help: 'embedding width' },
   seq: { type: 'integer', default: 64, min: 1, max: 100_000, help: 'tokens per truncated-BPTT window (the state is carried across windows)' },
   batch: { type: 'integer', default: 32, min: 1, max: 65_536, help: 'parallel streams the text is cut into (sequences per step)' },
-  lr: { type: 'number', default: 0.002, min: 0, max: 10, help: 'Adam learning rate at its peak (warm-up, then a cosine to 5% by the end of the run)' },
+  lr: { type: 'number', default: 0.012, min: 0, max: 10, help: 'Adam learning rate at its peak (warm-up, then a cosine to 5% by the end of the run)' },
   dropout: { type: 'number', default: 0, min: 0, max: 0.95, help: 'dropout on the embedding and between layers' },
   clip: { type: 'number', default: 5, min: 0, help: 'gradient-norm clipping (0: off)' },
   seed: { type: 'integer', default: 1, min: 0, max: 2 ** 32 - 1, help: 'seed of initialisation, dropout and sampling' },

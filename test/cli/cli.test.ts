@@ -101,6 +101,12 @@ describe('rnnkit train and sample', () => {
     await expect(train(['--text', '/nonexistent/file.txt'])).rejects.toThrow(/--text: cannot read \/nonexistent\/file.txt: ENOENT/);
     await expect(train(['--bogus'])).rejects.toThrow(UsageError);
     await expect(sample(['--model', '/nonexistent/model'])).rejects.toThrow(/nonexistent/);
+    // A negative number is the option's value (then refused by its range, under its own name).
+    await expect(train(['--lr', '-1'])).rejects.toThrow(/^--lr must be a number in 0\.\.10; got "-1"$/);
+    await expect(train(['--dropout', '-0.5'])).rejects.toThrow(/^--dropout must be a number in 0\.\.0\.95; got "-0\.5"$/);
+    await expect(train(['--hidden', '1e12'])).rejects.toThrow(/^--hidden must be an integer in 1\.\.16384; got "1e12"$/);
+    await expect(train(['--minutes', '0'])).rejects.toThrow(/^--minutes must be a number in 0\.01\.\.10080; got "0"$/);
+    await expect(train(['--level', 'byte'])).rejects.toThrow(/^--level must be one of char, word; got "byte"$/);
   });
 });
 
