@@ -67,13 +67,14 @@ echo "  needs at least: $need"
 
 # 1. the binary
 "${cross}readelf" -h "$addon" | grep -q 'AArch64' || fail "$addon is not an AArch64 binary"
-# The NEON kernels' table must be linked in (the symbol survives --strip: it is dynamic or
-# referenced; fall back to the unstripped build).
+# No x86 flag in any generated makefile (gyp's target_arch really was arm64).
+if grep -nE -- '-m(avx|sse|fma|64)' "$work/src/build/"*.mk; then fail "x86 compiler flags in the arm64 build"; fi
+# The NEON kernels were compiled (checked in the build's static library: the shipped file is stripped).
 if ! "${cross}nm" -C "$work/src/build/Release/obj.target/rnnkit_isa_neon.a" 2>/dev/null | grep -q 'rk_kernels_neon' &&
   ! "${cross}nm" -C "$work/src/build/Release/rnnkit_isa_neon.a" 2>/dev/null | grep -q 'rk_kernels_neon'; then
   fail "the NEON group (native/src/isa/neon.cc) was not compiled"
 fi
-echo "test 1: AArch64 ELF, NEON kernels compiled (rnnkit_isa_neon.a has rk_kernels_neon)"
+echo "test 1: AArch64 ELF, no x86 flags, NEON kernels compiled (rnnkit_isa_neon.a has rk_kernels_neon)"
 
 # 2. an arm64 Node under qemu loads it and trains
 command -v qemu-aarch64 >/dev/null || fail "qemu-aarch64 not found (apt-get install qemu-user)"
