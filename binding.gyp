@@ -8,11 +8,13 @@
 # linked into it. dispatch.cc picks the group to run at start-up (cpuid).
 # Never -march=native (the build must run on other CPUs) and no -ffast-math.
 #
-# Built and tested: linux-x64 only (Debian 12, GCC 12, glibc 2.36; the prebuild that
+# Built and tested: linux-x64 (Debian 12, GCC 12, glibc 2.36; the prebuild that
 # `npm pack` ships, prebuilds/linux-x64/rnnkit.glibc.node, needs glibc >= 2.34 and
-# libstdc++ >= GCC 12 (GLIBCXX_3.4.30) — see scripts/verify-pack.sh). The arm64 (neon),
-# xcode_settings (macOS) and msvs_settings (Windows) branches below have NEVER been built:
-# they are a starting point, not a supported platform.
+# libstdc++ >= GCC 12 (GLIBCXX_3.4.30) — see scripts/verify-pack.sh) and linux-arm64
+# (neon), cross-compiled with Debian's g++-aarch64-linux-gnu and tested under qemu-user
+# (scripts/prebuild-arm64.sh; never on arm64 hardware). The xcode_settings (macOS) and
+# msvs_settings (Windows) branches have never been built: .github/workflows/prebuilds.yml
+# builds them, but it has not run yet.
 {
   'variables': {
     'rk_sources': 'node scripts/native-sources.cjs',
