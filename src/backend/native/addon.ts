@@ -110,7 +110,7 @@ export function resolveAddonPath(): string {
     const detail = (e as Error).message.trim().replace(/\s+/g, ' ');
     throw new Error(
       `no native addon in ${path.join(root, 'build', 'Release')} or ${path.join(root, 'prebuilds', `${process.platform}-${process.arch}`)} ` +
-        `(${detail}); build it with \`npm run build:native\``,
+        `(${detail}); build it: \`npm rebuild rnnkit\` where rnnkit is installed, \`npm run build:native\` in a clone`,
     );
   }
 }

@@ -68,7 +68,7 @@ export class NativeBackend implements Backend {
     options: NativeBackendOptions = {},
   ) {
     if (typeof addon.abiDescribe !== 'function') {
-      throw new Error(`the native addon ${addonPath} predates rk_abi_describe; rebuild it with \`npm run build:native\``);
+      throw new Error(`the native addon ${addonPath} predates rk_abi_describe; rebuild it: \`npm rebuild rnnkit\` where rnnkit is installed, \`npm run build:native\` in a clone`);
     }
     this.abi = Abi.fromDescription(addon.abiDescribe(), `the native addon ${addonPath}`);
     const isa = options.isa ?? (process.env.RNNKIT_ISA || undefined);
