@@ -809,7 +809,8 @@ async function runModelScenario(sc) {
         let rules = [OK];
         const v = g.value;
         switch (g.bad) {
-          case 'start': opts.start = v; rules = [arg(/start|options|inputs/)]; break;
+          // [2] is among the hostile values, and a valid start where the vocabulary has id 2.
+          case 'start': opts.start = v; rules = Array.isArray(v) && v.length > 0 && v.every((t) => validInt(t, 0, V - 1)) ? [OK] : [arg(/start|options|inputs/)]; break;
           case 'steps': opts.steps = v; rules = validInt(v, 0, 1e6) ? [OK] : [arg(/steps/)]; if (validInt(v, 7, 1e6)) rules = [arg(/steps/), OK]; break;
           case 'temperature': opts.temperature = v; rules = v === undefined || v === null || (typeof v === 'number' && v >= 0 && Number.isFinite(v)) ? [OK, arg(/temperature/)] : [arg(/temperature/)]; break;
           case 'topK': opts.topK = v; rules = validInt(v, 0, 2 ** 53, true) ? [OK, arg(/topK/)] : [arg(/topK/)]; break;
