@@ -819,8 +819,16 @@ async function runModelScenario(sc) {
           case 'bannedAll': opts.bannedTokens = Array.from({ length: spec.outputs }, (_, i) => i); rules = [arg(/bannedTokens/)]; break;
           case 'repetitionPenalty': opts.repetitionPenalty = v; rules = v === undefined || v === null || (typeof v === 'number' && v >= 1 && Number.isFinite(v)) ? [OK, arg(/repetitionPenalty/)] : [arg(/repetitionPenalty/)]; break;
           case 'seed': opts.seed = v; rules = validInt(v, -Infinity, Infinity, true) ? [OK] : [arg(/seed/)]; break;
-          case 'condition': opts.condition = v; rules = spec.conditionSize ? [arg(/condition/)] : !v ? [OK, arg(/condition/)] : [arg(/condition/)]; break; // a falsy value reads as "not given"
-          case 'source': opts.source = v; rules = spec.encoder ? [arg(/source/)] : !v ? [OK, arg(/source/)] : [arg(/source/)]; break; // a falsy value reads as "not given"
+          // A falsy value reads as "not given". A hostile [2] is valid where it fits: a condition
+          // of size 1, a source of one token id 2 (or one step of a one-feature dense encoder).
+          case 'condition': opts.condition = v; rules = spec.conditionSize ? (Array.isArray(v) && v.length === spec.conditionSize && v.every(Number.isFinite) ? [OK] : [arg(/condition/)]) : !v ? [OK, arg(/condition/)] : [arg(/condition/)]; break;
+          case 'source': {
+            opts.source = v;
+            const enc = spec.encoder?.input;
+            const fits = enc && Array.isArray(v) && v.length > 0 && (enc.kind === 'dense' ? v.length % enc.size === 0 && v.every(Number.isFinite) : v.every((t) => validInt(t, 0, enc.vocab - 1)));
+            rules = spec.encoder ? (fits ? [OK] : [arg(/source/)]) : !v ? [OK, arg(/source/)] : [arg(/source/)];
+            break;
+          }
           case 'options': rules = [arg(/options|start|steps/)]; break;
         }
         if (!canGenerate(spec)) rules = [arg(/generate|options|start|steps|temperature|topK|topP|bannedTokens|repetitionPenalty|seed|condition|source/)];
