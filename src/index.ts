@@ -59,34 +59,13 @@ export type { WeightInit, StackInitOptions, ModelInitOptions } from './init/init
 export { stepDecay, exponentialDecay, warmupCosine } from './optim/schedules.js';
 export type { LearningRateSchedule } from './optim/schedules.js';
 
-// Files: safetensors, PyTorch weights, model directories.
-export { encodeSafetensors, decodeSafetensors, SafetensorsError } from './io/safetensors.js';
-export type { Tensor, SafetensorsContent } from './io/safetensors.js';
+// Formats as bytes, tokenizers and text tools: the same list as the browser entry's.
+export * from './shared-exports.js';
+// Files (Node): safetensors, bundles, PyTorch weights, model directories.
 export { saveSafetensors, loadSafetensors, writeFileAtomic } from './io/safetensors-file.js';
-// The browser entry's formats, as bytes (the same functions there): model bytes, one-file bundles, PyTorch weights.
-export { encodeModel, decodeModel } from './io/model-bytes.js';
-export type { ModelBytes, LoadedModel } from './io/model-bytes.js';
-export { readModel, encodeModelBundle, decodeModelBundle, bundleFromFiles, bundleConfig, modelUrls, BUNDLE_CONFIG_KEY } from './web/model-io.js';
-export type { ModelSource, ReadModelOptions } from './web/model-io.js';
-export { decodeTorchRnn, encodeTorchRnn } from './web/torch-bytes.js';
 export { saveModelBundle, readModelBundle, loadModelBundle, bundleToDirectory } from './io/web-bundle-file.js';
-export { tokenizerOf } from './text/tokenizer.js';
-export { setWasmWorker } from './backend/wasm/worker-host.js';
-export type { WasmWorkerOption } from './backend/wasm/worker-host.js';
-export { stackFromTensors, stackToTensors } from './io/torch.js';
-export type { TorchImportOptions, ImportedStack } from './io/torch.js';
 export { importTorchRnn, exportTorchRnn } from './io/torch-file.js';
 export { saveModelFiles, loadModelFiles } from './io/model-file.js';
 
-// Text.
-export { CharTokenizer, WordTokenizer, Tokenizer, tokenizerFromJSON } from './text/tokenizer.js';
-export type { TokenizerJSON, TokenizerOptions, WordTokenizerOptions, SpecialTokens, SpecialIds, DecodeOptions } from './text/tokenizer.js';
-export { splitSentences, encodeSentences, DEFAULT_ABBREVIATIONS } from './text/sentences.js';
-export { wordVectorsFor } from './text/vectors.js';
-export type { WordVectors, WordVectorOptions } from './text/vectors.js';
-export type { SentenceOptions } from './text/sentences.js';
-export { HELD_OUT_SPLIT, nextTokenDataset, splitHeldOut, streamDataset } from './text/language-model.js';
-export { argmax, checkSamplingOptions, pickToken } from './text/sampling.js';
 export { GenerationSession } from './models/session.js';
 export type { SampleOptions, SessionOptions } from './models/session.js';
-export type { SamplingOptions } from './text/sampling.js';

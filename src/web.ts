@@ -61,29 +61,8 @@ export type { LearningRateSchedule } from './optim/schedules.js';
 export { Random } from './init/random.js';
 export { initStackParams, initModelParams, xavierUniform, xavierNormal, orthogonalMatrix, identityMatrix } from './init/initializers.js';
 export type { WeightInit, StackInitOptions, ModelInitOptions } from './init/initializers.js';
-// Files as bytes: safetensors, PyTorch weights, models (directories by URL, one-file bundles).
-export { encodeSafetensors, decodeSafetensors, SafetensorsError } from './io/safetensors.js';
-export type { Tensor, SafetensorsContent } from './io/safetensors.js';
-export { stackFromTensors, stackToTensors } from './io/torch.js';
-export type { TorchImportOptions, ImportedStack } from './io/torch.js';
-export { decodeTorchRnn, encodeTorchRnn } from './web/torch-bytes.js';
-export { encodeModel, decodeModel } from './io/model-bytes.js';
-export type { ModelBytes, LoadedModel } from './io/model-bytes.js';
-export { tokenizerOf } from './text/tokenizer.js';
-export { setWasmWorker } from './backend/wasm/worker-host.js';
-export type { WasmWorkerOption } from './backend/wasm/worker-host.js';
-export { readModel, encodeModelBundle, decodeModelBundle, bundleFromFiles, bundleConfig, modelUrls, BUNDLE_CONFIG_KEY } from './web/model-io.js';
-export type { ModelSource, ReadModelOptions } from './web/model-io.js';
-// Text (pure TypeScript: tokenizers, vocabularies, sentences).
-export { CharTokenizer, WordTokenizer, Tokenizer, tokenizerFromJSON } from './text/tokenizer.js';
-export type { TokenizerJSON, TokenizerOptions, WordTokenizerOptions, SpecialTokens, SpecialIds, DecodeOptions } from './text/tokenizer.js';
-export { splitSentences, encodeSentences, DEFAULT_ABBREVIATIONS } from './text/sentences.js';
-export { wordVectorsFor } from './text/vectors.js';
-export type { WordVectors, WordVectorOptions } from './text/vectors.js';
-export type { SentenceOptions } from './text/sentences.js';
-export { nextTokenDataset } from './text/language-model.js';
-export { argmax, checkSamplingOptions, pickToken } from './text/sampling.js';
-export type { SamplingOptions } from './text/sampling.js';
+// Formats as bytes, tokenizers and text tools: the same list as the Node entry's.
+export * from './shared-exports.js';
 
 /**
  * Load the WebAssembly module: from `source` (a URL, the module's bytes, a compiled
