@@ -57,9 +57,10 @@ struct KernelTable {
   void (*gemm_pack_b)(int trans, const float* B, int ldb, int p0, int kc, int j0, int nc,
                       float* dst, std::ptrdiff_t panel_stride);
   // C[mc][nc] (= or +=) packedA[mc][kc] · panels[kc][nc]. beta is 0 or 1. Handles any
-  // mc, nc >= 1 (edge tiles). Panels are panel_stride floats apart.
+  // mc, nc >= 1 (edge tiles). Panels are panel_stride floats apart. bias (nc floats, or
+  // null; only with beta == 0) is added to every row, as if C had held it with beta 1.
   void (*gemm_macro)(int mc, int nc, int kc, const float* Ap, const float* Bp,
-                     std::ptrdiff_t panel_stride, float beta, float* C, int ldc);
+                     std::ptrdiff_t panel_stride, float beta, const float* bias, float* C, int ldc);
   // One row: c[nc] (= or +=) a[kc] · panels[kc][nc]; a contiguous. Memory-bound path
   // for batch 1: streams the panels once with several accumulators. `reverse` streams
   // them last to first (the same sums): alternating it from step to step starts each
@@ -72,6 +73,14 @@ struct KernelTable {
   void (*vec_exp)(const float* x, float* y, std::ptrdiff_t n);
   void (*vec_sigmoid)(const float* x, float* y, std::ptrdiff_t n);
   void (*vec_tanh)(const float* x, float* y, std::ptrdiff_t n);
+  // The softmax of one row (heads.cc), in three passes over a row that stays in cache:
+  // row_max: the largest of x[0, n) (n >= 1), or NaN when any x is NaN or infinite.
+  float (*row_max)(const float* x, std::ptrdiff_t n);
+  // y[i] = e^(x[i] - shift) (vexp); returns the sum of the y[i] (float partial sums over
+  // blocks of 512, added in double). x == y allowed.
+  double (*exp_shift_sum)(const float* x, float shift, float* y, std::ptrdiff_t n);
+  // x[i] *= s.
+  void (*vec_scale)(float* x, float s, std::ptrdiff_t n);
 
   // ---- cells (owned by native/src/cells; add fields here, see HOW TO ADD above) -----
   // Bodies: native/src/cells/kernels.inc. All act on ONE batch row of one time step; H is

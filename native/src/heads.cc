@@ -1,5 +1,6 @@
 #include "heads.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -7,6 +8,7 @@
 
 #include "dispatch.h"
 #include "gemm/gemm.h"
+#include "threadpool.h"
 
 namespace rk {
 
@@ -38,23 +40,61 @@ void append_condition(const float* condition, int K, int B, int at, int stride, 
 }
 
 void dense_forward(const float* y, int N, int F, const float* W, const float* b, int C, float* z) {
-  // Rows start as the bias, then one GEMM adds y·Wᵀ over all N rows at once.
-  for (int n = 0; n < N; n++) std::memcpy(z + static_cast<int64_t>(n) * C, b, sizeof(float) * C);
-  sgemm(Trans::No, Trans::Yes, N, C, F, y, F, W, F, 1.0f, z, C);
+  // One GEMM over all N rows, the bias added as each tile is written (z is never read).
+  sgemm_bias(Trans::No, Trans::Yes, N, C, F, y, F, W, F, b, z, C);
 }
 
 void dense_backward(const float* y, const float* dz, int N, int F, const float* W, int C, float* dW, float* db,
                     float* dy) {
   sgemm(Trans::Yes, Trans::No, C, F, N, dz, C, y, F, 0.0f, dW, F);
   // Column sums in double: N can be large and the bias gradient is one long reduction.
-  std::vector<double> acc(C, 0.0);
-  for (int n = 0; n < N; n++) {
-    const float* row = dz + static_cast<int64_t>(n) * C;
-    for (int c = 0; c < C; c++) acc[c] += row[c];
-  }
-  for (int c = 0; c < C; c++) db[c] = static_cast<float>(acc[c]);
+  // Blocks of columns on every thread (each column summed by one thread, in row order).
+  constexpr int kColumns = 1024;
+  parallel_for((C + kColumns - 1) / kColumns, [&](int task, int) {
+    const int c0 = task * kColumns, c1 = std::min(C, c0 + kColumns);
+    double acc[kColumns] = {};
+    for (int n = 0; n < N; n++) {
+      const float* row = dz + static_cast<int64_t>(n) * C;
+      for (int c = c0; c < c1; c++) acc[c - c0] += row[c];
+    }
+    for (int c = c0; c < c1; c++) db[c] = static_cast<float>(acc[c - c0]);
+  });
   if (dy != nullptr) sgemm(Trans::No, Trans::No, N, F, C, dz, C, W, F, 0.0f, dy, F);
 }
+
+namespace {
+
+// Rows per task of the softmax: enough that a task amortises claiming it, few enough that
+// two threads share a window of a few hundred rows evenly.
+constexpr int64_t kSoftmaxRowsPerTask = 16;
+
+// One counted row: its loss lse − z[t], whether its first maximum is the target, and (dz
+// non-null) ∂loss/∂z = softmax · inv − inv at the target. er receives the exponentials:
+// dz itself, or a scratch row (then z is left intact).
+double softmax_row(const KernelTable* k, const float* zr, int C, int t, float inv, float* er, bool grad,
+                   bool* correct) {
+  const float max = k->row_max(zr, C);
+  const float zt = zr[t];
+  if (!std::isfinite(max)) {
+    // A NaN or infinite logit: the loss is NaN and so is the gradient, so that the step's
+    // norm is not finite and no update is made (no silent clamp inside the exponential).
+    if (grad) std::fill(er, er + C, std::numeric_limits<float>::quiet_NaN());
+    *correct = false;
+    return std::numeric_limits<double>::quiet_NaN();
+  }
+  int arg = 0;
+  while (zr[arg] != max) arg++;  // the first maximum wins, as in the reference
+  *correct = arg == t;
+  // Shifted by the row maximum so that no exponential overflows.
+  const double se = k->exp_shift_sum(zr, max, er, C);
+  if (grad) {
+    k->vec_scale(er, static_cast<float>(1.0 / se) * inv, C);
+    er[t] -= inv;
+  }
+  return static_cast<double>(max) + std::log(se) - static_cast<double>(zt);
+}
+
+}  // namespace
 
 LossOut softmax_cross_entropy(const LossRows& rows, float* z, int C, const int32_t* targets, int32_t ignore_index,
                               float* dz) {
@@ -64,41 +104,32 @@ LossOut softmax_cross_entropy(const LossRows& rows, float* z, int C, const int32
   for (int64_t n = 0; n < N; n++) count += counts(n) ? 1 : 0;
   LossOut out;
   out.count = static_cast<double>(count);
-  // Without dz (evaluate) the exponentials go to a scratch row so that z stays intact.
-  std::vector<float> scratch(dz == nullptr ? C : 0);
   const float inv = count > 0 ? static_cast<float>(1.0 / static_cast<double>(count)) : 0.0f;
   const KernelTable* k = kernels();
+  // Rows are independent: tasks of rows on every thread, each row's loss kept apart and
+  // summed in row order afterwards, so the result does not depend on the thread count.
+  std::vector<double> row_loss(static_cast<size_t>(N), 0.0);
+  std::vector<uint8_t> row_correct(static_cast<size_t>(N), 0);
+  // Without dz (evaluate) the exponentials go to a scratch row per thread.
+  std::vector<float> scratch(dz == nullptr ? static_cast<size_t>(threads()) * C : 0);
+  const int tasks = static_cast<int>((N + kSoftmaxRowsPerTask - 1) / kSoftmaxRowsPerTask);
+  parallel_for(tasks, [&](int task, int worker) {
+    const int64_t n1 = std::min(N, (task + 1) * kSoftmaxRowsPerTask);
+    for (int64_t n = task * kSoftmaxRowsPerTask; n < n1; n++) {
+      float* er = dz != nullptr ? dz + n * C : scratch.data() + static_cast<size_t>(worker) * C;
+      if (!counts(n)) {
+        if (dz != nullptr) std::memset(er, 0, sizeof(float) * C);
+        continue;
+      }
+      bool correct = false;
+      row_loss[n] = softmax_row(k, z + n * C, C, targets[n], inv, er, dz != nullptr, &correct);
+      row_correct[n] = correct ? 1 : 0;
+    }
+  });
   double sum = 0;
   for (int64_t n = 0; n < N; n++) {
-    float* zr = z + n * C;
-    float* er = dz != nullptr ? dz + n * C : scratch.data();
-    if (!counts(n)) {
-      if (dz != nullptr) std::memset(er, 0, sizeof(float) * C);
-      continue;
-    }
-    const int t = targets[n];
-    float max = -std::numeric_limits<float>::infinity();
-    int arg = 0;
-    for (int c = 0; c < C; c++) {
-      if (zr[c] > max) {  // the first maximum wins, as in the reference
-        max = zr[c];
-        arg = c;
-      }
-    }
-    const float zt = zr[t];
-    // Shifted by the row maximum so that no exponential overflows.
-    for (int c = 0; c < C; c++) er[c] = zr[c] - max;
-    k->vec_exp(er, er, C);
-    double se = 0;
-    for (int c = 0; c < C; c++) se += er[c];
-    const double lse = static_cast<double>(max) + std::log(se);
-    sum += lse - static_cast<double>(zt);
-    if (arg == t) out.correct += 1;
-    if (dz != nullptr) {
-      const float scale = static_cast<float>(1.0 / se) * inv;
-      for (int c = 0; c < C; c++) er[c] *= scale;
-      er[t] -= inv;
-    }
+    sum += row_loss[n];
+    out.correct += row_correct[n];
   }
   out.loss = count > 0 ? sum / static_cast<double>(count) : std::numeric_limits<double>::quiet_NaN();
   return out;

@@ -11,6 +11,7 @@
 // Build and run: native/test/run-gemm-test.sh [bench ...]
 #include <atomic>
 #include <chrono>
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -177,6 +178,71 @@ void test_gemm(const char* isa, int threads) {
       {rk::Trans::No, rk::Trans::No, 33, 17, 65, 0.5f, false},
   };
   for (const Case& c : big) run_case(c, isa, threads);
+}
+
+// sgemm_bias must equal "C = bias in every row, then sgemm with beta 1" bit for bit, for
+// every shape class (one row, edge tiles, K = 0, K past one block) and trans.
+void test_gemm_bias(const char* isa, int threads) {
+  const Case shapes[] = {
+      {rk::Trans::No, rk::Trans::Yes, 1, 37, 20, 0.f, false},   {rk::Trans::No, rk::Trans::Yes, 700, 1030, 200, 0.f, false},
+      {rk::Trans::No, rk::Trans::No, 13, 2100, 530, 0.f, false}, {rk::Trans::Yes, rk::Trans::Yes, 7, 9, 0, 0.f, false},
+      {rk::Trans::Yes, rk::Trans::No, 65, 17, 33, 0.f, false},   {rk::Trans::No, rk::Trans::Yes, 5, 3, 1100, 0.f, false},
+  };
+  for (const Case& c : shapes) {
+    const int lda = (c.ta == rk::Trans::No ? c.K : c.M) + 1, ldb = (c.tb == rk::Trans::No ? c.N : c.K) + 1;
+    const int ldc = c.N + 3;
+    std::vector<float> A = random_vec(static_cast<std::size_t>(c.ta == rk::Trans::No ? c.M : c.K) * lda + 1);
+    std::vector<float> B = random_vec(static_cast<std::size_t>(c.tb == rk::Trans::No ? c.K : c.N) * ldb + 1);
+    std::vector<float> bias = random_vec(static_cast<std::size_t>(c.N));
+    std::vector<float> want(static_cast<std::size_t>(c.M) * ldc, 5.f), got(want.size(), std::nanf(""));
+    for (int j = c.N; j < ldc; ++j)
+      for (int i = 0; i < c.M; ++i) got[static_cast<std::size_t>(i) * ldc + j] = 5.f;  // padding untouched
+    for (int i = 0; i < c.M; ++i) std::copy(bias.begin(), bias.end(), want.begin() + static_cast<std::ptrdiff_t>(i) * ldc);
+    rk::sgemm(c.ta, c.tb, c.M, c.N, c.K, A.data(), lda, B.data(), ldb, 1.f, want.data(), ldc);
+    rk::sgemm_bias(c.ta, c.tb, c.M, c.N, c.K, A.data(), lda, B.data(), ldb, bias.data(), got.data(), ldc);
+    CHECK(std::memcmp(want.data(), got.data(), sizeof(float) * want.size()) == 0,
+          "%s threads=%d sgemm_bias %s%s M=%d N=%d K=%d differs from bias + sgemm(beta 1)", isa, threads,
+          tname(c.ta), tname(c.tb), c.M, c.N, c.K);
+  }
+}
+
+// The softmax row kernels (heads.cc) against float64, every length's tail.
+void test_softmax_row(const char* isa) {
+  const rk::KernelTable* kt = rk::kernels();
+  for (int n : {1, 2, 5, 8, 15, 16, 17, 31, 33, 100, 513, 1025, 33278}) {
+    std::vector<float> x = random_vec(static_cast<std::size_t>(n));
+    for (float& v : x) v *= 20.f;
+    x[static_cast<std::size_t>(n) / 2] = 31.f;  // the maximum, off the ends
+    double want_max = -1e30;
+    for (float v : x) want_max = std::max(want_max, static_cast<double>(v));
+    const float got_max = kt->row_max(x.data(), n);
+    CHECK(got_max == static_cast<float>(want_max), "%s row_max n=%d: %g, want %g", isa, n, got_max, want_max);
+    std::vector<float> y(static_cast<std::size_t>(n) + 8, -7.f);
+    const double sum = kt->exp_shift_sum(x.data(), got_max, y.data(), n);
+    double want_sum = 0;
+    bool ok = true;
+    for (int i = 0; i < n; ++i) {
+      const double e = std::exp(static_cast<double>(x[i]) - got_max);
+      want_sum += e;
+      // vexp's bound plus the rounding of x − shift in float (half an ulp of |x − shift|).
+      const double d = std::fabs(static_cast<double>(x[i]) - got_max);
+      ok = ok && std::fabs(y[i] - e) <= (2e-7 + d * 6e-8) * e + 1e-38;
+    }
+    for (int i = n; i < n + 8; ++i) ok = ok && y[i] == -7.f;
+    CHECK(ok, "%s exp_shift_sum n=%d: an element is off, or the tail was written past n", isa, n);
+    ok = true;
+    CHECK(std::fabs(sum - want_sum) <= 1e-6 * want_sum, "%s exp_shift_sum n=%d: sum %.9g, want %.9g", isa, n, sum,
+          want_sum);
+    kt->vec_scale(y.data(), 0.5f, n);
+    for (int i = 0; i < n + 8; ++i) ok = ok && (i >= n ? y[i] == -7.f : true);
+    CHECK(ok, "%s vec_scale n=%d writes past n", isa, n);
+    // A NaN or an infinity anywhere makes the maximum NaN (the loss then reports it).
+    for (float bad : {std::nanf(""), std::numeric_limits<float>::infinity(), -std::numeric_limits<float>::infinity()}) {
+      std::vector<float> z = x;
+      z[static_cast<std::size_t>(n) - 1] = bad;
+      CHECK(std::isnan(kt->row_max(z.data(), n)), "%s row_max n=%d with %g: not NaN", isa, n, bad);
+    }
+  }
 }
 
 // ---- approximations -----------------------------------------------------------------
@@ -680,11 +746,13 @@ int main(int argc, char** argv) {
     }
     CHECK(rk_force_isa(isa) == RK_OK && std::strcmp(rk_isa(), isa) == 0, "force %s", isa);
     test_math(isa, true);
+    test_softmax_row(isa);
     test_reverse_columns_is_invisible(isa);
     for (int threads : {1, 2}) {
       rk_set_threads(threads);
       const int before = g_failures;
       test_gemm(isa, threads);
+      test_gemm_bias(isa, threads);
       std::printf("  %-7s threads=%d gemm %s\n", isa, threads, g_failures == before ? "ok" : "FAILED");
     }
   }

@@ -62,6 +62,7 @@ struct Problem {
   const float* B;
   int ldb;
   float beta;
+  const float* bias;  // [N] added to every row of C (beta 0 only), or null
   float* C;
   int ldc;
   PackedB::SplitChoice* split;  // per-step products on a PackedB: measured split choice
@@ -101,7 +102,8 @@ void run_range(const Problem& p, int i0, int i1, int j0, int j1) {
     const int nc = std::min(NC, j1 - jc);
     for (int pc = 0; pc < p.K; pc += KC) {
       const int kc = std::min(KC, p.K - pc);
-      const float beta = pc == 0 ? p.beta : 1.f;
+      float beta = pc == 0 ? p.beta : 1.f;
+      const float* bias = pc == 0 && p.bias != nullptr ? p.bias + jc : nullptr;
       const float* Bp;
       std::ptrdiff_t ps;
       if (p.packed != nullptr) {
@@ -124,6 +126,10 @@ void run_range(const Problem& p, int i0, int i1, int j0, int j1) {
           a = row;
         }
         float* c = p.C + static_cast<std::ptrdiff_t>(i0) * p.ldc + jc;
+        if (bias != nullptr) {  // one row: C = bias, then accumulate
+          std::memcpy(c, bias, sizeof(float) * static_cast<std::size_t>(nc));
+          beta = 1.f;
+        }
         kt.gemm_row(nc, kc, a, Bp, ps, beta, c, p.reverse_columns);
         continue;
       }
@@ -131,7 +137,7 @@ void run_range(const Problem& p, int i0, int i1, int j0, int j1) {
       for (int ic = i0; ic < i1; ic += MC) {
         const int mc = std::min(MC, i1 - ic);
         kt.gemm_pack_a(p.ta == Trans::Yes, p.A, p.lda, ic, mc, pc, kc, abuf);
-        kt.gemm_macro(mc, nc, kc, abuf, Bp, ps, beta,
+        kt.gemm_macro(mc, nc, kc, abuf, Bp, ps, beta, bias,
                       p.C + static_cast<std::ptrdiff_t>(ic) * p.ldc + jc, p.ldc);
       }
     }
@@ -198,6 +204,11 @@ void run(Problem p) {
   if (p.M <= 0 || p.N <= 0) return;
   if (p.K <= 0) {
     if (p.beta != 1.f) scale_c(p.M, p.N, p.beta, p.C, p.ldc);
+    if (p.bias != nullptr) {
+      for (int i = 0; i < p.M; ++i) {
+        std::memcpy(p.C + static_cast<std::ptrdiff_t>(i) * p.ldc, p.bias, sizeof(float) * static_cast<std::size_t>(p.N));
+      }
+    }
     return;
   }
   if (p.beta != 0.f && p.beta != 1.f) {
@@ -258,7 +269,13 @@ void run(Problem p) {
 
 void sgemm(Trans transA, Trans transB, int M, int N, int K, const float* A, int lda,
            const float* B, int ldb, float beta, float* C, int ldc) {
-  Problem p{kernels(), transA, A, lda, M, N, K, nullptr, transB, B, ldb, beta, C, ldc, nullptr, false};
+  Problem p{kernels(), transA, A, lda, M, N, K, nullptr, transB, B, ldb, beta, nullptr, C, ldc, nullptr, false};
+  run(p);
+}
+
+void sgemm_bias(Trans transA, Trans transB, int M, int N, int K, const float* A, int lda,
+                const float* B, int ldb, const float* bias, float* C, int ldc) {
+  Problem p{kernels(), transA, A, lda, M, N, K, nullptr, transB, B, ldb, 0.f, bias, C, ldc, nullptr, false};
   run(p);
 }
 
@@ -279,7 +296,7 @@ void sgemm_packed(int M, const float* A, int lda, const PackedB& B, float beta, 
                   bool reverse_columns) {
   const KernelTable* kt = static_cast<const KernelTable*>(B.table_);
   if (kt == nullptr) kt = kernels();  // never packed: K = N = 0
-  Problem p{kt, Trans::No, A, lda, M, B.N_, B.K_, B.data_.data(), Trans::No, nullptr, 0, beta, C, ldc,
+  Problem p{kt, Trans::No, A, lda, M, B.N_, B.K_, B.data_.data(), Trans::No, nullptr, 0, beta, nullptr, C, ldc,
             &B.split_, reverse_columns};
   run(p);
 }

@@ -44,6 +44,13 @@ void sgemm(Trans transA, Trans transB, int M, int N, int K,
            const float* A, int lda, const float* B, int ldb,
            float beta, float* C, int ldc);
 
+// C[M][N] = op(A) · op(B) + bias: bias [N] added to every row, in the pass that writes C
+// (no pass that first fills C with the bias and reads it back). The same sums, bit for
+// bit, as C = bias then sgemm with beta 1.
+void sgemm_bias(Trans transA, Trans transB, int M, int N, int K,
+                const float* A, int lda, const float* B, int ldb,
+                const float* bias, float* C, int ldc);
+
 // op(B) [K][N] packed once into the panel layout of the current ISA's micro-kernel.
 class PackedB {
  public:
