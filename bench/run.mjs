@@ -5,22 +5,24 @@
 //   node bench/run.mjs [--workloads a,b] [--backends native,wasm] [--peers ort-node,...]
 //                      [--threads 1,2] [--budget 3] [--ceiling-budget 0.6] [--out DIR] [--no-build]
 //
+// Workloads: the shared list plus bench's own word-level LMs (lib/workloads.mjs).
+//
 // stdout: one JSON row per (runner, workload, threads), the peers' format. stderr: progress,
 // then the markdown summary. Both are also written to bench/results/<time>.jsonl / .md.
 // Exit status 1 if any rnnkit row failed (backend missing, result mismatch, crash).
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { parseOptions, USAGE } from './lib/options.mjs';
-import { DIST_BACKEND_DIR, PEERS_COPY, REPO_DIR } from './lib/paths.mjs';
+import { DIST_BACKEND_DIR, REPO_DIR } from './lib/paths.mjs';
 import { copyPeers, ensureModels, requirePackages } from './lib/peers.mjs';
 import { flopsInfo, markdown } from './lib/report.mjs';
 import { BACKEND_RUNNER, CEILING, GROUP_ORDER, RUNNERS, runsAt, workerCmd } from './lib/runners.mjs';
 import { RNNKIT_MODES } from './lib/rnnkit-workloads.mjs';
 import { medianRound } from './lib/rounds.mjs';
 import { runChild } from './lib/spawn.mjs';
+import { loadWorkloads, selectWorkloads } from './lib/workloads.mjs';
 
 const T0 = Date.now();
 const log = (msg) => process.stderr.write(`[${((Date.now() - T0) / 1000).toFixed(0)}s] ${msg}\n`);
@@ -52,12 +54,11 @@ async function main() {
     return 0;
   }
   copyPeers();
-  const timing = createRequire(import.meta.url)(path.join(PEERS_COPY, 'lib', 'timing.js'));
-  const all = timing.loadWorkloads();
-  const workloads = opts.workloads === 'default' ? all.filter((w) => RNNKIT_MODES.includes(w.mode))
-    : opts.workloads === 'all' ? all
-      : opts.workloads.map((id) => all.find((w) => w.id === id) ?? badWorkload(id, all));
-  const runnerNames = [...opts.backends.map((b) => BACKEND_RUNNER[b]), ...opts.peers.filter((p) => p !== CEILING.name)];
+  const workloads = selectWorkloads(opts.workloads, loadWorkloads(), RNNKIT_MODES);
+  // Runners that run none of the selected workloads' modes (e.g. ort on the word-level LMs)
+  // are not started, and their packages and models are not needed.
+  const runnerNames = [...opts.backends.map((b) => BACKEND_RUNNER[b]), ...opts.peers.filter((p) => p !== CEILING.name)]
+    .filter((name) => !RUNNERS[name].modes || workloads.some((w) => RUNNERS[name].modes.includes(w.mode)));
 
   // Preflight: everything that can fail fails now, before minutes of timing.
   if (opts.backends.length) {
@@ -122,10 +123,6 @@ async function main() {
     return 1;
   }
   return 0;
-}
-
-function badWorkload(id, all) {
-  throw new RangeError(`--workloads: unknown workload ${JSON.stringify(id)}; expected some of ${all.map((w) => w.id).join(', ')}`);
 }
 
 /** Load every requested backend at every thread count it will run with; fail if any cannot. */

@@ -10,8 +10,11 @@ const DEFAULT_BACKENDS = ['native', 'wasm'];
 
 export const USAGE = `usage: node bench/run.mjs [options]        (npm run bench -- [options])
 
-  --workloads a,b     workload ids of ../shared/bench/peers/lib/workloads.json, or "all"
-                      (default: every workload whose mode rnnkit runs; today that is all six)
+  --workloads a,b     workload ids of ../shared/bench/peers/lib/workloads.json or of
+                      bench/lib/wordlm-workloads.json (wordlm-8k-train, wordlm-33k-train:
+                      word-level LM training, embedding + 2-layer LSTM + vocabulary head),
+                      or "all" (default: the six shared ones, i.e. every shared workload
+                      whose mode rnnkit runs; the word-level LMs only when named or "all")
   --backends a,b      rnnkit backends: ${BACKENDS.join(', ')}, or "none" (default: ${DEFAULT_BACKENDS.join(',')})
                       (wasm and reference run with 1 thread only)
   --peers a,b         ${PEER_NAMES.join(', ')}, "all" or "none"

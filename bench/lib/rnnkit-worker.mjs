@@ -14,6 +14,7 @@ import fs from 'node:fs';
 import { DIST_BACKEND_DIR, PEERS_COPY } from './paths.mjs';
 import { rng, seedOf } from './random.mjs';
 import { BUILDERS } from './rnnkit-workloads.mjs';
+import { findWorkload } from './workloads.mjs';
 
 const T = createRequire(import.meta.url)(path.join(PEERS_COPY, 'lib', 'timing.js'));
 const args = T.parseArgs(process.argv);
@@ -66,7 +67,12 @@ async function main() {
     return;
   }
 
-  const w = T.loadWorkloads([workloadId])[0];
+  let w;
+  try {
+    w = findWorkload(workloadId);
+  } catch (e) {
+    return fail(workloadId, `the workload list cannot be read: ${e.message}`);
+  }
   if (!w) return fail(workloadId, `unknown workload ${JSON.stringify(workloadId)}`);
   const build = BUILDERS[w.mode];
   if (!build) return fail(w.id, `no rnnkit builder for workload mode ${JSON.stringify(w.mode)}`);

@@ -9,8 +9,11 @@
 // A new mode needs a builder here, listed in BUILDERS and RNNKIT_MODES.
 import { normal, uniform } from './random.mjs';
 
-/** Workload modes rnnkit can run today; run.mjs selects these by default. */
-export const RNNKIT_MODES = ['infer', 'step', 'train'];
+/**
+ * Workload modes rnnkit can run today. run.mjs's default selection is the shared workloads
+ * of these modes (the local "wordlm" ones run when asked for: see workloads.mjs).
+ */
+export const RNNKIT_MODES = ['infer', 'step', 'train', 'wordlm'];
 
 /**
  * Compiled vs reference, max |a − b| ≤ CHECK_TOL · max(1, max |reference|). Looser than the
@@ -189,4 +192,88 @@ export async function buildTrain(ctx) {
   };
 }
 
-export const BUILDERS = { infer: buildInfer, step: buildStep, train: buildTrain };
+/** Token ids uniform in [0, V). */
+function tokenIds(rand, n, V) {
+  const out = new Int32Array(n);
+  for (let i = 0; i < n; i++) out[i] = Math.floor(rand() * V);
+  return out;
+}
+
+/** Arithmetic of one training token of a word-level LM: 3× (stack + head) forward; the embedding lookup is free. */
+function wordlmFlopsPerToken(w) {
+  return 3 * (forwardFlopsPerToken(w) + 2 * w.H * w.head);
+}
+
+/**
+ * The spec of a word-level LM workload (bench/lib/wordlm-workloads.json): PyTorch's
+ * word_language_model shape, embedding V → I, the stack, Dense(H → V) + softmax
+ * cross-entropy, dropout on the embedding output and between the layers. (PyTorch's example
+ * also drops the last layer's output before the head; rnnkit's DropoutSpec has no such
+ * place, a difference of one elementwise mask on [T·B, H] per step.)
+ */
+export function wordlmSpec(w) {
+  return {
+    input: { kind: 'embedding', vocab: w.head, dim: w.I }, conditionSize: 0, stack: stackSpec(w), outputs: w.head,
+    loss: { kind: 'cross_entropy', ignoreIndex: -100 },
+    dropout: { input: w.dropout, between: w.dropout },
+  };
+}
+
+/**
+ * Word-level LM training, one window per call (wordlm-8k-train, wordlm-33k-train), as
+ * peers/wordlm/torch_wordlm.py does it: random token ids and targets (the same window
+ * every call), forward + BPTT + global-norm clip (w.clip) + Adam (lr 1e-3), the final
+ * (hn, cn) carried into the next call's (h0, c0), a fresh dropout seed per call.
+ */
+export async function buildWordLM(ctx) {
+  const { be, ref, training, w, rand } = ctx;
+  const spec = wordlmSpec(w);
+  const optimizer = { name: 'adam', lr: 1e-3 };
+  const clip = { maxNorm: w.clip };
+  const params = uniform(rand, training.modelLayout(spec).total, 1 / Math.sqrt(w.H));
+  const make = (tb) => {
+    const model = tb.createModel(spec);
+    tb.setParams(model, params);
+    tb.setOptimizer(model, optimizer, clip);
+    return model;
+  };
+  const batchOf = (T) => ({ steps: T, batch: w.B, tokens: tokenIds(rand, T * w.B, w.head), targets: tokenIds(rand, T * w.B, w.head) });
+  const seed = () => Math.floor(rand() * 2 ** 32);
+  const nState = w.layers * w.B * w.H;
+  const tb = await training.trainingOf(be);
+  const model = make(tb);
+  const batch = batchOf(w.T);
+  let h = new Float32Array(nState);
+  let c = new Float32Array(nState);
+  return {
+    run: async () => {
+      const r = await tb.trainStep(model, { ...batch, h0: h, c0: c, dropoutSeed: seed() });
+      h = r.hn;
+      c = r.cn;
+    },
+    check: async () => {
+      // The same first step on both: full vocabulary and batch, as few steps as CHECK_FLOPS
+      // allows (at least 2; the head over V dominates), a carried-in (h0, c0) and a dropout
+      // seed (both backends draw the same masks from it: the contract). Compared: loss,
+      // gradient norm, the whole gradient before the update, and (hn, cn).
+      const T = Math.max(2, Math.min(w.T, Math.floor(CHECK_FLOPS / (w.B * wordlmFlopsPerToken(w)))));
+      const small = { ...batchOf(T), h0: normal(rand, nState, 0.5), c0: normal(rand, nState, 0.5), dropoutSeed: seed() };
+      const mb = make(tb);
+      const rt = await training.trainingOf(ref);
+      const mr = make(rt);
+      const got = await tb.trainStep(mb, small);
+      const want = await rt.trainStep(mr, small);
+      const errs = [];
+      maxErr([got.loss], [want.loss], 'loss', errs);
+      maxErr([got.totalNorm], [want.totalNorm], 'gradient norm', errs);
+      maxErr(tb.getGrads(mb), rt.getGrads(mr), 'gradients', errs);
+      maxErr(got.hn, want.hn, 'hn', errs);
+      if (want.cn) maxErr(got.cn, want.cn, 'cn', errs);
+      tb.disposeModel(mb);
+      rt.disposeModel(mr);
+      return verdict(errs, `T=${T} B=${w.B} V=${w.head}, dropout ${w.dropout}, clip ${w.clip}, one Adam step`);
+    },
+  };
+}
+
+export const BUILDERS = { infer: buildInfer, step: buildStep, train: buildTrain, wordlm: buildWordLM };
