@@ -4,7 +4,8 @@
 import path from 'node:path';
 import { PEERS_COPY, PYTHON } from './paths.mjs';
 
-const WORKER = path.join(path.dirname(new URL(import.meta.url).pathname), 'rnnkit-worker.mjs');
+const HERE = path.dirname(new URL(import.meta.url).pathname);
+const WORKER = path.join(HERE, 'rnnkit-worker.mjs');
 
 const ompEnv = (t) => ({ OMP_NUM_THREADS: String(t), OPENBLAS_NUM_THREADS: String(t) });
 
@@ -27,8 +28,13 @@ export const RUNNERS = {
     cmd: (w, t, budget) => ['node', [path.join(PEERS_COPY, 'ort', 'bench.js'), '--runtime', 'node', '--threads', t, '--budget', budget, '--workloads', w.id]],
   },
   'pytorch-cpu': {
-    kind: 'peer', threads: 'any', group: 'native', modes: ['infer', 'step', 'train'],
-    cmd: (w, t, budget) => [PYTHON, [path.join(PEERS_COPY, 'torch', 'bench.py'), '--threads', t, '--budget', budget, '--workloads', w.id], ompEnv(t)],
+    kind: 'peer', threads: 'any', group: 'native', modes: ['infer', 'step', 'train', 'wordlm'],
+    // wordlm: the peers' wordlm/torch_wordlm.py through lib/torch_wordlm_row.py (one JSON row).
+    cmd: (w, t, budget) => (w.mode === 'wordlm'
+      ? [PYTHON, [path.join(HERE, 'torch_wordlm_row.py'), PEERS_COPY, '--workload', w.id, '--threads', t, '--seconds', budget,
+        '--vocab', w.head, '--emb', w.I, '--hidden', w.H, '--layers', w.layers, '--batch', w.B, '--bptt', w.T,
+        '--dropout', w.dropout, '--clip', w.clip], ompEnv(t)]
+      : [PYTHON, [path.join(PEERS_COPY, 'torch', 'bench.py'), '--threads', t, '--budget', budget, '--workloads', w.id], ompEnv(t)]),
   },
   'rnnkit-wasm': { kind: 'rnnkit', backend: 'wasm', threads: [1], group: 'wasm' },
   'ort-web': {
