@@ -87,6 +87,13 @@ async function main() {
       const res = await runChild(CEILING.cmd(t, opts.ceilingBudget), { capS: CAP_S.ceiling, logFile });
       if (!res.rows.length) log(`  ${CEILING.name} gave no rows (exit ${res.code}; see ${logFile}): ${res.stderrTail.split('\n').pop()}`);
       res.rows.forEach(record);
+      const local = workloads.filter((w) => w.local).map((w) => w.id);
+      if (local.length) {
+        log(`${CEILING.name} threads=${t} (the GEMM shapes of ${local.join(', ')}) ...`);
+        const more = await runChild(CEILING.localCmd(t, opts.ceilingBudget, local), { capS: CAP_S.ceiling, logFile });
+        if (more.code !== 0) log(`  ${CEILING.name} for ${local.join(', ')} failed (exit ${more.code}; see ${logFile}): ${more.stderrTail.split('\n').pop()}`);
+        more.rows.forEach(record);
+      }
     }
   }
 

@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PEERS_COPY, PEERS_SRC, PYTHON } from './paths.mjs';
+import { LOCAL_WORKLOADS_FILE } from './workloads.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 
@@ -16,10 +17,14 @@ export const COMPARISONS = [
   ['rnnkit-wasm', 'tfjs-wasm'],
 ];
 
-/** Flops per token and ceilings from the peers' lib/flops.py; null if python cannot run. */
+/**
+ * Flops per token and ceilings from the peers' lib/flops.py, for the shared workloads and
+ * bench's own (lib/workloads.mjs; a word-level LM counts as a training workload whose head
+ * is the vocabulary, see local_workloads.py); { error } if python cannot run.
+ */
 export function flopsInfo(rows) {
   const lib = fs.existsSync(path.join(PEERS_COPY, 'lib', 'flops.py')) ? path.join(PEERS_COPY, 'lib') : path.join(PEERS_SRC, 'lib');
-  const r = spawnSync(PYTHON, [path.join(HERE, 'flops_table.py'), lib], {
+  const r = spawnSync(PYTHON, [path.join(HERE, 'flops_table.py'), lib, LOCAL_WORKLOADS_FILE], {
     input: rows.map((x) => JSON.stringify(x)).join('\n'),
     encoding: 'utf8',
     env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1' }, // never write into the shared dir

@@ -3,6 +3,7 @@
 // thread pool in one cannot disturb the next, and every figure starts from a cold process.
 import path from 'node:path';
 import { PEERS_COPY, PYTHON } from './paths.mjs';
+import { LOCAL_WORKLOADS_FILE } from './workloads.mjs';
 
 const HERE = path.dirname(new URL(import.meta.url).pathname);
 const WORKER = path.join(HERE, 'rnnkit-worker.mjs');
@@ -48,10 +49,16 @@ export const RUNNERS = {
   },
 };
 
-/** The sgemm ceiling: not a per-workload runner; one run per thread count times every shape. */
+/**
+ * The sgemm ceiling: not a per-workload runner; one run per thread count times every shape
+ * of the shared workloads (`cmd`), and `localCmd` the shapes of bench's own workloads `ids`
+ * that it does not time (lib/ceiling_local.py: the word-level LMs' stack and head GEMMs).
+ */
 export const CEILING = {
   name: 'ceiling-sgemm',
   cmd: (t, budget) => [PYTHON, [path.join(PEERS_COPY, 'ceiling', 'gemm.py'), '--threads', t, '--budget', budget], ompEnv(t)],
+  localCmd: (t, budget, ids) => [PYTHON, [path.join(HERE, 'ceiling_local.py'), PEERS_COPY, LOCAL_WORKLOADS_FILE, '--threads', t,
+    '--budget', budget, '--workloads', ids.join(',')], ompEnv(t)],
 };
 
 export const BACKEND_RUNNER = { native: 'rnnkit-native', wasm: 'rnnkit-wasm', reference: 'rnnkit-reference' };
