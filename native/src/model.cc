@@ -345,6 +345,7 @@ rk_batch Model::source_of(const rk_batch& b) {
 
 void Model::zero_grads() {
   std::fill(emb_grad_.begin(), emb_grad_.end(), 0.0f);
+  emb_grad_rows_.clear();
   for (auto& st : stacks_) st->zero_grads();
   std::fill(head_grad_.begin(), head_grad_.end(), 0.0f);
 }
@@ -358,8 +359,11 @@ void Model::embedding_backward(const rk_batch& b, const Work& w) {
       for (int k = 0; k < d_.width; k++) w.dx[n * d_.in + k] *= w.in_mask[n * d_.width + k];
     }
   }
-  std::fill(emb_grad_.begin(), emb_grad_.end(), 0.0f);
+  // Only the rows of the previous call's tokens can be non-zero: zeroing those instead of
+  // the whole table saves a pass over [V][E] per step (26 MB at 33k words).
+  for (int32_t row : emb_grad_rows_) std::fill_n(emb_grad_.data() + static_cast<int64_t>(row) * d_.E, d_.E, 0.0f);
   embedding_scatter_add(w.dx, d_.E, d_.in, b.tokens, N, emb_grad_.data());
+  emb_grad_rows_.assign(b.tokens, b.tokens + N);
 }
 
 void Model::encode(const rk_batch& src, DropoutStream* rng, float* hn, float* cn) {

@@ -123,6 +123,9 @@ class Model {
   ModelDims d_;
   std::vector<std::unique_ptr<Stack>> stacks_;  // the whole stack, or one per layer
   std::vector<float> emb_, emb_grad_;    // [V][E]
+  // The rows of emb_grad_ that may be non-zero (the last embedding_backward's tokens, with
+  // repeats); every other row is 0.
+  std::vector<int32_t> emb_grad_rows_;
   std::vector<float> head_, head_grad_;  // weight [C][F] then bias [C]
   Optimizer opt_;
   Arena work_;

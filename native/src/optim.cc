@@ -4,6 +4,8 @@
 #include <cmath>
 #include <cstdio>
 
+#include "threadpool.h"
+
 namespace rk {
 
 namespace {
@@ -23,23 +25,57 @@ inline float flush(float v) { return std::fabs(v) < FLT_MIN ? 0.0f : v; }
 
 }  // namespace
 
+namespace {
+
+// The norm and the update run over fixed pieces of kPiece elements on every thread. A
+// piece's place never depends on the thread count, so neither does any result: each
+// element's update is independent, and the norm adds the pieces' sums in order.
+constexpr int64_t kPiece = 1 << 16;
+
+struct Piece {
+  int seg;
+  int64_t begin, end;
+  int64_t state;  // offset of element `begin` in the optimizer's flat buffers
+};
+
+std::vector<Piece> pieces_of(const std::vector<Segment>& segs, bool skip_frozen) {
+  std::vector<Piece> out;
+  int64_t state = 0;
+  for (int i = 0; i < static_cast<int>(segs.size()); i++) {
+    const Segment& s = segs[i];
+    if (!(skip_frozen && s.frozen)) {
+      for (int64_t b = 0; b < s.n; b += kPiece) out.push_back({i, b, b + kPiece < s.n ? b + kPiece : s.n, state + b});
+    }
+    state += s.n;
+  }
+  return out;
+}
+
+}  // namespace
+
 double global_norm(const std::vector<Segment>& segs, const GradTransform& t) {
   GradTransform unscaled = t;
   unscaled.scale = 1;
-  double total = 0;
-  for (const Segment& s : segs) {
-    if (s.frozen) continue;
+  const std::vector<Piece> pieces = pieces_of(segs, true);
+  std::vector<double> sums(pieces.size(), 0.0);
+  parallel_for(static_cast<int>(pieces.size()), [&](int k, int) {
+    const Piece& pc = pieces[k];
+    const float* g = segs[pc.seg].grad;
+    double total = 0;
     // Blocks of float partial sums keep the loop vectorisable; the blocks add in double.
-    for (int64_t i0 = 0; i0 < s.n; i0 += 256) {
-      const int64_t i1 = i0 + 256 < s.n ? i0 + 256 : s.n;
+    for (int64_t i0 = pc.begin; i0 < pc.end; i0 += 256) {
+      const int64_t i1 = i0 + 256 < pc.end ? i0 + 256 : pc.end;
       float part = 0;
       for (int64_t i = i0; i < i1; i++) {
-        const float g = transformed(s.grad[i], unscaled);
-        part += g * g;
+        const float x = transformed(g[i], unscaled);
+        part += x * x;
       }
       total += part;
     }
-  }
+    sums[k] = total;
+  });
+  double total = 0;
+  for (double x : sums) total += x;
   return std::sqrt(total);
 }
 
@@ -111,75 +147,72 @@ GradTransform Optimizer::clip_transform(double norm) const {
 
 void Optimizer::step(const std::vector<Segment>& segs, const GradTransform& tr) {
   t_ += 1;
+  // A frozen segment takes no update and no decay: its slice of the state stays as it is.
+  const std::vector<Piece> pieces = pieces_of(segs, true);
+  parallel_for(static_cast<int>(pieces.size()), [&](int k, int) {
+    const Piece& pc = pieces[k];
+    const Segment& s = segs[pc.seg];
+    update(s.param + pc.begin, s.grad + pc.begin, m_.empty() ? nullptr : m_.data() + pc.state,
+           v_.empty() ? nullptr : v_.data() + pc.state, pc.end - pc.begin, tr);
+  });
+}
+
+void Optimizer::update(float* p, const float* g, float* m, float* v, int64_t n, const GradTransform& tr) const {
   const float lr = static_cast<float>(o_.lr);
   const float wd = static_cast<float>(o_.weight_decay);
-  float* m = m_.empty() ? nullptr : m_.data();
-  float* v = v_.empty() ? nullptr : v_.data();
-  for (const Segment& s : segs) {
-    float* p = s.param;
-    const float* g = s.grad;
-    const int64_t n = s.n;
-    if (s.frozen) {  // no update, no decay; its slice of the state stays as it is
-      if (m != nullptr) m += n;
-      if (v != nullptr) v += n;
-      continue;
-    }
-    switch (o_.kind) {
-      case RK_OPT_SGD: {
-        const float mu = static_cast<float>(o_.momentum);
-        const float damp = 1.0f - static_cast<float>(o_.dampening);
-        const bool nesterov = o_.nesterov != 0;
-        if (m == nullptr) {
-          for (int64_t i = 0; i < n; i++) p[i] -= lr * (transformed(g[i], tr) + wd * p[i]);
-        } else {
-          for (int64_t i = 0; i < n; i++) {
-            float d = transformed(g[i], tr) + wd * p[i];
-            // The buffer starts as d itself at the first step (not as 0).
-            m[i] = flush(t_ == 1 ? d : mu * m[i] + damp * d);
-            d = nesterov ? d + mu * m[i] : m[i];
-            p[i] -= lr * d;
-          }
-        }
-        break;
-      }
-      case RK_OPT_RMSPROP: {
-        const float a = static_cast<float>(o_.alpha);
-        const float a1 = 1.0f - a;
-        const float eps = static_cast<float>(o_.eps);
+  switch (o_.kind) {
+    case RK_OPT_SGD: {
+      const float mu = static_cast<float>(o_.momentum);
+      const float damp = 1.0f - static_cast<float>(o_.dampening);
+      const bool nesterov = o_.nesterov != 0;
+      if (m == nullptr) {
+        for (int64_t i = 0; i < n; i++) p[i] -= lr * (transformed(g[i], tr) + wd * p[i]);
+      } else {
         for (int64_t i = 0; i < n; i++) {
-          const float d = transformed(g[i], tr) + wd * p[i];
-          v[i] = flush(a * v[i] + a1 * d * d);
-          // ε outside the square root, no bias correction.
-          p[i] -= lr * d / (std::sqrt(v[i]) + eps);
+          float d = transformed(g[i], tr) + wd * p[i];
+          // The buffer starts as d itself at the first step (not as 0).
+          m[i] = flush(t_ == 1 ? d : mu * m[i] + damp * d);
+          d = nesterov ? d + mu * m[i] : m[i];
+          p[i] -= lr * d;
         }
-        break;
       }
-      case RK_OPT_ADAM:
-      case RK_OPT_ADAMW: {
-        const float b1 = static_cast<float>(o_.beta1);
-        const float b2 = static_cast<float>(o_.beta2);
-        // Bias corrections in double, as torch computes them.
-        const float step_size = static_cast<float>(o_.lr / (1.0 - std::pow(o_.beta1, static_cast<double>(t_))));
-        const float inv_bc2 = static_cast<float>(1.0 / std::sqrt(1.0 - std::pow(o_.beta2, static_cast<double>(t_))));
-        const float eps = static_cast<float>(o_.eps);
-        // Adam: L2 term added to the gradient (enters m and v). AdamW: decoupled decay,
-        // θ scaled by (1 − lr·λ) first. Written without branches so the loop vectorises.
-        const bool decoupled = o_.kind == RK_OPT_ADAMW;
-        const float l2 = decoupled ? 0.0f : wd;
-        const float decay = decoupled ? static_cast<float>(1.0 - o_.lr * o_.weight_decay) : 1.0f;
-        for (int64_t i = 0; i < n; i++) {
-          const float d = transformed(g[i], tr) + l2 * p[i];
-          const float pi = p[i] * decay;
-          m[i] = flush(b1 * m[i] + (1.0f - b1) * d);
-          v[i] = flush(b2 * v[i] + (1.0f - b2) * d * d);
-          // ε added after √v is divided by √(1 − β2^t).
-          p[i] = pi - step_size * m[i] / (std::sqrt(v[i]) * inv_bc2 + eps);
-        }
-        break;
-      }
+      break;
     }
-    if (m != nullptr) m += n;
-    if (v != nullptr) v += n;
+    case RK_OPT_RMSPROP: {
+      const float a = static_cast<float>(o_.alpha);
+      const float a1 = 1.0f - a;
+      const float eps = static_cast<float>(o_.eps);
+      for (int64_t i = 0; i < n; i++) {
+        const float d = transformed(g[i], tr) + wd * p[i];
+        v[i] = flush(a * v[i] + a1 * d * d);
+        // ε outside the square root, no bias correction.
+        p[i] -= lr * d / (std::sqrt(v[i]) + eps);
+      }
+      break;
+    }
+    case RK_OPT_ADAM:
+    case RK_OPT_ADAMW: {
+      const float b1 = static_cast<float>(o_.beta1);
+      const float b2 = static_cast<float>(o_.beta2);
+      // Bias corrections in double, as torch computes them.
+      const float step_size = static_cast<float>(o_.lr / (1.0 - std::pow(o_.beta1, static_cast<double>(t_))));
+      const float inv_bc2 = static_cast<float>(1.0 / std::sqrt(1.0 - std::pow(o_.beta2, static_cast<double>(t_))));
+      const float eps = static_cast<float>(o_.eps);
+      // Adam: L2 term added to the gradient (enters m and v). AdamW: decoupled decay,
+      // θ scaled by (1 − lr·λ) first. Written without branches so the loop vectorises.
+      const bool decoupled = o_.kind == RK_OPT_ADAMW;
+      const float l2 = decoupled ? 0.0f : wd;
+      const float decay = decoupled ? static_cast<float>(1.0 - o_.lr * o_.weight_decay) : 1.0f;
+      for (int64_t i = 0; i < n; i++) {
+        const float d = transformed(g[i], tr) + l2 * p[i];
+        const float pi = p[i] * decay;
+        m[i] = flush(b1 * m[i] + (1.0f - b1) * d);
+        v[i] = flush(b2 * v[i] + (1.0f - b2) * d * d);
+        // ε added after √v is divided by √(1 − β2^t).
+        p[i] = pi - step_size * m[i] / (std::sqrt(v[i]) * inv_bc2 + eps);
+      }
+      break;
+    }
   }
 }
 

@@ -66,6 +66,9 @@ class Optimizer {
 
  private:
   std::vector<float>& buffer_ref(int k) { return k == 0 && !m_.empty() ? m_ : v_; }
+  // The update of n consecutive elements (m, v: their slices of the state, or null where
+  // the kind keeps none), at step t_.
+  void update(float* p, const float* g, float* m, float* v, int64_t n, const GradTransform& t) const;
 
   rk_optimizer o_{};
   bool configured_ = false;
