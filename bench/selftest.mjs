@@ -2,17 +2,24 @@
 // Self-test of the harness's own logic (no timing, a few seconds on the reference backend):
 //   - the pre-timing check passes for a backend that agrees with the reference, and refuses
 //     one that is slightly wrong (for every workload mode);
-//   - options are validated; the report computes ratios rnnkit ÷ peer.
+//   - options are validated; the report computes ratios rnnkit ÷ peer;
+//   - the workload list holds the shared workloads and bench's own word-level LMs, selected
+//     by --workloads as documented, each started on the runners that can run it.
 // Run: npm run build && node bench/selftest.mjs
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseOptions } from './lib/options.mjs';
 import { medianRound } from './lib/rounds.mjs';
-import { DIST_BACKEND_DIR } from './lib/paths.mjs';
+import { DIST_BACKEND_DIR, PYTHON } from './lib/paths.mjs';
 import { rng } from './lib/random.mjs';
-import { markdown, roundPairsRatio } from './lib/report.mjs';
-import { BUILDERS } from './lib/rnnkit-workloads.mjs';
+import { flopsInfo, markdown, roundPairsRatio } from './lib/report.mjs';
+import { BUILDERS, RNNKIT_MODES } from './lib/rnnkit-workloads.mjs';
+import { RUNNERS } from './lib/runners.mjs';
+import { loadWorkloads, selectWorkloads, sharedWorkloadsFile } from './lib/workloads.mjs';
 
 const dist = (f) => import(pathToFileURL(path.join(DIST_BACKEND_DIR, f)).href);
 const layout = await dist('layout.js');
@@ -24,6 +31,7 @@ const W = {
   infer: { id: 'infer', cell: 'lstm', layers: 2, I: 7, H: 9, B: 3, T: 5, mode: 'infer' },
   step: { id: 'step', cell: 'lstm', layers: 1, I: 7, H: 9, B: 1, T: 1, mode: 'step' },
   train: { id: 'train', cell: 'gru', layers: 1, I: 7, H: 9, B: 3, T: 5, mode: 'train', head: 4 },
+  wordlm: { id: 'wordlm', cell: 'lstm', layers: 2, I: 5, H: 6, B: 3, T: 4, mode: 'wordlm', head: 11, dropout: 0.2, clip: 0.25 },
 };
 
 /** A reference backend whose outputs are off by `delta` in one element: what a kernel bug looks like. */
@@ -63,14 +71,57 @@ for (const mode of ['infer', 'step']) {
   assert.equal(v.ok, false, `${mode}: an error of 1e-3 in y must be refused`);
   assert.equal(v.worst, 'y');
 }
-{
-  const ok = await BUILDERS.train({ be: await skewedTraining(0), ref: new ReferenceBackend(), layout, training, w: W.train, rand: rng(1) });
-  assert.equal((await ok.check()).ok, true, 'train: an agreeing backend must pass');
+for (const mode of ['train', 'wordlm']) {
+  const ok = await BUILDERS[mode]({ be: await skewedTraining(0), ref: new ReferenceBackend(), layout, training, w: W[mode], rand: rng(1) });
+  assert.equal((await ok.check()).ok, true, `${mode}: an agreeing backend must pass`);
   await ok.run();
-  const bad = await BUILDERS.train({ be: await skewedTraining(1e-2), ref: new ReferenceBackend(), layout, training, w: W.train, rand: rng(1) });
+  await ok.run(); // wordlm: the second window starts from the first one's (hn, cn)
+  const bad = await BUILDERS[mode]({ be: await skewedTraining(1e-2), ref: new ReferenceBackend(), layout, training, w: W[mode], rand: rng(1) });
   const v = await bad.check();
-  assert.equal(v.ok, false, 'train: a loss off by 1e-2 must be refused');
+  assert.equal(v.ok, false, `${mode}: a loss off by 1e-2 must be refused`);
   assert.equal(v.worst, 'loss');
+}
+
+// The workload list: shared + bench's own (lib/wordlm-workloads.json). Where the shared
+// peers are not checked out, a stand-in shared list of the six ids.
+const SIX = ['lstm-train', 'gru-train', 'lstm-train-large', 'lstm-infer-b1', 'lstm-infer-b64', 'lstm-step'];
+const WORDLM = ['wordlm-8k-train', 'wordlm-33k-train'];
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'rnnkit-bench-selftest-'));
+let sharedFile = sharedWorkloadsFile();
+if (!fs.existsSync(sharedFile)) {
+  sharedFile = path.join(tmp, 'workloads.json');
+  fs.writeFileSync(sharedFile, JSON.stringify(SIX.map((id) => ({ id, cell: 'lstm', layers: 1, I: 2, H: 2, B: 1, T: 1, mode: id === 'lstm-step' ? 'step' : id.includes('infer') ? 'infer' : 'train', head: 2 }))));
+}
+{
+  const all = loadWorkloads({ sharedFile });
+  const ids = all.map((w) => w.id);
+  for (const id of [...SIX, ...WORDLM]) assert.ok(ids.includes(id), `the workload list has ${id}`);
+  const w8 = all.find((w) => w.id === 'wordlm-8k-train');
+  const w33 = all.find((w) => w.id === 'wordlm-33k-train');
+  assert.deepEqual({ ...w8, local: undefined }, { id: 'wordlm-8k-train', cell: 'lstm', layers: 2, I: 200, H: 200, B: 20, T: 35, mode: 'wordlm', head: 8000, dropout: 0.2, clip: 0.25, local: undefined });
+  assert.equal(w33.head, 33278);
+  assert.ok(w8.local && w33.local && !all.find((w) => w.id === 'lstm-train').local);
+  assert.ok(BUILDERS.wordlm && RNNKIT_MODES.includes('wordlm'));
+  // --workloads: the default stays the six; named ids and "all" include the word-level LMs.
+  assert.deepEqual(selectWorkloads(parseOptions([]).workloads, all, RNNKIT_MODES).map((w) => w.id), SIX);
+  const named = parseOptions(['--workloads', 'wordlm-8k-train,wordlm-33k-train']).workloads;
+  assert.deepEqual(named, WORDLM);
+  assert.deepEqual(selectWorkloads(named, all, RNNKIT_MODES).map((w) => w.id), WORDLM);
+  assert.deepEqual(selectWorkloads(parseOptions(['--workloads', 'all']).workloads, all, RNNKIT_MODES).map((w) => w.id), ids);
+  assert.throws(() => selectWorkloads(['wordlm-1k-train'], all, RNNKIT_MODES), /--workloads: unknown workload "wordlm-1k-train"; expected some of .*wordlm-33k-train/);
+  // A local id that reaches the shared list must be noticed, not shadowed.
+  const dupFile = path.join(tmp, 'dup.json');
+  fs.writeFileSync(dupFile, JSON.stringify([{ ...w8, local: undefined }]));
+  assert.throws(() => loadWorkloads({ sharedFile: dupFile }), /wordlm-8k-train now in the shared/);
+  // Runners: pytorch-cpu runs torch_wordlm.py through lib/torch_wordlm_row.py; ort and tfjs are not started.
+  const starts = (name, w) => !RUNNERS[name].modes || RUNNERS[name].modes.includes(w.mode);
+  for (const name of ['rnnkit-native', 'rnnkit-wasm', 'rnnkit-reference', 'pytorch-cpu']) assert.ok(starts(name, w33), `${name} runs wordlm`);
+  for (const name of ['ort-node', 'ort-web', 'tfjs-wasm']) assert.ok(!starts(name, w33), `${name} is not started for wordlm`);
+  const [, args, env] = RUNNERS['pytorch-cpu'].cmd(w33, 2, 0.5);
+  assert.match(args[0], /torch_wordlm_row\.py$/);
+  assert.deepEqual([args[args.indexOf('--vocab') + 1], args[args.indexOf('--threads') + 1], args[args.indexOf('--seconds') + 1]], [33278, 2, 0.5]);
+  assert.equal(env.OMP_NUM_THREADS, '2');
+  assert.match(RUNNERS['pytorch-cpu'].cmd(all.find((w) => w.id === 'lstm-train'), 1, 0.5)[1][0], /torch\/bench\.py$/);
 }
 
 assert.throws(() => parseOptions(['--threads', '0']), /--threads/);
@@ -116,5 +167,62 @@ const mdPairs = markdown(
 );
 assert.match(mdPairs, /\| lstm-infer-b1 \| 1 \| rnnkit-wasm \| 24 tokens\/s \| ort-web \| 10 tokens\/s \| \*\*2\.40×\*\* \| 1\.20× \|/);
 assert.match(md, /\| lstm-infer-b1 \| rnnkit-native \| 1 \| 30,000 \| 1\.000 \| 30\.00 \| 50\.0% \| 30\.0% \|/);
+
+// Word-level LM rows: compared with pytorch-cpu, and (where python and the peers' flops.py
+// are at hand) given flops per token (3·cell + 3·2·H·V) and a ceiling that includes the head GEMM.
+{
+  const wl = [
+    { peer: 'rnnkit-native', workload: 'wordlm-8k-train', threads: 1, tokens_per_s: 5000, ms_per_iter: 140, iters: 5 },
+    { peer: 'pytorch-cpu', workload: 'wordlm-8k-train', threads: 1, tokens_per_s: 4000, ms_per_iter: 175, iters: 5 },
+  ];
+  const fakeCeiling = (M, K, N, gflops) => ({ peer: 'ceiling-sgemm', M, K, N, threads: 1, gflops });
+  const flopsLib = fs.existsSync(PYTHON) && [sharedWorkloadsFile(), path.join(path.dirname(sharedWorkloadsFile()), 'flops.py')].every((f) => fs.existsSync(f));
+  const flops = flopsLib
+    ? flopsInfo([...wl, fakeCeiling(2048, 2048, 2048, 100), fakeCeiling(700, 200, 800, 50), fakeCeiling(20, 200, 800, 25), fakeCeiling(700, 200, 8000, 50)])
+    : { workloads: { 'wordlm-8k-train': { flops_per_token: 13.44e6, ceiling: { 1: 40 } } }, peak: { 1: 100 } };
+  if (flopsLib) {
+    const f = flops.workloads['wordlm-8k-train'];
+    assert.equal(f.flops_per_token, 3 * 2 * (2 * 4 * 200 * 400) + 3 * 2 * 200 * 8000);
+    // (2·2·700·200·800 + 2·35·2·20·200·800) flops at 50 and 25 GFLOP/s, + 2·700·200·8000 at 50
+    const stack = 2 * 2 * 700 * 200 * 800;
+    const rec = 2 * 35 * 2 * 20 * 200 * 800;
+    const head = 2 * 700 * 200 * 8000;
+    assert.ok(Math.abs(f.ceiling['1'] - (stack + rec + head) / (stack / 50 + rec / 25 + head / 50)) < 1e-9);
+    assert.equal(flops.workloads['wordlm-33k-train'].ceiling['1'], undefined); // its head shape was not timed
+  } else {
+    process.stdout.write('bench selftest: (no python or peers\' flops.py here: the flop table of the word-level LMs is not checked)\n');
+  }
+  const mdw = markdown(wl, flops);
+  assert.match(mdw, /\| wordlm-8k-train \| 1 \| rnnkit-native \| 5,000 tokens\/s \| pytorch-cpu \| 4,000 tokens\/s \| \*\*1\.25×\*\* \| - \|/);
+  assert.match(mdw, /\| wordlm-8k-train \| rnnkit-native \| 1 \| 5,000 \| 140\.000 \| 67\.20 \| [0-9.]+% \| 67\.2% \|/);
+}
+// torch_wordlm_row.py turns torch_wordlm.py's dict (a Python repr) into one JSON row: here
+// with a stand-in torch_wordlm.py that prints what the real one prints (no torch needed).
+if (fs.existsSync(PYTHON)) {
+  const fake = path.join(tmp, 'peers');
+  fs.mkdirSync(path.join(fake, 'wordlm'), { recursive: true });
+  fs.writeFileSync(path.join(fake, 'wordlm', 'torch_wordlm.py'), [
+    'import argparse, os',
+    'p = argparse.ArgumentParser()',
+    "for k in ('threads', 'vocab', 'emb', 'hidden', 'layers', 'batch', 'bptt'): p.add_argument('--' + k, type=int)",
+    "p.add_argument('--seconds', type=float)",
+    'a = p.parse_args()',
+    "assert os.environ['OMP_NUM_THREADS'] == str(a.threads) and a.bptt == 35 and a.seconds == 0.5",
+    "print({'peer': 'pytorch', 'threads': a.threads, 'vocab': a.vocab, 'tokens_per_s': 3871, 'ms_per_step': 180.82, 'steps': 7})",
+  ].join('\n'));
+  const w8 = loadWorkloads({ sharedFile }).find((w) => w.id === 'wordlm-8k-train');
+  const [cmd, args, env] = RUNNERS['pytorch-cpu'].cmd(w8, 2, 0.5);
+  args[1] = fake; // the peers directory
+  const r = spawnSync(cmd, args.map(String), { env: { ...process.env, ...env }, encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(JSON.parse(r.stdout), {
+    peer: 'pytorch-cpu', workload: 'wordlm-8k-train', threads: 2, tokens_per_s: 3871, ms_per_iter: 180.82, iters: 7, calls_per_rep: 1,
+    script: 'peers/wordlm/torch_wordlm.py',
+  });
+  const refused = spawnSync(cmd, [...args.map(String), '--clip', '0.5'], { env: { ...process.env, ...env }, encoding: 'utf8' });
+  assert.equal(refused.status, 1);
+  assert.match(refused.stderr, /torch_wordlm\.py uses dropout 0\.2 and clip 0\.25; the workload asks for dropout 0\.2 and clip 0\.5/);
+}
+fs.rmSync(tmp, { recursive: true, force: true });
 
 process.stdout.write('bench selftest: ok\n');
