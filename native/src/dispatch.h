@@ -38,6 +38,15 @@
 
 namespace rk {
 
+// The constants of one Adam / AdamW step (optim.cc fills them): per element,
+//   g' = clamp(g, ±limit) (when clamp) · scale;  d = g' + l2·p;  p' = p·decay
+//   m = β1·m + (1 − β1)·d;  v = β2·v + (1 − β2)·d·d
+//   p = p' − step_size·m / (√v · inv_bc2 + eps)
+struct AdamStep {
+  int clamp;
+  float limit, scale, l2, decay, beta1, beta2, step_size, inv_bc2, eps;
+};
+
 struct KernelTable {
   const char* name;  // "scalar", "avx2", "avx512", "neon", "wasm-simd128"
   int vec_width;     // floats per vector register of this ISA
@@ -81,6 +90,14 @@ struct KernelTable {
   double (*exp_shift_sum)(const float* x, float shift, float* y, std::ptrdiff_t n);
   // x[i] *= s.
   void (*vec_scale)(float* x, float s, std::ptrdiff_t n);
+
+  // ---- optimizer (bodies: native/src/optim_kernels.inc; formulas: optim.cc) ---------
+  // Σ c(x[i])², c clamping to [-limit, limit] when limit > 0 (else the identity): float
+  // partial sums over blocks of 256, the blocks added in double.
+  double (*sum_squares)(const float* x, std::ptrdiff_t n, float limit);
+  // Adam / AdamW on n elements (torch's single-tensor update; see AdamStep): p, m, v
+  // updated in place from g. Moments below FLT_MIN in magnitude are stored as 0.
+  void (*adam_update)(const AdamStep* s, float* p, const float* g, float* m, float* v, std::ptrdiff_t n);
 
   // ---- cells (owned by native/src/cells; add fields here, see HOW TO ADD above) -----
   // Bodies: native/src/cells/kernels.inc. All act on ONE batch row of one time step; H is

@@ -1,5 +1,7 @@
 #include "dropout.h"
 
+#include <cmath>
+
 namespace rk {
 
 namespace {
@@ -41,8 +43,16 @@ double DropoutStream::uniform() {
 
 void DropoutStream::draw(double p, int64_t N, int width, int stride, float* mask) {
   const float keep = static_cast<float>(1.0 / (1.0 - p));
+  // uniform() >= p in integers: uniform() is X / 2^53 for the 53-bit X = hi·2^26 + lo, and
+  // p·2^53 is exact in double, so the test is X >= ceil(p·2^53) -- the same elements kept,
+  // without two conversions to double per draw.
+  const uint64_t threshold = static_cast<uint64_t>(std::ceil(p * 9007199254740992.0));
   for (int64_t n = 0; n < N; n++) {
-    for (int k = 0; k < width; k++) mask[n * stride + k] = uniform() >= p ? keep : 0.0f;
+    for (int k = 0; k < width; k++) {
+      const uint64_t hi = next() >> 5;
+      const uint64_t lo = next() >> 6;
+      mask[n * stride + k] = ((hi << 26) | lo) >= threshold ? keep : 0.0f;
+    }
   }
 }
 

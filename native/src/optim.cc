@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "dispatch.h"
 #include "threadpool.h"
 
 namespace rk {
@@ -54,25 +55,13 @@ std::vector<Piece> pieces_of(const std::vector<Segment>& segs, bool skip_frozen)
 }  // namespace
 
 double global_norm(const std::vector<Segment>& segs, const GradTransform& t) {
-  GradTransform unscaled = t;
-  unscaled.scale = 1;
   const std::vector<Piece> pieces = pieces_of(segs, true);
   std::vector<double> sums(pieces.size(), 0.0);
-  parallel_for(static_cast<int>(pieces.size()), [&](int k, int) {
-    const Piece& pc = pieces[k];
-    const float* g = segs[pc.seg].grad;
-    double total = 0;
-    // Blocks of float partial sums keep the loop vectorisable; the blocks add in double.
-    for (int64_t i0 = pc.begin; i0 < pc.end; i0 += 256) {
-      const int64_t i1 = i0 + 256 < pc.end ? i0 + 256 : pc.end;
-      float part = 0;
-      for (int64_t i = i0; i < i1; i++) {
-        const float x = transformed(g[i], unscaled);
-        part += x * x;
-      }
-      total += part;
-    }
-    sums[k] = total;
+  const KernelTable* k = kernels();
+  const float limit = t.clamp ? t.limit : 0.0f;  // the norm is taken before any scaling
+  parallel_for(static_cast<int>(pieces.size()), [&](int i, int) {
+    const Piece& pc = pieces[i];
+    sums[i] = k->sum_squares(segs[pc.seg].grad + pc.begin, pc.end - pc.begin, limit);
   });
   double total = 0;
   for (double x : sums) total += x;
@@ -192,25 +181,22 @@ void Optimizer::update(float* p, const float* g, float* m, float* v, int64_t n, 
     }
     case RK_OPT_ADAM:
     case RK_OPT_ADAMW: {
-      const float b1 = static_cast<float>(o_.beta1);
-      const float b2 = static_cast<float>(o_.beta2);
-      // Bias corrections in double, as torch computes them.
-      const float step_size = static_cast<float>(o_.lr / (1.0 - std::pow(o_.beta1, static_cast<double>(t_))));
-      const float inv_bc2 = static_cast<float>(1.0 / std::sqrt(1.0 - std::pow(o_.beta2, static_cast<double>(t_))));
-      const float eps = static_cast<float>(o_.eps);
       // Adam: L2 term added to the gradient (enters m and v). AdamW: decoupled decay,
-      // θ scaled by (1 − lr·λ) first. Written without branches so the loop vectorises.
+      // θ scaled by (1 − lr·λ) first. ε added after √v is divided by √(1 − β2^t).
       const bool decoupled = o_.kind == RK_OPT_ADAMW;
-      const float l2 = decoupled ? 0.0f : wd;
-      const float decay = decoupled ? static_cast<float>(1.0 - o_.lr * o_.weight_decay) : 1.0f;
-      for (int64_t i = 0; i < n; i++) {
-        const float d = transformed(g[i], tr) + l2 * p[i];
-        const float pi = p[i] * decay;
-        m[i] = flush(b1 * m[i] + (1.0f - b1) * d);
-        v[i] = flush(b2 * v[i] + (1.0f - b2) * d * d);
-        // ε added after √v is divided by √(1 − β2^t).
-        p[i] = pi - step_size * m[i] / (std::sqrt(v[i]) * inv_bc2 + eps);
-      }
+      AdamStep st;
+      st.clamp = tr.clamp ? 1 : 0;
+      st.limit = tr.limit;
+      st.scale = tr.scale;
+      st.l2 = decoupled ? 0.0f : wd;
+      st.decay = decoupled ? static_cast<float>(1.0 - o_.lr * o_.weight_decay) : 1.0f;
+      st.beta1 = static_cast<float>(o_.beta1);
+      st.beta2 = static_cast<float>(o_.beta2);
+      // Bias corrections in double, as torch computes them.
+      st.step_size = static_cast<float>(o_.lr / (1.0 - std::pow(o_.beta1, static_cast<double>(t_))));
+      st.inv_bc2 = static_cast<float>(1.0 / std::sqrt(1.0 - std::pow(o_.beta2, static_cast<double>(t_))));
+      st.eps = static_cast<float>(o_.eps);
+      kernels()->adam_update(&st, p, g, m, v, n);
       break;
     }
   }

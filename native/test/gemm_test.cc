@@ -245,6 +245,51 @@ void test_softmax_row(const char* isa) {
   }
 }
 
+// The optimizer kernels against float64 formulas (optim.cc's contract), every tail.
+void test_optim_kernels(const char* isa) {
+  const rk::KernelTable* kt = rk::kernels();
+  for (int n : {1, 7, 8, 9, 31, 257, 1000}) {
+    for (float limit : {0.f, 0.3f}) {
+      std::vector<float> g = random_vec(static_cast<std::size_t>(n));
+      double want = 0;
+      for (float x : g) {
+        const double c = limit > 0 ? std::min(std::max(static_cast<double>(x), -0.3), 0.3) : x;
+        want += c * c;
+      }
+      const double got = kt->sum_squares(g.data(), n, limit);
+      CHECK(std::fabs(got - want) <= 1e-6 * want, "%s sum_squares n=%d limit=%g: %.9g, want %.9g", isa, n, limit, got,
+            want);
+      rk::AdamStep st{limit > 0 ? 1 : 0, limit, 0.7f, 0.01f, 0.999f, 0.9f, 0.99f, 0.05f, 3.f, 1e-8f};
+      std::vector<float> p = random_vec(static_cast<std::size_t>(n) + 4), m = random_vec(p.size()), v = random_vec(p.size());
+      for (float& x : v) x = std::fabs(x);
+      m[0] = 1e-39f;  // a moment that decays below FLT_MIN is stored as 0
+      const std::vector<float> p0 = p, m0 = m, v0 = v;
+      kt->adam_update(&st, p.data(), g.data(), m.data(), v.data(), n);
+      bool ok = true;
+      for (int i = 0; i < n; ++i) {
+        double gi = g[i];
+        if (st.clamp) gi = std::min(std::max(gi, -0.3), 0.3);
+        const double d = gi * st.scale + st.l2 * p0[i];
+        double mi = st.beta1 * static_cast<double>(m0[i]) + (1 - static_cast<double>(st.beta1)) * d;
+        double vi = st.beta2 * static_cast<double>(v0[i]) + (1 - static_cast<double>(st.beta2)) * d * d;
+        if (std::fabs(mi) < 1.17549435e-38) mi = 0;
+        if (std::fabs(vi) < 1.17549435e-38) vi = 0;
+        const double pi = p0[i] * static_cast<double>(st.decay) - st.step_size * mi / (std::sqrt(vi) * st.inv_bc2 + st.eps);
+        // float32 rounding of each term, relative to the terms' sizes (m can cancel).
+        const double mscale = std::fabs(st.beta1 * m0[i]) + std::fabs(d) * 0.1;
+        const double step = st.step_size * std::fabs(mi) / (std::sqrt(vi) * st.inv_bc2 + st.eps);
+        const bool good = std::fabs(m[i] - mi) <= 1e-6 * mscale + 1e-30 && std::fabs(v[i] - vi) <= 1e-6 * vi + 1e-30 &&
+                          std::fabs(p[i] - pi) <= 1e-6 * (std::fabs(p0[i]) + step) + 1e-5 * step;
+        if (!good && ok) std::printf("  %s i=%d m %g/%g v %g/%g p %g/%g\n", isa, i, m[i], mi, v[i], vi, p[i], pi);
+        ok = ok && good;
+      }
+      ok = ok && m[0] != 1e-39f;
+      for (std::size_t i = static_cast<std::size_t>(n); i < p.size(); ++i) ok = ok && p[i] == p0[i] && m[i] == m0[i] && v[i] == v0[i];
+      CHECK(ok, "%s adam_update n=%d limit=%g differs from the formula or writes past n", isa, n, limit);
+    }
+  }
+}
+
 // ---- approximations -----------------------------------------------------------------
 
 struct ErrStats {
@@ -747,6 +792,7 @@ int main(int argc, char** argv) {
     CHECK(rk_force_isa(isa) == RK_OK && std::strcmp(rk_isa(), isa) == 0, "force %s", isa);
     test_math(isa, true);
     test_softmax_row(isa);
+    test_optim_kernels(isa);
     test_reverse_columns_is_invisible(isa);
     for (int threads : {1, 2}) {
       rk_set_threads(threads);

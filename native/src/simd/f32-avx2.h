@@ -34,6 +34,7 @@ RK_INLINE V add(V a, V b) { return V{_mm256_add_ps(a.r, b.r)}; }
 RK_INLINE V sub(V a, V b) { return V{_mm256_sub_ps(a.r, b.r)}; }
 RK_INLINE V mul(V a, V b) { return V{_mm256_mul_ps(a.r, b.r)}; }
 RK_INLINE V div(V a, V b) { return V{_mm256_div_ps(a.r, b.r)}; }
+RK_INLINE V vsqrt(V a) { return V{_mm256_sqrt_ps(a.r)}; }
 RK_INLINE V max(V a, V b) { return V{_mm256_max_ps(a.r, b.r)}; }
 RK_INLINE V min(V a, V b) { return V{_mm256_min_ps(a.r, b.r)}; }
 RK_INLINE V fmadd(V a, V b, V c) { return V{_mm256_fmadd_ps(a.r, b.r, c.r)}; }

@@ -38,6 +38,7 @@ RK_INLINE V add(V a, V b) { return V{vaddq_f32(a.r, b.r)}; }
 RK_INLINE V sub(V a, V b) { return V{vsubq_f32(a.r, b.r)}; }
 RK_INLINE V mul(V a, V b) { return V{vmulq_f32(a.r, b.r)}; }
 RK_INLINE V div(V a, V b) { return V{vdivq_f32(a.r, b.r)}; }
+RK_INLINE V vsqrt(V a) { return V{vsqrtq_f32(a.r)}; }
 RK_INLINE V max(V a, V b) { return V{vmaxq_f32(a.r, b.r)}; }
 RK_INLINE V min(V a, V b) { return V{vminq_f32(a.r, b.r)}; }
 RK_INLINE V fmadd(V a, V b, V c) { return V{vfmaq_f32(c.r, a.r, b.r)}; }

@@ -11,6 +11,7 @@
 //   store_tail(p, v, n)             writes only p[0..n)
 //   set1(s), zero()
 //   add sub mul div max min         lane-wise
+//   vsqrt(v)                        correctly rounded square root
 //   fmadd(a, b, c)  = a*b + c       (fused where the ISA has FMA)
 //   fnmadd(a, b, c) = c - a*b
 //   vabs(v), vround(v)              round to nearest even
@@ -50,6 +51,7 @@ RK_INLINE V add(V a, V b) { return V{a.r + b.r}; }
 RK_INLINE V sub(V a, V b) { return V{a.r - b.r}; }
 RK_INLINE V mul(V a, V b) { return V{a.r * b.r}; }
 RK_INLINE V div(V a, V b) { return V{a.r / b.r}; }
+RK_INLINE V vsqrt(V a) { return V{__builtin_sqrtf(a.r)}; }
 RK_INLINE V fmadd(V a, V b, V c) { return V{a.r * b.r + c.r}; }
 RK_INLINE V fnmadd(V a, V b, V c) { return V{c.r - a.r * b.r}; }
 RK_INLINE V vabs(V a) {

@@ -40,6 +40,7 @@ RK_INLINE V add(V a, V b) { return V{wasm_f32x4_add(a.r, b.r)}; }
 RK_INLINE V sub(V a, V b) { return V{wasm_f32x4_sub(a.r, b.r)}; }
 RK_INLINE V mul(V a, V b) { return V{wasm_f32x4_mul(a.r, b.r)}; }
 RK_INLINE V div(V a, V b) { return V{wasm_f32x4_div(a.r, b.r)}; }
+RK_INLINE V vsqrt(V a) { return V{wasm_f32x4_sqrt(a.r)}; }
 // pmax/pmin (b < a ? a : b) map to one maxps/minps on x86 hosts; f32x4.max needs NaN
 // fix-ups. Only used for clamping, where the NaN rules do not matter.
 RK_INLINE V max(V a, V b) { return V{wasm_f32x4_pmax(a.r, b.r)}; }
