@@ -119,6 +119,13 @@ function upToDate(obj, dep) {
   return deps.every((d) => mtime(d) >= 0 && mtime(d) <= t);
 }
 
+/**
+ * Units compiled for size (-Os after -O3): the portable scalar kernels. Every engine that
+ * runs this module has SIMD (the module uses it), so the scalar table only serves tests and
+ * RNNKIT_WASM_ISA=scalar; its speed does not matter, its bytes do (the download budget).
+ */
+const SIZE_OVER_SPEED = new Set(['native/src/isa/scalar.cc']);
+
 async function compileAll(inputs) {
   const base = baseCompileFlags(inputs);
   mkdirSync(objDir, { recursive: true });
@@ -129,7 +136,7 @@ async function compileAll(inputs) {
     const obj = path.join(objDir, rel.replace(/[\\/]/g, '__') + '.o');
     const dep = obj.replace(/\.o$/, '.d');
     const stamp = obj.replace(/\.o$/, '.flags');
-    const args = [...base, ...flags.filter((f) => !base.includes(f))];
+    const args = [...base, ...flags.filter((f) => !base.includes(f)), ...(SIZE_OVER_SPEED.has(rel) && !debug ? ['-Os'] : [])];
     objects.push(obj);
     // Recompile when the flags changed, or the source or a header it includes is newer.
     const sameFlags = existsSync(stamp) && readFileSync(stamp, 'utf8') === JSON.stringify(args);
