@@ -104,13 +104,15 @@ struct KernelTable {
   // the hidden size; gate rows hold G blocks of H in PyTorch's order. Output arrays never
   // overlap inputs unless stated.
   //
-  // LSTM forward. g [4H]: in, the input projection plus both biases (i f g o blocks);
-  // out, the activations i, f, g, o. rec [4H] = h·W_hhᵀ. c [H] the previous cell state.
-  // pi, pf, po [H] peepholes (lstm_peephole) or all null. Writes c' to cnew and cnext,
-  // tanh(c') to ctanh, h' to h (all [H]).
-  void (*lstm_forward_row)(int H, float* g, const float* rec, const float* c, const float* pi,
-                           const float* pf, const float* po, float* cnew, float* ctanh, float* h,
-                           float* cnext);
+  // LSTM forward of H hidden units. g: in, the input projection plus both biases (i f g
+  // o blocks of H, ldg floats apart); out, the activations i, f, g, o. rec = h·W_hhᵀ in
+  // the same block order, blocks ldr apart. (A whole row: ldg = ldr = H; a slice of the
+  // units, lstm.cc: H its width, ldg the row's H, ldr the slice's width.) c [H] the
+  // previous cell state. pi, pf, po [H] peepholes (lstm_peephole) or all null. Writes c'
+  // to cnew and cnext, tanh(c') to ctanh, h' to h (all [H]).
+  void (*lstm_forward_row)(int H, int ldg, int ldr, float* g, const float* rec, const float* c,
+                           const float* pi, const float* pf, const float* po, float* cnew,
+                           float* ctanh, float* h, float* cnext);
   // LSTM backward of a valid step. g [4H] activations, c, cnew, ctanh [H] from forward;
   // dh [H] gradient of h' from the later step, dy [H] of the step's output, dc [H] of c'.
   // Writes da [4H] (gradients of the i f g o pre-activations) and dcprev [H]; with

@@ -128,3 +128,40 @@ describe('native ISA paths', () => {
     }
   });
 });
+
+describe('native per-step split', () => {
+  // lstm_forward cuts W_hh by hidden units, one slice per thread, when a step's product is
+  // large enough, and measures whether that pays (16 calls alternate split and serial), so
+  // 20 calls run both. With several rows every element is computed by the same tile over
+  // the same sums either way: bit for bit the same forward at any thread count, on odd
+  // widths (slices of 69 or 53 units: vector tails). One row (batch 1) streams the weights
+  // in groups of panels whose boundaries move with the cut: the same within rounding.
+  const spec: StackSpec = { cell: 'lstm_peephole', inputSize: 13, hiddenSize: 133, outputSize: 133, layers: 2, bidirectional: false };
+  function forwards(threads: number, batch: number): Float32Array[] {
+    addon().setThreads(threads);
+    const a = addon();
+    const n = sequenceShapes(spec, 7, batch);
+    const h = createStack(spec);
+    a.stackSetParams(h, randomF32(paramLayout(spec).total, 5, 1 / Math.sqrt(spec.hiddenSize)));
+    const out: Float32Array[] = [];
+    for (let call = 0; call < 20; call++) {
+      const r = a.stackForwardSync(h, 7, batch, false, randomF32(n.x, 100 + call), randomF32(n.h, 200 + call, 0.5), randomF32(n.c!, 300 + call, 0.5));
+      out.push(r.y!, r.hn!, r.cn!);
+    }
+    a.stackDispose(h);
+    return out;
+  }
+  const bytes = (x: Float32Array) => Buffer.from(x.buffer, x.byteOffset, x.byteLength);
+  it.each([3, 16])('threads 2 and 3 equal 1 thread bit for bit (batch %i)', (batch) => {
+    const one = forwards(1, batch);
+    for (const t of [2, 3]) {
+      forwards(t, batch).forEach((x, i) => expect(bytes(x).equals(bytes(one[i])), `threads ${t}, array ${i}`).toBe(true));
+    }
+  });
+  it('threads 2 and 3 agree with 1 thread (batch 1)', () => {
+    const one = forwards(1, 1);
+    for (const t of [2, 3]) {
+      forwards(t, 1).forEach((x, i) => expectClose(`threads ${t}, array ${i}`, x, one[i], scaledBound(BACKEND_F32_VS_REFERENCE.forwardRel, one[i])));
+    }
+  });
+});

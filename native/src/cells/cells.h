@@ -22,6 +22,7 @@
 #define RNNKIT_CELLS_H
 
 #include <cstdint>
+#include <vector>
 
 #include "gemm/gemm.h"
 #include "layout.h"
@@ -92,8 +93,21 @@ struct SeqShape {
 // packing (sequence.cc clears it whenever the parameters may have changed). A forward uses
 // one Packs (ih = W_ihᵀ for the input projection; a, b the recurrent matrices), a backward
 // another (a, b).
+// W_hh of an LSTM cut by hidden units for the per-step split of lstm_forward: slice s
+// owns units [units[s], units[s + 1]) and packs the four gate rows (i f g o) of those units
+// as one [H][4·width] matrix, so one pool task per slice computes its part of h·W_hhᵀ AND
+// the gate math of its units, with one synchronisation per step. Slice s is pinned to
+// worker s, so its weights stay in that core's cache for the whole sequence.
+struct GateSlices {
+  int threads = 0;                  // the thread count the cut was made for (0: none yet)
+  std::vector<int> units;           // slices + 1 boundaries
+  std::vector<PackedB> packs;
+  SplitChoice choice;               // whether the split pays here (measured_split)
+};
+
 struct Packs {
   PackedB a, b, ih;
+  GateSlices slices;  // lstm forward: cut from W_hh when a split may pay (lstm.cc)
   bool ready = false;
   const void* table = nullptr;  // the KernelTable they were packed for (rk_force_isa repacks)
 };

@@ -171,35 +171,6 @@ constexpr double kSplitGain = 1.1;
 // lstm-infer-b64 at 2 threads ran ~25% slower for its first sixteen forwards).
 constexpr double kAlwaysSplitMacs = 2.0 * 1024 * 1024;
 
-template <class Split, class Serial>
-void run_measured(PackedB::SplitChoice& s, int rows, Split&& split, Serial&& serial) {
-  if (s.rows != rows || s.calls >= kReexplore) {
-    s.rows = rows;
-    s.calls = 0;
-    s.best_serial = s.best_parallel = 1e30;
-  }
-  const unsigned call = s.calls++;
-  if (call >= kExplore) {
-    if (s.parallel) {
-      split();
-    } else {
-      serial();
-    }
-    return;
-  }
-  const bool parallel = call % 2 == 0;
-  const auto t0 = std::chrono::steady_clock::now();
-  if (parallel) {
-    split();
-  } else {
-    serial();
-  }
-  const double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  double& best = parallel ? s.best_parallel : s.best_serial;
-  best = std::min(best, dt);
-  if (call + 1 == kExplore) s.parallel = s.best_parallel * kSplitGain < s.best_serial;
-}
-
 void run(Problem p) {
   if (p.M <= 0 || p.N <= 0) return;
   if (p.K <= 0) {
@@ -243,7 +214,7 @@ void run(Problem p) {
           /*pinned=*/true);
     };
     if (p.split == nullptr || macs >= kAlwaysSplitMacs) return split();
-    run_measured(*p.split, p.M, split, [&] { run_range(p, 0, p.M, 0, p.N); });
+    measured_split(*p.split, p.M, split, [&] { run_range(p, 0, p.M, 0, p.N); });
     return;
   }
   // Otherwise a grid of about kTasksPerThread tasks per thread, handed out dynamically so
@@ -266,6 +237,26 @@ void run(Problem p) {
 }
 
 }  // namespace
+
+void measured_split(SplitChoice& s, int rows, void (*split)(void*), void (*serial)(void*), void* ctx) {
+  if (s.rows != rows || s.calls >= kReexplore) {
+    s.rows = rows;
+    s.calls = 0;
+    s.best_serial = s.best_parallel = 1e30;
+  }
+  const unsigned call = s.calls++;
+  if (call >= kExplore) {
+    (s.parallel ? split : serial)(ctx);
+    return;
+  }
+  const bool parallel = call % 2 == 0;
+  const auto t0 = std::chrono::steady_clock::now();
+  (parallel ? split : serial)(ctx);
+  const double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  double& best = parallel ? s.best_parallel : s.best_serial;
+  best = std::min(best, dt);
+  if (call + 1 == kExplore) s.parallel = s.best_parallel * kSplitGain < s.best_serial;
+}
 
 void sgemm(Trans transA, Trans transB, int M, int N, int K, const float* A, int lda,
            const float* B, int ldb, float beta, float* C, int ldc) {

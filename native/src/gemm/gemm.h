@@ -51,6 +51,35 @@ void sgemm_bias(Trans transA, Trans transB, int M, int N, int K,
                 const float* A, int lda, const float* B, int ldb,
                 const float* bias, float* C, int ldc);
 
+// Whether splitting a per-time-step piece of work over the threads pays on this machine
+// (two vCPUs may share one core, other processes may hold the cores): measured on the
+// calls themselves by measured_split below. Not atomic: work called from pool tasks never
+// touches it, but two application threads must not use one at the same time.
+struct SplitChoice {
+  int rows = -1;            // batch rows the statistics are for
+  unsigned calls = 0;       // calls since the statistics were reset
+  double best_serial = 0;   // fastest time seen in the current exploration window
+  double best_parallel = 0;
+  bool parallel = true;     // the decision outside exploration windows
+};
+
+// Runs split() or serial() (which must compute the same results) for one per-time-step
+// piece of work: every 2048 calls, 16 calls alternate the two and keep each one's fastest
+// time; the split is then used only if it was at least 1.1x faster. Re-explores when
+// `rows` changes.
+void measured_split(SplitChoice& s, int rows, void (*split)(void*), void (*serial)(void*), void* ctx);
+
+template <class Split, class Serial>
+void measured_split(SplitChoice& s, int rows, Split&& split, Serial&& serial) {
+  struct Both {
+    Split& split;
+    Serial& serial;
+  } both{split, serial};
+  measured_split(
+      s, rows, [](void* c) { static_cast<Both*>(c)->split(); }, [](void* c) { static_cast<Both*>(c)->serial(); },
+      &both);
+}
+
 // op(B) [K][N] packed once into the panel layout of the current ISA's micro-kernel.
 class PackedB {
  public:
@@ -68,17 +97,7 @@ class PackedB {
   const void* table_ = nullptr;
 
  public:
-  // Whether splitting a per-time-step product over the threads pays on this machine
-  // (two vCPUs may share one core, other processes may hold the cores): measured on the
-  // calls themselves, see gemm.cc. Not atomic: products called from pool tasks never
-  // touch it, but two application threads must not use one PackedB at the same time.
-  struct SplitChoice {
-    int rows = -1;            // M the statistics are for
-    unsigned calls = 0;       // calls since the statistics were reset
-    double best_serial = 0;   // fastest time seen in the current exploration window
-    double best_parallel = 0;
-    bool parallel = true;     // the decision outside exploration windows
-  };
+  using SplitChoice = rk::SplitChoice;
   mutable SplitChoice split_;
 
   friend void sgemm_packed(int, const float*, int, const PackedB&, float, float*, int, bool);
