@@ -1,24 +1,42 @@
 #!/usr/bin/env node
 /**
  * Builds the WebAssembly backend: native/sources.json (its "common" and "isa.all" sources
- * plus the "isa.wasm" groups) compiled with Emscripten into ONE standalone
- * module, wasm/dist/rnnkit.wasm. No Emscripten JavaScript glue is generated: the module is
- * instantiated by src/backend/wasm/module.ts, which supplies the handful of imports it
- * needs, so the same file runs in Node and in browsers without Node built-ins or eval.
+ * plus the "isa.wasm" groups) compiled with Emscripten into standalone modules:
+ *   - wasm/dist/rnnkit.wasm: simd128 (the default; every engine with SIMD runs it);
+ *   - wasm/dist/rnnkit-relaxed.wasm: the same objects except the "isa.wasm" group, compiled
+ *     again with -mrelaxed-simd by clang-16 (fmadd = f32x4.relaxed_madd, simd/f32-wasm.h).
+ *     The loader picks it where the engine validates relaxed SIMD (src/backend/wasm/variant.ts).
+ *     Skipped, with a message, when clang-16 is missing (apt-get install clang-16 lld-16).
+ * No Emscripten JavaScript glue is generated: the module is instantiated by
+ * src/backend/wasm/module.ts, which supplies the handful of imports it needs, so the same
+ * file runs in Node and in browsers without Node built-ins or eval.
  *
  *   node wasm/build.mjs            (npm run build:wasm)
  *   RNNKIT_WASM_EXCEPTIONS=off     build with -fno-exceptions (only if the C++ has no try/catch)
  *   RNNKIT_WASM_DEBUG=1            -O1 -g, assertions in the C++ (NDEBUG off)
  *   RNNKIT_WASM_PROFILE=1          -O3 with function names kept (node --cpu-prof shows them)
+ *   RNNKIT_WASM_RELAXED=off        build rnnkit.wasm only; =require fails when clang-16 is missing
+ *
+ * Why the relaxed module is linked without binaryen: Debian's Emscripten 3.1.6 runs binaryen
+ * 108 after wasm-ld (wasm-emscripten-finalize, wasm-opt -O3), which only knows the
+ * pre-standard relaxed-SIMD opcodes and refuses f32x4.relaxed_madd (0xfd 0x105) as "invalid
+ * code after SIMD prefix"; LLVM 14 (Emscripten's clang) only emits the pre-standard ones, which
+ * today's engines refuse. So the "isa.wasm" unit is compiled by clang-16 (standard opcodes;
+ * Emscripten's own flags and headers, EM_CLANG_ADD_VERSION=16) and the module is linked by
+ * the same em++ / wasm-ld as rnnkit.wasm, with no binaryen pass: link level -O1 (binaryen
+ * only runs at -O2+), -sWASM_BIGINT (no i64 dynCall thunks to add) and
+ * EMCC_READ_METADATA=python (metadata read without wasm-emscripten-finalize). Every object is
+ * -O3 by LLVM as in rnnkit.wasm; what binaryen -O3 would have shaved off the code (~13%) is
+ * missing, and the custom sections wasm-ld writes (names, features) are dropped here.
  *
  * Needs em++ on PATH (Debian: apt-get install emscripten; EMSDK_PYTHON=/usr/bin/python3 is
  * set here if unset). Users of the npm package never run this: the .wasm ships in the package.
  * Objects go to build/wasm/ and are rebuilt only when a source or a header it includes changed.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync, renameSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { wasmBuildInputs } from './sources.mjs';
 import { checkModule } from './check.mjs';
 
@@ -26,6 +44,11 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const objDir = path.join(root, 'build', 'wasm');
 const outDir = path.join(root, 'wasm', 'dist');
 const outFile = path.join(outDir, 'rnnkit.wasm');
+const relaxedObjDir = path.join(objDir, 'relaxed');
+const relaxedOutFile = path.join(outDir, 'rnnkit-relaxed.wasm');
+const relaxedMode = process.env.RNNKIT_WASM_RELAXED ?? 'auto'; // auto | off | require
+/** Emscripten runs <LLVM_ROOT>/clang-16 with EM_CLANG_ADD_VERSION=16 (Debian: /usr/bin). */
+const RELAXED_CLANG = '16';
 const header = path.join(root, 'native', 'include', 'rnnkit.h');
 const debug = process.env.RNNKIT_WASM_DEBUG === '1';
 const profile = process.env.RNNKIT_WASM_PROFILE === '1';
@@ -87,9 +110,9 @@ function linkFlags(exports) {
   ];
 }
 
-function run(cmd, args) {
+function run(cmd, args, extraEnv = {}) {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { env, stdio: ['ignore', 'inherit', 'inherit'] });
+    const child = spawn(cmd, args, { env: { ...env, ...extraEnv }, stdio: ['ignore', 'inherit', 'inherit'] });
     child.on('error', (e) =>
       reject(new Error(`cannot run ${cmd}: ${e.message} (install Emscripten: apt-get install emscripten, or emsdk)`)),
     );
@@ -126,47 +149,144 @@ function upToDate(obj, dep) {
  */
 const SIZE_OVER_SPEED = new Set(['native/src/isa/scalar.cc']);
 
-async function compileAll(inputs) {
+/**
+ * Compile every unit (into `dir`); `variant` (optional) recompiles the units it selects with
+ * its own flags, compiler environment and object directory instead.
+ */
+async function compileAll(inputs, variant = null) {
   const base = baseCompileFlags(inputs);
   mkdirSync(objDir, { recursive: true });
+  if (variant) mkdirSync(variant.objDir, { recursive: true });
   const objects = [];
   const todo = [];
   for (const { file, flags } of inputs.units) {
     const rel = path.relative(root, file);
-    const obj = path.join(objDir, rel.replace(/[\\/]/g, '__') + '.o');
+    const own = variant?.selects(flags) ?? false;
+    const obj = path.join(own ? variant.objDir : objDir, rel.replace(/[\\/]/g, '__') + '.o');
     const dep = obj.replace(/\.o$/, '.d');
     const stamp = obj.replace(/\.o$/, '.flags');
-    const args = [...base, ...flags.filter((f) => !base.includes(f)), ...(SIZE_OVER_SPEED.has(rel) && !debug ? ['-Os'] : [])];
+    const args = [
+      ...base,
+      ...flags.filter((f) => !base.includes(f)),
+      ...(own ? variant.flags : []),
+      ...(SIZE_OVER_SPEED.has(rel) && !debug ? ['-Os'] : []),
+    ];
+    const extraEnv = own ? variant.env : {};
     objects.push(obj);
     // Recompile when the flags changed, or the source or a header it includes is newer.
-    const sameFlags = existsSync(stamp) && readFileSync(stamp, 'utf8') === JSON.stringify(args);
-    if (!sameFlags || !upToDate(obj, dep)) todo.push({ file, obj, dep, rel, args, stamp });
+    const stampText = JSON.stringify(own ? { args, env: extraEnv } : args);
+    const sameFlags = existsSync(stamp) && readFileSync(stamp, 'utf8') === stampText;
+    if (!sameFlags || !upToDate(obj, dep)) todo.push({ file, obj, dep, rel, args, stamp, stampText, extraEnv, own });
   }
   let next = 0;
   const worker = async () => {
     while (next < todo.length) {
-      const { file, obj, dep, rel, args, stamp } = todo[next++];
-      console.log(`em++ ${rel}`);
-      await run('em++', [...args, '-MMD', '-MF', dep, '-c', file, '-o', obj]);
-      writeFileSync(stamp, JSON.stringify(args));
+      const { file, obj, dep, rel, args, stamp, stampText, extraEnv, own } = todo[next++];
+      console.log(`em++ ${rel}${own ? ` (${variant.name})` : ''}`);
+      await run('em++', [...args, '-MMD', '-MF', dep, '-c', file, '-o', obj], extraEnv);
+      writeFileSync(stamp, stampText);
     }
   };
   await Promise.all(Array.from({ length: Math.min(jobs, todo.length) }, worker));
   return objects;
 }
 
+/** Whether `cmd --version` runs. */
+function hasCommand(cmd) {
+  const r = spawnSync(cmd, ['--version'], { stdio: 'ignore' });
+  return r.status === 0;
+}
+
+/** The module without its custom sections (wasm-ld's "name", "target_features", "producers"). */
+export function stripCustomSections(bytes) {
+  if (bytes.readUInt32BE(0) !== 0x0061736d) throw new Error('not a wasm module');
+  const keep = [bytes.subarray(0, 8)];
+  let p = 8;
+  while (p < bytes.length) {
+    const start = p;
+    const id = bytes[p++];
+    let size = 0;
+    let shift = 0;
+    let b;
+    do {
+      b = bytes[p++];
+      size += (b & 0x7f) * 2 ** shift;
+      shift += 7;
+    } while (b & 0x80);
+    p += size;
+    if (p > bytes.length) throw new Error('truncated wasm section');
+    if (id !== 0) keep.push(bytes.subarray(start, p));
+  }
+  return Buffer.concat(keep);
+}
+
+/**
+ * The relaxed module's checks, in child processes (this Node may lack the flag or have
+ * relaxed SIMD on by default): with --experimental-wasm-relaxed-simd it passes
+ * checkModule; without, when this Node does not validate relaxed SIMD by default, it is
+ * refused — so it does use relaxed-SIMD opcodes, in the encoding V8 implements (the standard one).
+ */
+function checkRelaxedModule(file, exports) {
+  const script = `
+    import { readFileSync } from 'node:fs';
+    import { checkModule, RELAXED_SIMD_PROBE } from ${JSON.stringify(pathToFileURL(path.join(root, 'wasm/check.mjs')).href)};
+    const bytes = readFileSync(${JSON.stringify(file)});
+    if (process.argv[1] === 'on') { checkModule(bytes, ${JSON.stringify(exports)}); console.log('ok'); }
+    else console.log(WebAssembly.validate(RELAXED_SIMD_PROBE) ? 'default' : String(WebAssembly.validate(bytes)));
+  `;
+  const node = (flags, arg) => {
+    const r = spawnSync(process.execPath, [...flags, '--input-type=module', '-e', script, arg], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`checking ${path.basename(file)} failed:\n${r.stderr}`);
+    return r.stdout.trim();
+  };
+  node(['--experimental-wasm-relaxed-simd'], 'on');
+  const without = node([], 'off');
+  if (without === 'true') throw new Error(`${path.basename(file)} validates without relaxed SIMD: it has no relaxed-SIMD instruction`);
+  return without === 'default' ? 'relaxed SIMD is on by default in this Node' : 'refused by Node without --experimental-wasm-relaxed-simd';
+}
+
+/** Link `objects` to `out` (through a temp file, checked before it replaces a good one). */
+async function link(objects, exports, out, { relaxed = false } = {}) {
+  mkdirSync(outDir, { recursive: true });
+  const tmp = path.join(objDir, path.basename(out));
+  console.log(`em++ -o ${path.relative(root, out)} (${objects.length} objects${relaxed ? '' : `, exports: ${exports.join(' ')}`})`);
+  if (!relaxed) {
+    await run('em++', [...linkFlags(exports), ...objects, '-o', tmp]);
+    // Refuse a module the loader could not instantiate, before it replaces a good one.
+    checkModule(readFileSync(tmp), exports);
+  } else {
+    // No binaryen (see the top of this file): -O1 link, BigInt i64 exports, Python metadata.
+    const flags = linkFlags(exports).map((f) => (f === '-O3' ? '-O1' : f));
+    await run('em++', [...flags, '-sWASM_BIGINT=1', ...objects, '-o', tmp], { EMCC_READ_METADATA: 'python' });
+    if (!profile) writeFileSync(tmp, stripCustomSections(readFileSync(tmp)));
+    console.log(`${path.basename(out)}: ${checkRelaxedModule(tmp, exports)}`);
+  }
+  renameSync(tmp, out);
+  console.log(`wrote ${path.relative(root, out)} (${statSync(out).size} bytes)`);
+}
+
 async function main() {
   const inputs = wasmBuildInputs(root);
   const exports = abiFunctions();
   const objects = await compileAll(inputs);
-  mkdirSync(outDir, { recursive: true });
-  const tmp = path.join(objDir, 'rnnkit.wasm');
-  console.log(`em++ -o ${path.relative(root, outFile)} (${objects.length} objects, exports: ${exports.join(' ')})`);
-  await run('em++', [...linkFlags(exports), ...objects, '-o', tmp]);
-  // Refuse a module the loader could not instantiate, before it replaces a good one.
-  checkModule(readFileSync(tmp), exports);
-  renameSync(tmp, outFile);
-  console.log(`wrote ${path.relative(root, outFile)} (${statSync(outFile).size} bytes)`);
+  await link(objects, exports, outFile);
+
+  if (relaxedMode === 'off') return;
+  if (!hasCommand(`clang-${RELAXED_CLANG}`)) {
+    const msg = `clang-${RELAXED_CLANG} not found: the relaxed-SIMD variant (wasm/dist/rnnkit-relaxed.wasm) was NOT built (apt-get install clang-${RELAXED_CLANG} lld-${RELAXED_CLANG})`;
+    if (relaxedMode === 'require') throw new Error(msg);
+    console.warn(`build:wasm: ${msg}; rnnkit.wasm alone is used`);
+    return;
+  }
+  const variant = {
+    name: 'relaxed-simd, clang-' + RELAXED_CLANG,
+    objDir: relaxedObjDir,
+    // The "isa.wasm" group: the units with -msimd128 (sources.json), i.e. isa/wasm.cc.
+    selects: (flags) => flags.includes('-msimd128'),
+    flags: ['-mrelaxed-simd'],
+    env: { EM_LLVM_ADD_VERSION: RELAXED_CLANG, EM_CLANG_ADD_VERSION: RELAXED_CLANG },
+  };
+  await link(await compileAll(inputs, variant), exports, relaxedOutFile, { relaxed: true });
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

@@ -30,3 +30,16 @@ export function checkModule(bytes, abiFunctions) {
   if (missing.length) throw new Error(`the module does not export ${missing.join(', ')}`);
   return { imports, exports: [...exports] };
 }
+
+/**
+ * A 37-byte module whose one function is f32x4.relaxed_madd (0xfd 0x105, the standard
+ * opcode): WebAssembly.validate(RELAXED_SIMD_PROBE) tells whether an engine runs
+ * rnnkit-relaxed.wasm. The loader's copy: src/backend/wasm/variant.ts (a test keeps them equal).
+ */
+export const RELAXED_SIMD_PROBE = new Uint8Array([
+  0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // magic, version 1
+  0x01, 0x08, 0x01, 0x60, 0x03, 0x7b, 0x7b, 0x7b, 0x01, 0x7b, // types: (v128 v128 v128) -> v128
+  0x03, 0x02, 0x01, 0x00, // functions: one, of type 0
+  0x0a, 0x0d, 0x01, 0x0b, 0x00, // code: one body of 11 bytes, no locals
+  0x20, 0x00, 0x20, 0x01, 0x20, 0x02, 0xfd, 0x85, 0x02, 0x0b, // local.get 0 1 2, f32x4.relaxed_madd, end
+]);

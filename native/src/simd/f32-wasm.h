@@ -1,6 +1,9 @@
 // The vector vocabulary on WebAssembly SIMD (128-bit, -msimd128): 4 lanes (API: see
 // f32-scalar.h). Baseline simd128 has no fused multiply-add, so fmadd is mul + add (the
 // approximation bounds in math.inc hold all the same; gemm_test checks them under node).
+// Built with -mrelaxed-simd as well (wasm/build.mjs, the rnnkit-relaxed.wasm variant),
+// fmadd / fnmadd are f32x4.relaxed_madd / relaxed_nmadd: engines emit one FMA where the CPU
+// has it (vfmadd on x86 hosts with FMA3), else mul + add — either is within math.inc's bounds.
 // Only included by native/src/isa/wasm.cc.
 #ifndef RNNKIT_SIMD_F32_WASM_H
 #define RNNKIT_SIMD_F32_WASM_H
@@ -13,7 +16,11 @@ namespace rk {
 namespace wasm {
 
 constexpr int kW = 4;
+#ifdef __wasm_relaxed_simd__
+constexpr const char* kIsaName = "wasm-relaxed-simd";
+#else
 constexpr const char* kIsaName = "wasm-simd128";
+#endif
 
 struct V {
   v128_t r;
@@ -45,8 +52,20 @@ RK_INLINE V vsqrt(V a) { return V{wasm_f32x4_sqrt(a.r)}; }
 // fix-ups. Only used for clamping, where the NaN rules do not matter.
 RK_INLINE V max(V a, V b) { return V{wasm_f32x4_pmax(a.r, b.r)}; }
 RK_INLINE V min(V a, V b) { return V{wasm_f32x4_pmin(a.r, b.r)}; }
+#ifdef __wasm_relaxed_simd__
+// a·b + c and c − a·b: f32x4.relaxed_madd / relaxed_nmadd (standard opcodes 0x105 / 0x106).
+// Called as the builtins behind wasm_f32x4_relaxed_madd / _nmadd, which LLVM 16's
+// wasm_simd128.h does not declare yet.
+RK_INLINE V fmadd(V a, V b, V c) {
+  return V{(v128_t)__builtin_wasm_relaxed_madd_f32x4((__f32x4)a.r, (__f32x4)b.r, (__f32x4)c.r)};
+}
+RK_INLINE V fnmadd(V a, V b, V c) {
+  return V{(v128_t)__builtin_wasm_relaxed_nmadd_f32x4((__f32x4)a.r, (__f32x4)b.r, (__f32x4)c.r)};
+}
+#else
 RK_INLINE V fmadd(V a, V b, V c) { return V{wasm_f32x4_add(wasm_f32x4_mul(a.r, b.r), c.r)}; }
 RK_INLINE V fnmadd(V a, V b, V c) { return V{wasm_f32x4_sub(c.r, wasm_f32x4_mul(a.r, b.r))}; }
+#endif
 RK_INLINE V vabs(V a) { return V{wasm_f32x4_abs(a.r)}; }
 RK_INLINE V vround(V a) { return V{wasm_f32x4_nearest(a.r)}; }
 // 2^n for integral n in [-126, 127]. Adding 1.5·2^23 puts n in the low mantissa bits
