@@ -59,7 +59,7 @@ bool has_avx512() {
 bool always() { return true; }
 
 struct Entry {
-  const char* name;
+  const char* name;  // null: the table's own name (only for tables safe to build on any CPU)
   const KernelTable* (*table)();
   bool (*supported)();
 };
@@ -78,7 +78,9 @@ const Entry kEntries[] = {
 // rejects the whole module), so a build for such engines defines RNNKIT_NO_WASM_SIMD and
 // leaves isa/wasm.cc out.
 #if defined(__wasm__) && !defined(RNNKIT_NO_WASM_SIMD)
-    {"wasm-simd128", rk_kernels_wasm, always},
+    // "wasm-simd128", or "wasm-relaxed-simd" in the module whose isa/wasm.cc is compiled
+    // with -mrelaxed-simd (simd/f32-wasm.h); this file is the same object in both.
+    {nullptr, rk_kernels_wasm, always},
 #endif
     {"scalar", rk_kernels_scalar, always},
 };
@@ -86,9 +88,11 @@ const Entry kEntries[] = {
 std::atomic<const KernelTable*> g_table{nullptr};
 std::once_flag g_init;
 
+const char* name_of(const Entry& e) { return e.name != nullptr ? e.name : e.table()->name; }
+
 const Entry* find(const char* name) {
   for (const Entry& e : kEntries)
-    if (std::strcmp(e.name, name) == 0) return &e;
+    if (std::strcmp(name_of(e), name) == 0) return &e;
   return nullptr;
 }
 
@@ -151,7 +155,7 @@ extern "C" rk_status rk_force_isa(const char* name) {
   char offer[160] = "";
   for (const auto& e : rk::kEntries) {
     const std::size_t used = std::strlen(offer);
-    std::snprintf(offer + used, sizeof offer - used, "%s%s%s", used ? ", " : "", e.name,
+    std::snprintf(offer + used, sizeof offer - used, "%s%s%s", used ? ", " : "", rk::name_of(e),
                   e.supported() ? "" : " (unsupported by this CPU)");
   }
   return rk::fail(RK_EINVAL, "rk_force_isa: '%s' is %s; available: %s", name,
