@@ -65,6 +65,25 @@ function verdict(errs, shape) {
   return { ok, maxAbsErr: worst.err, worst: worst.what, tol: CHECK_TOL * worst.scale, shape };
 }
 
+/**
+ * One training step of `batch` on the compiled model `mb` (trainer tb) and the reference
+ * model `mr` (trainer rt), from the same parameters; both models are disposed. Compared:
+ * the loss, the gradient norm, the whole gradient before the update and the final state.
+ */
+async function compareFirstStep(tb, mb, rt, mr, batch, shape) {
+  const got = await tb.trainStep(mb, batch);
+  const want = await rt.trainStep(mr, batch);
+  const errs = [];
+  maxErr([got.loss], [want.loss], 'loss', errs);
+  maxErr([got.totalNorm], [want.totalNorm], 'gradient norm', errs);
+  maxErr(tb.getGrads(mb), rt.getGrads(mr), 'gradients', errs);
+  maxErr(got.hn, want.hn, 'hn', errs);
+  if (want.cn) maxErr(got.cn, want.cn, 'cn', errs);
+  tb.disposeModel(mb);
+  rt.disposeModel(mr);
+  return verdict(errs, shape);
+}
+
 function setup({ be, ref, layout, w, rand }) {
   const spec = stackSpec(w);
   const params = uniform(rand, layout.paramLayout(spec).total, 1 / Math.sqrt(w.H));
@@ -177,17 +196,7 @@ export async function buildTrain(ctx) {
       const mb = make(tb);
       const mr = make(await training.trainingOf(ref));
       const rt = await training.trainingOf(ref);
-      const got = await tb.trainStep(mb, small);
-      const want = await rt.trainStep(mr, small);
-      const errs = [];
-      maxErr([got.loss], [want.loss], 'loss', errs);
-      maxErr([got.totalNorm], [want.totalNorm], 'gradient norm', errs);
-      maxErr(tb.getGrads(mb), rt.getGrads(mr), 'gradients', errs);
-      maxErr(got.hn, want.hn, 'hn', errs);
-      if (want.cn) maxErr(got.cn, want.cn, 'cn', errs);
-      tb.disposeModel(mb);
-      rt.disposeModel(mr);
-      return verdict(errs, `T=${T} B=${w.B}, one Adam step`);
+      return compareFirstStep(tb, mb, rt, mr, small, `T=${T} B=${w.B}, one Adam step`);
     },
   };
 }
@@ -261,17 +270,7 @@ export async function buildWordLM(ctx) {
       const mb = make(tb);
       const rt = await training.trainingOf(ref);
       const mr = make(rt);
-      const got = await tb.trainStep(mb, small);
-      const want = await rt.trainStep(mr, small);
-      const errs = [];
-      maxErr([got.loss], [want.loss], 'loss', errs);
-      maxErr([got.totalNorm], [want.totalNorm], 'gradient norm', errs);
-      maxErr(tb.getGrads(mb), rt.getGrads(mr), 'gradients', errs);
-      maxErr(got.hn, want.hn, 'hn', errs);
-      if (want.cn) maxErr(got.cn, want.cn, 'cn', errs);
-      tb.disposeModel(mb);
-      rt.disposeModel(mr);
-      return verdict(errs, `T=${T} B=${w.B} V=${w.head}, dropout ${w.dropout}, clip ${w.clip}, one Adam step`);
+      return compareFirstStep(tb, mb, rt, mr, small, `T=${T} B=${w.B} V=${w.head}, dropout ${w.dropout}, clip ${w.clip}, one Adam step`);
     },
   };
 }
