@@ -2,8 +2,9 @@
  * rnnkit — browser entry (`rnnkit/web`, and `rnnkit` under bundlers' "browser" condition).
  *
  * The public API over the WebAssembly backend only: no Node built-ins, no eval. The module
- * wasm/dist/rnnkit.wasm is fetched from next to the package on first use; call
- * {@link init} first to take it from elsewhere (a CDN URL, bytes you already have).
+ * wasm/dist/rnnkit.wasm (rnnkit-relaxed.wasm where the browser has relaxed SIMD) is fetched
+ * from next to the package on first use; call {@link init} first to take it from elsewhere
+ * (a CDN URL, bytes you already have) or to force a variant.
  *
  * ```js
  * import { init, createStack, createModel } from 'rnnkit/web';
@@ -32,7 +33,8 @@
  */
 import type { BackendInfo } from './backend/contract.js';
 import { defaultTraining, loadBackend } from './backend/load.js';
-import { setWasmSource, type WasmInput } from './backend/wasm/backend.js';
+import { setWasmSource, setWasmVariant, type WasmInput } from './backend/wasm/backend.js';
+import { parseVariant, type WasmVariant } from './backend/wasm/variant.js';
 import { createModel as createModelOn, RnnModel, type ModelOptions } from './models/model.js';
 import { bundleBlob, directoryFiles, readModel, type ModelSource, type ReadModelOptions } from './web/model-io.js';
 import { createStack as createStackOn, type RecurrentStack, type StackOptions, type StackWithParams } from './stack.js';
@@ -50,6 +52,7 @@ export type { BackendInfo, BackendName, BackwardResult, CellType, ForwardResult,
 export { paramLayout } from './backend/layout.js';
 export type { ParamEntry } from './backend/layout.js';
 export type { WasmInput } from './backend/wasm/backend.js';
+export type { WasmVariant } from './backend/wasm/variant.js';
 export { modelLayout } from './backend/layout.js';
 export type { ModelParamEntry, ModelLayout } from './backend/layout.js';
 export type { Dataset, NumberArray } from './models/data.js';
@@ -64,14 +67,38 @@ export type { WeightInit, StackInitOptions, ModelInitOptions } from './init/init
 // Formats as bytes, tokenizers and text tools: the same list as the Node entry's.
 export * from './shared-exports.js';
 
+/** `init({ variant })`: which of the package's two modules to load. */
+export interface InitOptions {
+  /**
+   * "auto" (the default): wasm/dist/rnnkit-relaxed.wasm where the browser validates relaxed
+   * SIMD (fused multiply-add), else wasm/dist/rnnkit.wasm; "simd128" or "relaxed" forces one
+   * (a forced module that cannot load is an error). Only the chosen file is fetched.
+   */
+  variant?: WasmVariant | 'auto';
+}
+
+function isInitOptions(x: unknown): x is InitOptions {
+  if (x === null || typeof x !== 'object' || ArrayBuffer.isView(x) || x instanceof ArrayBuffer) return false;
+  if (x instanceof URL || x instanceof WebAssembly.Module || typeof (x as PromiseLike<unknown>).then === 'function') return false;
+  return !(typeof Response !== 'undefined' && x instanceof Response);
+}
+
 /**
  * Load the WebAssembly module: from `source` (a URL, the module's bytes, a compiled
- * WebAssembly.Module or a fetch Response) or, by default, from wasm/dist/rnnkit.wasm of
- * the package. Once a module has loaded it stays: a later `source` is ignored. A failed
- * load may be retried.
+ * WebAssembly.Module or a fetch Response), loaded exactly as given, or, by default, from the
+ * package's wasm/dist/: rnnkit-relaxed.wasm where the browser has relaxed SIMD, else
+ * rnnkit.wasm — `init({ variant: 'simd128' })` forces one (see {@link InitOptions}); `info().isa`
+ * says which runs ("wasm-relaxed-simd" or "wasm-simd128"). Once a module has loaded it stays:
+ * a later `source` or variant is ignored. A failed load may be retried.
  */
-export async function init(source?: WasmInput): Promise<BackendInfo> {
-  if (source !== undefined) setWasmSource(source);
+export async function init(source?: WasmInput | InitOptions): Promise<BackendInfo> {
+  if (isInitOptions(source)) {
+    const extra = Object.keys(source).filter((k) => k !== 'variant');
+    if (extra.length) throw new RangeError(`init: unknown option ${JSON.stringify(extra[0])} (expected { variant })`);
+    if (source.variant !== undefined) setWasmVariant(parseVariant(source.variant, 'init: variant'));
+  } else if (source !== undefined) {
+    setWasmSource(source);
+  }
   return (await loadBackend('wasm')).info();
 }
 
@@ -94,7 +121,7 @@ export async function createModel(options: ModelOptions): Promise<RnnModel> {
   return createModelOn(onWasm(options));
 }
 
-/** The backend in use here: always wasm, with its ISA path (wasm-simd128) and one thread. */
+/** The backend in use here: always wasm, with its ISA path (wasm-relaxed-simd or wasm-simd128) and one thread. */
 export async function backendInfo(): Promise<BackendInfo> {
   return (await loadBackend('wasm')).info();
 }

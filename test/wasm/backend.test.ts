@@ -7,7 +7,8 @@
  * The module must have been built (`npm run build:wasm`); if it is missing these tests
  * fail with the loader's message — they never skip.
  */
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { StackSpec } from '../../src/backend/contract.js';
@@ -16,13 +17,20 @@ import { paramLayout, sequenceShapes } from '../../src/backend/layout.js';
 import { loadBackend } from '../../src/backend/load.js';
 import { loadWasmBackend, type WasmBackend } from '../../src/backend/wasm/backend.js';
 import { instantiateRnnkit } from '../../src/backend/wasm/module.js';
+import { RELAXED_SIMD_PROBE, relaxedSimdSupported } from '../../src/backend/wasm/variant.js';
 // @ts-expect-error — plain .mjs build helper without type declarations
-import { PROVIDED_IMPORTS, checkModule } from '../../wasm/check.mjs';
+import { PROVIDED_IMPORTS, RELAXED_SIMD_PROBE as BUILD_PROBE, checkModule } from '../../wasm/check.mjs';
 // @ts-expect-error — plain .mjs build helper without type declarations
 import { abiFunctions } from '../../wasm/build.mjs';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const wasmFile = path.join(root, 'wasm/dist/rnnkit.wasm');
+const relaxedFile = path.join(root, 'wasm/dist/rnnkit-relaxed.wasm');
+/** The SIMD table of the module the loader picks here (RNNKIT_WASM_VARIANT, else what this Node validates). */
+const variantHere = process.env.RNNKIT_WASM_VARIANT && process.env.RNNKIT_WASM_VARIANT !== 'auto'
+  ? process.env.RNNKIT_WASM_VARIANT
+  : relaxedSimdSupported() ? 'relaxed' : 'simd128';
+const simdIsa = variantHere === 'relaxed' ? 'wasm-relaxed-simd' : 'wasm-simd128';
 
 function spec(over: Partial<StackSpec> = {}): StackSpec {
   return { cell: 'lstm', inputSize: 3, hiddenSize: 5, outputSize: 5, layers: 1, bidirectional: false, ...over };
@@ -44,6 +52,60 @@ beforeAll(async () => {
   backend = await loadWasmBackend();
 });
 
+describe('the two modules (simd128, relaxed) and which one loads', () => {
+  it('the loader probes relaxed SIMD with the bytes the build checks with', () => {
+    expect(Array.from(RELAXED_SIMD_PROBE)).toEqual(Array.from(BUILD_PROBE as Uint8Array));
+    // The probe with v128.bitselect (also three v128 in, one out; 0x52 as the padded LEB
+    // d2 00, the same length) in place of relaxed_madd validates on every SIMD engine: only
+    // the relaxed instruction can make the probe fail.
+    const bitselect = RELAXED_SIMD_PROBE.slice();
+    expect(Array.from(bitselect.subarray(33, 36))).toEqual([0xfd, 0x85, 0x02]);
+    bitselect.set([0xfd, 0xd2, 0x00], 33);
+    expect(WebAssembly.validate(bitselect)).toBe(true);
+    expect(WebAssembly.validate(RELAXED_SIMD_PROBE)).toBe(relaxedSimdSupported());
+  });
+
+  it('rnnkit-relaxed.wasm is built and validates exactly where relaxed SIMD does', () => {
+    if (!existsSync(relaxedFile)) throw new Error(`${relaxedFile} is missing: npm run build:wasm with clang-16 installed (apt-get install clang-16 lld-16)`);
+    expect(WebAssembly.validate(readFileSync(relaxedFile))).toBe(relaxedSimdSupported());
+    expect(WebAssembly.validate(readFileSync(wasmFile))).toBe(true);
+  });
+
+  // Node 20 validates relaxed SIMD only with --experimental-wasm-relaxed-simd: a child process
+  // (the compiled dist/, as the worker needs: npx tsc -p tsconfig.build.json) per case.
+  const child = (flags: string[], variant: string | undefined) => {
+    const script = `
+      const { loadWasmBackend } = await import(${JSON.stringify(path.join(root, 'dist/src/backend/wasm/backend.js'))});
+      const { relaxedSimdSupported } = await import(${JSON.stringify(path.join(root, 'dist/src/backend/wasm/variant.js'))});
+      const supported = relaxedSimdSupported();
+      try { const b = await loadWasmBackend(); console.log(JSON.stringify({ supported, isa: b.info().isa })); }
+      catch (e) { console.log(JSON.stringify({ supported, error: e.message })); }
+      process.exit(0);`;
+    const env: Record<string, string | undefined> = { ...process.env, RNNKIT_WASM_VARIANT: variant, RNNKIT_WASM_ISA: undefined };
+    const r = spawnSync(process.execPath, [...flags, '--input-type=module', '-e', script], { env: env as NodeJS.ProcessEnv, encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    return JSON.parse(r.stdout.trim().split('\n').pop()!) as { supported: boolean; isa?: string; error?: string };
+  };
+  const FLAG = '--experimental-wasm-relaxed-simd';
+
+  it('auto: relaxed where the engine validates relaxed SIMD, else simd128 (Node 20 with and without ' + FLAG + ')', () => {
+    for (const flags of [[], [FLAG]]) {
+      const got = child(flags, undefined);
+      expect(got.isa, JSON.stringify({ flags, got })).toBe(got.supported ? 'wasm-relaxed-simd' : 'wasm-simd128');
+    }
+    expect(child([FLAG], 'auto')).toMatchObject({ supported: true, isa: 'wasm-relaxed-simd' });
+  });
+
+  it('RNNKIT_WASM_VARIANT forces one; a forced relaxed module the engine refuses is an error, not a fallback', () => {
+    expect(child([FLAG], 'simd128')).toMatchObject({ isa: 'wasm-simd128' });
+    expect(child([FLAG], 'relaxed')).toMatchObject({ isa: 'wasm-relaxed-simd' });
+    const without = child([], 'relaxed');
+    if (without.supported) expect(without.isa).toBe('wasm-relaxed-simd');
+    else expect(without.error).toMatch(/relaxed|simd opcode/i);
+    expect(child([], 'fast').error).toMatch(/RNNKIT_WASM_VARIANT must be one of "simd128", "relaxed", "auto"; got "fast"/);
+  });
+});
+
 describe('wasm module', () => {
   it('exports every rk_* function of rnnkit.h and imports only what wasm-module.ts provides', async () => {
     const bytes = readFileSync(wasmFile);
@@ -58,7 +120,7 @@ describe('wasm module', () => {
   it('is what loadBackend("wasm") returns, reporting its ISA, one thread and where its async calls run', async () => {
     const b = await loadBackend('wasm');
     expect(b.name).toBe('wasm');
-    const isa = process.env.RNNKIT_WASM_ISA || 'wasm-simd128';
+    const isa = process.env.RNNKIT_WASM_ISA || simdIsa;
     const where = process.env.RNNKIT_WASM_WORKER === '0' ? { runsOn: 'calling thread', workerReason: 'RNNKIT_WASM_WORKER=0' } : { runsOn: 'worker' };
     expect(b.info()).toEqual({ backend: 'wasm', isa, threads: 1, ...where });
   });
@@ -67,9 +129,9 @@ describe('wasm module', () => {
     const fresh = await loadWasmBackend();
     fresh.forceIsa('scalar');
     expect(fresh.info().isa).toBe('scalar');
-    fresh.forceIsa('wasm-simd128');
-    expect(fresh.info().isa).toBe('wasm-simd128');
-    expect(() => fresh.forceIsa('avx2')).toThrow(/RK_EINVAL.*wasm-simd128.*scalar/);
+    fresh.forceIsa(simdIsa);
+    expect(fresh.info().isa).toBe(simdIsa);
+    expect(() => fresh.forceIsa('avx2')).toThrow(new RegExp(`RK_EINVAL.*${simdIsa}.*scalar`));
   });
 
   it('cannot instantiate something that is not rnnkit.wasm', async () => {

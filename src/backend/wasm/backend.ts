@@ -27,6 +27,7 @@ import { createWasmTraining } from './training.js';
 import { CallFrame } from './frame.js';
 import { instantiateRnnkit, statusError, WasmAbort, type Ptr, type RnnkitModule, type WasmSource } from './module.js';
 import { busy, WorkerGone, WorkerHub, type WorkerConn } from './worker-host.js';
+import { parseVariant, relaxedSimdSupported, type WasmVariant } from './variant.js';
 
 let nextStackId = 1;
 
@@ -122,8 +123,8 @@ export class WasmBackend implements Backend {
   }
 
   /**
-   * Run the kernels on another ISA path of this module: "wasm-simd128" (the default) or
-   * "scalar" (tests, benchmarks). Throws with the module's list of what is available.
+   * Run the kernels on another ISA path of this module: its SIMD table ("wasm-simd128", or
+   * "wasm-relaxed-simd" in rnnkit-relaxed.wasm; the default) or "scalar" (tests, benchmarks). Throws with the module's list of what is available.
    */
   forceIsa(name: string): void {
     this.guard('rk_force_isa', () => {
@@ -437,14 +438,40 @@ export async function createWasmBackend(input: WasmInput): Promise<WasmBackend> 
 
 /**
  * The module's location relative to this file once compiled: dist/src/backend/wasm/backend.js →
- * wasm/dist/rnnkit.wasm at the package root. Written as one `new URL(…, import.meta.url)`
- * expression so that bundlers (Vite, webpack, Parcel) copy the file along.
+ * wasm/dist/rnnkit.wasm (or rnnkit-relaxed.wasm, variant.ts) at the package root. Each is one
+ * `new URL(…, import.meta.url)` expression so that bundlers (Vite, webpack, Parcel) copy the
+ * files along.
  */
-export function defaultWasmUrl(): URL {
-  return new URL('../../../../wasm/dist/rnnkit.wasm', import.meta.url);
+export function defaultWasmUrl(variant: WasmVariant = 'simd128'): URL {
+  return variant === 'relaxed'
+    ? new URL('../../../../wasm/dist/rnnkit-relaxed.wasm', import.meta.url)
+    : new URL('../../../../wasm/dist/rnnkit.wasm', import.meta.url);
 }
 
+/** The file name of a variant in wasm/dist/. */
+const fileOf = (variant: WasmVariant): string => (variant === 'relaxed' ? 'rnnkit-relaxed.wasm' : 'rnnkit.wasm');
+
 let configuredSource: WasmInput | undefined;
+let configuredVariant: WasmVariant | 'auto' | undefined;
+
+/**
+ * Which of the package's modules the next {@link loadWasmBackend} loads (variant.ts): "auto"
+ * (the default: "relaxed" where the engine validates relaxed SIMD, else "simd128"), or one of
+ * them forced (a forced variant that cannot load is an error, never a fallback). `undefined`
+ * restores the default; under Node the RNNKIT_WASM_VARIANT environment variable is read when
+ * none was set here. Ignored when a source is given ({@link setWasmSource}): that is loaded as is.
+ */
+export function setWasmVariant(variant: WasmVariant | 'auto' | undefined): void {
+  configuredVariant = variant === undefined ? undefined : parseVariant(variant, 'variant');
+}
+
+/** The variant to load and whether it was forced (setWasmVariant, then RNNKIT_WASM_VARIANT). */
+function chooseVariant(): { variant: WasmVariant; forced: boolean } {
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.RNNKIT_WASM_VARIANT;
+  const wanted = configuredVariant ?? (env ? parseVariant(env, 'RNNKIT_WASM_VARIANT') : 'auto');
+  if (wanted !== 'auto') return { variant: wanted, forced: true };
+  return { variant: relaxedSimdSupported() ? 'relaxed' : 'simd128', forced: false };
+}
 
 /**
  * Where the next {@link loadWasmBackend} (and so `loadBackend('wasm')`) takes the module
@@ -469,21 +496,42 @@ function applyEnvironment(backend: WasmBackend): WasmBackend {
   return backend;
 }
 
-/**
- * Load the module: from the source given to {@link setWasmSource}, else the one shipped
- * with the package — read from disk under Node, fetched from {@link defaultWasmUrl} elsewhere.
- */
-export async function loadWasmBackend(): Promise<WasmBackend> {
-  if (configuredSource !== undefined) return applyEnvironment(await createWasmBackend(configuredSource));
+/** One of the package's modules: read from disk under Node, fetched from {@link defaultWasmUrl} elsewhere. */
+async function loadVariant(variant: WasmVariant): Promise<WasmBackend> {
   const fs = nodeFs();
-  if (!fs) return applyEnvironment(await createWasmBackend(defaultWasmUrl()));
+  if (!fs) return createWasmBackend(defaultWasmUrl(variant));
   // Run from source (src/backend/wasm/backend.ts under vitest) the package root is three levels up.
-  const candidates = [defaultWasmUrl(), new URL('../../../wasm/dist/rnnkit.wasm', import.meta.url)];
+  const candidates = [
+    defaultWasmUrl(variant),
+    variant === 'relaxed'
+      ? new URL('../../../wasm/dist/rnnkit-relaxed.wasm', import.meta.url)
+      : new URL('../../../wasm/dist/rnnkit.wasm', import.meta.url),
+  ];
   const found = candidates.find((u) => u.protocol === 'file:' && fs.existsSync(u));
   if (!found) {
     throw new Error(
-      `rnnkit.wasm not found (looked at ${candidates.map((u) => u.href).join(', ')}); build it with \`npm run build:wasm\``,
+      `${fileOf(variant)} not found (looked at ${candidates.map((u) => u.href).join(', ')}); build it with \`npm run build:wasm\``,
     );
   }
-  return applyEnvironment(new WasmBackend(await instantiateRnnkit(fs.readFileSync(found)), { worker: true }));
+  return new WasmBackend(await instantiateRnnkit(fs.readFileSync(found)), { worker: true });
+}
+
+/**
+ * Load the module: from the source given to {@link setWasmSource}, else the package's own —
+ * rnnkit-relaxed.wasm where the engine has relaxed SIMD, else rnnkit.wasm, or the variant
+ * forced by {@link setWasmVariant} / RNNKIT_WASM_VARIANT. A relaxed module chosen
+ * automatically that cannot load (not built: clang-16 was missing) falls back to rnnkit.wasm.
+ */
+export async function loadWasmBackend(): Promise<WasmBackend> {
+  if (configuredSource !== undefined) return applyEnvironment(await createWasmBackend(configuredSource));
+  const { variant, forced } = chooseVariant();
+  let backend: WasmBackend;
+  try {
+    backend = await loadVariant(variant);
+  } catch (e) {
+    if (variant === 'simd128' || forced) throw e;
+    console.warn(`rnnkit: ${fileOf(variant)} did not load (${(e as Error).message}); using rnnkit.wasm`);
+    backend = await loadVariant('simd128');
+  }
+  return applyEnvironment(backend);
 }
