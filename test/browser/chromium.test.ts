@@ -1,12 +1,15 @@
 /**
  * The browser entry in a real browser: headless Chromium loads src/web.ts (compiled by tsc,
- * unbundled, as ES modules from a 127.0.0.1 server), which fetches wasm/dist/rnnkit.wasm and
- * runs every golden case forward and backward in the page; the results are compared here
- * with the golden values at the golden tolerances (test/helpers/tolerances.ts).
+ * unbundled, as ES modules from a 127.0.0.1 server), which fetches wasm/dist/rnnkit-relaxed.wasm
+ * (Chromium has relaxed SIMD) and not rnnkit.wasm, and runs every golden case forward and
+ * backward in the page on each kernel path — the relaxed-SIMD module, the simd128 module and
+ * the module's scalar table — one page per path; the results are compared here with the
+ * golden values at the golden tolerances (test/helpers/tolerances.ts).
  *
  * Loading the modules unbundled also proves the entry is browser-clean: any import of a
  * Node built-in or a bare package name fails to resolve in the page and fails the test.
- * Nothing here skips: no Chromium, no wasm module or a page that cannot start is a failure.
+ * Nothing here skips: no Chromium, no wasm module (either variant) or a page that cannot
+ * start is a failure.
  *
  *   npm run build:wasm && npm run test:browser
  *   CHROMIUM_PATH=/path/to/chrome  (default /usr/bin/chromium)
@@ -62,7 +65,10 @@ async function setup(): Promise<void> {
     path.join(outDir, 'test.html'),
     `<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,"><title>rnnkit test</title>
 <script type="module">
-import('/dist/src/web.js').then((m) => { window.rnnkit = m; }, (e) => { window.rnnkitError = String(e && e.stack || e); });
+// load.js: the backend the entry loaded, for forceIsa('scalar') (the same module instance).
+Promise.all([import('/dist/src/web.js'), import('/dist/src/backend/load.js')]).then(
+  ([m, load]) => { window.rnnkitLoad = load; window.rnnkit = m; },
+  (e) => { window.rnnkitError = String(e && e.stack || e); });
 </script>`,
   );
   // The URL layout of the installed package: /dist/src/web.js next to /wasm/dist/rnnkit.wasm.
@@ -77,15 +83,21 @@ import('/dist/src/web.js').then((m) => { window.rnnkit = m; }, (e) => { window.r
     headless: true,
     args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
-  page = await browser.newPage();
-  page.on('pageerror', (e) => pageErrors.push(`pageerror: ${e.message}`));
-  page.on('console', (m) => {
+  page = await openPage();
+}
+
+/** A fresh page with the entry loaded (its own module instance: init picks the variant anew). */
+async function openPage(): Promise<Page> {
+  const p = await browser.newPage();
+  p.on('pageerror', (e) => pageErrors.push(`pageerror: ${e.message}`));
+  p.on('console', (m) => {
     if (m.type() === 'error') pageErrors.push(`console.error: ${m.text()}`);
   });
-  await page.goto(`${server.url}/test.html`);
-  await page.waitForFunction(() => (window as any).rnnkit || (window as any).rnnkitError, undefined, { timeout: 60_000 });
-  const loadError = await page.evaluate(() => (window as any).rnnkitError as string | undefined);
+  await p.goto(`${server.url}/test.html`);
+  await p.waitForFunction(() => (window as any).rnnkit || (window as any).rnnkitError, undefined, { timeout: 60_000 });
+  const loadError = await p.evaluate(() => (window as any).rnnkitError as string | undefined);
   if (loadError) throw new Error(`the browser entry failed to load in Chromium: ${loadError}`);
+  return p;
 }
 
 afterAll(async () => {
@@ -125,18 +137,44 @@ interface PageOutput {
 }
 
 describe('browser entry in headless Chromium', () => {
-  it('loads as ES modules in a real browser and reports the wasm backend', async () => {
+  it('loads as ES modules in a real browser and reports the wasm backend on rnnkit-relaxed.wasm, not fetching rnnkit.wasm', async () => {
     ready();
+    const before = server.log.length;
     const got = await page.evaluate(async () => {
       const web = (window as any).rnnkit;
       const info = await web.init();
       return { info, process: typeof (globalThis as any).process, require: typeof (globalThis as any).require };
     });
-    expect(got.info).toMatchObject({ backend: 'wasm', isa: 'wasm-simd128', threads: 1, runsOn: 'worker' });
+    // Chromium validates relaxed SIMD: the loader's probe picks the relaxed module.
+    expect(got.info).toMatchObject({ backend: 'wasm', isa: 'wasm-relaxed-simd', threads: 1, runsOn: 'worker' });
     // The page is a browser, not Node: the entry cannot lean on Node globals.
     expect(got.process).toBe('undefined');
     expect(got.require).toBe('undefined');
-    expect(server.log).toContain('200 /wasm/dist/rnnkit.wasm');
+    const requests = server.log.slice(before);
+    expect(requests).toContain('200 /wasm/dist/rnnkit-relaxed.wasm');
+    expect(requests.filter((l) => l.includes('/wasm/dist/rnnkit.wasm'))).toEqual([]);
+  });
+
+  it('init({ variant }) forces a module; a bad variant is refused', async () => {
+    ready();
+    const other = await openPage();
+    const before = server.log.length;
+    const got = await other.evaluate(async () => {
+      const web = (window as any).rnnkit;
+      let bad = '';
+      try {
+        await web.init({ variant: 'fast' });
+      } catch (e) {
+        bad = String((e as Error).message);
+      }
+      return { bad, info: await web.init({ variant: 'simd128' }) };
+    });
+    await other.close();
+    expect(got.bad).toMatch(/variant must be one of "simd128", "relaxed", "auto"; got "fast"/);
+    expect(got.info).toMatchObject({ backend: 'wasm', isa: 'wasm-simd128' });
+    const requests = server.log.slice(before);
+    expect(requests).toContain('200 /wasm/dist/rnnkit.wasm');
+    expect(requests.filter((l) => l.includes('rnnkit-relaxed.wasm'))).toEqual([]);
   });
 
   const cases = loadGoldenCases();
@@ -144,54 +182,80 @@ describe('browser entry in headless Chromium', () => {
     expect(cases.length).toBe(18);
   });
 
-  it('runs every golden case forward and backward in the page within the golden tolerances', async () => {
-    ready();
-    const outputs: PageOutput[] = await page.evaluate(async (inputs: PageInput[]) => {
-      const web = (window as any).rnnkit;
-      const f32 = (a?: number[]) => (a ? new Float32Array(a) : undefined);
-      const results: PageOutput[] = [];
-      for (const c of inputs) {
-        const stack = await web.createStack(c.options);
-        stack.setFlatParameters(f32(c.params));
-        const fwd = await stack.forward(f32(c.x), { steps: c.steps, batch: c.batch, h0: f32(c.h0), c0: f32(c.c0), training: true });
-        const bwd = await stack.backward({ dy: f32(c.dy), dhn: f32(c.dhn), dcn: f32(c.dcn) });
-        const arr = (a: Float32Array) => Array.from(a);
-        results.push({
-          id: c.id,
-          y: arr(fwd.y),
-          hn: arr(fwd.hn),
-          cn: fwd.cn && arr(fwd.cn),
-          dx: arr(bwd.dx),
-          dh0: arr(bwd.dh0),
-          dc0: bwd.dc0 && arr(bwd.dc0),
-          grads: arr(stack.getFlatGradients()),
-        });
-        stack.dispose();
+  // Each kernel path in its own page: the relaxed-SIMD module (fmadd = relaxed_madd), the
+  // simd128 module, and the scalar table (of the simd128 module; the same C++ in both).
+  const PATHS = [
+    { name: 'relaxed-simd (rnnkit-relaxed.wasm)', variant: 'relaxed', scalar: false, isa: 'wasm-relaxed-simd' },
+    { name: 'simd128 (rnnkit.wasm)', variant: 'simd128', scalar: false, isa: 'wasm-simd128' },
+    { name: 'scalar table (rnnkit.wasm, forceIsa)', variant: 'simd128', scalar: true, isa: 'scalar' },
+  ] as const;
+  for (const kp of PATHS) {
+    it(`runs every golden case forward and backward in the page within the golden tolerances: ${kp.name}`, async () => {
+      ready();
+      const p = await openPage();
+      let run: { isa: string; runsOn: string; outputs: PageOutput[] };
+      try {
+        run = await p.evaluate(
+          async ({ inputs, variant, scalar }) => {
+            const web = (window as any).rnnkit;
+            await web.init({ variant });
+            if (scalar) (await (window as any).rnnkitLoad.loadBackend('wasm')).forceIsa('scalar');
+            const isa = (await web.backendInfo()).isa as string;
+            const f32 = (a?: number[]) => (a ? new Float32Array(a) : undefined);
+            const results: PageOutput[] = [];
+            for (const c of inputs) {
+              const stack = await web.createStack(c.options);
+              stack.setFlatParameters(f32(c.params));
+              // forward/backward are asynchronous: they run in the worker, on its copy of the module.
+              const fwd = await stack.forward(f32(c.x), { steps: c.steps, batch: c.batch, h0: f32(c.h0), c0: f32(c.c0), training: true });
+              const bwd = await stack.backward({ dy: f32(c.dy), dhn: f32(c.dhn), dcn: f32(c.dcn) });
+              const arr = (a: Float32Array) => Array.from(a);
+              results.push({
+                id: c.id,
+                y: arr(fwd.y),
+                hn: arr(fwd.hn),
+                cn: fwd.cn && arr(fwd.cn),
+                dx: arr(bwd.dx),
+                dh0: arr(bwd.dh0),
+                dc0: bwd.dc0 && arr(bwd.dc0),
+                grads: arr(stack.getFlatGradients()),
+              });
+              stack.dispose();
+            }
+            return { isa, runsOn: (await web.backendInfo()).runsOn as string, outputs: results };
+          },
+          { inputs: cases.map(pageInput), variant: kp.variant, scalar: kp.scalar },
+        );
+      } finally {
+        await p.close();
       }
-      return results;
-    }, cases.map(pageInput));
-    expect(outputs.map((o) => o.id)).toEqual(cases.map((c) => c.id));
-    cases.forEach((c, k) => {
-      const o = outputs[k];
-      const fwd = GOLDEN_F32.forwardAbs;
-      expectClose(`${c.id} y`, o.y, c.y, fwd);
-      expectClose(`${c.id} hn`, o.hn, c.hn, fwd);
-      if (c.cn) expectClose(`${c.id} cn`, o.cn, c.cn, fwd);
-      const rel = GOLDEN_F32.gradRel;
-      expectClose(`${c.id} dx`, o.dx, c.dx, scaledBound(rel, c.dx));
-      expectClose(`${c.id} dh0`, o.dh0, c.dh0, scaledBound(rel, c.dh0));
-      if (c.dc0) expectClose(`${c.id} dc0`, o.dc0, c.dc0, scaledBound(rel, c.dc0));
-      for (const e of paramLayout(c.spec).entries) {
-        const expected = c.paramGrads.get(e.name)!;
-        expectClose(`${c.id} grad ${e.name}`, o.grads.slice(e.offset, e.offset + e.size), expected, scaledBound(rel, expected));
-      }
+      expect(run.isa).toBe(kp.isa);
+      expect(run.runsOn).toBe('worker');
+      const outputs = run.outputs;
+      expect(outputs.map((o) => o.id)).toEqual(cases.map((c) => c.id));
+      cases.forEach((c, k) => {
+        const o = outputs[k];
+        const fwd = GOLDEN_F32.forwardAbs;
+        expectClose(`${kp.isa} ${c.id} y`, o.y, c.y, fwd);
+        expectClose(`${kp.isa} ${c.id} hn`, o.hn, c.hn, fwd);
+        if (c.cn) expectClose(`${kp.isa} ${c.id} cn`, o.cn, c.cn, fwd);
+        const rel = GOLDEN_F32.gradRel;
+        expectClose(`${kp.isa} ${c.id} dx`, o.dx, c.dx, scaledBound(rel, c.dx));
+        expectClose(`${kp.isa} ${c.id} dh0`, o.dh0, c.dh0, scaledBound(rel, c.dh0));
+        if (c.dc0) expectClose(`${kp.isa} ${c.id} dc0`, o.dc0, c.dc0, scaledBound(rel, c.dc0));
+        for (const e of paramLayout(c.spec).entries) {
+          const expected = c.paramGrads.get(e.name)!;
+          expectClose(`${kp.isa} ${c.id} grad ${e.name}`, o.grads.slice(e.offset, e.offset + e.size), expected, scaledBound(rel, expected));
+        }
+      });
     });
-  });
+  }
 
   it('trains a model in the page as the wasm backend does in Node (to 1e-6)', async () => {
     ready();
     // Same wasm module, same TypeScript, fixed seeds: the page must reproduce Node's run
-    // (up to the last bits of Math.exp & co., which may differ between V8 versions).
+    // (up to the last bits of Math.exp & co., which may differ between V8 versions). Node 20
+    // runs rnnkit.wasm (no relaxed SIMD without a flag), so the page is made to as well.
     const model = {
       input: { kind: 'embedding' as const, vocab: 7, dim: 5 },
       cell: 'gru' as const,
@@ -205,9 +269,11 @@ describe('browser entry in headless Chromium', () => {
       targets: [[2, 3, 4, 5, 6], [3, 4, 5, 6, 0], [5, 4, 3, 2], [1, 2, 3]],
     };
     const fit = { epochs: 4, batchSize: 2, seed: 1, optimizer: { name: 'adam' as const, lr: 0.02 } };
-    const inPage: { losses: number[]; params: number[]; backend: string } = await page.evaluate(
+    const simdPage = await openPage();
+    const inPage: { losses: number[]; params: number[]; backend: string } = await simdPage.evaluate(
       async ({ model, data, fit }) => {
         const web = (window as any).rnnkit;
+        await web.init({ variant: 'simd128' });
         const m = await web.createModel(model);
         const result = await m.fit(data, fit);
         const out = { losses: result.epochs.map((e: { loss: number }) => e.loss), params: Array.from(m.getParams() as Float32Array), backend: m.backend };
@@ -216,6 +282,7 @@ describe('browser entry in headless Chromium', () => {
       },
       { model, data, fit },
     );
+    await simdPage.close();
     const node = await createModel({ ...model, backend: 'wasm' });
     const result = await node.fit(data, fit);
     const losses = result.epochs.map((e) => e.loss);
@@ -246,7 +313,8 @@ describe('browser entry in headless Chromium', () => {
     expect(info.y).toEqual([0, 0, 0]);
     const requests = server.log.slice(before);
     expect(requests).toContain('200 /elsewhere/rnnkit.wasm');
-    expect(requests).not.toContain('200 /wasm/dist/rnnkit.wasm');
+    // Exactly that URL: neither package module, although this browser would pick the relaxed one.
+    expect(requests.filter((l) => l.includes('/wasm/dist/'))).toEqual([]);
   });
 
   // The demo page (examples/web/) is tested in models.test.ts, with the model it loads.
