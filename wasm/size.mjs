@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
  * Prints what the browser build weighs, raw and gzip'd: wasm/dist/rnnkit.wasm plus the
- * JavaScript of the browser entry (web.js) —
+ * JavaScript of the browser entry (web.js) — and, reported but not budgeted, the relaxed-SIMD
+ * variant wasm/dist/rnnkit-relaxed.wasm (a browser fetches one of the two; wasm/README.md) —
  *   - always: every module web.js reaches by relative imports, as tsc emits them
  *     (unminified, comments included: an upper bound of what a bundler ships);
  *   - with esbuild available (RNNKIT_ESBUILD=/path/to/esbuild, or node_modules/.bin/esbuild),
@@ -11,7 +12,7 @@
  *         that uses rnnkit for real loads, after the bundler's tree-shaking;
  *       · the whole public API (`export *`), for information: no page imports everything
  *         (both tokenizers, stacks, PyTorch import, sentences, word vectors, …).
- * Exits 1 when the app's JS + wasm exceed the 300 KB raw budget (measured on the unminified
+ * Exits 1 when the app's JS + rnnkit.wasm exceed the 300 KB raw budget (measured on the unminified
  * modules of the whole entry when there is no esbuild), or when the entry reaches a Node
  * built-in or a package import that the package.json "browser" field does not map away.
  *
@@ -84,7 +85,14 @@ function main() {
     const wasmFile = path.join(root, 'wasm', 'dist', 'rnnkit.wasm');
     if (!existsSync(wasmFile)) throw new Error(`${wasmFile} does not exist (npm run build:wasm)`);
     const wasm = readFileSync(wasmFile);
-    console.log(`rnnkit.wasm: ${kb(wasm.length)} raw, ${kb(gz(wasm))} gzip`);
+    console.log(`rnnkit.wasm (simd128, budgeted): ${kb(wasm.length)} raw, ${kb(gz(wasm))} gzip`);
+    const relaxedFile = path.join(root, 'wasm', 'dist', 'rnnkit-relaxed.wasm');
+    if (existsSync(relaxedFile)) {
+      const relaxed = readFileSync(relaxedFile);
+      console.log(`rnnkit-relaxed.wasm (relaxed SIMD, not budgeted): ${kb(relaxed.length)} raw, ${kb(gz(relaxed))} gzip`);
+    } else {
+      console.log('rnnkit-relaxed.wasm: not built (npm run build:wasm with clang-16)');
+    }
 
     const { files, foreign } = browserModuleGraph(entry, browserExcluded(root, dist));
     const js = Buffer.concat(files.map((f) => readFileSync(f)));
@@ -105,7 +113,7 @@ function main() {
       console.log('browser bundle: not measured (no esbuild; set RNNKIT_ESBUILD=/path/to/esbuild)');
     }
     const total = counted + wasm.length;
-    console.log(`total (${what} + wasm): ${kb(total)} raw — budget ${kb(BUDGET)}`);
+    console.log(`total (${what} + rnnkit.wasm): ${kb(total)} raw — budget ${kb(BUDGET)}`);
     for (const f of foreign) {
       console.error(`${f.chain} imports ${JSON.stringify(f.spec)}: a browser bundle cannot resolve it`);
       process.exitCode = 1;
