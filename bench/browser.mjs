@@ -2,17 +2,20 @@
 /**
  * rnnkit's browser entry against onnxruntime-web inside headless Chromium: the inference
  * workloads with a model exported for onnxruntime (lstm-infer-b1, lstm-infer-b64), both on
- * WebAssembly with one thread, in ONE page. The two alternate round by round (A B A B ...);
- * a round times `calls` back-to-back forwards (~0.25 s) and the first two rounds are
- * warm-up (V8 compiles hot wasm functions with its optimising tier in the background).
- * Reported per runner: the median round and the fastest round; the ratio of the medians
- * and the median of each round's rnnkit/ort-web pair.
+ * WebAssembly with one thread. rnnkit runs on each module variant asked (--variant: by
+ * default both, rnnkit-relaxed.wasm and rnnkit.wasm, each in its own page — a page loads one
+ * module; onnxruntime-web runs in the first). The runners alternate round by round
+ * (A B C A B C ...); a round times `calls` back-to-back forwards (~0.25 s) and the first two
+ * rounds are warm-up (V8 compiles hot wasm functions with its optimising tier in the background).
+ * Reported per runner: the median round and the fastest round; per rnnkit variant, the ratio
+ * of the medians and the median of each round's rnnkit/ort-web pair.
  *
  * Checked before timing: rnnkit's output on a short input against the reference backend
  * (in Node, same seeded weights), and onnxruntime-web's against the PyTorch output
  * exported with its model (ref.json), as bench/.peers/ort/bench.js does in Node.
  *
  *   node bench/browser.mjs [--workloads lstm-infer-b1,lstm-infer-b64] [--rounds 15] [--no-build]
+ *                          [--variant both|relaxed|simd128|auto]
  *
  * Needs: npm run build:wasm; Chromium (/usr/bin/chromium or CHROMIUM_PATH); the bench's
  * packages and the ONNX models, which `node bench/run.mjs --peers ort-web` sets up.
@@ -33,11 +36,18 @@ const CHECK_STEPS = 8;
 const ROUND_S = 0.25;
 const WARMUP_ROUNDS = 2;
 
+const VARIANTS = { both: ['relaxed', 'simd128'], relaxed: ['relaxed'], simd128: ['simd128'], auto: [undefined] };
+
 function options(argv) {
-  const o = { workloads: Object.keys(MODELS), rounds: 15, build: true };
+  const o = { workloads: Object.keys(MODELS), rounds: 15, build: true, variants: VARIANTS.both };
   for (let i = 2; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--no-build') o.build = false;
+    else if (a === '--variant') {
+      const v = String(argv[++i] ?? '');
+      if (!VARIANTS[v]) throw new RangeError(`--variant: expected one of ${Object.keys(VARIANTS).join(', ')}, got ${JSON.stringify(v)}`);
+      o.variants = VARIANTS[v];
+    }
     else if (a === '--workloads') {
       o.workloads = String(argv[++i] ?? '').split(',').filter(Boolean);
       for (const id of o.workloads) {
@@ -80,20 +90,35 @@ async function referenceCheck(w, gotY) {
 
 const median = (a) => [...a].sort((x, y) => x - y)[a.length >> 1];
 
-async function benchWorkload(page, w, rounds) {
-  const setup = await page.evaluate(async ([w, checkT]) => (await import('/browser/page.mjs')).setup(w, checkT), [w, CHECK_STEPS]);
-  const rnnkitErr = await referenceCheck(w, setup.rnnkit.y);
-  if (!(setup.ortWeb.maxAbsErrVsPyTorch <= CHECK_TOL)) {
-    throw new Error(`${w.id}: onnxruntime-web differs from PyTorch's exported output by ${setup.ortWeb.maxAbsErrVsPyTorch}; not timed`);
+/** The runner name of an rnnkit variant (undefined: the one the loader picks). */
+const runnerOf = (variant) => (variant ? `rnnkit-${variant}` : 'rnnkit');
+
+async function benchWorkload(pages, w, rounds) {
+  // pages: [{ variant, page }], onnxruntime-web in the first.
+  const setups = [];
+  for (const [k, { variant, page }] of pages.entries()) {
+    setups.push(await page.evaluate(async ([w, checkT, v, withOrt]) => (await import('/browser/page.mjs')).setup(w, checkT, v, withOrt), [w, CHECK_STEPS, variant, k === 0]));
   }
-  const time = (name, calls) => page.evaluate(async ([n, c]) => (await import('/browser/page.mjs')).time(n, c), [name, calls]);
-  const names = ['rnnkit', 'ort-web'];
+  const rnnkitErr = [];
+  for (const s of setups) rnnkitErr.push(await referenceCheck(w, s.rnnkit.y));
+  const ortSetup = setups[0].ortWeb;
+  if (!(ortSetup.maxAbsErrVsPyTorch <= CHECK_TOL)) {
+    throw new Error(`${w.id}: onnxruntime-web differs from PyTorch's exported output by ${ortSetup.maxAbsErrVsPyTorch}; not timed`);
+  }
+  // runner name → [page, the page's runner]
+  const where = { 'ort-web': [pages[0].page, 'ort-web'] };
+  for (const { variant, page } of pages) where[runnerOf(variant)] = [page, 'rnnkit'];
+  const time = (name, calls) => {
+    const [page, runner] = where[name];
+    return page.evaluate(async ([n, c]) => (await import('/browser/page.mjs')).time(n, c), [runner, calls]);
+  };
+  const names = [...pages.map((p) => runnerOf(p.variant)), 'ort-web'];
   const calls = {};
   for (const n of names) {
     await time(n, 3); // the first calls run before the optimising tier has the hot functions
     calls[n] = Math.max(1, Math.round(ROUND_S / (await time(n, 3))));
   }
-  const perRound = { rnnkit: [], 'ort-web': [] };
+  const perRound = Object.fromEntries(names.map((n) => [n, []]));
   for (let r = 0; r < rounds; r++) {
     for (const n of names) {
       const s = await time(n, calls[n]);
@@ -101,14 +126,27 @@ async function benchWorkload(page, w, rounds) {
     }
   }
   const rate = (s) => (w.T * w.B) / s;
-  const pairs = perRound.rnnkit.map((s, i) => perRound['ort-web'][i] / s);
+  const ort = perRound['ort-web'];
+  const rnnkit = pages.map(({ variant }, k) => {
+    const name = runnerOf(variant);
+    const mine = perRound[name];
+    return {
+      runner: name,
+      tokensPerS: rate(median(mine)),
+      best: rate(Math.min(...mine)),
+      calls: calls[name],
+      maxAbsErrVsReference: rnnkitErr[k],
+      ...setups[k].rnnkit,
+      y: undefined,
+      ratio: median(ort) / median(mine),
+      pairedRatio: median(mine.map((s, i) => ort[i] / s)),
+    };
+  });
   return {
     workload: w.id,
-    rnnkit: { tokensPerS: rate(median(perRound.rnnkit)), best: rate(Math.min(...perRound.rnnkit)), calls: calls.rnnkit, maxAbsErrVsReference: rnnkitErr, ...setup.rnnkit, y: undefined },
-    ortWeb: { tokensPerS: rate(median(perRound['ort-web'])), best: rate(Math.min(...perRound['ort-web'])), calls: calls['ort-web'], ...setup.ortWeb },
-    ratio: median(perRound['ort-web']) / median(perRound.rnnkit),
-    pairedRatio: median(pairs),
-    userAgent: setup.userAgent,
+    rnnkit,
+    ortWeb: { tokensPerS: rate(median(ort)), best: rate(Math.min(...ort)), calls: calls['ort-web'], ...ortSetup },
+    userAgent: setups[0].userAgent,
   };
 }
 
@@ -120,6 +158,7 @@ async function main() {
   }
   const required = {
     'wasm/dist/rnnkit.wasm (npm run build:wasm)': path.join(REPO_DIR, 'wasm/dist/rnnkit.wasm'),
+    ...(o.variants.includes('relaxed') ? { 'wasm/dist/rnnkit-relaxed.wasm (npm run build:wasm, with clang-16)': path.join(REPO_DIR, 'wasm/dist/rnnkit-relaxed.wasm') } : {}),
     'onnxruntime-web (node bench/run.mjs --peers ort-web installs it)': path.join(BENCH_NODE_MODULES, 'onnxruntime-web/dist/ort.wasm.min.mjs'),
   };
   for (const id of o.workloads) required[`the ${MODELS[id]} model (node bench/run.mjs --peers ort-web exports it)`] = path.join(PEERS_COPY, 'models', `${MODELS[id]}.onnx`);
@@ -144,25 +183,32 @@ async function main() {
   try {
     const rows = [];
     for (const w of workloads) {
-      const page = await browser.newPage(); // a fresh page (and wasm instances) per workload
+      // A fresh page (and wasm instances) per workload and variant.
       const errors = [];
-      page.on('pageerror', (e) => errors.push(String(e)));
-      await page.goto(`${server.url}/browser/index.html`);
+      const pages = [];
+      for (const variant of o.variants) {
+        const page = await browser.newPage();
+        page.on('pageerror', (e) => errors.push(String(e)));
+        await page.goto(`${server.url}/browser/index.html`);
+        pages.push({ variant, page });
+      }
       try {
-        rows.push(await benchWorkload(page, w, o.rounds));
+        rows.push(await benchWorkload(pages, w, o.rounds));
       } catch (e) {
         throw new Error(`${e.message}${errors.length ? `\npage errors: ${errors.join('\n')}` : ''}`);
       }
-      await page.close();
+      for (const { page } of pages) await page.close();
       const r = rows.at(-1);
       console.log(JSON.stringify(r));
     }
     const fmt = (x) => Math.round(x).toLocaleString('en-US');
     console.log(`\n${rows[0]?.userAgent ?? ''}; ${o.rounds - WARMUP_ROUNDS} timed rounds each (after ${WARMUP_ROUNDS} warm-up), alternating\n`);
-    console.log('| workload | rnnkit (median round) | best round | ort-web (median round) | best round | ratio of medians | median of round pairs |');
-    console.log('|---|---|---|---|---|---|---|');
+    console.log('| workload | rnnkit (isa) | rnnkit (median round) | best round | ort-web (median round) | best round | ratio of medians | median of round pairs |');
+    console.log('|---|---|---|---|---|---|---|---|');
     for (const r of rows) {
-      console.log(`| ${r.workload} | ${fmt(r.rnnkit.tokensPerS)} tokens/s | ${fmt(r.rnnkit.best)} | ${fmt(r.ortWeb.tokensPerS)} tokens/s | ${fmt(r.ortWeb.best)} | **${r.ratio.toFixed(2)}×** | ${r.pairedRatio.toFixed(2)}× |`);
+      for (const k of r.rnnkit) {
+        console.log(`| ${r.workload} | ${k.isa} | ${fmt(k.tokensPerS)} tokens/s | ${fmt(k.best)} | ${fmt(r.ortWeb.tokensPerS)} tokens/s | ${fmt(r.ortWeb.best)} | **${k.ratio.toFixed(2)}×** | ${k.pairedRatio.toFixed(2)}× |`);
+      }
     }
   } finally {
     await browser.close();

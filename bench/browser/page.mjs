@@ -8,9 +8,13 @@ import { normal, rng, seedOf, uniform } from '/bench-lib/random.mjs';
 
 const runners = {};
 
-/** Builds both runners for workload `w`; returns rnnkit's output on a `checkT`-step input. */
-export async function setup(w, checkT) {
-  const info = await rnnkit.init();
+/**
+ * Builds the runners for workload `w`: rnnkit on its `variant` module ('simd128', 'relaxed', or
+ * undefined: what the loader picks) and, with `withOrt`, onnxruntime-web; returns rnnkit's
+ * output on a `checkT`-step input.
+ */
+export async function setup(w, checkT, variant, withOrt = true) {
+  const info = await rnnkit.init(variant ? { variant } : undefined);
   const rand = rng(seedOf(w.id));
   const stack = await rnnkit.createStack({ cell: w.cell, inputSize: w.I, hiddenSize: w.H, layers: w.layers });
   // Drawn in the order bench/browser.mjs redraws them for the reference check.
@@ -19,6 +23,8 @@ export async function setup(w, checkT) {
   const checkX = normal(rand, checkT * w.B * w.I);
   const check = await stack.forward(checkX, { steps: checkT, batch: w.B });
   runners.rnnkit = () => stack.forward(x, { steps: w.T, batch: w.B });
+  const rnnkitInfo = { backend: info.backend, isa: info.isa, threads: info.threads, y: Array.from(check.y) };
+  if (!withOrt) return { rnnkit: rnnkitInfo, userAgent: navigator.userAgent };
 
   ort.env.wasm.numThreads = 1;
   ort.env.wasm.simd = true;
@@ -44,7 +50,7 @@ export async function setup(w, checkT) {
   };
   runners['ort-web'] = () => session.run(feeds);
   return {
-    rnnkit: { backend: info.backend, isa: info.isa, threads: info.threads, y: Array.from(check.y) },
+    rnnkit: rnnkitInfo,
     ortWeb: { version: ort.env.versions?.web ?? null, numThreads: ort.env.wasm.numThreads, maxAbsErrVsPyTorch: ortErr },
     userAgent: navigator.userAgent,
   };
