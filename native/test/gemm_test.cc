@@ -46,7 +46,8 @@ int g_checks = 0;
     }                                                             \
   } while (0)
 
-const char* kIsas[] = {"scalar", "avx2", "avx512", "neon", "wasm-simd128"};
+// wasm-relaxed-simd: the SIMD table of the relaxed-SIMD build (run-gemm-test.sh --wasm-relaxed).
+const char* kIsas[] = {"scalar", "avx2", "avx512", "neon", "wasm-simd128", "wasm-relaxed-simd"};
 
 std::mt19937 g_rng(12345);
 

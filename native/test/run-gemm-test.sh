@@ -4,6 +4,9 @@
 # GFLOP/s table. Exit status is the test's (non-zero on any failure).
 #   CXX=clang++ OPT=-O2 OUT=/tmp/dir native/test/run-gemm-test.sh
 #   native/test/run-gemm-test.sh --wasm [bench]   same test as WebAssembly (em++, node)
+#   native/test/run-gemm-test.sh --wasm-relaxed   the relaxed-SIMD build (isa.wasm units with
+#     -mrelaxed-simd by clang-16, as wasm/build.mjs; linked without binaryen; run under node
+#     --experimental-wasm-relaxed-simd). Needs apt-get install clang-16
 #   native/test/run-gemm-test.sh --aarch64          NEON path, cross-compiled and run under
 #     qemu (apt-get install g++-aarch64-linux-gnu qemu-user); slow, takes minutes
 set -eu
@@ -13,13 +16,15 @@ cxx=${CXX:-g++}
 opt=${OPT:--O3}
 mkdir -p "$out"
 
-if [ "${1:-}" = "--wasm" ]; then
+relaxed=""
+if [ "${1:-}" = "--wasm" ] || [ "${1:-}" = "--wasm-relaxed" ]; then
+  [ "$1" = "--wasm-relaxed" ] && relaxed=1
   shift
   arch=wasm
   cxx=em++
   # Debian's emscripten needs these to find its Python and node modules.
   export EMSDK_PYTHON="${EMSDK_PYTHON:-/usr/bin/python3}" NODE_PATH="${NODE_PATH:-/usr/share/nodejs}"
-  out="$out-wasm"
+  out="$out-wasm${relaxed:+-relaxed}"
   mkdir -p "$out"
 elif [ "${1:-}" = "--aarch64" ]; then
   shift
@@ -48,16 +53,22 @@ const lines = [];
 const low = /^native\/src\/((error|dispatch|threadpool)\.cc|gemm\/)/;
 for (const f of s.common.filter((f) => low.test(f))) lines.push([f, ...defs].join(" "));
 for (const f of s.isa.all) lines.push([f, ...defs].join(" "));
-for (const v of Object.values(s.isa[arch] || {})) for (const f of v.sources) lines.push([f, ...v.flags, ...defs].join(" "));
+// The relaxed build adds -mrelaxed-simd to the units with -msimd128 (wasm/build.mjs).
+const relaxed = process.argv[3] === "1";
+for (const v of Object.values(s.isa[arch] || {})) {
+  for (const f of v.sources) lines.push([f, ...v.flags, ...(relaxed && v.flags.includes("-msimd128") ? ["-mrelaxed-simd"] : []), ...defs].join(" "));
+}
 lines.push(["native/test/gemm_test.cc", ...defs].join(" "));
 console.log(lines.join("\n"));
-' "$root/native/sources.json" "$arch" > "$out/units.txt"
+' "$root/native/sources.json" "$arch" "$relaxed" > "$out/units.txt"
 
 objs=""
 while read -r src flags; do
   obj="$out/$(echo "$src" | tr '/' '_').o"
   objs="$objs $obj"
-  echo "$cxx -std=c++17 $opt -Wall -Wextra -I$root/native/include -I$root/native/src $flags -c $root/$src -o $obj"
+  # clang-16 for the relaxed-SIMD units: LLVM 14 knows only the pre-standard opcodes.
+  case "$flags" in *-mrelaxed-simd*) pre="EM_CLANG_ADD_VERSION=16 EM_LLVM_ADD_VERSION=16 " ;; *) pre="" ;; esac
+  echo "$pre$cxx -std=c++17 $opt -Wall -Wextra -I$root/native/include -I$root/native/src $flags -c $root/$src -o $obj"
 done < "$out/units.txt" > "$out/compile.txt"
 # Two jobs at most: the machine is shared.
 xargs -P 2 -I CMD sh -c 'CMD' < "$out/compile.txt"
@@ -74,6 +85,12 @@ if [ "$arch" = x64 ] && command -v nm > /dev/null; then
       exit 1
     fi
   done
+fi
+if [ "$arch" = wasm ] && [ -n "$relaxed" ]; then
+  # No binaryen (108 refuses the standard relaxed opcodes): -O0 link, BigInt i64, metadata in Python.
+  EMCC_READ_METADATA=python $cxx $objs -o "$out/gemm_test.js" -sALLOW_MEMORY_GROWTH=1 -sENVIRONMENT=node -sWASM_ASYNC_COMPILATION=0 -sEXIT_RUNTIME=1 -sWASM_BIGINT=1
+  echo '{"type": "commonjs"}' > "$out/package.json"
+  exec node --experimental-wasm-relaxed-simd "$out/gemm_test.js" "$@"
 fi
 if [ "$arch" = wasm ]; then
   $cxx $objs -o "$out/gemm_test.js" -sALLOW_MEMORY_GROWTH=1 -sENVIRONMENT=node -sWASM_ASYNC_COMPILATION=0 -sEXIT_RUNTIME=1
