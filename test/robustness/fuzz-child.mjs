@@ -990,7 +990,12 @@ async function sessionOps(model, spec, ses, disposed) {
   }
   let tokens = Array(B).fill(0);
   let tRules = [OK];
-  if (ses.bad === 'tokens') { tokens = ses.value; tRules = [arg(/tokens/)]; }
+  // A hostile [2] is one valid token per row where the batch is 1 and the vocabulary has id 2.
+  if (ses.bad === 'tokens') {
+    tokens = ses.value;
+    const fits = Array.isArray(tokens) && tokens.length === B && tokens.every((t) => validInt(t, 0, V - 1));
+    tRules = fits ? [OK] : [arg(/tokens/)];
+  }
   if (ses.bad === 'token-id') { tokens = tokens.map((t, b) => (b === B - 1 ? V : t)); tRules = [arg(/tokens/)]; }
   await call(`session.stepSync(${ses.bad})`, 'sync', () => session.stepSync(tokens), tRules, (logits) => expectFinite('step logits', logits, B * spec.outputs));
   const st = await call('session.getState()', 'sync', () => session.getState(), [OK], (s) => expectFinite('state h', s.h));
