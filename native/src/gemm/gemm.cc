@@ -189,8 +189,10 @@ void scale_c(int M, int N, float beta, float* C, int ldc) {
 // (then a worker descheduled in the middle of its task stalls every step). So it is
 // measured on the calls themselves: every kReexplore calls, kExplore calls alternate
 // serial and split and keep each mode's fastest time; the split is then used only if it
-// was at least kSplitGain faster. Results do not depend on the choice (every element is
-// computed by the same kernel over the same K blocks either way).
+// was at least kSplitGain faster. With several rows results do not depend on the choice
+// (every element is computed by the same tile over the same K blocks either way); a single
+// row's kernel groups panels from the start of its range, so a cut at other columns may
+// change a column's last bits (a group sums k in one chain, a lone panel in several).
 constexpr unsigned kExplore = 16, kReexplore = 2048;
 constexpr double kSplitGain = 1.1;
 // Above this many multiply-adds a per-step product is always split: it takes >= ~50 us
