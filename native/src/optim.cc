@@ -39,12 +39,14 @@ struct Piece {
   int64_t state;  // offset of element `begin` in the optimizer's flat buffers
 };
 
-std::vector<Piece> pieces_of(const std::vector<Segment>& segs, bool skip_frozen) {
+// The pieces of every segment but the frozen ones (which take no part in the norm, and no
+// update or decay: their slice of the state stays as it is).
+std::vector<Piece> pieces_of(const std::vector<Segment>& segs) {
   std::vector<Piece> out;
   int64_t state = 0;
   for (int i = 0; i < static_cast<int>(segs.size()); i++) {
     const Segment& s = segs[i];
-    if (!(skip_frozen && s.frozen)) {
+    if (!s.frozen) {
       for (int64_t b = 0; b < s.n; b += kPiece) out.push_back({i, b, b + kPiece < s.n ? b + kPiece : s.n, state + b});
     }
     state += s.n;
@@ -55,7 +57,7 @@ std::vector<Piece> pieces_of(const std::vector<Segment>& segs, bool skip_frozen)
 }  // namespace
 
 double global_norm(const std::vector<Segment>& segs, const GradTransform& t) {
-  const std::vector<Piece> pieces = pieces_of(segs, true);
+  const std::vector<Piece> pieces = pieces_of(segs);
   std::vector<double> sums(pieces.size(), 0.0);
   const KernelTable* k = kernels();
   const float limit = t.clamp ? t.limit : 0.0f;  // the norm is taken before any scaling
@@ -136,14 +138,40 @@ GradTransform Optimizer::clip_transform(double norm) const {
 
 void Optimizer::step(const std::vector<Segment>& segs, const GradTransform& tr) {
   t_ += 1;
-  // A frozen segment takes no update and no decay: its slice of the state stays as it is.
-  const std::vector<Piece> pieces = pieces_of(segs, true);
-  parallel_for(static_cast<int>(pieces.size()), [&](int k, int) {
-    const Piece& pc = pieces[k];
+  const bool adam = o_.kind == RK_OPT_ADAM || o_.kind == RK_OPT_ADAMW;
+  const AdamStep as = adam ? adam_step(tr) : AdamStep{};
+  const KernelTable* k = kernels();
+  const std::vector<Piece> pieces = pieces_of(segs);
+  parallel_for(static_cast<int>(pieces.size()), [&](int i, int) {
+    const Piece& pc = pieces[i];
     const Segment& s = segs[pc.seg];
-    update(s.param + pc.begin, s.grad + pc.begin, m_.empty() ? nullptr : m_.data() + pc.state,
-           v_.empty() ? nullptr : v_.data() + pc.state, pc.end - pc.begin, tr);
+    float* m = m_.empty() ? nullptr : m_.data() + pc.state;
+    float* v = v_.empty() ? nullptr : v_.data() + pc.state;
+    if (adam) {
+      k->adam_update(&as, s.param + pc.begin, s.grad + pc.begin, m, v, pc.end - pc.begin);
+    } else {
+      update(s.param + pc.begin, s.grad + pc.begin, m, v, pc.end - pc.begin, tr);
+    }
   });
+}
+
+AdamStep Optimizer::adam_step(const GradTransform& tr) const {
+  // Adam: L2 term added to the gradient (enters m and v). AdamW: decoupled decay, θ scaled
+  // by (1 − lr·λ) first. ε added after √v is divided by √(1 − β2^t).
+  const bool decoupled = o_.kind == RK_OPT_ADAMW;
+  AdamStep st;
+  st.clamp = tr.clamp ? 1 : 0;
+  st.limit = tr.limit;
+  st.scale = tr.scale;
+  st.l2 = decoupled ? 0.0f : static_cast<float>(o_.weight_decay);
+  st.decay = decoupled ? static_cast<float>(1.0 - o_.lr * o_.weight_decay) : 1.0f;
+  st.beta1 = static_cast<float>(o_.beta1);
+  st.beta2 = static_cast<float>(o_.beta2);
+  // Bias corrections in double, as torch computes them.
+  st.step_size = static_cast<float>(o_.lr / (1.0 - std::pow(o_.beta1, static_cast<double>(t_))));
+  st.inv_bc2 = static_cast<float>(1.0 / std::sqrt(1.0 - std::pow(o_.beta2, static_cast<double>(t_))));
+  st.eps = static_cast<float>(o_.eps);
+  return st;
 }
 
 void Optimizer::update(float* p, const float* g, float* m, float* v, int64_t n, const GradTransform& tr) const {
@@ -180,25 +208,8 @@ void Optimizer::update(float* p, const float* g, float* m, float* v, int64_t n, 
       break;
     }
     case RK_OPT_ADAM:
-    case RK_OPT_ADAMW: {
-      // Adam: L2 term added to the gradient (enters m and v). AdamW: decoupled decay,
-      // θ scaled by (1 − lr·λ) first. ε added after √v is divided by √(1 − β2^t).
-      const bool decoupled = o_.kind == RK_OPT_ADAMW;
-      AdamStep st;
-      st.clamp = tr.clamp ? 1 : 0;
-      st.limit = tr.limit;
-      st.scale = tr.scale;
-      st.l2 = decoupled ? 0.0f : wd;
-      st.decay = decoupled ? static_cast<float>(1.0 - o_.lr * o_.weight_decay) : 1.0f;
-      st.beta1 = static_cast<float>(o_.beta1);
-      st.beta2 = static_cast<float>(o_.beta2);
-      // Bias corrections in double, as torch computes them.
-      st.step_size = static_cast<float>(o_.lr / (1.0 - std::pow(o_.beta1, static_cast<double>(t_))));
-      st.inv_bc2 = static_cast<float>(1.0 / std::sqrt(1.0 - std::pow(o_.beta2, static_cast<double>(t_))));
-      st.eps = static_cast<float>(o_.eps);
-      kernels()->adam_update(&st, p, g, m, v, n);
-      break;
-    }
+    case RK_OPT_ADAMW:
+      break;  // adam_update (step)
   }
 }
 

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "dispatch.h"
 #include "rnnkit.h"
 
 namespace rk {
@@ -66,9 +67,11 @@ class Optimizer {
 
  private:
   std::vector<float>& buffer_ref(int k) { return k == 0 && !m_.empty() ? m_ : v_; }
-  // The update of n consecutive elements (m, v: their slices of the state, or null where
-  // the kind keeps none), at step t_.
+  // The SGD / RMSprop update of n consecutive elements (m, v: their slices of the state, or
+  // null where the kind keeps none), at step t_. Adam and AdamW run the adam_update kernel
+  // with the constants of adam_step, computed once per step.
   void update(float* p, const float* g, float* m, float* v, int64_t n, const GradTransform& t) const;
+  AdamStep adam_step(const GradTransform& t) const;
 
   rk_optimizer o_{};
   bool configured_ = false;

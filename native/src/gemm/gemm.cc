@@ -155,15 +155,15 @@ void run_range(const Problem& p, int i0, int i1, int j0, int j1) {
         kt.gemm_row(nc, kc, a, Bp, ps, beta, c, p.reverse_columns);
         continue;
       }
-      float* abuf = p.a_packed != nullptr ? nullptr
-                                          : scratch(t_pack_a, static_cast<std::size_t>(std::min(MC, M) + kt.gemm_mr) * kc);
+      float* packbuf = p.a_packed != nullptr ? nullptr
+                                             : scratch(t_pack_a, static_cast<std::size_t>(std::min(MC, M) + kt.gemm_mr) * kc);
       for (int ic = i0; ic < i1; ic += MC) {
         const int mc = std::min(MC, i1 - ic);
+        const float* abuf = packbuf;
         if (p.a_packed != nullptr) {  // all rows from 0, packed by prepack_a
-          abuf = const_cast<float*>(p.a_packed) + static_cast<std::ptrdiff_t>(pc) * padded_rows(p) +
-                 static_cast<std::ptrdiff_t>(ic) * kc;
+          abuf = p.a_packed + static_cast<std::ptrdiff_t>(pc) * padded_rows(p) + static_cast<std::ptrdiff_t>(ic) * kc;
         } else {
-          kt.gemm_pack_a(p.ta == Trans::Yes, p.A, p.lda, ic, mc, pc, kc, abuf);
+          kt.gemm_pack_a(p.ta == Trans::Yes, p.A, p.lda, ic, mc, pc, kc, packbuf);
         }
         kt.gemm_macro(mc, nc, kc, abuf, Bp, ps, beta, bias,
                       p.C + static_cast<std::ptrdiff_t>(ic) * p.ldc + jc, p.ldc);
