@@ -7,6 +7,11 @@
  *     again with -mrelaxed-simd by clang-16 (fmadd = f32x4.relaxed_madd, simd/f32-wasm.h).
  *     The loader picks it where the engine validates relaxed SIMD (src/backend/wasm/variant.ts).
  *     Skipped, with a message, when clang-16 is missing (apt-get install clang-16 lld-16).
+ *   - wasm/dist/rnnkit-threads.wasm: simd128 with a thread pool over shared memory: every unit
+ *     compiled again with -matomics -mbulk-memory and RNNKIT_WASM_THREADS instead of
+ *     RNNKIT_NO_THREADS; it imports its (shared) memory and two host functions, and the
+ *     host starts its workers (src/backend/wasm/threads.ts). Needs SharedArrayBuffer: Node,
+ *     or a cross-origin-isolated page.
  * No Emscripten JavaScript glue is generated: the module is instantiated by
  * src/backend/wasm/module.ts, which supplies the handful of imports it needs, so the same
  * file runs in Node and in browsers without Node built-ins or eval.
@@ -15,7 +20,8 @@
  *   RNNKIT_WASM_EXCEPTIONS=off     build with -fno-exceptions (only if the C++ has no try/catch)
  *   RNNKIT_WASM_DEBUG=1            -O1 -g, assertions in the C++ (NDEBUG off)
  *   RNNKIT_WASM_PROFILE=1          -O3 with function names kept (node --cpu-prof shows them)
- *   RNNKIT_WASM_RELAXED=off        build rnnkit.wasm only; =require fails when clang-16 is missing
+ *   RNNKIT_WASM_RELAXED=off        skip rnnkit-relaxed.wasm; =require fails when clang-16 is missing
+ *   RNNKIT_WASM_THREADS=off        skip rnnkit-threads.wasm
  *
  * Why the relaxed module is linked without binaryen: Debian's Emscripten 3.1.6 runs binaryen
  * 108 after wasm-ld (wasm-emscripten-finalize, wasm-opt -O3), which only knows the
@@ -47,6 +53,21 @@ const outFile = path.join(outDir, 'rnnkit.wasm');
 const relaxedObjDir = path.join(objDir, 'relaxed');
 const relaxedOutFile = path.join(outDir, 'rnnkit-relaxed.wasm');
 const relaxedMode = process.env.RNNKIT_WASM_RELAXED ?? 'auto'; // auto | off | require
+const threadsObjDir = path.join(objDir, 'threads');
+const threadsOutFile = path.join(outDir, 'rnnkit-threads.wasm');
+const threadsMode = process.env.RNNKIT_WASM_THREADS ?? 'on'; // on | off
+/**
+ * The system libraries of the threaded module, in place of em++'s defaults (-nodefaultlibs):
+ * the allocator and C++ runtime in their thread-safe ("-mt") builds, which Debian's
+ * Emscripten ships precompiled — emmalloc-mt takes a spin lock around every call, and
+ * libc++-mt is compiled with atomics, which shared memory requires of every object. libc
+ * stays the standalone one (no pthreads: its pthread functions are stubs, which the pool does
+ * not use; it locks nothing of its own).
+ */
+const THREADS_SYSTEM_LIBS = [
+  '-lstandalonewasm-memgrow', '-lstubs', '-lnoexit', '-lc', '-lemmalloc-mt', '-lcompiler_rt-mt',
+  '-lc++-mt-except', '-lc++abi-mt-except', '-lunwind-mt-except', '-lsockets',
+];
 /** Emscripten runs <LLVM_ROOT>/clang-16 with EM_CLANG_ADD_VERSION=16 (Debian: /usr/bin). */
 const RELAXED_CLANG = '16';
 const header = path.join(root, 'native', 'include', 'rnnkit.h');
@@ -69,6 +90,11 @@ export function abiFunctions(text = readFileSync(header, 'utf8')) {
   return [...names].sort();
 }
 
+const LTO = '-flto';
+
+/** The wasm features of shared memory: atomic instructions, passive data segments. */
+const THREADS_FLAGS = ['-matomics', '-mbulk-memory'];
+
 /** Flags for every translation unit; a sources.json group adds its own after these. */
 function baseCompileFlags({ includeDirs, defines }) {
   return [
@@ -84,6 +110,11 @@ function baseCompileFlags({ includeDirs, defines }) {
     // the JavaScript invoke_* trampolines of -fexceptions.
     exceptions ? '-fwasm-exceptions' : '-fno-exceptions',
     '-Wall',
+    // No dynamic_cast or typeid in the C++: 1.5 KB less type information.
+    '-fno-rtti',
+    // Link-time optimisation over every unit: 8.5 KB smaller (dead code across units), speed
+    // and results unchanged (bench/wasm-ab.mjs: b1 and b64 within 1%, outputs bit-identical).
+    LTO,
     ...includeDirs.map((d) => `-I${d}`),
   ];
 }
@@ -96,6 +127,7 @@ function linkFlags(exports) {
     exceptions ? '-fwasm-exceptions' : '-fno-exceptions',
     // A reactor module: no main, _initialize runs the static constructors.
     '--no-entry',
+    LTO,
     // Only WASI + one env import, and no JS glue: src/backend/wasm/module.ts is the loader.
     '-sSTANDALONE_WASM=1',
     '-sALLOW_MEMORY_GROWTH=1',
@@ -143,9 +175,10 @@ function upToDate(obj, dep) {
 }
 
 /**
- * Units compiled for size (-Os after -O3): the portable scalar kernels. Every engine that
- * runs this module has SIMD (the module uses it), so the scalar table only serves tests and
- * RNNKIT_WASM_ISA=scalar; its speed does not matter, its bytes do (the download budget).
+ * Units compiled for size (-Os after -O3), whose speed does not matter but whose bytes do (the
+ * download budget): the portable scalar kernels (every engine that runs this module has SIMD,
+ * so the scalar table only serves tests and RNNKIT_WASM_ISA=scalar). (The C ABI's entry
+ * points and checks at -Os made the module larger, not smaller: 186.9 KB against 186.4.)
  */
 const SIZE_OVER_SPEED = new Set(['native/src/isa/scalar.cc']);
 
@@ -166,7 +199,7 @@ async function compileAll(inputs, variant = null) {
     const dep = obj.replace(/\.o$/, '.d');
     const stamp = obj.replace(/\.o$/, '.flags');
     const args = [
-      ...base,
+      ...base.filter((f) => !(own && variant.drop?.includes(f))),
       ...flags.filter((f) => !base.includes(f)),
       ...(own ? variant.flags : []),
       ...(SIZE_OVER_SPEED.has(rel) && !debug ? ['-Os'] : []),
@@ -246,17 +279,26 @@ function checkRelaxedModule(file, exports) {
 }
 
 /** Link `objects` to `out` (through a temp file, checked before it replaces a good one). */
-async function link(objects, exports, out, { relaxed = false } = {}) {
+async function link(objects, exports, out, { relaxed = false, threads = false } = {}) {
   mkdirSync(outDir, { recursive: true });
   const tmp = path.join(objDir, path.basename(out));
   console.log(`em++ -o ${path.relative(root, out)} (${objects.length} objects${relaxed ? '' : `, exports: ${exports.join(' ')}`})`);
-  if (!relaxed) {
+  if (threads) {
+    // Shared memory, imported so that every worker's instance runs over the same one.
+    const shared = [
+      '-sIMPORTED_MEMORY=1', '-Wl,--shared-memory', '-nodefaultlibs', ...THREADS_SYSTEM_LIBS,
+      '--js-library', path.join(root, 'wasm', 'threads-imports.js'),
+    ];
+    await run('em++', [...linkFlags(exports).filter((f) => f !== LTO), ...THREADS_FLAGS, ...shared, ...objects, '-o', tmp]);
+    checkModule(readFileSync(tmp), exports, { threads: true });
+  } else if (!relaxed) {
     await run('em++', [...linkFlags(exports), ...objects, '-o', tmp]);
     // Refuse a module the loader could not instantiate, before it replaces a good one.
     checkModule(readFileSync(tmp), exports);
   } else {
     // No binaryen (see the top of this file): -O1 link, BigInt i64 exports, Python metadata.
-    const flags = linkFlags(exports).map((f) => (f === '-O3' ? '-O1' : f));
+    // The other units' LTO bitcode is still optimised at -O3 (not at the link's -O1).
+    const flags = [...linkFlags(exports).map((f) => (f === '-O3' ? '-O1' : f)), '-Wl,--lto-O3'];
     await run('em++', [...flags, '-sWASM_BIGINT=1', ...objects, '-o', tmp], { EMCC_READ_METADATA: 'python' });
     if (!profile) writeFileSync(tmp, stripCustomSections(readFileSync(tmp)));
     console.log(`${path.basename(out)}: ${checkRelaxedModule(tmp, exports)}`);
@@ -271,6 +313,20 @@ async function main() {
   const objects = await compileAll(inputs);
   await link(objects, exports, outFile);
 
+  if (threadsMode !== 'off') {
+    const variant = {
+      name: 'threads',
+      objDir: threadsObjDir,
+      selects: () => true,
+      // No LTO: the system libraries it links are the "-mt" builds, without LTO bitcode;
+      // with it the module came out larger (206 KB against 194).
+      drop: ['-DRNNKIT_NO_THREADS', LTO],
+      flags: [...THREADS_FLAGS, '-DRNNKIT_WASM_THREADS'],
+      env: {},
+    };
+    await link(await compileAll(inputs, variant), exports, threadsOutFile, { threads: true });
+  }
+
   if (relaxedMode === 'off') return;
   if (!hasCommand(`clang-${RELAXED_CLANG}`)) {
     const msg = `clang-${RELAXED_CLANG} not found: the relaxed-SIMD variant (wasm/dist/rnnkit-relaxed.wasm) was NOT built (apt-get install clang-${RELAXED_CLANG} lld-${RELAXED_CLANG})`;
@@ -283,6 +339,8 @@ async function main() {
     objDir: relaxedObjDir,
     // The "isa.wasm" group: the units with -msimd128 (sources.json), i.e. isa/wasm.cc.
     selects: (flags) => flags.includes('-msimd128'),
+    // LLVM 16 bitcode would not load into Emscripten's LLVM 14 linker: a plain object.
+    drop: [LTO],
     flags: ['-mrelaxed-simd'],
     env: { EM_LLVM_ADD_VERSION: RELAXED_CLANG, EM_CLANG_ADD_VERSION: RELAXED_CLANG },
   };

@@ -15,10 +15,16 @@ export const PROVIDED_IMPORTS = [
   'wasi_snapshot_preview1.clock_time_get',
 ];
 
-export function checkModule(bytes, abiFunctions) {
+/** What the threaded module (rnnkit-threads.wasm) imports besides: src/backend/wasm/threads.ts provides them. */
+export const THREADS_IMPORTS = ['env.memory', 'env.rkw_spawn_thread', 'env.rkw_hardware_threads'];
+/** What it exports besides: the workers' entry and the main thread's set-up (native/src/threadpool.cc), and Emscripten's stackRestore. */
+export const THREADS_EXPORTS = ['rkw_worker_main', 'rkw_main_thread_init', 'stackRestore'];
+
+export function checkModule(bytes, abiFunctions, { threads = false } = {}) {
   const mod = new WebAssembly.Module(bytes);
   const imports = WebAssembly.Module.imports(mod).map((i) => `${i.module}.${i.name}`);
-  const unknown = imports.filter((i) => !PROVIDED_IMPORTS.includes(i));
+  const provided = threads ? [...PROVIDED_IMPORTS, ...THREADS_IMPORTS] : PROVIDED_IMPORTS;
+  const unknown = imports.filter((i) => !provided.includes(i));
   if (unknown.length) {
     throw new Error(
       `the module imports ${unknown.join(', ')}, which src/backend/wasm/module.ts does not provide ` +
@@ -26,7 +32,9 @@ export function checkModule(bytes, abiFunctions) {
     );
   }
   const exports = new Set(WebAssembly.Module.exports(mod).map((e) => e.name));
-  const missing = [...abiFunctions, 'malloc', 'free', 'memory', '_initialize'].filter((n) => !exports.has(n));
+  const wanted = threads ? [...abiFunctions, 'malloc', 'free', '_initialize', ...THREADS_EXPORTS] : [...abiFunctions, 'malloc', 'free', 'memory', '_initialize'];
+  if (threads && !imports.includes('env.memory')) throw new Error('the threaded module does not import its memory');
+  const missing = wanted.filter((n) => !exports.has(n));
   if (missing.length) throw new Error(`the module does not export ${missing.join(', ')}`);
   return { imports, exports: [...exports] };
 }

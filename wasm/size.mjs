@@ -2,7 +2,8 @@
 /**
  * Prints what the browser build weighs, raw and gzip'd: wasm/dist/rnnkit.wasm plus the
  * JavaScript of the browser entry (web.js) — and, reported but not budgeted, the relaxed-SIMD
- * variant wasm/dist/rnnkit-relaxed.wasm (a browser fetches one of the two; wasm/README.md) —
+ * and threaded variants wasm/dist/rnnkit-relaxed.wasm and rnnkit-threads.wasm (a browser
+ * fetches one of the three; wasm/README.md) —
  *   - always: every module web.js reaches by relative imports, as tsc emits them
  *     (unminified, comments included: an upper bound of what a bundler ships);
  *   - with esbuild available (RNNKIT_ESBUILD=/path/to/esbuild, or node_modules/.bin/esbuild),
@@ -86,12 +87,17 @@ function main() {
     if (!existsSync(wasmFile)) throw new Error(`${wasmFile} does not exist (npm run build:wasm)`);
     const wasm = readFileSync(wasmFile);
     console.log(`rnnkit.wasm (simd128, budgeted): ${kb(wasm.length)} raw, ${kb(gz(wasm))} gzip`);
-    const relaxedFile = path.join(root, 'wasm', 'dist', 'rnnkit-relaxed.wasm');
-    if (existsSync(relaxedFile)) {
-      const relaxed = readFileSync(relaxedFile);
-      console.log(`rnnkit-relaxed.wasm (relaxed SIMD, not budgeted): ${kb(relaxed.length)} raw, ${kb(gz(relaxed))} gzip`);
-    } else {
-      console.log('rnnkit-relaxed.wasm: not built (npm run build:wasm with clang-16)');
+    for (const [file, what, missing] of [
+      ['rnnkit-relaxed.wasm', 'relaxed SIMD', 'npm run build:wasm with clang-16'],
+      ['rnnkit-threads.wasm', 'simd128 + threads', 'npm run build:wasm'],
+    ]) {
+      const variantFile = path.join(root, 'wasm', 'dist', file);
+      if (existsSync(variantFile)) {
+        const bytes = readFileSync(variantFile);
+        console.log(`${file} (${what}, not budgeted): ${kb(bytes.length)} raw, ${kb(gz(bytes))} gzip`);
+      } else {
+        console.log(`${file}: not built (${missing})`);
+      }
     }
 
     const { files, foreign } = browserModuleGraph(entry, browserExcluded(root, dist));

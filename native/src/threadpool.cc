@@ -20,13 +20,32 @@ void parallel_for_raw(int n_tasks, TaskFn fn, void* ctx, bool) {
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <mutex>
-#include <thread>
 #include <vector>
 
 #include "denormals.h"
+
+#if defined(RNNKIT_WASM_THREADS)
+// WebAssembly with shared memory (wasm/dist/rnnkit-threads.wasm). There are no libc threads
+// here (Emscripten's standalone modules have no pthreads): the JavaScript host starts each
+// worker (a Web Worker or a worker_threads worker instantiating this module over the same
+// memory) when the pool asks for it, and the worker enters rkw_worker_main. Everything the
+// pool shares is a std::atomic (wasm atomics); sleeping is memory.atomic.wait/notify.
+#include <cstdlib>
+
+extern "C" {
+// Host imports (src/backend/wasm/threads.ts): start worker `worker` on its own stack and TLS
+// block; and the thread count "every core" stands for.
+__attribute__((import_module("env"), import_name("rkw_spawn_thread"))) void rkw_spawn_thread(int32_t worker, void* stack_top, void* tls);
+__attribute__((import_module("env"), import_name("rkw_hardware_threads"))) int32_t rkw_hardware_threads(void);
+// Made by wasm-ld for shared memory: points this instance's thread-local storage at `block`.
+void __wasm_init_tls(void* block);
+}
+#else
+#include <condition_variable>
+#include <thread>
+#endif
 
 #if defined(__x86_64__) || defined(_M_X64) || defined(__i386__) || defined(_M_IX86)
 #include <immintrin.h>
@@ -39,6 +58,56 @@ void parallel_for_raw(int n_tasks, TaskFn fn, void* ctx, bool) {
 
 namespace rk {
 namespace {
+
+#if defined(RNNKIT_WASM_THREADS)
+// What the pool needs of the platform, without libc threads (see above).
+class RunLock {  // a spin lock: held for one job, never for long
+ public:
+  void lock() {
+    while (held_.exchange(true, std::memory_order_acquire)) {
+    }
+  }
+  bool try_lock() { return !held_.exchange(true, std::memory_order_acquire); }
+  void unlock() { held_.store(false, std::memory_order_release); }
+
+ private:
+  std::atomic<bool> held_{false};
+};
+unsigned hardware_threads() {
+  const int32_t n = rkw_hardware_threads();
+  return n > 0 ? static_cast<unsigned>(n) : 1u;
+}
+// The caller waits for running tasks by spinning (a browser's main thread may not block).
+void yield_cpu() {}
+// Blocks while *word == seen (false wake-ups are fine: callers re-check).
+void wait_while_equal(std::atomic<std::uint64_t>& word, std::uint64_t seen) {
+  __builtin_wasm_memory_atomic_wait64(reinterpret_cast<int64_t*>(&word), static_cast<int64_t>(seen), -1);
+}
+void wait_while_equal(std::atomic<int>& word, int seen) {
+  __builtin_wasm_memory_atomic_wait32(reinterpret_cast<int32_t*>(&word), seen, -1);
+}
+template <class T>
+void wake_all(std::atomic<T>& word) {
+  __builtin_wasm_memory_atomic_notify(reinterpret_cast<int32_t*>(&word), ~0u);
+}
+// Each worker's stack (the main thread's is 1 MB too: wasm/build.mjs).
+constexpr std::size_t kWorkerStack = std::size_t{1} << 20;
+}  // namespace
+// One thread's thread-local storage, laid out as wasm-ld says (nullptr without memory).
+void* new_tls_block() {
+  const std::size_t align = std::max<std::size_t>(__builtin_wasm_tls_align(), 16);
+  const std::size_t size = (__builtin_wasm_tls_size() + align - 1) / align * align;
+  return std::aligned_alloc(align, size == 0 ? align : size);
+}
+namespace {
+#else
+using RunLock = std::mutex;
+unsigned hardware_threads() {
+  const unsigned hw = std::thread::hardware_concurrency();
+  return hw == 0 ? 1u : hw;
+}
+void yield_cpu() { std::this_thread::yield(); }
+#endif
 
 // How long an idle worker keeps polling for the next job before sleeping. A recurrent
 // forward issues one parallel GEMM per time step, every few tens of microseconds; a
@@ -84,31 +153,48 @@ class Pool {
   int threads() {
     int n = published_threads_.load(std::memory_order_acquire);
     if (n > 0) return n;
-    std::lock_guard<std::mutex> run(run_mu_);
+    std::lock_guard<RunLock> run(run_mu_);
     ensure_started();
     return nthreads_;
   }
 
   void resize(int n) {
-    std::lock_guard<std::mutex> run(run_mu_);
+    std::lock_guard<RunLock> run(run_mu_);
     started_ = true;
+#if defined(RNNKIT_WASM_THREADS)
+    // Workers are never stopped (the host cannot join them synchronously): those at index
+    // >= n sit out, asleep on published_threads_, until a resize counts them in again.
+    nthreads_ = n;
+    start_workers();
+    publish_threads(n);
+#else
     if (n == nthreads_ && static_cast<int>(workers_.size()) == n - 1) {
-      published_threads_.store(n, std::memory_order_release);
+      publish_threads(n);
       return;
     }
     stop_workers();
     nthreads_ = n;
     start_workers();
-    published_threads_.store(n, std::memory_order_release);
+    publish_threads(n);
+#endif
   }
+
+#if defined(RNNKIT_WASM_THREADS)
+  // Entered by worker `worker` on its own thread (rkw_worker_main); never returns.
+  [[noreturn]] void host_worker_main(int worker) {
+    __wasm_init_tls(tls_blocks_[worker]);
+    worker_main(worker, spawn_gen_[worker]);
+    __builtin_trap();  // worker_main only returns on stop, which the wasm pool never sets
+  }
+#endif
 
   void run(int n_tasks, TaskFn fn, void* ctx, bool pinned) {
     if (n_tasks <= 0) return;
     if (n_tasks == 1 || t_in_task) return run_inline(0, n_tasks, fn, ctx);
-    std::unique_lock<std::mutex> run(run_mu_, std::try_to_lock);
+    std::unique_lock<RunLock> run(run_mu_, std::try_to_lock);
     if (!run.owns_lock()) return run_inline(0, n_tasks, fn, ctx);
     ensure_started();
-    if (workers_.empty()) {
+    if (nthreads_ <= 1) {
       run.unlock();
       return run_inline(0, n_tasks, fn, ctx);
     }
@@ -133,11 +219,7 @@ class Pool {
     first_ = first;
     done_.store(0, std::memory_order_relaxed);
     const std::uint64_t word = job_word(++gen_, pinned, n, 0);
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      job_.store(word, std::memory_order_release);
-    }
-    cv_.notify_all();
+    publish_job(word);
     t_in_task = true;
     work(0, word);
     t_in_task = false;
@@ -147,7 +229,7 @@ class Pool {
       if (spins < 4096) {
         RK_CPU_RELAX();
       } else {
-        std::this_thread::yield();
+        yield_cpu();
       }
     }
   }
@@ -155,12 +237,87 @@ class Pool {
   void ensure_started() {  // run_mu_ held
     if (started_) return;
     started_ = true;
-    const unsigned hw = std::thread::hardware_concurrency();
-    nthreads_ = hw == 0 ? 1 : static_cast<int>(hw);
+    nthreads_ = static_cast<int>(hardware_threads());
     start_workers();
-    published_threads_.store(nthreads_, std::memory_order_release);
+    publish_threads(nthreads_);
   }
 
+  void publish_threads(int n) {  // run_mu_ held
+    published_threads_.store(n, std::memory_order_release);
+#if defined(RNNKIT_WASM_THREADS)
+    wake_all(published_threads_);  // workers sitting out re-check their index
+#endif
+  }
+
+#if defined(RNNKIT_WASM_THREADS)
+  void publish_job(std::uint64_t word) {  // run_mu_ held
+    job_.store(word, std::memory_order_seq_cst);
+    // seq_cst store then load, against the sleeper's increment then re-read of job_: one of
+    // the two sees the other, so a worker never sleeps through a job.
+    if (sleepers_.load(std::memory_order_seq_cst) > 0) wake_all(job_);
+  }
+
+  // Asks the host for workers [spawned_, nthreads_), each with a stack and a TLS block
+  // allocated here (and kept: workers live as long as the module). A worker the host starts
+  // late only misses jobs, as on a busy native machine.
+  void start_workers() {  // run_mu_ held
+    const std::uint64_t gen = job_gen(job_.load(std::memory_order_acquire));
+    for (int w = spawned_; w < nthreads_ && w < kMaxWorkers; ++w) {
+      if (w == 0) continue;  // the calling thread
+      void* stack = std::aligned_alloc(16, kWorkerStack);
+      void* tls = new_tls_block();
+      if (!stack || !tls) {  // no memory for another worker: run with those we have
+        std::free(stack);
+        std::free(tls);
+        nthreads_ = w;
+        break;
+      }
+      tls_blocks_[w] = tls;
+      spawn_gen_[w] = gen;
+      spawned_ = w + 1;
+      rkw_spawn_thread(w, static_cast<char*>(stack) + kWorkerStack, tls);
+    }
+    if (spawned_ < 1) spawned_ = 1;
+    nthreads_ = std::min(nthreads_, std::max(spawned_, 1));
+  }
+
+  // Sleep until the generation moves past seen_gen; a worker at index >= the thread count
+  // first sleeps until it is counted in again.
+  void sleep_until_next_job(int worker, std::uint64_t seen_gen) {
+    sleepers_.fetch_add(1, std::memory_order_seq_cst);
+    for (std::uint64_t w = job_.load(std::memory_order_seq_cst); job_gen(w) == seen_gen; w = job_.load(std::memory_order_seq_cst))
+      wait_while_equal(job_, w);
+    sleepers_.fetch_sub(1, std::memory_order_seq_cst);
+    (void)worker;
+  }
+
+  bool sitting_out(int worker) {
+    int n = published_threads_.load(std::memory_order_acquire);
+    if (worker < n) return false;
+    while (worker >= n) {
+      wait_while_equal(published_threads_, n);
+      n = published_threads_.load(std::memory_order_acquire);
+    }
+    return true;
+  }
+#else
+  void publish_job(std::uint64_t word) {  // run_mu_ held
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      job_.store(word, std::memory_order_release);
+    }
+    cv_.notify_all();
+  }
+
+  void sleep_until_next_job(int, std::uint64_t seen_gen) {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [&] { return job_gen(job_.load(std::memory_order_acquire)) != seen_gen; });
+  }
+
+  bool sitting_out(int) { return false; }
+#endif
+
+#if !defined(RNNKIT_WASM_THREADS)
   void start_workers() {  // run_mu_ held
     stop_.store(false, std::memory_order_relaxed);
     // The generation a worker starts from is read here, not in the new thread: a job
@@ -179,6 +336,7 @@ class Pool {
     for (std::thread& t : workers_) t.join();
     workers_.clear();
   }
+#endif
 
   // Claims one task of the job `seen` (same generation); -1 when none is left or the job
   // has changed. Pinned: this worker's own tasks first (t % threads == worker), then any.
@@ -220,14 +378,14 @@ class Pool {
     flush_denormals_on_this_thread();
     t_in_task = true;  // a parallel_for inside a task runs inline
     for (;;) {
+      if (sitting_out(worker)) seen_gen = job_gen(job_.load(std::memory_order_acquire));
       // Spin for a while, then sleep until the generation changes.
       const auto until = std::chrono::steady_clock::now() + kSpin;
       int spins = 0;
       while (job_gen(job_.load(std::memory_order_acquire)) == seen_gen) {
         RK_CPU_RELAX();
         if (++spins % 256 == 0 && std::chrono::steady_clock::now() > until) {
-          std::unique_lock<std::mutex> lock(mu_);
-          cv_.wait(lock, [&] { return job_gen(job_.load(std::memory_order_acquire)) != seen_gen; });
+          sleep_until_next_job(worker, seen_gen);
           break;
         }
       }
@@ -238,15 +396,22 @@ class Pool {
     }
   }
 
-  std::mutex run_mu_;  // one job (or resize) at a time
+  RunLock run_mu_;  // one job (or resize) at a time
   bool started_ = false;
   int nthreads_ = 1;                          // run_mu_ held (and read by workers)
   std::atomic<int> published_threads_{0};     // nthreads_ once started, for threads()
-  std::vector<std::thread> workers_;
   std::uint64_t gen_ = 0;  // last generation published (run_mu_ held)
-
+#if defined(RNNKIT_WASM_THREADS)
+  static constexpr int kMaxWorkers = 256;
+  int spawned_ = 1;  // workers 1..spawned_-1 were asked of the host (run_mu_ held)
+  void* tls_blocks_[kMaxWorkers] = {};
+  std::uint64_t spawn_gen_[kMaxWorkers] = {};
+  std::atomic<int> sleepers_{0};
+#else
+  std::vector<std::thread> workers_;
   std::mutex mu_;  // pairs with cv_ for sleeping
   std::condition_variable cv_;
+#endif
   std::atomic<bool> stop_{false};
   std::atomic<std::uint64_t> job_{0};
 
@@ -269,11 +434,7 @@ Pool& pool() {
 int threads() { return pool().threads(); }
 bool in_parallel_task() { return t_in_task; }
 
-int resolve_threads(int n) {
-  if (n != 0) return n;
-  const unsigned hw = std::thread::hardware_concurrency();
-  return hw == 0 ? 1 : static_cast<int>(hw);
-}
+int resolve_threads(int n) { return n != 0 ? n : static_cast<int>(hardware_threads()); }
 
 bool set_threads(int n) {
   if (n < 0) return false;
@@ -286,6 +447,24 @@ void parallel_for_raw(int n_tasks, TaskFn fn, void* ctx, bool pinned) {
 }
 
 }  // namespace rk
+
+#if defined(RNNKIT_WASM_THREADS)
+// The entry of a worker the host started for rkw_spawn_thread (after setting its stack
+// pointer to stack_top): claims tasks until the module goes away.
+extern "C" __attribute__((export_name("rkw_worker_main"))) void rkw_worker_main(int32_t worker) {
+  rk::pool().host_worker_main(worker);
+}
+
+// Called by the host on the main instance before _initialize: its thread-local storage
+// (wasm-ld lays it out for shared memory, but only a thread runtime would point it anywhere).
+// The allocator is set up by a constructor, so the block is static; a trap here means the
+// thread_locals outgrew it.
+extern "C" __attribute__((export_name("rkw_main_thread_init"))) void rkw_main_thread_init(void) {
+  alignas(64) static char block[16384];
+  if (__builtin_wasm_tls_size() > sizeof block || __builtin_wasm_tls_align() > 64) __builtin_trap();
+  __wasm_init_tls(block);
+}
+#endif
 
 #endif  // RNNKIT_NO_THREADS
 

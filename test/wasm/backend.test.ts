@@ -17,7 +17,8 @@ import { paramLayout, sequenceShapes } from '../../src/backend/layout.js';
 import { loadBackend } from '../../src/backend/load.js';
 import { loadWasmBackend, type WasmBackend } from '../../src/backend/wasm/backend.js';
 import { instantiateRnnkit } from '../../src/backend/wasm/module.js';
-import { RELAXED_SIMD_PROBE, relaxedSimdSupported } from '../../src/backend/wasm/variant.js';
+import { autoVariant, RELAXED_SIMD_PROBE, relaxedSimdSupported } from '../../src/backend/wasm/variant.js';
+import { hardwareThreads } from '../../src/backend/wasm/threads.js';
 // @ts-expect-error — plain .mjs build helper without type declarations
 import { PROVIDED_IMPORTS, RELAXED_SIMD_PROBE as BUILD_PROBE, checkModule } from '../../wasm/check.mjs';
 // @ts-expect-error — plain .mjs build helper without type declarations
@@ -29,7 +30,9 @@ const relaxedFile = path.join(root, 'wasm/dist/rnnkit-relaxed.wasm');
 /** The SIMD table of the module the loader picks here (RNNKIT_WASM_VARIANT, else what this Node validates). */
 const variantHere = process.env.RNNKIT_WASM_VARIANT && process.env.RNNKIT_WASM_VARIANT !== 'auto'
   ? process.env.RNNKIT_WASM_VARIANT
-  : relaxedSimdSupported() ? 'relaxed' : 'simd128';
+  : autoVariant();
+/** The threads it runs: RNNKIT_THREADS (0 = every core) in the threaded build, else 1. */
+const threadsHere = variantHere !== 'threads' ? 1 : Number(process.env.RNNKIT_THREADS || 0) || hardwareThreads();
 const simdIsa = variantHere === 'relaxed' ? 'wasm-relaxed-simd' : 'wasm-simd128';
 
 function spec(over: Partial<StackSpec> = {}): StackSpec {
@@ -52,7 +55,7 @@ beforeAll(async () => {
   backend = await loadWasmBackend();
 });
 
-describe('the two modules (simd128, relaxed) and which one loads', () => {
+describe('the three modules (simd128, relaxed, threads) and which one loads', () => {
   it('the loader probes relaxed SIMD with the bytes the build checks with', () => {
     expect(Array.from(RELAXED_SIMD_PROBE)).toEqual(Array.from(BUILD_PROBE as Uint8Array));
     // The probe with v128.bitselect (also three v128 in, one out; 0x52 as the padded LEB
@@ -78,31 +81,36 @@ describe('the two modules (simd128, relaxed) and which one loads', () => {
       const { loadWasmBackend } = await import(${JSON.stringify(path.join(root, 'dist/src/backend/wasm/backend.js'))});
       const { relaxedSimdSupported } = await import(${JSON.stringify(path.join(root, 'dist/src/backend/wasm/variant.js'))});
       const supported = relaxedSimdSupported();
-      try { const b = await loadWasmBackend(); console.log(JSON.stringify({ supported, isa: b.info().isa })); }
+      try { const b = await loadWasmBackend(); console.log(JSON.stringify({ supported, isa: b.info().isa, threaded: b.module.threaded, threads: b.info().threads })); }
       catch (e) { console.log(JSON.stringify({ supported, error: e.message })); }
       process.exit(0);`;
     const env: Record<string, string | undefined> = { ...process.env, RNNKIT_WASM_VARIANT: variant, RNNKIT_WASM_ISA: undefined };
     const r = spawnSync(process.execPath, [...flags, '--input-type=module', '-e', script], { env: env as NodeJS.ProcessEnv, encoding: 'utf8' });
     expect(r.status, r.stderr).toBe(0);
-    return JSON.parse(r.stdout.trim().split('\n').pop()!) as { supported: boolean; isa?: string; error?: string };
+    return JSON.parse(r.stdout.trim().split('\n').pop()!) as { supported: boolean; isa?: string; threaded?: boolean; threads?: number; error?: string };
   };
   const FLAG = '--experimental-wasm-relaxed-simd';
 
-  it('auto: relaxed where the engine validates relaxed SIMD, else simd128 (Node 20 with and without ' + FLAG + ')', () => {
+  it('auto: threads where there are several cores (Node has shared memory), else relaxed where the engine validates relaxed SIMD, else simd128', () => {
+    const several = hardwareThreads() > 1;
     for (const flags of [[], [FLAG]]) {
       const got = child(flags, undefined);
-      expect(got.isa, JSON.stringify({ flags, got })).toBe(got.supported ? 'wasm-relaxed-simd' : 'wasm-simd128');
+      const want = several
+        ? { isa: 'wasm-simd128', threaded: true, threads: hardwareThreads() }
+        : { isa: got.supported ? 'wasm-relaxed-simd' : 'wasm-simd128', threaded: false, threads: 1 };
+      expect(got, JSON.stringify({ flags, got })).toMatchObject(want);
     }
-    expect(child([FLAG], 'auto')).toMatchObject({ supported: true, isa: 'wasm-relaxed-simd' });
+    expect(child([FLAG], 'auto')).toMatchObject({ supported: true, threaded: several });
   });
 
   it('RNNKIT_WASM_VARIANT forces one; a forced relaxed module the engine refuses is an error, not a fallback', () => {
-    expect(child([FLAG], 'simd128')).toMatchObject({ isa: 'wasm-simd128' });
-    expect(child([FLAG], 'relaxed')).toMatchObject({ isa: 'wasm-relaxed-simd' });
+    expect(child([FLAG], 'simd128')).toMatchObject({ isa: 'wasm-simd128', threaded: false, threads: 1 });
+    expect(child([FLAG], 'relaxed')).toMatchObject({ isa: 'wasm-relaxed-simd', threaded: false, threads: 1 });
+    expect(child([], 'threads')).toMatchObject({ isa: 'wasm-simd128', threaded: true, threads: hardwareThreads() });
     const without = child([], 'relaxed');
     if (without.supported) expect(without.isa).toBe('wasm-relaxed-simd');
     else expect(without.error).toMatch(/relaxed|simd opcode/i);
-    expect(child([], 'fast').error).toMatch(/RNNKIT_WASM_VARIANT must be one of "simd128", "relaxed", "auto"; got "fast"/);
+    expect(child([], 'fast').error).toMatch(/RNNKIT_WASM_VARIANT must be one of "simd128", "relaxed", "threads", "auto"; got "fast"/);
   });
 });
 
@@ -117,12 +125,12 @@ describe('wasm module', () => {
     expect(m.readString(m.exports.rk_isa())).toBe('wasm-simd128');
   });
 
-  it('is what loadBackend("wasm") returns, reporting its ISA, one thread and where its async calls run', async () => {
+  it('is what loadBackend("wasm") returns, reporting its ISA, its threads and where its async calls run', async () => {
     const b = await loadBackend('wasm');
     expect(b.name).toBe('wasm');
     const isa = process.env.RNNKIT_WASM_ISA || simdIsa;
     const where = process.env.RNNKIT_WASM_WORKER === '0' ? { runsOn: 'calling thread', workerReason: 'RNNKIT_WASM_WORKER=0' } : { runsOn: 'worker' };
-    expect(b.info()).toEqual({ backend: 'wasm', isa, threads: 1, ...where });
+    expect(b.info()).toEqual({ backend: 'wasm', isa, threads: threadsHere, ...where });
   });
 
   it('switches between its two ISA paths and names them when asked for another', async () => {

@@ -14,6 +14,7 @@
  * RNNKIT_ISA=scalar|avx2|avx512|neon are applied when the backend loads; the `threads` and
  * `isa` options override them.
  */
+import { envThreads } from '../env-threads.js';
 import type {
   Backend,
   BackendInfo,
@@ -42,13 +43,6 @@ export interface NativeBackendOptions {
   isa?: string;
 }
 
-function envThreads(): number | undefined {
-  const raw = process.env.RNNKIT_THREADS;
-  if (raw === undefined || raw === '') return undefined;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 0) throw new RangeError(`RNNKIT_THREADS must be an integer ≥ 0 (0 = every core); got ${JSON.stringify(raw)}`);
-  return n;
-}
 
 const forwardResult = (r: AddonResult): ForwardResult => ({ y: r.y!, hn: r.hn!, ...(r.cn ? { cn: r.cn } : {}) });
 const backwardResult = (r: AddonResult): BackwardResult => ({ dx: r.dx!, dh0: r.dh0!, ...(r.dc0 ? { dc0: r.dc0 } : {}) });

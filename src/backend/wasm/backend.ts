@@ -10,6 +10,7 @@
  * Runs in Node and in browsers (no Node built-ins, no eval): {@link loadWasmBackend} finds
  * and reads the module itself; {@link createWasmBackend} takes bytes, a URL or a Response.
  */
+import { envThreads } from '../env-threads.js';
 import type {
   Backend,
   BackendInfo,
@@ -27,7 +28,7 @@ import { createWasmTraining } from './training.js';
 import { CallFrame } from './frame.js';
 import { instantiateRnnkit, statusError, WasmAbort, type Ptr, type RnnkitModule, type WasmSource } from './module.js';
 import { busy, WorkerGone, WorkerHub, type WorkerConn } from './worker-host.js';
-import { parseVariant, relaxedSimdSupported, type WasmVariant } from './variant.js';
+import { autoVariant, parseVariant, VARIANT_FILES, type WasmVariant } from './variant.js';
 
 let nextStackId = 1;
 
@@ -103,7 +104,7 @@ export class WasmBackend implements Backend {
     private readonly m: RnnkitModule,
     options: { worker?: boolean } = {},
   ) {
-    this.hub = options.worker ? new WorkerHub(m.compiled, () => this.info().isa) : null;
+    this.hub = options.worker ? new WorkerHub(m.compiled, () => ({ isa: this.info().isa, threads: this.info().threads })) : null;
     if (typeof m.exports.rk_abi_describe !== 'function') {
       throw new Error('this rnnkit.wasm predates rk_abi_describe; rebuild it with `npm run build:wasm`');
     }
@@ -140,6 +141,17 @@ export class WasmBackend implements Backend {
       }
     });
     this.hub?.broadcast('forceIsa', [name]);
+  }
+
+  /**
+   * Threads for the compute calls: n >= 1, or 0 for every core. Only rnnkit-threads.wasm has
+   * more than one; the other builds accept any n and stay at 1. Default: RNNKIT_THREADS under
+   * Node, else every core.
+   */
+  setThreads(n: number): void {
+    if (!Number.isInteger(n) || n < 0) throw new RangeError(`threads must be an integer ≥ 0 (0 = every core); got ${n}`);
+    this.guard('rk_set_threads', () => this.check(this.m.exports.rk_set_threads(n), 'rk_set_threads'));
+    this.hub?.broadcast('setThreads', [n]);
   }
 
   info(): WasmBackendInfo {
@@ -443,13 +455,13 @@ export async function createWasmBackend(input: WasmInput): Promise<WasmBackend> 
  * files along.
  */
 export function defaultWasmUrl(variant: WasmVariant = 'simd128'): URL {
-  return variant === 'relaxed'
-    ? new URL('../../../../wasm/dist/rnnkit-relaxed.wasm', import.meta.url)
-    : new URL('../../../../wasm/dist/rnnkit.wasm', import.meta.url);
+  if (variant === 'relaxed') return new URL('../../../../wasm/dist/rnnkit-relaxed.wasm', import.meta.url);
+  if (variant === 'threads') return new URL('../../../../wasm/dist/rnnkit-threads.wasm', import.meta.url);
+  return new URL('../../../../wasm/dist/rnnkit.wasm', import.meta.url);
 }
 
 /** The file name of a variant in wasm/dist/. */
-const fileOf = (variant: WasmVariant): string => (variant === 'relaxed' ? 'rnnkit-relaxed.wasm' : 'rnnkit.wasm');
+const fileOf = (variant: WasmVariant): string => VARIANT_FILES[variant];
 
 let configuredSource: WasmInput | undefined;
 let configuredVariant: WasmVariant | 'auto' | undefined;
@@ -470,7 +482,7 @@ function chooseVariant(): { variant: WasmVariant; forced: boolean } {
   const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.RNNKIT_WASM_VARIANT;
   const wanted = configuredVariant ?? (env ? parseVariant(env, 'RNNKIT_WASM_VARIANT') : 'auto');
   if (wanted !== 'auto') return { variant: wanted, forced: true };
-  return { variant: relaxedSimdSupported() ? 'relaxed' : 'simd128', forced: false };
+  return { variant: autoVariant(), forced: false };
 }
 
 /**
@@ -482,8 +494,10 @@ export function setWasmSource(input: WasmInput | undefined): void {
   configuredSource = input;
 }
 
-/** RNNKIT_WASM_ISA=scalar runs the wasm build's portable kernels (tests). */
+/** RNNKIT_THREADS sets the thread count (rnnkit-threads.wasm), RNNKIT_WASM_ISA=scalar runs the wasm build's portable kernels (tests). */
 function applyEnvironment(backend: WasmBackend): WasmBackend {
+  const threads = envThreads();
+  if (threads !== undefined) backend.setThreads(threads);
   // RNNKIT_ISA is the native backend's and names ISAs this module does not have.
   const isa = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.RNNKIT_WASM_ISA;
   if (isa) {
@@ -501,12 +515,7 @@ async function loadVariant(variant: WasmVariant): Promise<WasmBackend> {
   const fs = nodeFs();
   if (!fs) return createWasmBackend(defaultWasmUrl(variant));
   // Run from source (src/backend/wasm/backend.ts under vitest) the package root is three levels up.
-  const candidates = [
-    defaultWasmUrl(variant),
-    variant === 'relaxed'
-      ? new URL('../../../wasm/dist/rnnkit-relaxed.wasm', import.meta.url)
-      : new URL('../../../wasm/dist/rnnkit.wasm', import.meta.url),
-  ];
+  const candidates = [defaultWasmUrl(variant), new URL(`../../../wasm/dist/${fileOf(variant)}`, import.meta.url)];
   const found = candidates.find((u) => u.protocol === 'file:' && fs.existsSync(u));
   if (!found) {
     throw new Error(

@@ -11,6 +11,7 @@
  */
 
 import type { Abi } from '../abi/abi.js';
+import { createSharedMemory, importsSharedMemory, sharedMemoryUnavailable, threadHostImports } from './threads.js';
 
 /** Pointers are byte offsets into linear memory (wasm32: fit in a JS number). */
 export type Ptr = number;
@@ -53,11 +54,16 @@ export class RnnkitModule {
   private u8: Uint8Array = new Uint8Array(0);
   private dataView: DataView = new DataView(new ArrayBuffer(0));
 
+  /** Whether this is rnnkit-threads.wasm (shared memory, a thread pool: threads.ts). */
+  readonly threaded: boolean;
+
   constructor(
     readonly exports: RnnkitExports,
     /** The compiled module this instance came from: posted to the worker (worker-host.ts) to instantiate the same code there. */
     readonly compiled?: WebAssembly.Module,
-  ) {}
+  ) {
+    this.threaded = typeof SharedArrayBuffer !== 'undefined' && exports.memory.buffer instanceof SharedArrayBuffer;
+  }
 
   /**
    * Views are re-created whenever memory.grow has replaced the buffer (any malloc or
@@ -106,7 +112,8 @@ export class RnnkitModule {
     const u8 = this.heapU8();
     let end = p;
     while (end < u8.length && u8[end] !== 0) end++;
-    return new TextDecoder().decode(u8.subarray(p, end));
+    // slice: browsers' TextDecoder refuses a view of shared memory (the threaded module's).
+    return new TextDecoder().decode(u8.slice(p, end));
   }
 
   /** malloc that throws instead of returning NULL. */
@@ -132,7 +139,8 @@ export class WasmAbort extends Error {
   override name = 'WasmAbort';
 }
 
-function hostImports(getModule: () => RnnkitModule | null): WebAssembly.Imports {
+/** The WASI and env imports every instance gets (thread workers too: thread-worker.ts). */
+export function hostImports(getModule: () => RnnkitModule | null): WebAssembly.Imports {
   const ENOSYS = 52;
   const EBADF = 8;
   let pendingOutput = '';
@@ -157,7 +165,7 @@ function hostImports(getModule: () => RnnkitModule | null): WebAssembly.Imports 
         for (let k = 0; k < iovsLen; k++) {
           const base = i32[(iovs >> 2) + 2 * k];
           const len = i32[(iovs >> 2) + 2 * k + 1];
-          text += new TextDecoder().decode(m.heapU8().subarray(base, base + len));
+          text += new TextDecoder().decode(m.heapU8().slice(base, base + len));
           total += len;
         }
         pendingOutput = (pendingOutput + text).slice(-2000);
@@ -195,31 +203,40 @@ function isResponseLike(x: unknown): x is Response | PromiseLike<Response> {
 
 /** Compile (if needed) and instantiate rnnkit.wasm, and run its static constructors. */
 export async function instantiateRnnkit(source: WasmSource): Promise<RnnkitModule> {
+  const compiled = await compileRnnkit(source);
   let module: RnnkitModule | null = null;
   const imports = hostImports(() => module);
-  let instance: WebAssembly.Instance;
-  let compiled: WebAssembly.Module | undefined;
-  if (source instanceof WebAssembly.Module) {
-    compiled = source;
-    instance = await WebAssembly.instantiate(source, imports);
-  } else if (isResponseLike(source)) {
-    const response = await source;
-    if (!response.ok) throw new Error(`cannot fetch rnnkit.wasm from ${response.url}: HTTP ${response.status}`);
-    // instantiateStreaming needs the application/wasm MIME type; fall back to bytes otherwise.
-    const streaming =
-      typeof WebAssembly.instantiateStreaming === 'function' &&
-      response.headers.get('content-type')?.startsWith('application/wasm');
-    ({ instance, module: compiled } = streaming
-      ? await WebAssembly.instantiateStreaming(response, imports)
-      : await WebAssembly.instantiate(await response.arrayBuffer(), imports));
-  } else {
-    ({ instance, module: compiled } = await WebAssembly.instantiate(source, imports));
+  // The threaded build (rnnkit-threads.wasm) imports a shared memory and starts workers through the host.
+  const threaded = importsSharedMemory(compiled);
+  let memory: WebAssembly.Memory | undefined;
+  if (threaded) {
+    const why = sharedMemoryUnavailable();
+    if (why) throw new Error(`rnnkit-threads.wasm cannot run here: ${why}`);
+    memory = createSharedMemory();
+    Object.assign(imports.env as object, threadHostImports(() => compiled, memory));
   }
-  const exports = instance.exports as unknown as RnnkitExports;
+  const instance = await WebAssembly.instantiate(compiled, imports);
+  const exports = (memory ? { ...instance.exports, memory } : instance.exports) as unknown as RnnkitExports;
   for (const name of ['memory', 'malloc', 'free', '_initialize', 'rk_last_error', 'rk_stack_create', 'rk_stack_forward'] as const) {
     if (!(name in exports)) throw new Error(`this is not an rnnkit.wasm module: it does not export ${name}`);
   }
   module = new RnnkitModule(exports, compiled);
+  // Its thread-local storage first: nothing else would point it anywhere (native/src/threadpool.cc).
+  if (threaded) (exports as unknown as { rkw_main_thread_init(): void }).rkw_main_thread_init();
   exports._initialize();
   return module;
+}
+
+/** The compiled module of `source` (streamed where the server sends application/wasm). */
+async function compileRnnkit(source: WasmSource): Promise<WebAssembly.Module> {
+  if (source instanceof WebAssembly.Module) return source;
+  if (isResponseLike(source)) {
+    const response = await source;
+    if (!response.ok) throw new Error(`cannot fetch rnnkit.wasm from ${response.url}: HTTP ${response.status}`);
+    // compileStreaming needs the application/wasm MIME type; fall back to bytes otherwise.
+    const streaming =
+      typeof WebAssembly.compileStreaming === 'function' && response.headers.get('content-type')?.startsWith('application/wasm');
+    return streaming ? WebAssembly.compileStreaming(response) : WebAssembly.compile(await response.arrayBuffer());
+  }
+  return WebAssembly.compile(source);
 }

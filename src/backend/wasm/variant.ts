@@ -1,16 +1,36 @@
 /**
- * The two builds of the module (wasm/build.mjs) and which one an engine runs:
+ * The three builds of the module (wasm/build.mjs) and which one an engine runs:
  * - "simd128": wasm/dist/rnnkit.wasm, 128-bit SIMD without fused multiply-add (every engine
  *   with SIMD);
  * - "relaxed": wasm/dist/rnnkit-relaxed.wasm, the same code with the SIMD kernels' multiply-adds
  *   as f32x4.relaxed_madd (one FMA on CPUs that have it): engines with relaxed SIMD (Chromium
- *   since 114; Node 20 only with --experimental-wasm-relaxed-simd).
+ *   since 114; Node 20 only with --experimental-wasm-relaxed-simd);
+ * - "threads": wasm/dist/rnnkit-threads.wasm, simd128 with a thread pool over shared memory
+ *   (threads.ts): Node, and cross-origin-isolated pages.
  * Only the chosen file is read or fetched.
  */
+import { hardwareThreads, sharedMemorySupported } from './threads.js';
 
-export type WasmVariant = 'simd128' | 'relaxed';
+export type WasmVariant = 'simd128' | 'relaxed' | 'threads';
 
-export const WASM_VARIANTS: readonly WasmVariant[] = ['simd128', 'relaxed'];
+export const WASM_VARIANTS: readonly WasmVariant[] = ['simd128', 'relaxed', 'threads'];
+
+/** The file of each variant in wasm/dist/. */
+export const VARIANT_FILES: Readonly<Record<WasmVariant, string>> = {
+  simd128: 'rnnkit.wasm',
+  relaxed: 'rnnkit-relaxed.wasm',
+  threads: 'rnnkit-threads.wasm',
+};
+
+/**
+ * What "auto" loads: the threaded build where shared memory works and there is more than one
+ * core (every call that can be split is, so the cores count more than FMA), else the relaxed
+ * build where the engine has relaxed SIMD, else simd128.
+ */
+export function autoVariant(): WasmVariant {
+  if (hardwareThreads() > 1 && sharedMemorySupported()) return 'threads';
+  return relaxedSimdSupported() ? 'relaxed' : 'simd128';
+}
 
 /**
  * A 37-byte module whose one function is f32x4.relaxed_madd (0xfd 0x105, the standard

@@ -177,6 +177,12 @@ export interface Request {
   args: unknown[];
 }
 
+/** What the worker's instance copies from the calling side's when it starts. */
+export interface WorkerSettings {
+  isa: string;
+  threads: number;
+}
+
 /** One running worker. */
 export class WorkerConn {
   /** Why this worker is not (or no longer) usable. */
@@ -189,7 +195,7 @@ export class WorkerConn {
 
   constructor(
     module: WebAssembly.Module,
-    isa: string,
+    settings: WorkerSettings,
     option: WasmWorkerOption,
     private readonly hub: WorkerHub,
   ) {
@@ -199,7 +205,7 @@ export class WorkerConn {
         (msg) => this.receive(msg),
         (reason) => this.fail(reason),
       );
-      this.port.post({ id: 0, op: 'init', args: [module, isa] }, []);
+      this.port.post({ id: 0, op: 'init', args: [module, settings] }, []);
     } catch (e) {
       this.fail(`the worker could not start: ${(e as Error).message}`);
     }
@@ -281,7 +287,7 @@ export class WorkerHub {
 
   constructor(
     private readonly module: WebAssembly.Module | undefined,
-    private readonly isa: () => string,
+    private readonly settings: () => WorkerSettings,
   ) {
     this.reason = module === undefined ? 'the module was instantiated without its compiled form' : disabledReason();
   }
@@ -289,13 +295,13 @@ export class WorkerHub {
   /** The worker a new handle lives on too, or null when the engine runs on the calling thread. */
   acquire(): WorkerConn | null {
     if (this.reason !== null || this.module === undefined) return null;
-    this.current ??= new WorkerConn(this.module, this.isa(), this.option, this);
+    this.current ??= new WorkerConn(this.module, this.settings(), this.option, this);
     if (!this.current.usable) return null;
     this.current.retain();
     return this.current;
   }
 
-  /** Run `op` in every live worker (forceIsa). */
+  /** Run `op` in every live worker (forceIsa, setThreads). */
   broadcast(op: string, args: unknown[]): void {
     this.current?.post(op, args);
   }

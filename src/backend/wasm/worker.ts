@@ -12,7 +12,7 @@ import type { OptimizerSettings } from '../../optim/optimizers.js';
 import { WasmBackend } from './backend.js';
 import { instantiateRnnkit } from './module.js';
 import { WasmEngine, type WasmModel } from './training.js';
-import { buffersOf, toWire, type Reply, type Request } from './worker-host.js';
+import { buffersOf, toWire, type Reply, type Request, type WorkerSettings } from './worker-host.js';
 
 interface Engine {
   backend: WasmBackend;
@@ -45,6 +45,7 @@ function operations(e: Engine): Record<string, (...args: never[]) => unknown> {
   };
   return {
     forceIsa: (name: string) => e.backend.forceIsa(name),
+    setThreads: (n: number) => e.backend.setThreads(n),
     'stack.create': (id: number, spec: StackSpec) => void e.stacks.set(id, e.backend.createStack(spec)),
     'stack.setParams': (id: number, flat: Float32Array) => e.backend.setParams(stack(id), flat),
     'stack.setGrads': (id: number, flat: Float32Array) => e.backend.setGrads(stack(id), flat),
@@ -90,11 +91,12 @@ function serve(send: Send): (msg: Request) => void {
   };
   return (msg) => {
     if (msg.op === 'init') {
-      const [module, isa] = msg.args as [WebAssembly.Module, string];
+      const [module, { isa, threads }] = msg.args as [WebAssembly.Module, WorkerSettings];
       instantiateRnnkit(module).then(
         (m) => {
           const backend = new WasmBackend(m);
           if (isa && backend.info().isa !== isa) backend.forceIsa(isa);
+          if (backend.info().threads !== threads) backend.setThreads(threads);
           ops = operations({ backend, engine: new WasmEngine(m, backend.abi), stacks: new Map(), models: new Map() });
           send({ ready: true }, []);
           for (const q of queue.splice(0)) run(q);
