@@ -1,21 +1,33 @@
 #!/usr/bin/env node
 /**
- * rnnkit's browser entry against onnxruntime-web inside headless Chromium: the inference
+ * rnnkit's browser entry against onnxruntime-web inside headless Chromium, on the inference
  * workloads with a model exported for onnxruntime (lstm-infer-b1, lstm-infer-b64), both on
- * WebAssembly with one thread. rnnkit runs on each module variant asked (--variant: by
- * default both, rnnkit-relaxed.wasm and rnnkit.wasm, each in its own page — a page loads one
- * module; onnxruntime-web runs in the first). The runners alternate round by round
- * (A B C A B C ...); a round times `calls` back-to-back forwards (~0.25 s) and the first two
- * rounds are warm-up (V8 compiles hot wasm functions with its optimising tier in the background).
- * Reported per runner: the median round and the fastest round; per rnnkit variant, the ratio
- * of the medians and the median of each round's rnnkit/ort-web pair.
+ * WebAssembly, at 1 and 2 threads. The pages are served cross-origin isolated
+ * (COOP: same-origin, COEP: require-corp; bench/lib/isolated-server.mjs), so that
+ * SharedArrayBuffer exists and both libraries' threaded builds run; a page that is not
+ * isolated stops the run.
  *
- * Checked before timing: rnnkit's output on a short input against the reference backend
- * (in Node, same seeded weights), and onnxruntime-web's against the PyTorch output
- * exported with its model (ref.json), as bench/.peers/ort/bench.js does in Node.
+ * Runners, each in its own page of one browser (a page loads its wasm once, thread count fixed):
+ *   rnnkit-wasm           rnnkit-threads.wasm (init({ variant: 'threads' })) at every --threads
+ *   rnnkit-wasm-relaxed   rnnkit-relaxed.wasm, 1 thread      } the single-thread builds, as a
+ *   rnnkit-wasm-simd128   rnnkit.wasm, 1 thread               } page without isolation gets them
+ *   ort-web               onnxruntime-web (env.wasm.numThreads) at every --threads
+ * They alternate round by round (A1 B1 A2 B2 C D A1 ...); a round times `calls` back-to-back
+ * forwards (~0.25 s) and the first two rounds are warm-up (V8 compiles hot wasm functions with
+ * its optimising tier in the background). Reported per runner: the median round and the
+ * fastest round; rnnkit ÷ ort-web at the same thread count (the single-thread builds against
+ * ort-web at 1 thread), each side at its best thread count, 2-thread ÷ 1-thread speed-ups, and
+ * the targets of issue #16 (bench/lib/report.mjs TARGETS) with ✔/✘; each as the ratio of the
+ * median rounds and the median of the per-round pairs.
  *
- *   node bench/browser.mjs [--workloads lstm-infer-b1,lstm-infer-b64] [--rounds 15] [--no-build]
- *                          [--variant both|relaxed|simd128|auto]
+ * Checked before timing: each rnnkit page's thread count (backendInfo().threads) and output
+ * on a short input against the reference backend (in Node, same seeded weights);
+ * onnxruntime-web's thread count (it falls back to 1 where it cannot start threads) and
+ * output against the PyTorch output exported with its model (ref.json), as
+ * bench/.peers/ort/bench.js does in Node.
+ *
+ *   node bench/browser.mjs [--workloads lstm-infer-b1,lstm-infer-b64] [--rounds 15] [--threads 1,2]
+ *                          [--variant all|threads|relaxed|simd128|both|auto|a,b] [--no-build]
  *
  * Needs: npm run build:wasm; Chromium (/usr/bin/chromium or CHROMIUM_PATH); the bench's
  * packages and the ONNX models, which `node bench/run.mjs --peers ort-web` sets up.
@@ -23,12 +35,14 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { BENCH_DIR, BENCH_NODE_MODULES, DIST_BACKEND_DIR, PEERS_COPY, REPO_DIR } from './lib/paths.mjs';
 import { normal, rng, seedOf, uniform } from './lib/random.mjs';
 import { CHECK_TOL } from './lib/rnnkit-workloads.mjs';
-import { serveStatic } from '../scripts/static-server.mjs';
+import { serveIsolated } from './lib/isolated-server.mjs';
+import { bestRatio, roundPairsRatio, speedup, TARGETS, targetLines } from './lib/report.mjs';
 
 // The ONNX model of each workload (bench/.peers/ort/make_models.py).
 const MODELS = { 'lstm-infer-b1': 'lstm_l1_i128_h256', 'lstm-infer-b64': 'lstm_l2_i128_h512' };
@@ -36,19 +50,28 @@ const CHECK_STEPS = 8;
 const ROUND_S = 0.25;
 const WARMUP_ROUNDS = 2;
 
-const VARIANTS = { both: ['relaxed', 'simd128'], relaxed: ['relaxed'], simd128: ['simd128'], auto: [undefined] };
+// --variant: rnnkit's module(s). "threads" runs at every --threads, the others at 1 thread
+// ("auto": whatever the loader picks, at its default thread count).
+const VARIANT_SETS = { all: ['threads', 'relaxed', 'simd128'], both: ['relaxed', 'simd128'] };
+const VARIANTS = ['threads', 'relaxed', 'simd128', 'auto'];
+const WASM_FILES = { threads: 'rnnkit-threads.wasm', relaxed: 'rnnkit-relaxed.wasm', simd128: 'rnnkit.wasm' };
 
 function options(argv) {
-  const o = { workloads: Object.keys(MODELS), rounds: 15, build: true, variants: VARIANTS.both };
+  const o = { workloads: Object.keys(MODELS), rounds: 15, build: true, variants: VARIANT_SETS.all, threads: [...new Set([1, Math.max(2, os.availableParallelism())])] };
   for (let i = 2; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--no-build') o.build = false;
     else if (a === '--variant') {
       const v = String(argv[++i] ?? '');
-      if (!VARIANTS[v]) throw new RangeError(`--variant: expected one of ${Object.keys(VARIANTS).join(', ')}, got ${JSON.stringify(v)}`);
-      o.variants = VARIANTS[v];
-    }
-    else if (a === '--workloads') {
+      o.variants = [...new Set(v.split(',').flatMap((x) => VARIANT_SETS[x] ?? [x]))];
+      const bad = o.variants.find((x) => !VARIANTS.includes(x));
+      if (bad !== undefined || !o.variants.length) {
+        throw new RangeError(`--variant: expected ${[...Object.keys(VARIANT_SETS), ...VARIANTS].join(', ')} or a comma-separated list, got ${JSON.stringify(v)}`);
+      }
+    } else if (a === '--threads') {
+      o.threads = [...new Set(String(argv[++i] ?? '').split(',').filter(Boolean).map(Number))].sort((x, y) => x - y);
+      if (!o.threads.length || o.threads.some((t) => !Number.isInteger(t) || t < 1)) throw new RangeError(`--threads: expected positive integers, got ${argv[i]}`);
+    } else if (a === '--workloads') {
       o.workloads = String(argv[++i] ?? '').split(',').filter(Boolean);
       for (const id of o.workloads) {
         if (!MODELS[id]) throw new RangeError(`--workloads: ${JSON.stringify(id)} has no onnxruntime model; expected some of ${Object.keys(MODELS).join(', ')}`);
@@ -60,6 +83,21 @@ function options(argv) {
   }
   return o;
 }
+
+/** The runners of one workload, in their order within a round: at each thread count rnnkit then ort-web, then the single-thread builds. */
+function runnersOf(o) {
+  const list = [];
+  for (const t of o.threads) {
+    if (o.variants.includes('threads')) list.push({ name: 'rnnkit-wasm', kind: 'rnnkit', variant: 'threads', threads: t });
+    list.push({ name: 'ort-web', kind: 'ort', threads: t });
+  }
+  for (const v of o.variants.filter((x) => x !== 'threads')) {
+    list.push({ name: `rnnkit-wasm-${v}`, kind: 'rnnkit', variant: v === 'auto' ? undefined : v, threads: v === 'auto' ? undefined : 1 });
+  }
+  return list;
+}
+
+const label = (r) => `${r.name}${r.threads === undefined ? '' : ` @${r.threads}T`}`;
 
 /** rnnkit's reference backend on the page's check input: the same draws, in the same order. */
 async function referenceCheck(w, gotY) {
@@ -90,64 +128,93 @@ async function referenceCheck(w, gotY) {
 
 const median = (a) => [...a].sort((x, y) => x - y)[a.length >> 1];
 
-/** The runner name of an rnnkit variant (undefined: the one the loader picks). */
-const runnerOf = (variant) => (variant ? `rnnkit-${variant}` : 'rnnkit');
-
-async function benchWorkload(pages, w, rounds) {
-  // pages: [{ variant, page }], onnxruntime-web in the first.
-  const setups = [];
-  for (const [k, { variant, page }] of pages.entries()) {
-    setups.push(await page.evaluate(async ([w, checkT, v, withOrt]) => (await import('/browser/page.mjs')).setup(w, checkT, v, withOrt), [w, CHECK_STEPS, variant, k === 0]));
+async function benchWorkload(runners, w, rounds) {
+  // runners: [{ name, kind, variant, threads, page }], one page each.
+  for (const r of runners) {
+    if (r.kind === 'rnnkit') {
+      const s = await r.page.evaluate(async ([w, checkT, v, t]) => (await import('/browser/page.mjs')).setupRnnkit(w, checkT, v, t), [w, CHECK_STEPS, r.variant, r.threads]);
+      r.setup = { ...s, y: undefined, maxAbsErrVsReference: await referenceCheck(w, s.y) };
+    } else {
+      const s = await r.page.evaluate(async ([w, t]) => (await import('/browser/page.mjs')).setupOrt(w, t), [w, r.threads]);
+      if (s.numThreads !== r.threads) throw new Error(`${w.id}: onnxruntime-web kept env.wasm.numThreads = ${s.numThreads}, not ${r.threads}: its threads did not start`);
+      if (!(s.maxAbsErrVsPyTorch <= CHECK_TOL)) throw new Error(`${w.id}: onnxruntime-web differs from PyTorch's exported output by ${s.maxAbsErrVsPyTorch}; not timed`);
+      r.setup = s;
+    }
   }
-  const rnnkitErr = [];
-  for (const s of setups) rnnkitErr.push(await referenceCheck(w, s.rnnkit.y));
-  const ortSetup = setups[0].ortWeb;
-  if (!(ortSetup.maxAbsErrVsPyTorch <= CHECK_TOL)) {
-    throw new Error(`${w.id}: onnxruntime-web differs from PyTorch's exported output by ${ortSetup.maxAbsErrVsPyTorch}; not timed`);
+  const time = (r, calls) => r.page.evaluate(async (c) => (await import('/browser/page.mjs')).time(c), calls);
+  for (const r of runners) {
+    await time(r, 3); // the first calls run before the optimising tier has the hot functions
+    r.calls = Math.max(1, Math.round(ROUND_S / (await time(r, 3))));
+    r.seconds = [];
   }
-  // runner name → [page, the page's runner]
-  const where = { 'ort-web': [pages[0].page, 'ort-web'] };
-  for (const { variant, page } of pages) where[runnerOf(variant)] = [page, 'rnnkit'];
-  const time = (name, calls) => {
-    const [page, runner] = where[name];
-    return page.evaluate(async ([n, c]) => (await import('/browser/page.mjs')).time(n, c), [runner, calls]);
-  };
-  const names = [...pages.map((p) => runnerOf(p.variant)), 'ort-web'];
-  const calls = {};
-  for (const n of names) {
-    await time(n, 3); // the first calls run before the optimising tier has the hot functions
-    calls[n] = Math.max(1, Math.round(ROUND_S / (await time(n, 3))));
-  }
-  const perRound = Object.fromEntries(names.map((n) => [n, []]));
-  for (let r = 0; r < rounds; r++) {
-    for (const n of names) {
-      const s = await time(n, calls[n]);
-      if (r >= WARMUP_ROUNDS) perRound[n].push(s);
+  for (let k = 0; k < rounds; k++) {
+    for (const r of runners) {
+      const s = await time(r, r.calls);
+      if (k >= WARMUP_ROUNDS) r.seconds.push(s);
     }
   }
   const rate = (s) => (w.T * w.B) / s;
-  const ort = perRound['ort-web'];
-  const rnnkit = pages.map(({ variant }, k) => {
-    const name = runnerOf(variant);
-    const mine = perRound[name];
-    return {
-      runner: name,
-      tokensPerS: rate(median(mine)),
-      best: rate(Math.min(...mine)),
-      calls: calls[name],
-      maxAbsErrVsReference: rnnkitErr[k],
-      ...setups[k].rnnkit,
-      y: undefined,
-      ratio: median(ort) / median(mine),
-      pairedRatio: median(mine.map((s, i) => ort[i] / s)),
-    };
-  });
-  return {
+  // Rows in bench/run.mjs's format, so report.mjs's ratio and target logic applies unchanged.
+  return runners.map((r) => ({
+    peer: r.name,
     workload: w.id,
-    rnnkit,
-    ortWeb: { tokensPerS: rate(median(ort)), best: rate(Math.min(...ort)), calls: calls['ort-web'], ...ortSetup },
-    userAgent: setups[0].userAgent,
-  };
+    threads: r.threads ?? r.setup.threads,
+    tokens_per_s: rate(median(r.seconds)),
+    best_tokens_per_s: rate(Math.min(...r.seconds)),
+    round_rates: r.seconds.map(rate),
+    calls_per_round: r.calls,
+    ...(r.kind === 'rnnkit' ? { variant: r.variant ?? 'auto' } : {}),
+    ...r.setup,
+  }));
+}
+
+const fmt = (x) => Math.round(x).toLocaleString('en-US');
+const x2 = (v) => `${v.toFixed(2)}×`;
+
+function printTables(rows, o, env) {
+  const workloads = [...new Set(rows.map((r) => r.workload))];
+  console.log(`\n${env.userAgent}; hardwareConcurrency ${env.hardwareConcurrency}; crossOriginIsolated ${env.crossOriginIsolated}; ` +
+    `${o.rounds - WARMUP_ROUNDS} timed rounds each (after ${WARMUP_ROUNDS} warm-up), alternating\n`);
+  console.log('| workload | runner | threads | build | median round | best round | runs on |');
+  console.log('|---|---|---|---|---|---|---|');
+  for (const r of rows) {
+    const what = r.version ? `onnxruntime-web ${r.version}` : `${r.isa}, ${r.variant}${r.threadsSetBy !== 'default' ? `, threads by ${r.threadsSetBy}` : ''}`;
+    console.log(`| ${r.workload} | ${r.peer} | ${r.threads} | ${what} | ${fmt(r.tokens_per_s)} tokens/s | ${fmt(r.best_tokens_per_s)} | ${r.runsOn ?? '-'} |`);
+  }
+  console.log('\n**rnnkit ÷ onnxruntime-web at the same thread count** (> 1: rnnkit is faster)\n');
+  console.log('| workload | rnnkit | threads | rnnkit (median round) | ort-web (median round) | ratio of medians | median of round pairs |');
+  console.log('|---|---|---|---|---|---|---|');
+  for (const w of workloads) {
+    for (const a of rows.filter((r) => r.workload === w && r.peer.startsWith('rnnkit'))) {
+      const b = rows.find((r) => r.workload === w && r.peer === 'ort-web' && r.threads === a.threads);
+      if (!b) continue;
+      const pairs = roundPairsRatio(a.round_rates, b.round_rates);
+      console.log(`| ${w} | ${a.peer} | ${a.threads} | ${fmt(a.tokens_per_s)} tokens/s | ${fmt(b.tokens_per_s)} tokens/s | **${x2(a.tokens_per_s / b.tokens_per_s)}** | ${pairs === null ? '-' : x2(pairs)} |`);
+    }
+  }
+  console.log('\n**Best thread count of each side, and speed-ups over 1 thread**\n');
+  console.log('| workload | what | figures | ratio of medians | median of round pairs |');
+  console.log('|---|---|---|---|---|');
+  // "rnnkit (any build)": the fastest of every rnnkit runner, single-thread builds included.
+  const anyBuild = rows.map((r) => (r.peer.startsWith('rnnkit') ? { ...r, peer: 'rnnkit (any build)' } : r));
+  for (const w of workloads) {
+    for (const [rs, ours] of [[rows, 'rnnkit-wasm'], [anyBuild, 'rnnkit (any build)']]) {
+      const v = bestRatio(rs, ours, 'ort-web', w);
+      if (v) {
+        const who = ours === 'rnnkit-wasm' ? 'rnnkit-wasm (threads build)' : `${ours}: ${v.a.variant}`;
+        console.log(`| ${w} | ${who} at its best ÷ ort-web at its best | ${fmt(v.a.tokens_per_s)} at ${v.a.threads}T vs ${fmt(v.b.tokens_per_s)} at ${v.b.threads}T | **${x2(v.ratio)}** | ${v.pairs === null ? '-' : x2(v.pairs)} |`);
+      }
+    }
+    for (const peer of ['rnnkit-wasm', 'ort-web']) {
+      for (const t of o.threads.filter((n) => n > 1)) {
+        const v = speedup(rows, peer, w, 1, t);
+        if (v) console.log(`| ${w} | ${peer} ${t} threads ÷ 1 thread | ${fmt(v.a.tokens_per_s)} vs ${fmt(v.b.tokens_per_s)} | **${x2(v.ratio)}** | ${v.pairs === null ? '-' : x2(v.pairs)} |`);
+      }
+    }
+  }
+  console.log('\n**Targets (issue #16)**\n');
+  for (const line of targetLines(rows, TARGETS.filter((g) => workloads.includes(g.workload)), 'Chromium')) console.log(`- ${line}`);
+  console.log('\n(lstm-train-large has no onnxruntime model and is not run in the browser: its 2-thread speed-up target is measured by bench/run.mjs in Node.)');
 }
 
 async function main() {
@@ -157,17 +224,16 @@ async function main() {
     if (tsc.status !== 0) throw new Error('tsc failed');
   }
   const required = {
-    'wasm/dist/rnnkit.wasm (npm run build:wasm)': path.join(REPO_DIR, 'wasm/dist/rnnkit.wasm'),
-    ...(o.variants.includes('relaxed') ? { 'wasm/dist/rnnkit-relaxed.wasm (npm run build:wasm, with clang-16)': path.join(REPO_DIR, 'wasm/dist/rnnkit-relaxed.wasm') } : {}),
     'onnxruntime-web (node bench/run.mjs --peers ort-web installs it)': path.join(BENCH_NODE_MODULES, 'onnxruntime-web/dist/ort.wasm.min.mjs'),
   };
+  for (const v of o.variants.filter((x) => WASM_FILES[x])) required[`wasm/dist/${WASM_FILES[v]} (npm run build:wasm)`] = path.join(REPO_DIR, 'wasm/dist', WASM_FILES[v]);
   for (const id of o.workloads) required[`the ${MODELS[id]} model (node bench/run.mjs --peers ort-web exports it)`] = path.join(PEERS_COPY, 'models', `${MODELS[id]}.onnx`);
   for (const [what, file] of Object.entries(required)) if (!existsSync(file)) throw new Error(`missing ${what}: ${file}`);
 
   const timing = createRequire(import.meta.url)(path.join(PEERS_COPY, 'lib', 'timing.js'));
   const workloads = timing.loadWorkloads(o.workloads).map((w) => ({ ...w, model: MODELS[w.id] }));
   const { chromium } = createRequire(path.join(REPO_DIR, 'package.json'))('playwright-core');
-  const server = await serveStatic({
+  const server = await serveIsolated({
     '/dist/': path.join(REPO_DIR, 'dist'),
     '/wasm/dist/': path.join(REPO_DIR, 'wasm/dist'),
     '/ort/': path.join(BENCH_NODE_MODULES, 'onnxruntime-web/dist'),
@@ -182,34 +248,34 @@ async function main() {
   });
   try {
     const rows = [];
+    let env = null;
     for (const w of workloads) {
-      // A fresh page (and wasm instances) per workload and variant.
+      // A fresh page (and wasm instances, thread pools) per workload and runner.
       const errors = [];
-      const pages = [];
-      for (const variant of o.variants) {
-        const page = await browser.newPage();
-        page.on('pageerror', (e) => errors.push(String(e)));
-        await page.goto(`${server.url}/browser/index.html`);
-        pages.push({ variant, page });
+      const runners = runnersOf(o);
+      for (const r of runners) {
+        r.page = await browser.newPage();
+        r.page.on('pageerror', (e) => errors.push(`${label(r)}: ${e}`));
+        r.page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') errors.push(`${label(r)} console.${m.type()}: ${m.text()}`); });
+        await r.page.goto(`${server.url}/browser/index.html`);
+        env = await r.page.evaluate(async () => (await import('/browser/page.mjs')).environment());
+        if (!env.crossOriginIsolated || !env.sharedArrayBuffer) {
+          throw new Error(`the bench page is not cross-origin isolated (crossOriginIsolated ${env.crossOriginIsolated}, SharedArrayBuffer ` +
+            `${env.sharedArrayBuffer ? 'present' : 'missing'}): the threaded wasm builds cannot run; check the COOP/COEP headers of bench/lib/isolated-server.mjs`);
+        }
       }
+      let got;
       try {
-        rows.push(await benchWorkload(pages, w, o.rounds));
+        got = await benchWorkload(runners, w, o.rounds);
       } catch (e) {
-        throw new Error(`${e.message}${errors.length ? `\npage errors: ${errors.join('\n')}` : ''}`);
+        throw new Error(`${e.message}${errors.length ? `\npage messages:\n  ${errors.join('\n  ')}` : ''}`);
       }
-      for (const { page } of pages) await page.close();
-      const r = rows.at(-1);
-      console.log(JSON.stringify(r));
+      for (const r of runners) await r.page.close();
+      if (errors.length) process.stderr.write(`${w.id}: page messages:\n  ${errors.join('\n  ')}\n`);
+      for (const row of got) console.log(JSON.stringify(row));
+      rows.push(...got);
     }
-    const fmt = (x) => Math.round(x).toLocaleString('en-US');
-    console.log(`\n${rows[0]?.userAgent ?? ''}; ${o.rounds - WARMUP_ROUNDS} timed rounds each (after ${WARMUP_ROUNDS} warm-up), alternating\n`);
-    console.log('| workload | rnnkit (isa) | rnnkit (median round) | best round | ort-web (median round) | best round | ratio of medians | median of round pairs |');
-    console.log('|---|---|---|---|---|---|---|---|');
-    for (const r of rows) {
-      for (const k of r.rnnkit) {
-        console.log(`| ${r.workload} | ${k.isa} | ${fmt(k.tokensPerS)} tokens/s | ${fmt(k.best)} | ${fmt(r.ortWeb.tokensPerS)} tokens/s | ${fmt(r.ortWeb.best)} | **${k.ratio.toFixed(2)}×** | ${k.pairedRatio.toFixed(2)}× |`);
-      }
-    }
+    printTables(rows, o, env);
   } finally {
     await browser.close();
     await server.close();

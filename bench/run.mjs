@@ -3,7 +3,7 @@
 // run, on the shared workloads (../shared/bench/WORKLOADS.md). See bench/README.md.
 //
 //   node bench/run.mjs [--workloads a,b] [--backends native,wasm] [--peers ort-node,...]
-//                      [--threads 1,2] [--budget 3] [--ceiling-budget 0.6] [--out DIR] [--no-build]
+//                      [--threads 1,2] [--budget 3] [--rounds 1] [--ceiling-budget 0.6] [--out DIR] [--no-build]
 //
 // Workloads: the shared list plus bench's own word-level LMs (lib/workloads.mjs).
 //
@@ -97,26 +97,29 @@ async function main() {
     }
   }
 
-  // Per workload, each group's runners back to back at one thread count, so that every
-  // ratio compares figures taken within seconds of each other (the machine drifts 10–30%);
-  // with --rounds, several times in turn, keeping each runner's median round.
+  // Per workload, each group's runners back to back at every thread count (rnnkit-native,
+  // ort-node, pytorch-cpu at 1 thread, then at 2; then rnnkit-wasm, ort-web, tfjs-wasm ...), so
+  // that every ratio — rnnkit ÷ peer at one thread count, a runner's 2-thread ÷ 1-thread
+  // speed-up, best thread count against best — compares figures taken within seconds of each
+  // other (the machine drifts 10–30%); with --rounds, that whole sequence N times in turn,
+  // keeping each (runner, threads)'s median round.
   for (const w of workloads) {
     for (const group of GROUP_ORDER) {
+      const entries = [];
       for (const t of opts.threads) {
-        const names = runnerNames.filter((name) => {
+        for (const name of runnerNames) {
           const runner = RUNNERS[name];
-          return runner.group === group && runsAt(runner, t) && (!runner.modes || runner.modes.includes(w.mode));
-        });
-        const rounds = new Map(names.map((name) => [name, []]));
-        for (let r = 0; r < opts.rounds; r++) {
-          if (opts.rounds > 1 && names.length) log(`round ${r + 1} of ${opts.rounds}`);
-          for (const name of names) rounds.get(name).push(await runOne(name, RUNNERS[name], w, t, opts, logFile));
+          if (runner.group === group && runsAt(runner, t) && (!runner.modes || runner.modes.includes(w.mode))) entries.push({ name, t, rounds: [] });
         }
-        for (const name of names) {
-          const row = medianRound(rounds.get(name));
-          record(row);
-          if (RUNNERS[name].kind === 'rnnkit' && row.error) failures.push(`${name} ${w.id} threads=${t}: ${row.error}`);
-        }
+      }
+      for (let r = 0; r < opts.rounds; r++) {
+        if (opts.rounds > 1 && entries.length) log(`${w.id}, ${group} group: round ${r + 1} of ${opts.rounds}`);
+        for (const e of entries) e.rounds.push(await runOne(e.name, RUNNERS[e.name], w, e.t, opts, logFile));
+      }
+      for (const { name, t, rounds } of entries) {
+        const row = medianRound(rounds);
+        record(row);
+        if (RUNNERS[name].kind === 'rnnkit' && row.error) failures.push(`${name} ${w.id} threads=${t}: ${row.error}`);
       }
     }
   }
@@ -158,6 +161,11 @@ async function runOne(name, runner, w, t, opts, logFile) {
     const why = res.timedOut ? `no result within the ${capS} s cap` : `exited with status ${res.code} before printing a result: ` +
       (res.stderrTail.split('\n').pop() || '(no stderr)');
     row = runner.kind === 'rnnkit' ? { peer: name, workload: w.id, threads: t, error: why } : { peer: name, workload: w.id, threads: t, skipped: why };
+  }
+  const refused = runner.verify && !row.skipped ? runner.verify(row, t) : null;
+  if (refused) {
+    const { tokens_per_s, steps_per_s, ...rest } = row; // eslint-disable-line no-unused-vars
+    row = { ...rest, skipped: refused, refused_rate: tokens_per_s ?? steps_per_s };
   }
   const rate = row.tokens_per_s ?? row.steps_per_s;
   const what = rate !== undefined ? `${Math.round(rate).toLocaleString('en-US')} ${row.steps_per_s !== undefined ? 'steps/s' : 'tokens/s'}`

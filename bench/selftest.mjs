@@ -2,7 +2,10 @@
 // Self-test of the harness's own logic (no timing, a few seconds on the reference backend):
 //   - the pre-timing check passes for a backend that agrees with the reference, and refuses
 //     one that is slightly wrong (for every workload mode);
-//   - options are validated; the report computes ratios rnnkit ÷ peer;
+//   - options are validated; the report computes ratios rnnkit ÷ peer, best thread count
+//     against best, speed-ups and the issue-#16 targets; rnnkit-wasm and ort-web run at every
+//     thread count, a wasm build with the wrong thread count and an ort-web row that fell back
+//     to fewer threads are refused;
 //   - the workload list holds the shared workloads and bench's own word-level LMs, selected
 //     by --workloads as documented, each started on the runners that can run it.
 // Run: npm run build && node bench/selftest.mjs
@@ -16,9 +19,9 @@ import { parseOptions } from './lib/options.mjs';
 import { medianRound } from './lib/rounds.mjs';
 import { DIST_BACKEND_DIR, PYTHON } from './lib/paths.mjs';
 import { rng } from './lib/random.mjs';
-import { flopsInfo, markdown, roundPairsRatio } from './lib/report.mjs';
+import { bestRatio, flopsInfo, markdown, roundPairsRatio, speedup, TARGETS, targetLines } from './lib/report.mjs';
 import { BUILDERS, RNNKIT_MODES } from './lib/rnnkit-workloads.mjs';
-import { RUNNERS } from './lib/runners.mjs';
+import { RUNNERS, runsAt, workerCmd } from './lib/runners.mjs';
 import { loadWorkloads, selectWorkloads, sharedWorkloadsFile } from './lib/workloads.mjs';
 
 const dist = (f) => import(pathToFileURL(path.join(DIST_BACKEND_DIR, f)).href);
@@ -224,5 +227,65 @@ if (fs.existsSync(PYTHON)) {
   assert.match(refused.stderr, /torch_wordlm\.py uses dropout 0\.2 and clip 0\.25; the workload asks for dropout 0\.2 and clip 0\.5/);
 }
 fs.rmSync(tmp, { recursive: true, force: true });
+
+// Threads: rnnkit-wasm and ort-web run at every --threads (tfjs-wasm at 1); ort-web's row is
+// refused when onnxruntime-web kept fewer threads than asked.
+{
+  for (const name of ['rnnkit-wasm', 'ort-web']) assert.ok(runsAt(RUNNERS[name], 1) && runsAt(RUNNERS[name], 2), `${name} runs at 1 and 2 threads`);
+  assert.ok(!runsAt(RUNNERS['tfjs-wasm'], 2));
+  const w = { id: 'lstm-infer-b1' };
+  const [, args, env] = workerCmd('wasm', w, 2, 0.3);
+  assert.equal(env.RNNKIT_THREADS, '2');
+  assert.equal(args[args.indexOf('--threads') + 1], 2);
+  const ortArgs = RUNNERS['ort-web'].cmd(w, 2, 0.3)[1];
+  assert.deepEqual([ortArgs[ortArgs.indexOf('--runtime') + 1], ortArgs[ortArgs.indexOf('--threads') + 1]], ['web', 2]);
+  assert.equal(RUNNERS['ort-web'].verify({ wasm_numThreads_effective: 2 }, 2), null);
+  assert.match(RUNNERS['ort-web'].verify({ wasm_numThreads_effective: 1 }, 2), /numThreads = 1, not 2/);
+  // The worker refuses a wasm build that cannot give the thread count asked for (simd128 stays at 1).
+  const r = spawnSync(process.execPath, [args[0], '--backend', 'wasm', '--threads', '2', '--probe'],
+    { env: { ...process.env, RNNKIT_THREADS: '2', RNNKIT_WASM_VARIANT: 'simd128' }, encoding: 'utf8' });
+  assert.equal(r.status, 1, r.stdout + r.stderr);
+  assert.match(JSON.parse(r.stdout.trim().split('\n').pop()).error, /asked for 2 thread\(s\) but backend\.info\(\)\.threads reports 1/);
+}
+
+// Best thread count of each side, speed-ups, and the targets (✔ met, ✘ missed, – not measured).
+{
+  const row = (peer, workload, threads, rate, round_rates) => ({ peer, workload, threads, tokens_per_s: rate, ms_per_iter: 1, iters: 5, ...(round_rates ? { round_rates } : {}) });
+  const rows = [
+    row('rnnkit-wasm', 'lstm-infer-b64', 1, 1000, [1000, 900, 1100]),
+    row('rnnkit-wasm', 'lstm-infer-b64', 2, 1700, [1700, 1800, 1600]),
+    row('ort-web', 'lstm-infer-b64', 1, 800, [800, 800, 800]),
+    row('ort-web', 'lstm-infer-b64', 2, 1500, [1500, 1400, 1500]),
+    row('rnnkit-wasm', 'lstm-infer-b1', 1, 30000),
+    row('rnnkit-wasm', 'lstm-infer-b1', 2, 20000),
+    row('ort-web', 'lstm-infer-b1', 1, 26000),
+    { peer: 'ort-web', workload: 'lstm-infer-b1', threads: 2, skipped: 'fell back' },
+    row('rnnkit-wasm', 'lstm-train-large', 1, 100),
+  ];
+  const b = bestRatio(rows, 'rnnkit-wasm', 'ort-web', 'lstm-infer-b64');
+  assert.deepEqual([b.a.threads, b.b.threads], [2, 2]);
+  assert.equal(b.ratio, 1700 / 1500);
+  assert.equal(b.pairs, roundPairsRatio([1700, 1800, 1600], [1500, 1400, 1500]));
+  const b1 = bestRatio(rows, 'rnnkit-wasm', 'ort-web', 'lstm-infer-b1'); // each side's best, not the same thread count
+  assert.deepEqual([b1.a.threads, b1.b.threads, b1.ratio], [1, 1, 30000 / 26000]);
+  assert.equal(bestRatio(rows, 'rnnkit-wasm', 'ort-web', 'lstm-step'), null);
+  assert.equal(speedup(rows, 'rnnkit-wasm', 'lstm-infer-b64', 1, 2).ratio, 1.7);
+  assert.equal(speedup(rows, 'rnnkit-wasm', 'lstm-infer-b64', 1, 2).pairs, 1.7); // pairs 1.7, 2.0, 1.4545…
+  assert.equal(speedup(rows, 'ort-web', 'lstm-infer-b1', 1, 2), null); // a skipped row is no figure
+  assert.equal(speedup(rows, 'rnnkit-wasm', 'lstm-train-large', 1, 2), null);
+  assert.deepEqual(TARGETS.map((g) => [g.kind, g.workload, g.goal]), [
+    ['best', 'lstm-infer-b64', 1.2], ['best', 'lstm-infer-b1', 1.2], ['speedup', 'lstm-train-large', 1.6], ['speedup', 'lstm-infer-b64', 1.6],
+  ]);
+  const lines = targetLines(rows, TARGETS, 'Node');
+  assert.match(lines[0], /^✘ lstm-infer-b64 \(Node\): rnnkit-wasm at its best thread count ÷ ort-web at its best = 1\.13× \(goal ≥ 1\.2×; 1,700 tokens\/s at 2T vs 1,500 at 2T; round pairs 1\.13×\)$/);
+  assert.match(lines[1], /^✘ lstm-infer-b1 \(Node\): .* = 1\.15× /);
+  assert.match(lines[2], /^– lstm-train-large \(Node\): rnnkit-wasm 2 threads ÷ 1 thread ≥ 1\.6×: not measured here/);
+  assert.match(lines[3], /^✔ lstm-infer-b64 \(Node\): rnnkit-wasm 2 threads ÷ 1 thread = 1\.70× \(goal ≥ 1\.6×; 1,700 vs 1,000 tokens\/s; round pairs 1\.70×\)$/);
+  const mdt = markdown(rows, null);
+  assert.match(mdt, /\| lstm-infer-b64 \| 2 \| rnnkit-wasm \| 1,700 tokens\/s \| ort-web \| 1,500 tokens\/s \| \*\*1\.13×\*\* \| 1\.13× \|/);
+  assert.match(mdt, /## Best thread count of each side[^]*\| lstm-infer-b1 \| rnnkit-wasm \| 30,000 tokens\/s at 1T \| ort-web \| 26,000 tokens\/s at 1T \| \*\*1\.15×\*\* \| - \|/);
+  assert.match(mdt, /## Speed-up over 1 thread[^]*\| lstm-infer-b64 \| ort-web \| 800 \| 1,500 tokens\/s at 2T \| \*\*1\.88×\*\* \| 1\.88× \|/);
+  assert.match(mdt, /## Targets \(issue #16\)\n\n- ✘ lstm-infer-b64 \(Node\)[^]*- ✔ lstm-infer-b64 \(Node\): rnnkit-wasm 2 threads/);
+}
 
 process.stdout.write('bench selftest: ok\n');

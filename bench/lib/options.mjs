@@ -16,15 +16,19 @@ export const USAGE = `usage: node bench/run.mjs [options]        (npm run bench 
                       or "all" (default: the six shared ones, i.e. every shared workload
                       whose mode rnnkit runs; the word-level LMs only when named or "all")
   --backends a,b      rnnkit backends: ${BACKENDS.join(', ')}, or "none" (default: ${DEFAULT_BACKENDS.join(',')})
-                      (wasm and reference run with 1 thread only)
+                      (reference runs with 1 thread only; native and wasm at every --threads,
+                      wasm on rnnkit-threads.wasm unless RNNKIT_WASM_VARIANT says otherwise)
   --peers a,b         ${PEER_NAMES.join(', ')}, "all" or "none"
-                      (default: ${DEFAULT_PEERS.join(',')}; ort-web and tfjs-wasm run with 1 thread)
+                      (default: ${DEFAULT_PEERS.join(',')}; tfjs-wasm runs with 1 thread,
+                      the others at every --threads)
   --threads 1,2       thread counts (default: 1 and every core: 1,${os.availableParallelism()})
   --budget S          seconds of timed repetitions per row (default 3; the peers' policy:
                       warm-up, then >= 5 repetitions of ~0.25 s, median)
-  --rounds N          run each (workload, threads) group's runners N times in turn
-                      (A B A B ...) and report each runner's median round, so that the
-                      machine's drift (10-30% here) hits both sides of a ratio alike (default 1)
+  --rounds N          run each workload's group of runners (native: rnnkit-native, ort-node,
+                      pytorch-cpu; wasm: rnnkit-wasm, ort-web, tfjs-wasm), at every thread
+                      count, N times in turn (A1 B1 A2 B2 A1 B1 ...) and report each
+                      (runner, threads)'s median round, so that the machine's drift (10-30%
+                      here) hits both sides of a ratio alike (default 1)
   --ceiling-budget S  seconds per GEMM shape for the sgemm ceiling (default 0.6)
   --out DIR           where <time>.jsonl / .md / .log go (default bench/results)
   --no-build          do not run tsc first (use the existing dist/)

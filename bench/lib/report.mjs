@@ -51,6 +51,68 @@ export function roundPairsRatio(ours, theirs) {
   return r.length % 2 ? r[m] : (r[m - 1] + r[m]) / 2;
 }
 
+/**
+ * The targets of issue #16, checked on every run that has the rows: rnnkit-wasm at its best
+ * thread count against onnxruntime-web at its own best, and rnnkit-wasm's 2-thread ÷
+ * 1-thread speed-up. Decided on the ratio of the (median-round) figures.
+ */
+export const TARGETS = [
+  { kind: 'best', ours: 'rnnkit-wasm', theirs: 'ort-web', workload: 'lstm-infer-b64', goal: 1.2 },
+  { kind: 'best', ours: 'rnnkit-wasm', theirs: 'ort-web', workload: 'lstm-infer-b1', goal: 1.2 },
+  { kind: 'speedup', runner: 'rnnkit-wasm', workload: 'lstm-train-large', from: 1, to: 2, goal: 1.6 },
+  { kind: 'speedup', runner: 'rnnkit-wasm', workload: 'lstm-infer-b64', from: 1, to: 2, goal: 1.6 },
+];
+
+/** The measured row of `peer` on workload `w` with the highest rate over its thread counts, or null. */
+export function bestRow(rows, peer, w) {
+  let best = null;
+  for (const r of rows) if (r.peer === peer && r.workload === w && ok(r) && (!best || rateOf(r) > rateOf(best))) best = r;
+  return best;
+}
+
+/** `ours` at its best thread count ÷ `theirs` at its best: { a, b, ratio, pairs }, or null unless both measured. */
+export function bestRatio(rows, ours, theirs, w) {
+  const a = bestRow(rows, ours, w);
+  const b = bestRow(rows, theirs, w);
+  if (!a || !b) return null;
+  return { a, b, ratio: rateOf(a) / rateOf(b), pairs: roundPairsRatio(a.round_rates, b.round_rates) };
+}
+
+/** `runner` at `to` threads ÷ at `from` threads on `w`: { a, b, ratio, pairs }, or null unless both measured. */
+export function speedup(rows, runner, w, from, to) {
+  const find = (t) => rows.find((r) => r.peer === runner && r.workload === w && r.threads === t && ok(r));
+  const a = find(to);
+  const b = find(from);
+  if (!a || !b) return null;
+  return { a, b, ratio: rateOf(a) / rateOf(b), pairs: roundPairsRatio(a.round_rates, b.round_rates) };
+}
+
+const unitOf = (r) => (r.steps_per_s !== undefined ? 'steps/s' : 'tokens/s');
+const x2 = (v) => `${v.toFixed(2)}×`;
+
+/**
+ * One line per target: "✔" met, "✘" missed, "–" not measured in these rows (with what is
+ * missing). `where` names the setting ("Node", "Chromium") in the lines.
+ */
+export function targetLines(rows, targets = TARGETS, where = '') {
+  const at = where ? ` (${where})` : '';
+  return targets.map((g) => {
+    const v = g.kind === 'best' ? bestRatio(rows, g.ours, g.theirs, g.workload) : speedup(rows, g.runner, g.workload, g.from, g.to);
+    const what = g.kind === 'best'
+      ? `${g.workload}${at}: ${g.ours} at its best thread count ÷ ${g.theirs} at its best`
+      : `${g.workload}${at}: ${g.runner} ${g.to} threads ÷ ${g.from} thread`;
+    if (!v) {
+      const need = g.kind === 'best' ? `${g.ours} and ${g.theirs} rows` : `${g.runner} rows at ${g.from} and ${g.to} threads`;
+      return `– ${what} ≥ ${g.goal}×: not measured here (needs ${need} on ${g.workload})`;
+    }
+    const detail = g.kind === 'best'
+      ? `${fmtInt(rateOf(v.a))} ${unitOf(v.a)} at ${v.a.threads}T vs ${fmtInt(rateOf(v.b))} at ${v.b.threads}T`
+      : `${fmtInt(rateOf(v.a))} vs ${fmtInt(rateOf(v.b))} ${unitOf(v.a)}`;
+    return `${v.ratio >= g.goal ? '✔' : '✘'} ${what} = ${x2(v.ratio)} (goal ≥ ${g.goal}×; ${detail}` +
+      `${v.pairs === null ? '' : `; round pairs ${x2(v.pairs)}`})`;
+  });
+}
+
 export function markdown(rows, flops, meta = {}) {
   const out = [];
   const workloads = [...new Set(rows.filter((r) => r.workload).map((r) => r.workload))];
@@ -84,6 +146,42 @@ export function markdown(rows, flops, meta = {}) {
     }
   }
 
+  // Best thread count of each side, and each runner's speed-up over its 1-thread figure.
+  const best = [];
+  for (const w of workloads) {
+    for (const [ours, theirs] of COMPARISONS) {
+      const v = bestRatio(rows, ours, theirs, w);
+      if (!v) continue;
+      best.push(`| ${w} | ${ours} | ${fmtInt(rateOf(v.a))} ${unitOf(v.a)} at ${v.a.threads}T | ${theirs} | ${fmtInt(rateOf(v.b))} ${unitOf(v.b)} at ${v.b.threads}T | ` +
+        `**${x2(v.ratio)}** | ${v.pairs === null ? '-' : x2(v.pairs)} |`);
+    }
+  }
+  if (best.length) {
+    out.push('', '## Best thread count of each side: rnnkit ÷ peer', '');
+    out.push('Each side at the thread count where it was fastest in this run (the pairs of the "Ratios" table compare equal thread counts).', '');
+    out.push('| workload | rnnkit | best | peer | best | ratio | round pairs |', '|---|---|---|---|---|---|---|');
+    out.push(...best);
+  }
+  const ups = [];
+  for (const w of workloads) {
+    for (const peer of [...new Set(rows.filter((r) => r.workload === w).map((r) => r.peer))]) {
+      for (const t of threadsOf.filter((n) => n > 1)) {
+        const v = speedup(rows, peer, w, 1, t);
+        if (v) ups.push(`| ${w} | ${peer} | ${fmtInt(rateOf(v.b))} | ${fmtInt(rateOf(v.a))} ${unitOf(v.a)} at ${t}T | **${x2(v.ratio)}** | ${v.pairs === null ? '-' : x2(v.pairs)} |`);
+      }
+    }
+  }
+  if (ups.length) {
+    out.push('', '## Speed-up over 1 thread', '');
+    out.push('| workload | runner | 1 thread | n threads | speed-up | round pairs |', '|---|---|---|---|---|---|');
+    out.push(...ups);
+  }
+  const goals = TARGETS.filter((g) => workloads.includes(g.workload));
+  if (goals.length) {
+    out.push('', '## Targets (issue #16)', '');
+    out.push(...targetLines(rows, goals, 'Node').map((l) => `- ${l}`));
+  }
+
   out.push('', '## Every row', '');
   out.push('GFLOP/s = rate × flops per token (peers\' lib/flops.py). "% ceiling": of the OpenBLAS sgemm rate for this ' +
     'workload\'s GEMM shapes, "% peak": of sgemm 2048³, both at the same thread count.', '');
@@ -106,6 +204,8 @@ export function markdown(rows, flops, meta = {}) {
       if (r.cpu_util !== undefined) notes.push(`cpu ${r.cpu_util}`);
       if (r.round_rates) notes.push(`median of ${r.round_rates.length} rounds: ${r.round_rates.map((x) => (x === null ? '-' : fmtInt(x))).join(' / ')}`);
       if (r.peer === 'ort-web' && r.wasm_numThreads_effective !== undefined) notes.push(`wasm numThreads=${r.wasm_numThreads_effective}`);
+      if (r.wasm_variant) notes.push(`variant ${r.wasm_variant}`);
+      if (r.threads > 1 && r.cpu_util !== undefined && r.cpu_util < 1.2) notes.push(`only cpu ${r.cpu_util} at ${r.threads} threads: the other threads did little`);
       out.push(`| ${w} | ${r.peer} | ${r.threads} | ${fmtInt(rateOf(r))} | ${fmt(r.ms_per_iter, 3)} | ${fmt(g, 2)} | ` +
         `${g !== undefined && c ? fmt((100 * g) / c, 1) + '%' : '-'} | ${g !== undefined && p ? fmt((100 * g) / p, 1) + '%' : '-'} | ` +
         `${r.iters} | ${cell(notes.join('; '))} |`);

@@ -62,6 +62,9 @@ async function main() {
   }
   const info = be.info();
   const extra = { backend: info.backend, isa: info.isa, node: process.version };
+  // Which wasm build: "auto" is rnnkit-threads.wasm where there are >= 2 cores (info() names
+  // the ISA, not the file); RNNKIT_WASM_VARIANT, inherited from run.mjs, forces one.
+  if (backendName === 'wasm') extra.wasm_variant = process.env.RNNKIT_WASM_VARIANT || 'auto';
   if (args.probe) {
     emit({ probe: 'ok', peer, threads, ...extra });
     return;

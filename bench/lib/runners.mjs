@@ -20,6 +20,7 @@ const TFJS_MAX_FIRST_S = { 'lstm-train': 14, 'gru-train': 14, 'lstm-train-large'
  * group: runners of a group run back to back per (workload, threads), so that the ratios
  * inside a group compare figures taken under the same machine conditions.
  * modes: the workload modes it can run (others are not started).
+ * verify(row, t): a peer's reason to refuse a row it printed (the row becomes "skipped"), or null.
  */
 export const RUNNERS = {
   'rnnkit-native': { kind: 'rnnkit', backend: 'native', threads: 'any', group: 'native' },
@@ -37,10 +38,19 @@ export const RUNNERS = {
         '--dropout', w.dropout, '--clip', w.clip], ompEnv(t)]
       : [PYTHON, [path.join(PEERS_COPY, 'torch', 'bench.py'), '--threads', t, '--budget', budget, '--workloads', w.id], ompEnv(t)]),
   },
-  'rnnkit-wasm': { kind: 'rnnkit', backend: 'wasm', threads: [1], group: 'wasm' },
+  // Under Node the wasm backend's "auto" variant is rnnkit-threads.wasm where there are >= 2
+  // cores (RNNKIT_WASM_VARIANT, inherited from this process, forces one); RNNKIT_THREADS sets
+  // its thread count and the worker refuses a row whose info().threads is not that count.
+  'rnnkit-wasm': { kind: 'rnnkit', backend: 'wasm', threads: 'any', group: 'wasm' },
   'ort-web': {
-    kind: 'peer', threads: [1], group: 'wasm', modes: ['infer', 'step'], packages: ['onnxruntime-web'], models: true,
+    // The peers' ort/bench.js sets ort.env.wasm.numThreads = --threads (onnxruntime-web's
+    // threaded wasm over worker_threads in Node) and reports what onnxruntime-web kept.
+    kind: 'peer', threads: 'any', group: 'wasm', modes: ['infer', 'step'], packages: ['onnxruntime-web'], models: true,
     cmd: (w, t, budget) => ['node', [path.join(PEERS_COPY, 'ort', 'bench.js'), '--runtime', 'web', '--threads', t, '--budget', budget, '--workloads', w.id]],
+    // onnxruntime-web falls back to 1 thread (with a warning) where it cannot start its
+    // threads: such a row is not a figure at the thread count asked for.
+    verify: (row, t) => (row.wasm_numThreads_effective !== undefined && row.wasm_numThreads_effective !== t
+      ? `onnxruntime-web ran with env.wasm.numThreads = ${row.wasm_numThreads_effective}, not ${t}` : null),
   },
   'tfjs-wasm': {
     kind: 'peer', threads: [1], group: 'wasm', modes: ['infer', 'step', 'train'], packages: ['@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm'],
