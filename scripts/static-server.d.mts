@@ -5,5 +5,8 @@ export interface StaticServer {
   close(): Promise<void>;
 }
 
-/** Serves `mounts` (URL prefix → directory) on 127.0.0.1 at a free port. */
-export function serveStatic(mounts: Record<string, string>): Promise<StaticServer>;
+/**
+ * Serves `mounts` (URL prefix → directory) on 127.0.0.1 at a free port; `isolated` adds the
+ * COOP/COEP headers that make a page cross-origin isolated (SharedArrayBuffer).
+ */
+export function serveStatic(mounts: Record<string, string>, options?: { isolated?: boolean }): Promise<StaticServer>;

@@ -3,6 +3,10 @@
  * bench/browser.mjs): URL prefixes map to directories, everything else is a 404, and every
  * request is logged so a test can check that the page fetched what it should (and nothing
  * failed). Types: static-server.d.mts. Not part of the npm package.
+ *
+ * { isolated: true } sends Cross-Origin-Opener-Policy: same-origin and
+ * Cross-Origin-Embedder-Policy: require-corp with every response: the page is then
+ * cross-origin isolated, so it has SharedArrayBuffer (rnnkit-threads.wasm needs it).
  */
 import { createServer } from 'node:http';
 import { readFile, stat } from 'node:fs/promises';
@@ -17,7 +21,8 @@ const TYPES = {
   '.css': 'text/css',
 };
 
-export async function serveStatic(mounts) {
+export async function serveStatic(mounts, { isolated = false } = {}) {
+  const isolation = isolated ? { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' } : {};
   const log = [];
   const prefixes = Object.keys(mounts).sort((a, b) => b.length - a.length);
   const server = createServer(async (req, res) => {
@@ -30,7 +35,7 @@ export async function serveStatic(mounts) {
         if ((await stat(file)).isFile()) {
           const body = await readFile(file);
           status = 200;
-          res.writeHead(200, { 'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store' });
+          res.writeHead(200, { 'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store', ...isolation });
           res.end(body);
         }
       } catch {
@@ -38,7 +43,7 @@ export async function serveStatic(mounts) {
       }
     }
     if (status === 404) {
-      res.writeHead(404, { 'content-type': 'text/plain' });
+      res.writeHead(404, { 'content-type': 'text/plain', ...isolation });
       res.end(`not found: ${urlPath}`);
     }
     log.push(`${status} ${urlPath}`);

@@ -33,7 +33,7 @@
  */
 import type { BackendInfo } from './backend/contract.js';
 import { defaultTraining, loadBackend } from './backend/load.js';
-import { setWasmSource, setWasmVariant, type WasmInput } from './backend/wasm/backend.js';
+import { setWasmSource, setWasmThreads, setWasmVariant, type WasmInput } from './backend/wasm/backend.js';
 import { parseVariant, type WasmVariant } from './backend/wasm/variant.js';
 import { createModel as createModelOn, RnnModel, type ModelOptions } from './models/model.js';
 import { bundleBlob, directoryFiles, readModel, type ModelSource, type ReadModelOptions } from './web/model-io.js';
@@ -67,14 +67,18 @@ export type { WeightInit, StackInitOptions, ModelInitOptions } from './init/init
 // Formats as bytes, tokenizers and text tools: the same list as the Node entry's.
 export * from './shared-exports.js';
 
-/** `init({ variant })`: which of the package's two modules to load. */
+/** `init({ variant, threads })`: which of the package's three modules to load, with how many threads. */
 export interface InitOptions {
   /**
-   * "auto" (the default): wasm/dist/rnnkit-relaxed.wasm where the browser validates relaxed
-   * SIMD (fused multiply-add), else wasm/dist/rnnkit.wasm; "simd128" or "relaxed" forces one
-   * (a forced module that cannot load is an error). Only the chosen file is fetched.
+   * "auto" (the default): wasm/dist/rnnkit-threads.wasm (a thread pool over shared memory)
+   * where the page is cross-origin isolated and the machine has several cores, else
+   * rnnkit-relaxed.wasm where the browser validates relaxed SIMD (fused multiply-add), else
+   * rnnkit.wasm; "simd128", "relaxed" or "threads" forces one (a forced module that cannot
+   * load is an error). Only the chosen file is fetched.
    */
   variant?: WasmVariant | 'auto';
+  /** Threads of rnnkit-threads.wasm: n >= 1, or 0 (the default) for navigator.hardwareConcurrency. */
+  threads?: number;
 }
 
 function isInitOptions(x: unknown): x is InitOptions {
@@ -86,21 +90,32 @@ function isInitOptions(x: unknown): x is InitOptions {
 /**
  * Load the WebAssembly module: from `source` (a URL, the module's bytes, a compiled
  * WebAssembly.Module or a fetch Response), loaded exactly as given, or, by default, from the
- * package's wasm/dist/: rnnkit-relaxed.wasm where the browser has relaxed SIMD, else
- * rnnkit.wasm — `init({ variant: 'simd128' })` forces one (see {@link InitOptions}); `info().isa`
- * says which runs ("wasm-relaxed-simd" or "wasm-simd128"). Once a module has loaded it stays:
+ * package's wasm/dist/: rnnkit-threads.wasm on a cross-origin-isolated page of a machine with
+ * several cores, else rnnkit-relaxed.wasm where the browser has relaxed SIMD, else rnnkit.wasm —
+ * `init({ variant: 'simd128' })` forces one (see {@link InitOptions}); `info().isa` says which
+ * kernels run ("wasm-relaxed-simd" or "wasm-simd128") and `info().threads` with how many
+ * threads. Once a module has loaded it stays:
  * a later `source` or variant is ignored. A failed load may be retried.
  */
 export async function init(source?: WasmInput | InitOptions): Promise<BackendInfo> {
   if (isInitOptions(source)) {
-    const extra = Object.keys(source).filter((k) => k !== 'variant');
-    if (extra.length) throw new RangeError(`init: unknown option ${JSON.stringify(extra[0])} (expected { variant })`);
+    const extra = Object.keys(source).filter((k) => k !== 'variant' && k !== 'threads');
+    if (extra.length) throw new RangeError(`init: unknown option ${JSON.stringify(extra[0])} (expected { variant, threads })`);
     if (source.variant !== undefined) setWasmVariant(parseVariant(source.variant, 'init: variant'));
+    if (source.threads !== undefined) {
+      if (!Number.isInteger(source.threads) || source.threads < 0) {
+        throw new RangeError(`init: threads must be an integer ≥ 0 (0 = every core); got ${JSON.stringify(source.threads)}`);
+      }
+      setWasmThreads(source.threads);
+    }
   } else if (source !== undefined) {
     setWasmSource(source);
   }
   return (await loadBackend('wasm')).info();
 }
+
+/** A new task of the event loop (not a microtask): what runs before it is one task, what runs after another. */
+const nextTask = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
 
 /** The options with backend "wasm"; anything but an object passes through to be refused by the API. */
 function onWasm<T extends { backend?: unknown }>(options: T): T {
@@ -121,7 +136,7 @@ export async function createModel(options: ModelOptions): Promise<RnnModel> {
   return createModelOn(onWasm(options));
 }
 
-/** The backend in use here: always wasm, with its ISA path (wasm-relaxed-simd or wasm-simd128) and one thread. */
+/** The backend in use here: always wasm, with its ISA path (wasm-relaxed-simd or wasm-simd128) and its threads. */
 export async function backendInfo(): Promise<BackendInfo> {
   return (await loadBackend('wasm')).info();
 }
@@ -134,6 +149,9 @@ export async function backendInfo(): Promise<BackendInfo> {
  */
 export async function loadModel(source: ModelSource, options: ReadModelOptions = {}): Promise<RnnModel> {
   const { spec, params, extra } = await readModel(source, options);
+  // Decoding and creating the model are each a few tens of milliseconds on a cold page
+  // (nothing is optimised yet); a task in between lets the page paint and take input.
+  await nextTask();
   const model = new RnnModel(await defaultTraining('wasm'), spec, params);
   model.extra = extra;
   return model;

@@ -82,13 +82,16 @@ async function sample(run) {
     topP: Number($('top-p').value),
     seed: state.seed,
   };
+  // Paint the cleared output first: sampling starts in a task of its own.
+  await frame();
+  if (run !== state.run) return;
   const session = model.createSession({ batch: 1 });
   const t0 = performance.now();
   let n = 0;
   try {
     await session.prime([ids]);
     let pending = '';
-    let shown = performance.now();
+    let shown = t0; // the first chunk shows (and yields) 16 ms after the start, prime included
     for await (const [token] of session.sample(options)) {
       pending += tok.decode([token]);
       n++;
@@ -231,6 +234,8 @@ async function train() {
   }
   drawChart();
   const last = losses[losses.length - 1];
+  // The curve's ends, for whoever checks that it fell (the page's test).
+  Object.assign($('loss').dataset, { first: String(losses[0]), last: String(last) });
   $('loss').textContent = `${stopped ? 'stopped' : 'done'} after ${losses.length} steps · loss ${last.toFixed(3)} (${(last / Math.LN2).toFixed(2)} bits/char)`;
   use(model, 'trained-in-page');
   const first = [...text].slice(0, 8).join('');
@@ -280,7 +285,8 @@ try {
   showControls();
   drawChart();
   const info = await init();
-  $('backend').textContent = `backend ${info.backend} (${info.isa}), ${info.threads} thread`;
+  // rnnkit-threads.wasm where the page is cross-origin isolated (serve.mjs sends COOP/COEP).
+  $('backend').textContent = `backend ${info.backend} (${info.isa}), ${info.threads} thread${info.threads === 1 ? '' : 's'}${crossOriginIsolated ? '' : ' (not cross-origin isolated)'}`;
   // The directory `rnnkit train --out examples/web/model` writes: config.json + model.safetensors.
   state.pretrained = await loadModel(new URL('model/', import.meta.url));
   use(state.pretrained, 'moby-dick');

@@ -246,6 +246,8 @@ export async function readModel(source: ModelSource, options: ReadModelOptions =
     const urls = modelUrls(source);
     if ('bundle' in urls) return decodeModelBundle(await fetchBytes(urls.bundle, options), urls.bundle.href);
     const [config, weights] = await Promise.all([fetchBytes(urls.config, options), fetchBytes(urls.weights, options)]);
+    // Decoding (checksum, tensors) in a task of its own, not in the one that received the bytes.
+    await new Promise((resolve) => setTimeout(resolve, 0));
     let text: string;
     try {
       text = new TextDecoder('utf-8', { fatal: true }).decode(config);

@@ -33,6 +33,8 @@ const executablePath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 let outDir: string;
 let server: StaticServer;
+/** The same files with COOP/COEP: its pages are cross-origin isolated (SharedArrayBuffer, rnnkit-threads.wasm). */
+let isolatedServer: StaticServer;
 let browser: Browser;
 let page: Page;
 const pageErrors: string[] = [];
@@ -72,12 +74,14 @@ Promise.all([import('/dist/src/web.js'), import('/dist/src/backend/load.js')]).t
 </script>`,
   );
   // The URL layout of the installed package: /dist/src/web.js next to /wasm/dist/rnnkit.wasm.
-  server = await serveStatic({
+  const mounts = {
     '/dist/': path.join(outDir, 'dist'),
     '/wasm/dist/': path.join(repoRoot, 'wasm/dist'),
     '/elsewhere/': path.join(repoRoot, 'wasm/dist'),
     '/': outDir,
-  });
+  };
+  server = await serveStatic(mounts);
+  isolatedServer = await serveStatic(mounts, { isolated: true });
   browser = await chromium.launch({
     executablePath,
     headless: true,
@@ -87,14 +91,15 @@ Promise.all([import('/dist/src/web.js'), import('/dist/src/backend/load.js')]).t
 }
 
 /** A fresh page with the entry loaded (its own module instance: init picks the variant anew). */
-async function openPage(): Promise<Page> {
+async function openPage(isolated = false): Promise<Page> {
   const p = await browser.newPage();
   p.on('pageerror', (e) => pageErrors.push(`pageerror: ${e.message}`));
   p.on('console', (m) => {
     if (m.type() === 'error') pageErrors.push(`console.error: ${m.text()}`);
   });
-  await p.goto(`${server.url}/test.html`);
+  await p.goto(`${(isolated ? isolatedServer : server).url}/test.html`);
   await p.waitForFunction(() => (window as any).rnnkit || (window as any).rnnkitError, undefined, { timeout: 60_000 });
+  if ((await p.evaluate(() => crossOriginIsolated)) !== isolated) throw new Error(`the page's crossOriginIsolated is not ${isolated}`);
   const loadError = await p.evaluate(() => (window as any).rnnkitError as string | undefined);
   if (loadError) throw new Error(`the browser entry failed to load in Chromium: ${loadError}`);
   return p;
@@ -103,6 +108,7 @@ async function openPage(): Promise<Page> {
 afterAll(async () => {
   await browser?.close();
   await server?.close();
+  await isolatedServer?.close();
   if (outDir) rmSync(outDir, { recursive: true, force: true });
 });
 
@@ -155,6 +161,39 @@ describe('browser entry in headless Chromium', () => {
     expect(requests.filter((l) => l.includes('/wasm/dist/rnnkit.wasm'))).toEqual([]);
   });
 
+  it('on a cross-origin-isolated page, auto loads rnnkit-threads.wasm with every core; its workers start and it computes what rnnkit.wasm does', async () => {
+    ready();
+    const p = await openPage(true);
+    const before = isolatedServer.log.length;
+    let got: { info: Record<string, unknown>; cores: number; same: boolean; withThreads: number; maxDiff: number };
+    try {
+      got = await p.evaluate(async () => {
+        const web = (window as any).rnnkit;
+        const info = await web.init();
+        // A forward large enough to be split (batch 64): in the worker, then on the page's own instance.
+        const opts = { cell: 'lstm', inputSize: 64, hiddenSize: 128, seed: 5 };
+        const stack = await web.createStack(opts);
+        const x = new Float32Array(10 * 64 * 64).map((_, i) => Math.sin(i) * 0.5);
+        const a = await stack.forward(x, { steps: 10, batch: 64 });
+        const b = stack.forwardSync(x, { steps: 10, batch: 64 });
+        let maxDiff = 0;
+        for (let i = 0; i < a.y.length; i++) maxDiff = Math.max(maxDiff, Math.abs(a.y[i] - b.y[i]));
+        stack.dispose();
+        return { info, cores: navigator.hardwareConcurrency, same: a.y.length === b.y.length, withThreads: (await web.backendInfo()).threads, maxDiff };
+      });
+    } finally {
+      await p.close();
+    }
+    expect(got.info).toMatchObject({ backend: 'wasm', isa: 'wasm-simd128', threads: got.cores, runsOn: 'worker' });
+    expect(got.same).toBe(true);
+    expect(got.maxDiff).toBe(0);
+    const requests = isolatedServer.log.slice(before);
+    expect(requests).toContain('200 /wasm/dist/rnnkit-threads.wasm');
+    expect(requests.filter((l) => /rnnkit(-relaxed)?\.wasm/.test(l))).toEqual([]);
+    // Each instance (the worker's and the page's) asks for its helpers: the thread worker's script is fetched.
+    if (got.cores > 1) expect(requests, requests.join('\n')).toContain('200 /dist/src/backend/wasm/thread-worker.js');
+  });
+
   it('init({ variant }) forces a module; a bad variant is refused', async () => {
     ready();
     const other = await openPage();
@@ -170,7 +209,7 @@ describe('browser entry in headless Chromium', () => {
       return { bad, info: await web.init({ variant: 'simd128' }) };
     });
     await other.close();
-    expect(got.bad).toMatch(/variant must be one of "simd128", "relaxed", "auto"; got "fast"/);
+    expect(got.bad).toMatch(/variant must be one of "simd128", "relaxed", "threads", "auto"; got "fast"/);
     expect(got.info).toMatchObject({ backend: 'wasm', isa: 'wasm-simd128' });
     const requests = server.log.slice(before);
     expect(requests).toContain('200 /wasm/dist/rnnkit.wasm');
@@ -188,11 +227,12 @@ describe('browser entry in headless Chromium', () => {
     { name: 'relaxed-simd (rnnkit-relaxed.wasm)', variant: 'relaxed', scalar: false, isa: 'wasm-relaxed-simd' },
     { name: 'simd128 (rnnkit.wasm)', variant: 'simd128', scalar: false, isa: 'wasm-simd128' },
     { name: 'scalar table (rnnkit.wasm, forceIsa)', variant: 'simd128', scalar: true, isa: 'scalar' },
+    { name: 'threads (rnnkit-threads.wasm, cross-origin isolated, every core)', variant: 'threads', scalar: false, isa: 'wasm-simd128' },
   ] as const;
   for (const kp of PATHS) {
     it(`runs every golden case forward and backward in the page within the golden tolerances: ${kp.name}`, async () => {
       ready();
-      const p = await openPage();
+      const p = await openPage(kp.variant === 'threads');
       let run: { isa: string; runsOn: string; outputs: PageOutput[] };
       try {
         run = await p.evaluate(
@@ -332,6 +372,6 @@ describe('browser entry in headless Chromium', () => {
   it('had no page errors and no failed requests', () => {
     ready();
     expect(pageErrors).toEqual([]);
-    expect(server.log.filter((l) => !l.startsWith('200 '))).toEqual([]);
+    expect([...server.log, ...isolatedServer.log].filter((l) => !l.startsWith('200 '))).toEqual([]);
   });
 });

@@ -31,6 +31,8 @@ const PROMPT = 'it was the ';
 
 let work: string;
 let server: StaticServer;
+/** The same files with COOP/COEP (cross-origin isolated: the demo runs rnnkit-threads.wasm there). */
+let isolatedServer: StaticServer;
 let browser: Browser;
 let page: Page;
 let setupError: unknown = null;
@@ -54,6 +56,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await server?.close();
+  await isolatedServer?.close();
   if (work) rmSync(work, { recursive: true, force: true });
 });
 
@@ -100,14 +103,16 @@ async function setup(): Promise<void> {
 import('/dist/src/web.js').then((m) => { window.rnnkit = m; }, (e) => { window.rnnkitError = String(e && e.stack || e); });
 </script>`,
   );
-  server = await serveStatic({
+  const mounts = {
     '/dist/': path.join(work, 'dist'),
     '/wasm/dist/': path.join(repoRoot, 'wasm/dist'),
     '/models/': path.join(work, 'models'),
     '/examples/': path.join(repoRoot, 'examples'),
     '/bundled/': path.join(work, 'bundled'),
     '/': work,
-  });
+  };
+  server = await serveStatic(mounts);
+  isolatedServer = await serveStatic(mounts, { isolated: true });
   browser = await chromium.launch({
     executablePath,
     headless: true,
@@ -289,17 +294,32 @@ describe('a model saved by Node, in Chromium', () => {
   });
 });
 
+/** Where the demo's screenshots go (gitignored): look at them after a run. */
+const SCREENSHOTS = path.join(repoRoot, 'test-results', 'browser');
+
 describe('the demo page (examples/web/)', () => {
-  it('loads the committed model, streams text for a typed prime, trains in the page and downloads the model', async () => {
+  for (const isolated of [false, true]) {
+  it(`${isolated ? 'cross-origin isolated (COOP/COEP: rnnkit-threads.wasm)' : 'plain static server (one thread)'}: loads the committed model, streams text for a typed prime, trains in the page (loss falls, no main-thread task of 50 ms or more) and downloads the model`, async () => {
     ready();
-    const demo = await browser.newPage({ acceptDownloads: true });
+    const demo = await browser.newPage({ acceptDownloads: true, viewport: { width: 1100, height: 1000 } });
+    // Every long task (>= 50 ms on the main thread) from the first script on.
+    await demo.addInitScript(() => {
+      (window as any).longTasks = [];
+      new PerformanceObserver((list) => {
+        for (const e of list.getEntries()) (window as any).longTasks.push({ start: Math.round(e.startTime), ms: Math.round(e.duration) });
+      }).observe({ type: 'longtask', buffered: true });
+    });
     const errors: string[] = [];
     demo.on('pageerror', (e) => errors.push(e.message));
     demo.on('console', (m) => {
       if (m.type() === 'error') errors.push(m.text());
     });
-    await demo.goto(`${server.url}/examples/web/index.html`); // the test's server has no directory index (serve.mjs does)
+    // The test's server has no directory index (serve.mjs does).
+    await demo.goto(`${(isolated ? isolatedServer : server).url}/examples/web/index.html`);
     await demo.waitForSelector('body[data-status]', { timeout: 60_000 });
+    const readyAt = await demo.evaluate(() => performance.now());
+    expect(await demo.evaluate(() => crossOriginIsolated)).toBe(isolated);
+    expect(await demo.textContent('#backend')).toMatch(isolated ? /backend wasm \(wasm-simd128\), [2-9]\d* threads$/ : /backend wasm \(wasm-relaxed-simd\), 1 thread \(not cross-origin isolated\)$/);
     expect(await demo.getAttribute('body', 'data-status'), await demo.textContent('#status') ?? '').toBe('ready');
     expect(await demo.textContent('#status')).toMatch(/moby-dick — 1×LSTM \d+ · \d+ characters · [\d,]+ parameters/);
     const first = (await demo.textContent('#output')) ?? '';
@@ -319,24 +339,37 @@ describe('the demo page (examples/web/)', () => {
         el.value = v;
         el.dispatchEvent(new Event('input'));
       };
-      set('epochs', '3');
-      set('hidden', '32');
+      set('epochs', '20');
+      set('hidden', '64');
     });
     await demo.click('#train-start');
     await demo.waitForSelector('body[data-training=done]', { timeout: 60_000 });
     expect(await demo.textContent('#loss')).toMatch(/done after \d+ steps · loss [\d.]+/);
-    expect(await demo.textContent('#status')).toMatch(/trained-in-page — 1×GRU 32/);
+    const curve = await demo.evaluate(() => ({ ...document.getElementById('loss')!.dataset }));
+    expect(Number(curve.last), JSON.stringify(curve)).toBeLessThan(Number(curve.first) * 0.8);
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    await demo.screenshot({ path: path.join(SCREENSHOTS, `demo-${isolated ? 'isolated' : 'plain'}.png`), fullPage: true });
+    expect(await demo.textContent('#status')).toMatch(/trained-in-page — 1×GRU 64/);
     await demo.waitForFunction(() => document.getElementById('output')!.dataset.state === 'done');
     expect(await demo.textContent('#output')).toMatch(/^Twinkle,/);
 
     const [download] = await Promise.all([demo.waitForEvent('download'), demo.click('#download')]);
     expect(download.suggestedFilename()).toBe('trained-in-page.rnnkit.safetensors');
     const saved = decodeModelBundle(new Uint8Array(readFileSync((await download.path())!)), 'download');
-    expect(saved.spec.stack).toMatchObject({ cell: 'gru', hiddenSize: 32 });
+    expect(saved.spec.stack).toMatchObject({ cell: 'gru', hiddenSize: 64 });
     expect(tokenizerFromJSON(saved.extra.tokenizer as TokenizerJSON).decode(tokenizerFromJSON(saved.extra.tokenizer as TokenizerJSON).encode('Twinkle'))).toBe('Twinkle');
     expect(errors).toEqual([]);
+    // Once loaded — typing, streaming, training, sampling, downloading — the page never blocks
+    // for 50 ms: the engine runs in its worker. (While it loads, the unbundled entry's ~50
+    // modules and the model are parsed and decoded by code not yet optimised; a task of
+    // 50-80 ms appears there now and then on this 2-core machine, so that phase is only logged.)
+    const long = await demo.evaluate(() => (window as any).longTasks as { start: number; ms: number }[]);
+    const loading = long.filter((t) => t.start < readyAt);
+    if (loading.length) console.log(`demo (${isolated ? 'isolated' : 'plain'}): long tasks while loading: ${JSON.stringify(loading)}`);
+    expect(long.filter((t) => t.start >= readyAt)).toEqual([]);
     await demo.close();
   });
+  }
 
   it('its committed model is a plain model directory under 300 KB that Node loads', async () => {
     const dir = path.join(repoRoot, 'examples/web/model');

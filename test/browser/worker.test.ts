@@ -25,7 +25,7 @@ beforeAll(async () => {
   outDir = mkdtempSync(path.join(tmpdir(), 'rnnkit-browser-worker-'));
   // The browser entry and the worker script (not reachable from web.ts by a static import).
   const tsconfig = path.join(outDir, 'tsconfig.json');
-  writeFileSync(tsconfig, JSON.stringify({ extends: path.join(repoRoot, 'test/browser/tsconfig.json'), compilerOptions: { rootDir: repoRoot, outDir: path.join(outDir, 'dist'), typeRoots: [path.join(repoRoot, 'node_modules/@types')] }, include: [], files: [path.join(repoRoot, 'src/web.ts'), path.join(repoRoot, 'src/backend/wasm/worker.ts')] }));
+  writeFileSync(tsconfig, JSON.stringify({ extends: path.join(repoRoot, 'test/browser/tsconfig.json'), compilerOptions: { rootDir: repoRoot, outDir: path.join(outDir, 'dist'), typeRoots: [path.join(repoRoot, 'node_modules/@types')] }, include: [], files: [path.join(repoRoot, 'src/web.ts'), path.join(repoRoot, 'src/backend/wasm/worker.ts'), path.join(repoRoot, 'src/backend/wasm/thread-worker.ts')] }));
   const tsc = spawnSync(process.execPath, [path.join(repoRoot, 'node_modules/typescript/bin/tsc'), '-p', tsconfig], { cwd: repoRoot, encoding: 'utf8' });
   if (tsc.status !== 0) throw new Error(`tsc:\n${tsc.stdout}${tsc.stderr}`);
   writeFileSync(

@@ -494,9 +494,21 @@ export function setWasmSource(input: WasmInput | undefined): void {
   configuredSource = input;
 }
 
-/** RNNKIT_THREADS sets the thread count (rnnkit-threads.wasm), RNNKIT_WASM_ISA=scalar runs the wasm build's portable kernels (tests). */
+let configuredThreads: number | undefined;
+
+/**
+ * The thread count of the next {@link loadWasmBackend} (rnnkit-threads.wasm; the other
+ * builds run one): n >= 1, 0 for every core, `undefined` for the default (RNNKIT_THREADS under
+ * Node, else every core). The browser entry's `init({ threads })` sets it.
+ */
+export function setWasmThreads(n: number | undefined): void {
+  if (n !== undefined && (!Number.isInteger(n) || n < 0)) throw new RangeError(`threads must be an integer ≥ 0 (0 = every core); got ${n}`);
+  configuredThreads = n;
+}
+
+/** The thread count (setWasmThreads, else RNNKIT_THREADS), RNNKIT_WASM_ISA=scalar runs the wasm build's portable kernels (tests). */
 function applyEnvironment(backend: WasmBackend): WasmBackend {
-  const threads = envThreads();
+  const threads = configuredThreads ?? envThreads();
   if (threads !== undefined) backend.setThreads(threads);
   // RNNKIT_ISA is the native backend's and names ISAs this module does not have.
   const isa = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.RNNKIT_WASM_ISA;

@@ -13,7 +13,7 @@ interface WorkerExports extends RnnkitExports {
   rkw_worker_main(worker: number): void;
 }
 
-async function run({ module, memory, worker, stackTop }: ThreadStart): Promise<void> {
+async function run({ module, memory, worker, stackTop }: ThreadStart, tell: (msg: unknown) => void): Promise<void> {
   let m: RnnkitModule | null = null;
   const imports = hostImports(() => m);
   Object.assign(imports.env as object, threadWorkerImports(memory));
@@ -21,24 +21,28 @@ async function run({ module, memory, worker, stackTop }: ThreadStart): Promise<v
   const exports = { ...(instance.exports as unknown as WorkerExports), memory };
   m = new RnnkitModule(exports);
   exports.stackRestore(stackTop);
+  tell({ entered: worker });
   exports.rkw_worker_main(worker);
 }
 
 const proc = (globalThis as { process?: { versions?: { node?: string }; getBuiltinModule?: (id: string) => unknown } }).process;
 if (typeof proc?.getBuiltinModule === 'function' && typeof proc.versions?.node === 'string') {
   const { parentPort } = proc.getBuiltinModule('node:worker_threads') as {
-    parentPort: { once(ev: 'message', fn: (m: ThreadStart) => void): void } | null;
+    parentPort: { once(ev: 'message', fn: (m: ThreadStart) => void): void; postMessage(m: unknown): void } | null;
   };
   parentPort?.once('message', (start) => {
-    run(start).catch((e: Error) => console.error(`rnnkit wasm: thread worker ${start.worker} failed: ${e.message}`));
+    run(start, (m) => parentPort.postMessage(m)).catch((e: Error) => console.error(`rnnkit wasm: thread worker ${start.worker} failed: ${e.message}`));
   });
 } else {
-  const scope = globalThis as unknown as { addEventListener(ev: 'message', fn: (e: MessageEvent) => void, o?: { once: boolean }): void };
+  const scope = globalThis as unknown as {
+    addEventListener(ev: 'message', fn: (e: MessageEvent) => void, o?: { once: boolean }): void;
+    postMessage(m: unknown): void;
+  };
   scope.addEventListener(
     'message',
     (e) => {
       const start = e.data as ThreadStart;
-      run(start).catch((err: Error) => console.error(`rnnkit wasm: thread worker ${start.worker} failed: ${err.message}`));
+      run(start, (m) => scope.postMessage(m)).catch((err: Error) => console.error(`rnnkit wasm: thread worker ${start.worker} failed: ${err.message}`));
     },
     { once: true },
   );

@@ -77,6 +77,18 @@ export function createSharedMemory(): WebAssembly.Memory {
   return new WebAssembly.Memory({ ...THREADED_MEMORY_PAGES, shared: true });
 }
 
+let running = 0;
+/**
+ * Thread workers of this JavaScript realm that have entered the pool's loop (each says so
+ * just before it does). Diagnostics and tests: the pool never waits for them.
+ */
+export function threadWorkersRunning(): number {
+  return running;
+}
+const counted = (msg: unknown): void => {
+  if ((msg as { entered?: unknown })?.entered !== undefined) running++;
+};
+
 interface NodeWorker {
   postMessage(msg: unknown): void;
   on(ev: string, fn: (arg: never) => void): void;
@@ -98,10 +110,12 @@ function startWorker(start: ThreadStart): void {
       const w = new wt.Worker(url);
       w.unref();
       w.on('error', (e: Error) => report(e.message));
+      w.on('message', counted);
       w.postMessage(start);
     } else {
       const w = new Worker(new URL('./thread-worker.js', import.meta.url), { type: 'module', name: `rnnkit-thread-${start.worker}` });
       w.addEventListener('error', (e) => report((e as ErrorEvent).message || 'the script did not load'));
+      w.addEventListener('message', (e) => counted(e.data));
       w.postMessage(start);
     }
   } catch (e) {

@@ -1,0 +1,155 @@
+/**
+ * The threaded WebAssembly build (wasm/dist/rnnkit-threads.wasm; src/backend/wasm/threads.ts):
+ * what it imports and exports, that its workers really start and take tasks, that its
+ * results are rnnkit.wasm's at every thread count, that it never keeps Node alive, and what
+ * happens where shared memory is missing. The numbers of every cell are the conformance
+ * suite's job (CI runs it on this build: it is what "auto" loads under Node).
+ *
+ * The module must have been built (`npm run build:wasm`); these tests fail, never skip, without it.
+ */
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { StackSpec } from '../../src/backend/contract.js';
+import { paramLayout, sequenceShapes } from '../../src/backend/layout.js';
+import { WasmBackend } from '../../src/backend/wasm/backend.js';
+import { instantiateRnnkit } from '../../src/backend/wasm/module.js';
+import { hardwareThreads, threadWorkersRunning } from '../../src/backend/wasm/threads.js';
+// @ts-expect-error — plain .mjs build helper without type declarations
+import { PROVIDED_IMPORTS, THREADS_IMPORTS, checkModule } from '../../wasm/check.mjs';
+// @ts-expect-error — plain .mjs build helper without type declarations
+import { abiFunctions } from '../../wasm/build.mjs';
+
+const root = path.resolve(import.meta.dirname, '../..');
+const threadsFile = path.join(root, 'wasm/dist/rnnkit-threads.wasm');
+const simdFile = path.join(root, 'wasm/dist/rnnkit.wasm');
+
+/** A backend on one module file, on the calling thread (the comparison needs no worker). */
+async function backendOf(file: string): Promise<WasmBackend> {
+  return new WasmBackend(await instantiateRnnkit(readFileSync(file)), { worker: false });
+}
+
+function ramp(n: number, seed = 1): Float32Array {
+  const a = new Float32Array(n);
+  let s = seed >>> 0;
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    a[i] = (s / 2 ** 32 - 0.5) * 0.4;
+  }
+  return a;
+}
+
+/** Forward then backward of one stack: everything the step computes. */
+function step(b: WasmBackend, spec: StackSpec, steps: number, batch: number) {
+  const shapes = sequenceShapes(spec, steps, batch);
+  const h = b.createStack(spec);
+  try {
+    b.setParams(h, ramp(paramLayout(spec).total, 3));
+    const fwd = b.forwardSync(h, { x: ramp(shapes.x, 5), steps, batch, training: true });
+    const bwd = b.backwardSync(h, { dy: ramp(shapes.y, 7) });
+    return { y: fwd.y, hn: fwd.hn, dx: bwd.dx, grads: b.getGrads(h) };
+  } finally {
+    b.dispose(h);
+  }
+}
+
+const maxAbsDiff = (a: Float32Array, b: Float32Array): number => {
+  expect(a.length).toBe(b.length);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
+};
+
+const backends: WasmBackend[] = [];
+afterAll(() => backends.length = 0);
+
+describe('rnnkit-threads.wasm', () => {
+  it('imports its shared memory and only what the loader provides, and exports the workers\' entry', () => {
+    const { imports } = checkModule(readFileSync(threadsFile), abiFunctions(), { threads: true });
+    expect(imports).toContain('env.memory');
+    expect(imports.every((i: string) => PROVIDED_IMPORTS.includes(i) || THREADS_IMPORTS.includes(i))).toBe(true);
+    // The single-threaded module is not mistaken for it.
+    expect(() => checkModule(readFileSync(simdFile), abiFunctions(), { threads: true })).toThrow(/does not import its memory/);
+  });
+
+  it('runs over shared memory with every core by default, and takes 1, 2, 3 or 0 (every core) threads', async () => {
+    const b = await backendOf(threadsFile);
+    backends.push(b);
+    expect(b.module.threaded).toBe(true);
+    expect(b.module.exports.memory.buffer).toBeInstanceOf(SharedArrayBuffer);
+    expect(b.info().threads).toBe(hardwareThreads());
+    for (const n of [1, 3, 2]) {
+      b.setThreads(n);
+      expect(b.info().threads).toBe(n);
+    }
+    b.setThreads(0);
+    expect(b.info().threads).toBe(hardwareThreads());
+    expect(() => b.setThreads(-1)).toThrow(/threads must be an integer ≥ 0/);
+    expect(() => b.setThreads(1.5)).toThrow(RangeError);
+  });
+
+  it('gives the bits of rnnkit.wasm at 1, 2 and 3 threads (batches 16 and 64; batch 1 within 1e-5), and its workers start', async () => {
+    const single = await backendOf(simdFile);
+    const threaded = await backendOf(threadsFile);
+    backends.push(single, threaded);
+    expect(single.info().threads).toBe(1);
+    const before = threadWorkersRunning();
+    const cases: [StackSpec, number, number][] = [
+      [{ cell: 'lstm', inputSize: 48, hiddenSize: 96, outputSize: 96, layers: 2, bidirectional: false }, 6, 16],
+      [{ cell: 'gru', inputSize: 40, hiddenSize: 80, outputSize: 80, layers: 1, bidirectional: true }, 5, 64],
+      [{ cell: 'lstm', inputSize: 64, hiddenSize: 256, outputSize: 256, layers: 1, bidirectional: false }, 8, 1],
+    ];
+    for (const threads of [1, 2, 3]) {
+      threaded.setThreads(threads);
+      for (const [spec, steps, batch] of cases) {
+        const want = step(single, spec, steps, batch);
+        const got = step(threaded, spec, steps, batch);
+        const tol = batch === 1 ? 1e-5 : 0;
+        for (const k of ['y', 'hn', 'dx', 'grads'] as const) {
+          expect(maxAbsDiff(got[k], want[k]), `${spec.cell} batch ${batch}, ${threads} threads: ${k}`).toBeLessThanOrEqual(tol);
+        }
+      }
+    }
+    // Workers report once they have entered the pool's loop (the pool never waits for them).
+    for (let i = 0; i < 200 && threadWorkersRunning() === before; i++) await new Promise((r) => setTimeout(r, 25));
+    expect(threadWorkersRunning()).toBeGreaterThan(before);
+  });
+
+  it('never keeps Node alive: a process that loaded it and computed with 2 threads exits by itself', () => {
+    const script = `
+      const { loadWasmBackend } = await import(${JSON.stringify(path.join(root, 'dist/src/backend/wasm/backend.js'))});
+      const b = await loadWasmBackend();
+      const spec = { cell: 'lstm', inputSize: 32, hiddenSize: 128, outputSize: 128, layers: 1, bidirectional: false };
+      const h = b.createStack(spec);
+      await b.forward(h, { x: new Float32Array(20 * 64 * 32).fill(0.1), steps: 20, batch: 64 });
+      b.forwardSync(h, { x: new Float32Array(20 * 64 * 32).fill(0.1), steps: 20, batch: 64 });
+      console.log(JSON.stringify({ threaded: b.module.threaded, threads: b.info().threads }));`;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+      env: { ...process.env, RNNKIT_WASM_VARIANT: 'threads', RNNKIT_THREADS: '2' },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(r.signal, `timed out: the process did not exit\n${r.stderr}`).toBeNull();
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout.trim().split('\n').pop()!)).toEqual({ threaded: true, threads: 2 });
+  });
+
+  it('where there is no SharedArrayBuffer: forced, a clear error; auto, the single-threaded build', () => {
+    const run = (variant: string) => {
+      const script = `
+        const { loadWasmBackend } = await import(${JSON.stringify(path.join(root, 'dist/src/backend/wasm/backend.js'))});
+        try { const b = await loadWasmBackend(); console.log(JSON.stringify({ threaded: b.module.threaded, threads: b.info().threads })); }
+        catch (e) { console.log(JSON.stringify({ error: e.message })); }`;
+      const r = spawnSync(process.execPath, ['--no-harmony-sharedarraybuffer', '--input-type=module', '-e', script], {
+        env: { ...process.env, RNNKIT_WASM_VARIANT: variant, RNNKIT_THREADS: undefined } as NodeJS.ProcessEnv,
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+      expect(r.status, r.stderr).toBe(0);
+      return JSON.parse(r.stdout.trim().split('\n').pop()!);
+    };
+    expect(run('threads').error).toMatch(/rnnkit-threads.wasm cannot run here: this engine has no SharedArrayBuffer/);
+    expect(run('auto')).toEqual({ threaded: false, threads: 1 });
+  });
+});
