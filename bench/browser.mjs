@@ -3,7 +3,7 @@
  * rnnkit's browser entry against onnxruntime-web inside headless Chromium, on the inference
  * workloads with a model exported for onnxruntime (lstm-infer-b1, lstm-infer-b64), both on
  * WebAssembly, at 1 and 2 threads. The pages are served cross-origin isolated
- * (COOP: same-origin, COEP: require-corp; bench/lib/isolated-server.mjs), so that
+ * (COOP: same-origin, COEP: require-corp: scripts/static-server.mjs with { isolated: true }), so that
  * SharedArrayBuffer exists and both libraries' threaded builds run; a page that is not
  * isolated stops the run.
  *
@@ -41,7 +41,7 @@ import { pathToFileURL } from 'node:url';
 import { BENCH_DIR, BENCH_NODE_MODULES, DIST_BACKEND_DIR, PEERS_COPY, REPO_DIR } from './lib/paths.mjs';
 import { normal, rng, seedOf, uniform } from './lib/random.mjs';
 import { CHECK_TOL } from './lib/rnnkit-workloads.mjs';
-import { serveIsolated } from './lib/isolated-server.mjs';
+import { serveStatic } from '../scripts/static-server.mjs';
 import { bestRatio, roundPairsRatio, speedup, TARGETS, targetLines } from './lib/report.mjs';
 
 // The ONNX model of each workload (bench/.peers/ort/make_models.py).
@@ -233,14 +233,15 @@ async function main() {
   const timing = createRequire(import.meta.url)(path.join(PEERS_COPY, 'lib', 'timing.js'));
   const workloads = timing.loadWorkloads(o.workloads).map((w) => ({ ...w, model: MODELS[w.id] }));
   const { chromium } = createRequire(path.join(REPO_DIR, 'package.json'))('playwright-core');
-  const server = await serveIsolated({
+  // { isolated: true }: COOP same-origin + COEP require-corp on every response.
+  const server = await serveStatic({
     '/dist/': path.join(REPO_DIR, 'dist'),
     '/wasm/dist/': path.join(REPO_DIR, 'wasm/dist'),
     '/ort/': path.join(BENCH_NODE_MODULES, 'onnxruntime-web/dist'),
     '/models/': path.join(PEERS_COPY, 'models'),
     '/bench-lib/': path.join(BENCH_DIR, 'lib'),
     '/browser/': path.join(BENCH_DIR, 'browser'),
-  });
+  }, { isolated: true });
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
     headless: true,
@@ -261,7 +262,7 @@ async function main() {
         env = await r.page.evaluate(async () => (await import('/browser/page.mjs')).environment());
         if (!env.crossOriginIsolated || !env.sharedArrayBuffer) {
           throw new Error(`the bench page is not cross-origin isolated (crossOriginIsolated ${env.crossOriginIsolated}, SharedArrayBuffer ` +
-            `${env.sharedArrayBuffer ? 'present' : 'missing'}): the threaded wasm builds cannot run; check the COOP/COEP headers of bench/lib/isolated-server.mjs`);
+            `${env.sharedArrayBuffer ? 'present' : 'missing'}): the threaded wasm builds cannot run; check the COOP/COEP headers scripts/static-server.mjs sends with { isolated: true }`);
         }
       }
       let got;

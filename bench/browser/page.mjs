@@ -1,7 +1,7 @@
 // The in-page half of bench/browser.mjs. Each page holds ONE runner: rnnkit's browser entry on
 // one module variant at one thread count, or onnxruntime-web at one thread count (both load
 // their WebAssembly once per page, with the thread count fixed at load). The page is served
-// cross-origin isolated (bench/lib/isolated-server.mjs), so both threaded builds can run.
+// cross-origin isolated (scripts/static-server.mjs, { isolated: true }), so both threaded builds can run.
 // The driver calls these through page.evaluate; weights and inputs come from the same seeded
 // generator as the Node harness (bench/lib/random.mjs, served as is), so the driver can
 // recompute the check.
