@@ -51,6 +51,8 @@ must() { grep -Eq "$1" "$work/out.files" || fail "the tarball has no $2"; }
 must_not() { ! grep -Eq "$1" "$work/out.files" || fail "the tarball contains $2: $(grep -E "$1" "$work/out.files" | head -3 | tr '\n' ' ')"; }
 must "^package/prebuilds/$platform/[^/]+\.node$" "prebuilds/$platform/*.node"
 must '^package/wasm/dist/rnnkit\.wasm$' 'wasm/dist/rnnkit.wasm'
+must '^package/wasm/dist/rnnkit-threads\.wasm$' 'wasm/dist/rnnkit-threads.wasm (what Node runs on wasm with several cores)'
+must '^package/dist/src/backend/wasm/thread-worker\.js$' 'dist/src/backend/wasm/thread-worker.js (its workers)'
 must '^package/dist/src/index\.js$' 'dist/src/index.js'
 must '^package/dist/src/cli/main\.js$' 'dist/src/cli/main.js (the rnnkit command)'
 must '^package/binding\.gyp$' 'binding.gyp (compiling where no prebuild matches)'
