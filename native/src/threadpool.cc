@@ -79,7 +79,9 @@ unsigned hardware_threads() {
 }
 // The caller waits for running tasks by spinning (a browser's main thread may not block).
 void yield_cpu() {}
-// Blocks while *word == seen (false wake-ups are fine: callers re-check).
+// Blocks while *word == seen (false wake-ups are fine: callers re-check). A worker blocked
+// here is still ended by Worker.terminate() (checked in Node 20: a disposed backend's worker
+// ends, and the process exits).
 void wait_while_equal(std::atomic<std::uint64_t>& word, std::uint64_t seen) {
   __builtin_wasm_memory_atomic_wait64(reinterpret_cast<int64_t*>(&word), static_cast<int64_t>(seen), -1);
 }
@@ -392,6 +394,11 @@ class Pool {
       const std::uint64_t word = job_.load(std::memory_order_acquire);
       seen_gen = job_gen(word);
       if (stop_.load(std::memory_order_acquire)) return;
+      // A wasm worker beyond a smaller thread count must not take tasks (per-thread scratch
+      // is sized by the count); it parks at the top of the loop. (Native workers are
+      // restarted on resize, so this never holds there.) The count was published before the
+      // job, so the acquire load of job_ above sees it.
+      if (worker >= published_threads_.load(std::memory_order_acquire)) continue;
       work(worker, word);
     }
   }

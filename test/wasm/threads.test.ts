@@ -8,7 +8,8 @@
  * The module must have been built (`npm run build:wasm`); these tests fail, never skip, without it.
  */
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { StackSpec } from '../../src/backend/contract.js';
@@ -100,7 +101,8 @@ describe('rnnkit-threads.wasm', () => {
       [{ cell: 'gru', inputSize: 40, hiddenSize: 80, outputSize: 80, layers: 1, bidirectional: true }, 5, 64],
       [{ cell: 'lstm', inputSize: 64, hiddenSize: 256, outputSize: 256, layers: 1, bidirectional: false }, 8, 1],
     ];
-    for (const threads of [1, 2, 3]) {
+    // 3 then fewer: a worker beyond the new count must sit out (it would index past per-thread scratch).
+    for (const threads of [3, 1, 2]) {
       threaded.setThreads(threads);
       for (const [spec, steps, batch] of cases) {
         const want = step(single, spec, steps, batch);
@@ -116,7 +118,9 @@ describe('rnnkit-threads.wasm', () => {
     expect(threadWorkersRunning()).toBeGreaterThan(before);
   });
 
-  it('never keeps Node alive: a process that loaded it and computed with 2 threads exits by itself', () => {
+  // A script file, and the same as `node --input-type=module -e` (whose flag workers refuse to inherit).
+  for (const how of ['file', 'eval'] as const) {
+  it(`never keeps Node alive: a process that loaded it, computed with 2 threads and trained a model exits by itself (${how})`, () => {
     const script = `
       const { loadWasmBackend } = await import(${JSON.stringify(path.join(root, 'dist/src/backend/wasm/backend.js'))});
       const b = await loadWasmBackend();
@@ -124,16 +128,33 @@ describe('rnnkit-threads.wasm', () => {
       const h = b.createStack(spec);
       await b.forward(h, { x: new Float32Array(20 * 64 * 32).fill(0.1), steps: 20, batch: 64 });
       b.forwardSync(h, { x: new Float32Array(20 * 64 * 32).fill(0.1), steps: 20, batch: 64 });
-      console.log(JSON.stringify({ threaded: b.module.threaded, threads: b.info().threads }));`;
-    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+      // A model trained and disposed: its worker is terminated, the page's instance keeps its helpers.
+      const { createModel } = await import(${JSON.stringify(path.join(root, 'dist/src/index.js'))});
+      const m = await createModel({ backend: 'wasm', input: { kind: 'embedding', vocab: 10, dim: 4 }, cell: 'lstm', hiddenSize: 64, outputs: 10, init: { seed: 1 } });
+      await m.fit({ inputs: [[1, 2, 3, 4, 5, 6, 7, 8]], targets: [[2, 3, 4, 5, 6, 7, 8, 9]] }, { epochs: 2, batchSize: 1 });
+      m.generate({ start: [1], steps: 5 });
+      m.dispose();
+      // The calling thread's helpers have started (each says so once it is in the pool's loop).
+      const { threadWorkersRunning } = await import(${JSON.stringify(path.join(root, 'dist/src/backend/wasm/threads.js'))});
+      for (let i = 0; i < 200 && threadWorkersRunning() === 0; i++) await new Promise((r) => setTimeout(r, 25));
+      console.log(JSON.stringify({ threaded: b.module.threaded, threads: b.info().threads, running: threadWorkersRunning() }));`;
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'rnnkit-exit-')), 'exit.mjs');
+    writeFileSync(file, script);
+    const args = how === 'file' ? [file] : ['--input-type=module', '-e', script];
+    const r = spawnSync(process.execPath, args, {
       env: { ...process.env, RNNKIT_WASM_VARIANT: 'threads', RNNKIT_THREADS: '2' },
       encoding: 'utf8',
       timeout: 60_000,
     });
     expect(r.signal, `timed out: the process did not exit\n${r.stderr}`).toBeNull();
     expect(r.status, r.stderr).toBe(0);
-    expect(JSON.parse(r.stdout.trim().split('\n').pop()!)).toEqual({ threaded: true, threads: 2 });
+    expect(r.stderr).not.toMatch(/did not start/);
+    const got = JSON.parse(r.stdout.trim().split('\n').pop()!);
+    expect(got).toMatchObject({ threaded: true, threads: 2 });
+    // One helper per instance on this thread (the backend's, and the model's backend's).
+    expect(got.running).toBeGreaterThanOrEqual(1);
   });
+  }
 
   it('where there is no SharedArrayBuffer: forced, a clear error; auto, the single-threaded build', () => {
     const run = (variant: string) => {

@@ -28,7 +28,18 @@ export interface ThreadStart {
 
 interface NodeProcess {
   versions?: { node?: string };
+  execArgv?: string[];
   getBuiltinModule?: (id: string) => unknown;
+}
+
+/**
+ * The Node flags a worker_threads worker starts with: the process's, without --input-type,
+ * which a worker refuses ("can only be used with string input") — so that workers also start
+ * under `node --input-type=module -e …`. Shared with worker-host.ts.
+ */
+export function workerExecArgv(): string[] {
+  const flags = nodeProcess()?.execArgv ?? [];
+  return flags.filter((f, i) => !f.startsWith('--input-type') && !(flags[i - 1] === '--input-type'));
 }
 const nodeProcess = (): NodeProcess | undefined => {
   const p = (globalThis as { process?: NodeProcess }).process;
@@ -92,6 +103,7 @@ const counted = (msg: unknown): void => {
 interface NodeWorker {
   postMessage(msg: unknown): void;
   on(ev: string, fn: (arg: never) => void): void;
+  once(ev: string, fn: (arg: never) => void): void;
   unref(): void;
 }
 
@@ -102,15 +114,18 @@ function startWorker(start: ThreadStart): void {
     console.warn(`rnnkit wasm: thread worker ${start.worker} did not start (${why}); the pool runs without it`);
   try {
     if (node) {
-      const wt = node.getBuiltinModule!('node:worker_threads') as { Worker: new (url: URL) => NodeWorker };
+      const wt = node.getBuiltinModule!('node:worker_threads') as { Worker: new (url: URL, options: { execArgv: string[] }) => NodeWorker };
       // From source (vitest runs src/*.ts) the worker is the compiled one in dist/ (Node cannot start a .ts worker).
       const url = import.meta.url.endsWith('.ts')
         ? new URL('../../../dist/src/backend/wasm/thread-worker.js', import.meta.url)
         : new URL('./thread-worker.js', import.meta.url);
-      const w = new wt.Worker(url);
-      w.unref();
+      const w = new wt.Worker(url, { execArgv: workerExecArgv() });
       w.on('error', (e: Error) => report(e.message));
-      w.on('message', counted);
+      w.once('message', counted);
+      // After the listeners (a 'message' listener refs the worker's port again) and once more
+      // when it is online (an unref() before that does not hold: worker-host.ts).
+      w.unref();
+      w.once('online', () => w.unref());
       w.postMessage(start);
     } else {
       const w = new Worker(new URL('./thread-worker.js', import.meta.url), { type: 'module', name: `rnnkit-thread-${start.worker}` });
