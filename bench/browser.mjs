@@ -8,7 +8,9 @@
  * isolated stops the run.
  *
  * Runners, each in its own page of one browser (a page loads its wasm once, thread count fixed):
- *   rnnkit-wasm           rnnkit-threads.wasm (init({ variant: 'threads' })) at every --threads
+ *   rnnkit-wasm           rnnkit-threads-relaxed.wasm (init({ variant: 'threads-relaxed' })) at every
+ *                         --threads: what "auto" loads on a cross-origin-isolated Chromium page
+ *   rnnkit-wasm-threads   rnnkit-threads.wasm (simd128, no FMA) at every --threads
  *   rnnkit-wasm-relaxed   rnnkit-relaxed.wasm, 1 thread      } the single-thread builds, as a
  *   rnnkit-wasm-simd128   rnnkit.wasm, 1 thread               } page without isolation gets them
  *   ort-web               onnxruntime-web (env.wasm.numThreads) at every --threads
@@ -27,7 +29,7 @@
  * bench/.peers/ort/bench.js does in Node.
  *
  *   node bench/browser.mjs [--workloads lstm-infer-b1,lstm-infer-b64] [--rounds 15] [--threads 1,2]
- *                          [--variant all|threads|relaxed|simd128|both|auto|a,b] [--no-build]
+ *                          [--variant all|threads-relaxed|threads|relaxed|simd128|both|auto|a,b] [--no-build]
  *
  * Needs: npm run build:wasm; Chromium (/usr/bin/chromium or CHROMIUM_PATH); the bench's
  * packages and the ONNX models, which `node bench/run.mjs --peers ort-web` sets up.
@@ -50,11 +52,19 @@ const CHECK_STEPS = 8;
 const ROUND_S = 0.25;
 const WARMUP_ROUNDS = 2;
 
-// --variant: rnnkit's module(s). "threads" runs at every --threads, the others at 1 thread
-// ("auto": whatever the loader picks, at its default thread count).
-const VARIANT_SETS = { all: ['threads', 'relaxed', 'simd128'], both: ['relaxed', 'simd128'] };
-const VARIANTS = ['threads', 'relaxed', 'simd128', 'auto'];
-const WASM_FILES = { threads: 'rnnkit-threads.wasm', relaxed: 'rnnkit-relaxed.wasm', simd128: 'rnnkit.wasm' };
+// --variant: rnnkit's module(s). The threaded ones run at every --threads, the others at 1
+// thread ("auto": whatever the loader picks, at its default thread count). The first threaded
+// one listed is the runner "rnnkit-wasm" (the target lines' rnnkit side): by default
+// threads-relaxed, what "auto" loads on a cross-origin-isolated Chromium page.
+const VARIANT_SETS = { all: ['threads-relaxed', 'threads', 'relaxed', 'simd128'], both: ['relaxed', 'simd128'] };
+const VARIANTS = ['threads-relaxed', 'threads', 'relaxed', 'simd128', 'auto'];
+const THREADED = ['threads-relaxed', 'threads'];
+const WASM_FILES = {
+  'threads-relaxed': 'rnnkit-threads-relaxed.wasm',
+  threads: 'rnnkit-threads.wasm',
+  relaxed: 'rnnkit-relaxed.wasm',
+  simd128: 'rnnkit.wasm',
+};
 
 function options(argv) {
   const o = { workloads: Object.keys(MODELS), rounds: 15, build: true, variants: VARIANT_SETS.all, threads: [...new Set([1, Math.max(2, os.availableParallelism())])] };
@@ -87,11 +97,12 @@ function options(argv) {
 /** The runners of one workload, in their order within a round: at each thread count rnnkit then ort-web, then the single-thread builds. */
 function runnersOf(o) {
   const list = [];
+  const threaded = o.variants.filter((x) => THREADED.includes(x));
   for (const t of o.threads) {
-    if (o.variants.includes('threads')) list.push({ name: 'rnnkit-wasm', kind: 'rnnkit', variant: 'threads', threads: t });
+    threaded.forEach((v, k) => list.push({ name: k === 0 ? 'rnnkit-wasm' : `rnnkit-wasm-${v}`, kind: 'rnnkit', variant: v, threads: t }));
     list.push({ name: 'ort-web', kind: 'ort', threads: t });
   }
-  for (const v of o.variants.filter((x) => x !== 'threads')) {
+  for (const v of o.variants.filter((x) => !THREADED.includes(x))) {
     list.push({ name: `rnnkit-wasm-${v}`, kind: 'rnnkit', variant: v === 'auto' ? undefined : v, threads: v === 'auto' ? undefined : 1 });
   }
   return list;
@@ -201,7 +212,7 @@ function printTables(rows, o, env) {
     for (const [rs, ours] of [[rows, 'rnnkit-wasm'], [anyBuild, 'rnnkit (any build)']]) {
       const v = bestRatio(rs, ours, 'ort-web', w);
       if (v) {
-        const who = ours === 'rnnkit-wasm' ? 'rnnkit-wasm (threads build)' : `${ours}: ${v.a.variant}`;
+        const who = ours === 'rnnkit-wasm' ? `rnnkit-wasm (${v.a.variant})` : `${ours}: ${v.a.variant}`;
         console.log(`| ${w} | ${who} at its best ÷ ort-web at its best | ${fmt(v.a.tokens_per_s)} at ${v.a.threads}T vs ${fmt(v.b.tokens_per_s)} at ${v.b.threads}T | **${x2(v.ratio)}** | ${v.pairs === null ? '-' : x2(v.pairs)} |`);
       }
     }

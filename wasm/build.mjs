@@ -12,6 +12,8 @@
  *     RNNKIT_NO_THREADS; it imports its (shared) memory and two host functions, and the
  *     host starts its workers (src/backend/wasm/threads.ts). Needs SharedArrayBuffer: Node,
  *     or a cross-origin-isolated page.
+ *   - wasm/dist/rnnkit-threads-relaxed.wasm: the threaded module with isa/wasm.cc compiled by
+ *     clang-16 with -mrelaxed-simd (linked as rnnkit-relaxed.wasm is, without binaryen).
  * No Emscripten JavaScript glue is generated: the module is instantiated by
  * src/backend/wasm/module.ts, which supplies the handful of imports it needs, so the same
  * file runs in Node and in browsers without Node built-ins or eval.
@@ -55,6 +57,8 @@ const relaxedOutFile = path.join(outDir, 'rnnkit-relaxed.wasm');
 const relaxedMode = process.env.RNNKIT_WASM_RELAXED ?? 'auto'; // auto | off | require
 const threadsObjDir = path.join(objDir, 'threads');
 const threadsOutFile = path.join(outDir, 'rnnkit-threads.wasm');
+const threadsRelaxedObjDir = path.join(objDir, 'threads-relaxed');
+const threadsRelaxedOutFile = path.join(outDir, 'rnnkit-threads-relaxed.wasm');
 const threadsMode = process.env.RNNKIT_WASM_THREADS ?? 'on'; // on | off
 /**
  * The system libraries of the threaded module, in place of em++'s defaults (-nodefaultlibs):
@@ -183,28 +187,30 @@ function upToDate(obj, dep) {
 const SIZE_OVER_SPEED = new Set(['native/src/isa/scalar.cc']);
 
 /**
- * Compile every unit (into `dir`); `variant` (optional) recompiles the units it selects with
- * its own flags, compiler environment and object directory instead.
+ * Compile every unit (into build/wasm/); `variant` (optional) recompiles the units it selects
+ * with its own flags (`flags` added, `drop` removed), compiler environment and object
+ * directory instead, and the others as `variant.others` does when it has one (a variant of a
+ * variant: the threaded relaxed module is the threaded one with its SIMD unit recompiled).
  */
 async function compileAll(inputs, variant = null) {
   const base = baseCompileFlags(inputs);
   mkdirSync(objDir, { recursive: true });
-  if (variant) mkdirSync(variant.objDir, { recursive: true });
+  for (let v = variant; v; v = v.others) mkdirSync(v.objDir, { recursive: true });
   const objects = [];
   const todo = [];
   for (const { file, flags } of inputs.units) {
     const rel = path.relative(root, file);
-    const own = variant?.selects(flags) ?? false;
-    const obj = path.join(own ? variant.objDir : objDir, rel.replace(/[\\/]/g, '__') + '.o');
+    const own = variant?.selects(flags) ? variant : (variant?.others ?? null);
+    const obj = path.join(own ? own.objDir : objDir, rel.replace(/[\\/]/g, '__') + '.o');
     const dep = obj.replace(/\.o$/, '.d');
     const stamp = obj.replace(/\.o$/, '.flags');
     const args = [
-      ...base.filter((f) => !(own && variant.drop?.includes(f))),
+      ...base.filter((f) => !(own && own.drop?.includes(f))),
       ...flags.filter((f) => !base.includes(f)),
-      ...(own ? variant.flags : []),
+      ...(own ? own.flags : []),
       ...(SIZE_OVER_SPEED.has(rel) && !debug ? ['-Os'] : []),
     ];
-    const extraEnv = own ? variant.env : {};
+    const extraEnv = own ? own.env : {};
     objects.push(obj);
     // Recompile when the flags changed, or the source or a header it includes is newer.
     const stampText = JSON.stringify(own ? { args, env: extraEnv } : args);
@@ -215,7 +221,7 @@ async function compileAll(inputs, variant = null) {
   const worker = async () => {
     while (next < todo.length) {
       const { file, obj, dep, rel, args, stamp, stampText, extraEnv, own } = todo[next++];
-      console.log(`em++ ${rel}${own ? ` (${variant.name})` : ''}`);
+      console.log(`em++ ${rel}${own ? ` (${own.name})` : ''}`);
       await run('em++', [...args, '-MMD', '-MF', dep, '-c', file, '-o', obj], extraEnv);
       writeFileSync(stamp, stampText);
     }
@@ -259,12 +265,12 @@ export function stripCustomSections(bytes) {
  * checkModule; without, when this Node does not validate relaxed SIMD by default, it is
  * refused — so it does use relaxed-SIMD opcodes, in the encoding V8 implements (the standard one).
  */
-function checkRelaxedModule(file, exports) {
+function checkRelaxedModule(file, exports, threads = false) {
   const script = `
     import { readFileSync } from 'node:fs';
     import { checkModule, RELAXED_SIMD_PROBE } from ${JSON.stringify(pathToFileURL(path.join(root, 'wasm/check.mjs')).href)};
     const bytes = readFileSync(${JSON.stringify(file)});
-    if (process.argv[1] === 'on') { checkModule(bytes, ${JSON.stringify(exports)}); console.log('ok'); }
+    if (process.argv[1] === 'on') { checkModule(bytes, ${JSON.stringify(exports)}, { threads: ${threads} }); console.log('ok'); }
     else console.log(WebAssembly.validate(RELAXED_SIMD_PROBE) ? 'default' : String(WebAssembly.validate(bytes)));
   `;
   const node = (flags, arg) => {
@@ -283,25 +289,30 @@ async function link(objects, exports, out, { relaxed = false, threads = false } 
   mkdirSync(outDir, { recursive: true });
   const tmp = path.join(objDir, path.basename(out));
   console.log(`em++ -o ${path.relative(root, out)} (${objects.length} objects${relaxed ? '' : `, exports: ${exports.join(' ')}`})`);
+  let flags = linkFlags(exports);
+  let extraEnv = {};
   if (threads) {
-    // Shared memory, imported so that every worker's instance runs over the same one.
-    const shared = [
+    // Shared memory, imported so that every worker's instance runs over the same one; no LTO
+    // (the objects are not bitcode).
+    flags = [
+      ...flags.filter((f) => f !== LTO), ...THREADS_FLAGS,
       '-sIMPORTED_MEMORY=1', '-Wl,--shared-memory', '-nodefaultlibs', ...THREADS_SYSTEM_LIBS,
       '--js-library', path.join(root, 'wasm', 'threads-imports.js'),
     ];
-    await run('em++', [...linkFlags(exports).filter((f) => f !== LTO), ...THREADS_FLAGS, ...shared, ...objects, '-o', tmp]);
-    checkModule(readFileSync(tmp), exports, { threads: true });
-  } else if (!relaxed) {
-    await run('em++', [...linkFlags(exports), ...objects, '-o', tmp]);
-    // Refuse a module the loader could not instantiate, before it replaces a good one.
-    checkModule(readFileSync(tmp), exports);
-  } else {
+  }
+  if (relaxed) {
     // No binaryen (see the top of this file): -O1 link, BigInt i64 exports, Python metadata.
-    // The other units' LTO bitcode is still optimised at -O3 (not at the link's -O1).
-    const flags = [...linkFlags(exports).map((f) => (f === '-O3' ? '-O1' : f)), '-Wl,--lto-O3'];
-    await run('em++', [...flags, '-sWASM_BIGINT=1', ...objects, '-o', tmp], { EMCC_READ_METADATA: 'python' });
+    // LTO bitcode among the objects is still optimised at -O3 (not at the link's -O1).
+    flags = [...flags.map((f) => (f === '-O3' ? '-O1' : f)), ...(threads ? [] : ['-Wl,--lto-O3']), '-sWASM_BIGINT=1'];
+    extraEnv = { EMCC_READ_METADATA: 'python' };
+  }
+  await run('em++', [...flags, ...objects, '-o', tmp], extraEnv);
+  if (relaxed) {
     if (!profile) writeFileSync(tmp, stripCustomSections(readFileSync(tmp)));
-    console.log(`${path.basename(out)}: ${checkRelaxedModule(tmp, exports)}`);
+    console.log(`${path.basename(out)}: ${checkRelaxedModule(tmp, exports, threads)}`);
+  } else {
+    // Refuse a module the loader could not instantiate, before it replaces a good one.
+    checkModule(readFileSync(tmp), exports, { threads });
   }
   renameSync(tmp, out);
   console.log(`wrote ${path.relative(root, out)} (${statSync(out).size} bytes)`);
@@ -313,28 +324,26 @@ async function main() {
   const objects = await compileAll(inputs);
   await link(objects, exports, outFile);
 
-  if (threadsMode !== 'off') {
-    const variant = {
-      name: 'threads',
-      objDir: threadsObjDir,
-      selects: () => true,
-      // No LTO: the system libraries it links are the "-mt" builds, without LTO bitcode;
-      // with it the module came out larger (206 KB against 194).
-      drop: ['-DRNNKIT_NO_THREADS', LTO],
-      flags: [...THREADS_FLAGS, '-DRNNKIT_WASM_THREADS'],
-      env: {},
-    };
-    await link(await compileAll(inputs, variant), exports, threadsOutFile, { threads: true });
-  }
+  const threadsVariant = {
+    name: 'threads',
+    objDir: threadsObjDir,
+    selects: () => true,
+    // No LTO: the system libraries it links are the "-mt" builds, without LTO bitcode;
+    // with it the module came out larger (206 KB against 194).
+    drop: ['-DRNNKIT_NO_THREADS', LTO],
+    flags: [...THREADS_FLAGS, '-DRNNKIT_WASM_THREADS'],
+    env: {},
+  };
+  if (threadsMode !== 'off') await link(await compileAll(inputs, threadsVariant), exports, threadsOutFile, { threads: true });
 
   if (relaxedMode === 'off') return;
   if (!hasCommand(`clang-${RELAXED_CLANG}`)) {
-    const msg = `clang-${RELAXED_CLANG} not found: the relaxed-SIMD variant (wasm/dist/rnnkit-relaxed.wasm) was NOT built (apt-get install clang-${RELAXED_CLANG} lld-${RELAXED_CLANG})`;
+    const msg = `clang-${RELAXED_CLANG} not found: the relaxed-SIMD variants (wasm/dist/rnnkit-relaxed.wasm, rnnkit-threads-relaxed.wasm) were NOT built (apt-get install clang-${RELAXED_CLANG} lld-${RELAXED_CLANG})`;
     if (relaxedMode === 'require') throw new Error(msg);
-    console.warn(`build:wasm: ${msg}; rnnkit.wasm alone is used`);
+    console.warn(`build:wasm: ${msg}; the simd128 modules are used`);
     return;
   }
-  const variant = {
+  const relaxedVariant = {
     name: 'relaxed-simd, clang-' + RELAXED_CLANG,
     objDir: relaxedObjDir,
     // The "isa.wasm" group: the units with -msimd128 (sources.json), i.e. isa/wasm.cc.
@@ -344,7 +353,19 @@ async function main() {
     flags: ['-mrelaxed-simd'],
     env: { EM_LLVM_ADD_VERSION: RELAXED_CLANG, EM_CLANG_ADD_VERSION: RELAXED_CLANG },
   };
-  await link(await compileAll(inputs, variant), exports, relaxedOutFile, { relaxed: true });
+  await link(await compileAll(inputs, relaxedVariant), exports, relaxedOutFile, { relaxed: true });
+  if (threadsMode === 'off') return;
+  // The threaded module with the relaxed SIMD unit: its objects, isa/wasm.cc by clang-16 with
+  // the threads' flags too.
+  const threadsRelaxedVariant = {
+    ...relaxedVariant,
+    name: 'threads + relaxed-simd, clang-' + RELAXED_CLANG,
+    objDir: threadsRelaxedObjDir,
+    drop: threadsVariant.drop,
+    flags: [...threadsVariant.flags, ...relaxedVariant.flags],
+    others: threadsVariant,
+  };
+  await link(await compileAll(inputs, threadsRelaxedVariant), exports, threadsRelaxedOutFile, { threads: true, relaxed: true });
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

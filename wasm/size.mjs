@@ -2,8 +2,8 @@
 /**
  * Prints what the browser build weighs, raw and gzip'd: wasm/dist/rnnkit.wasm plus the
  * JavaScript of the browser entry (web.js) — and, reported but not budgeted, the relaxed-SIMD
- * and threaded variants wasm/dist/rnnkit-relaxed.wasm and rnnkit-threads.wasm (a browser
- * fetches one of the three; wasm/README.md) —
+ * and threaded variants wasm/dist/rnnkit-relaxed.wasm, rnnkit-threads.wasm and
+ * rnnkit-threads-relaxed.wasm (a browser fetches one of the four; wasm/README.md) —
  *   - always: every module web.js reaches by relative imports, as tsc emits them
  *     (unminified, comments included: an upper bound of what a bundler ships);
  *   - with esbuild available (RNNKIT_ESBUILD=/path/to/esbuild, or node_modules/.bin/esbuild),
@@ -90,6 +90,7 @@ function main() {
     for (const [file, what, missing] of [
       ['rnnkit-relaxed.wasm', 'relaxed SIMD', 'npm run build:wasm with clang-16'],
       ['rnnkit-threads.wasm', 'simd128 + threads', 'npm run build:wasm'],
+      ['rnnkit-threads-relaxed.wasm', 'relaxed SIMD + threads', 'npm run build:wasm with clang-16'],
     ]) {
       const variantFile = path.join(root, 'wasm', 'dist', file);
       if (existsSync(variantFile)) {

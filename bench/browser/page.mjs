@@ -44,7 +44,7 @@ async function initRnnkit(variant, threads) {
 }
 
 /**
- * rnnkit for workload `w` on its `variant` module ('threads', 'simd128', 'relaxed', or
+ * rnnkit for workload `w` on its `variant` module ('threads-relaxed', 'threads', 'simd128', 'relaxed', or
  * undefined: what the loader picks) with `threads` threads (undefined: its default); returns
  * its info() and output on a `checkT`-step input. Refuses a thread count other than asked.
  */

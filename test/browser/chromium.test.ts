@@ -161,7 +161,7 @@ describe('browser entry in headless Chromium', () => {
     expect(requests.filter((l) => l.includes('/wasm/dist/rnnkit.wasm'))).toEqual([]);
   });
 
-  it('on a cross-origin-isolated page, auto loads rnnkit-threads.wasm with every core; its workers start and it computes what rnnkit.wasm does', async () => {
+  it('on a cross-origin-isolated page, auto loads rnnkit-threads-relaxed.wasm with every core; its workers start, and the worker computes what the page does', async () => {
     ready();
     const p = await openPage(true);
     const before = isolatedServer.log.length;
@@ -184,12 +184,12 @@ describe('browser entry in headless Chromium', () => {
     } finally {
       await p.close();
     }
-    expect(got.info).toMatchObject({ backend: 'wasm', isa: 'wasm-simd128', threads: got.cores, runsOn: 'worker' });
+    expect(got.info).toMatchObject({ backend: 'wasm', isa: 'wasm-relaxed-simd', threads: got.cores, runsOn: 'worker' });
     expect(got.same).toBe(true);
     expect(got.maxDiff).toBe(0);
     const requests = isolatedServer.log.slice(before);
-    expect(requests).toContain('200 /wasm/dist/rnnkit-threads.wasm');
-    expect(requests.filter((l) => /rnnkit(-relaxed)?\.wasm/.test(l))).toEqual([]);
+    expect(requests).toContain('200 /wasm/dist/rnnkit-threads-relaxed.wasm');
+    expect(requests.filter((l) => /rnnkit(-relaxed|-threads)?\.wasm/.test(l))).toEqual([]);
     // Each instance (the worker's and the page's) asks for its helpers: the thread worker's script is fetched.
     if (got.cores > 1) expect(requests, requests.join('\n')).toContain('200 /dist/src/backend/wasm/thread-worker.js');
   });
@@ -209,7 +209,7 @@ describe('browser entry in headless Chromium', () => {
       return { bad, info: await web.init({ variant: 'simd128' }) };
     });
     await other.close();
-    expect(got.bad).toMatch(/variant must be one of "simd128", "relaxed", "threads", "auto"; got "fast"/);
+    expect(got.bad).toMatch(/variant must be one of "simd128", "relaxed", "threads", "threads-relaxed", "auto"; got "fast"/);
     expect(got.info).toMatchObject({ backend: 'wasm', isa: 'wasm-simd128' });
     const requests = server.log.slice(before);
     expect(requests).toContain('200 /wasm/dist/rnnkit.wasm');
@@ -228,11 +228,12 @@ describe('browser entry in headless Chromium', () => {
     { name: 'simd128 (rnnkit.wasm)', variant: 'simd128', scalar: false, isa: 'wasm-simd128' },
     { name: 'scalar table (rnnkit.wasm, forceIsa)', variant: 'simd128', scalar: true, isa: 'scalar' },
     { name: 'threads (rnnkit-threads.wasm, cross-origin isolated, every core)', variant: 'threads', scalar: false, isa: 'wasm-simd128' },
+    { name: 'threads + relaxed SIMD (rnnkit-threads-relaxed.wasm, cross-origin isolated, every core)', variant: 'threads-relaxed', scalar: false, isa: 'wasm-relaxed-simd' },
   ] as const;
   for (const kp of PATHS) {
     it(`runs every golden case forward and backward in the page within the golden tolerances: ${kp.name}`, async () => {
       ready();
-      const p = await openPage(kp.variant === 'threads');
+      const p = await openPage(kp.variant.startsWith('threads'));
       let run: { isa: string; runsOn: string; outputs: PageOutput[] };
       try {
         run = await p.evaluate(

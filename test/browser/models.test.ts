@@ -319,7 +319,7 @@ describe('the demo page (examples/web/)', () => {
     await demo.waitForSelector('body[data-status]', { timeout: 60_000 });
     const readyAt = await demo.evaluate(() => performance.now());
     expect(await demo.evaluate(() => crossOriginIsolated)).toBe(isolated);
-    expect(await demo.textContent('#backend')).toMatch(isolated ? /backend wasm \(wasm-simd128\), [2-9]\d* threads$/ : /backend wasm \(wasm-relaxed-simd\), 1 thread \(not cross-origin isolated\)$/);
+    expect(await demo.textContent('#backend')).toMatch(isolated ? /backend wasm \(wasm-relaxed-simd\), [2-9]\d* threads$/ : /backend wasm \(wasm-relaxed-simd\), 1 thread \(not cross-origin isolated\)$/);
     expect(await demo.getAttribute('body', 'data-status'), await demo.textContent('#status') ?? '').toBe('ready');
     expect(await demo.textContent('#status')).toMatch(/moby-dick — 1×LSTM \d+ · \d+ characters · [\d,]+ parameters/);
     const first = (await demo.textContent('#output')) ?? '';

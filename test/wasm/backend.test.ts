@@ -32,8 +32,8 @@ const variantHere = process.env.RNNKIT_WASM_VARIANT && process.env.RNNKIT_WASM_V
   ? process.env.RNNKIT_WASM_VARIANT
   : autoVariant();
 /** The threads it runs: RNNKIT_THREADS (0 = every core) in the threaded build, else 1. */
-const threadsHere = variantHere !== 'threads' ? 1 : Number(process.env.RNNKIT_THREADS || 0) || hardwareThreads();
-const simdIsa = variantHere === 'relaxed' ? 'wasm-relaxed-simd' : 'wasm-simd128';
+const threadsHere = !variantHere.startsWith('threads') ? 1 : Number(process.env.RNNKIT_THREADS || 0) || hardwareThreads();
+const simdIsa = variantHere === 'relaxed' || variantHere === 'threads-relaxed' ? 'wasm-relaxed-simd' : 'wasm-simd128';
 
 function spec(over: Partial<StackSpec> = {}): StackSpec {
   return { cell: 'lstm', inputSize: 3, hiddenSize: 5, outputSize: 5, layers: 1, bidirectional: false, ...over };
@@ -55,7 +55,7 @@ beforeAll(async () => {
   backend = await loadWasmBackend();
 });
 
-describe('the three modules (simd128, relaxed, threads) and which one loads', () => {
+describe('the four modules (simd128, relaxed, threads, threads-relaxed) and which one loads', () => {
   it('the loader probes relaxed SIMD with the bytes the build checks with', () => {
     expect(Array.from(RELAXED_SIMD_PROBE)).toEqual(Array.from(BUILD_PROBE as Uint8Array));
     // The probe with v128.bitselect (also three v128 in, one out; 0x52 as the padded LEB
@@ -91,13 +91,15 @@ describe('the three modules (simd128, relaxed, threads) and which one loads', ()
   };
   const FLAG = '--experimental-wasm-relaxed-simd';
 
-  it('auto: threads where there are several cores (Node has shared memory), else relaxed where the engine validates relaxed SIMD, else simd128', () => {
+  it('auto: threaded where there are several cores (Node has shared memory), with relaxed SIMD where the engine validates it', () => {
     const several = hardwareThreads() > 1;
     for (const flags of [[], [FLAG]]) {
       const got = child(flags, undefined);
-      const want = several
-        ? { isa: 'wasm-simd128', threaded: true, threads: hardwareThreads() }
-        : { isa: got.supported ? 'wasm-relaxed-simd' : 'wasm-simd128', threaded: false, threads: 1 };
+      const want = {
+        isa: got.supported ? 'wasm-relaxed-simd' : 'wasm-simd128',
+        threaded: several,
+        threads: several ? hardwareThreads() : 1,
+      };
       expect(got, JSON.stringify({ flags, got })).toMatchObject(want);
     }
     expect(child([FLAG], 'auto')).toMatchObject({ supported: true, threaded: several });
@@ -107,10 +109,13 @@ describe('the three modules (simd128, relaxed, threads) and which one loads', ()
     expect(child([FLAG], 'simd128')).toMatchObject({ isa: 'wasm-simd128', threaded: false, threads: 1 });
     expect(child([FLAG], 'relaxed')).toMatchObject({ isa: 'wasm-relaxed-simd', threaded: false, threads: 1 });
     expect(child([], 'threads')).toMatchObject({ isa: 'wasm-simd128', threaded: true, threads: hardwareThreads() });
+    expect(child([FLAG], 'threads-relaxed')).toMatchObject({ isa: 'wasm-relaxed-simd', threaded: true, threads: hardwareThreads() });
+    const relaxedWithout = child([], 'threads-relaxed');
+    if (!relaxedWithout.supported) expect(relaxedWithout.error).toMatch(/relaxed|simd opcode/i);
     const without = child([], 'relaxed');
     if (without.supported) expect(without.isa).toBe('wasm-relaxed-simd');
     else expect(without.error).toMatch(/relaxed|simd opcode/i);
-    expect(child([], 'fast').error).toMatch(/RNNKIT_WASM_VARIANT must be one of "simd128", "relaxed", "threads", "auto"; got "fast"/);
+    expect(child([], 'fast').error).toMatch(/RNNKIT_WASM_VARIANT must be one of "simd128", "relaxed", "threads", "threads-relaxed", "auto"; got "fast"/);
   });
 });
 

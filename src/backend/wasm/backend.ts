@@ -28,7 +28,7 @@ import { createWasmTraining } from './training.js';
 import { CallFrame } from './frame.js';
 import { instantiateRnnkit, statusError, WasmAbort, type Ptr, type RnnkitModule, type WasmSource } from './module.js';
 import { busy, WorkerGone, WorkerHub, type WorkerConn } from './worker-host.js';
-import { autoVariant, parseVariant, VARIANT_FILES, type WasmVariant } from './variant.js';
+import { autoVariant, FALLBACK, parseVariant, VARIANT_FILES, type WasmVariant } from './variant.js';
 
 let nextStackId = 1;
 
@@ -457,6 +457,7 @@ export async function createWasmBackend(input: WasmInput): Promise<WasmBackend> 
 export function defaultWasmUrl(variant: WasmVariant = 'simd128'): URL {
   if (variant === 'relaxed') return new URL('../../../../wasm/dist/rnnkit-relaxed.wasm', import.meta.url);
   if (variant === 'threads') return new URL('../../../../wasm/dist/rnnkit-threads.wasm', import.meta.url);
+  if (variant === 'threads-relaxed') return new URL('../../../../wasm/dist/rnnkit-threads-relaxed.wasm', import.meta.url);
   return new URL('../../../../wasm/dist/rnnkit.wasm', import.meta.url);
 }
 
@@ -539,20 +540,26 @@ async function loadVariant(variant: WasmVariant): Promise<WasmBackend> {
 
 /**
  * Load the module: from the source given to {@link setWasmSource}, else the package's own —
- * rnnkit-relaxed.wasm where the engine has relaxed SIMD, else rnnkit.wasm, or the variant
- * forced by {@link setWasmVariant} / RNNKIT_WASM_VARIANT. A relaxed module chosen
- * automatically that cannot load (not built: clang-16 was missing) falls back to rnnkit.wasm.
+ * the variant "auto" picks (variant.ts: threads where there are several cores and shared
+ * memory, relaxed SIMD where the engine validates it), or the one forced by
+ * {@link setWasmVariant} / RNNKIT_WASM_VARIANT. An automatic choice that cannot load (a
+ * relaxed module not built because clang-16 was missing, say) falls back, with a warning, to
+ * the same without relaxed SIMD, then without threads (variant.ts's FALLBACK); a forced one is an error.
  */
 export async function loadWasmBackend(): Promise<WasmBackend> {
   if (configuredSource !== undefined) return applyEnvironment(await createWasmBackend(configuredSource));
   const { variant, forced } = chooseVariant();
-  let backend: WasmBackend;
-  try {
-    backend = await loadVariant(variant);
-  } catch (e) {
-    if (variant === 'simd128' || forced) throw e;
-    console.warn(`rnnkit: ${fileOf(variant)} did not load (${(e as Error).message}); using rnnkit.wasm`);
-    backend = await loadVariant('simd128');
+  for (let v: WasmVariant = variant; ; ) {
+    let backend: WasmBackend;
+    try {
+      backend = await loadVariant(v);
+    } catch (e) {
+      const next = FALLBACK[v];
+      if (next === null || forced) throw e;
+      console.warn(`rnnkit: ${fileOf(v)} did not load (${(e as Error).message}); using ${fileOf(next)}`);
+      v = next;
+      continue;
+    }
+    return applyEnvironment(backend);
   }
-  return applyEnvironment(backend);
 }

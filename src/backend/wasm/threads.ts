@@ -33,13 +33,16 @@ interface NodeProcess {
 }
 
 /**
- * The Node flags a worker_threads worker starts with: the process's, without --input-type,
- * which a worker refuses ("can only be used with string input") — so that workers also start
- * under `node --input-type=module -e …`. Shared with worker-host.ts.
+ * The Worker options for Node flags: none (a worker inherits the process's flags, silently
+ * leaving out the per-process ones) — except under `node --input-type=module -e …`, whose
+ * --input-type a worker refuses ("can only be used with string input"): then an empty list.
+ * (An explicit list cannot simply drop that one flag: a worker refuses V8 flags such as
+ * --experimental-wasm-relaxed-simd in it, which apply to the whole process anyway.)
+ * Shared with worker-host.ts.
  */
-export function workerExecArgv(): string[] {
+export function workerOptions(): { execArgv?: string[] } {
   const flags = nodeProcess()?.execArgv ?? [];
-  return flags.filter((f, i) => !f.startsWith('--input-type') && !(flags[i - 1] === '--input-type'));
+  return flags.some((f) => f === '--input-type' || f.startsWith('--input-type=')) ? { execArgv: [] } : {};
 }
 const nodeProcess = (): NodeProcess | undefined => {
   const p = (globalThis as { process?: NodeProcess }).process;
@@ -114,12 +117,12 @@ function startWorker(start: ThreadStart): void {
     console.warn(`rnnkit wasm: thread worker ${start.worker} did not start (${why}); the pool runs without it`);
   try {
     if (node) {
-      const wt = node.getBuiltinModule!('node:worker_threads') as { Worker: new (url: URL, options: { execArgv: string[] }) => NodeWorker };
+      const wt = node.getBuiltinModule!('node:worker_threads') as { Worker: new (url: URL, options: { execArgv?: string[] }) => NodeWorker };
       // From source (vitest runs src/*.ts) the worker is the compiled one in dist/ (Node cannot start a .ts worker).
       const url = import.meta.url.endsWith('.ts')
         ? new URL('../../../dist/src/backend/wasm/thread-worker.js', import.meta.url)
         : new URL('./thread-worker.js', import.meta.url);
-      const w = new wt.Worker(url, { execArgv: workerExecArgv() });
+      const w = new wt.Worker(url, workerOptions());
       w.on('error', (e: Error) => report(e.message));
       w.once('message', counted);
       // After the listeners (a 'message' listener refs the worker's port again) and once more

@@ -1,35 +1,46 @@
 /**
- * The three builds of the module (wasm/build.mjs) and which one an engine runs:
+ * The four builds of the module (wasm/build.mjs) and which one an engine runs:
  * - "simd128": wasm/dist/rnnkit.wasm, 128-bit SIMD without fused multiply-add (every engine
  *   with SIMD);
  * - "relaxed": wasm/dist/rnnkit-relaxed.wasm, the same code with the SIMD kernels' multiply-adds
  *   as f32x4.relaxed_madd (one FMA on CPUs that have it): engines with relaxed SIMD (Chromium
  *   since 114; Node 20 only with --experimental-wasm-relaxed-simd);
  * - "threads": wasm/dist/rnnkit-threads.wasm, simd128 with a thread pool over shared memory
- *   (threads.ts): Node, and cross-origin-isolated pages.
+ *   (threads.ts): Node, and cross-origin-isolated pages;
+ * - "threads-relaxed": wasm/dist/rnnkit-threads-relaxed.wasm, the same with relaxed SIMD's
+ *   multiply-adds: both of the above needed.
  * Only the chosen file is read or fetched.
  */
 import { hardwareThreads, sharedMemorySupported } from './threads.js';
 
-export type WasmVariant = 'simd128' | 'relaxed' | 'threads';
+export type WasmVariant = 'simd128' | 'relaxed' | 'threads' | 'threads-relaxed';
 
-export const WASM_VARIANTS: readonly WasmVariant[] = ['simd128', 'relaxed', 'threads'];
+export const WASM_VARIANTS: readonly WasmVariant[] = ['simd128', 'relaxed', 'threads', 'threads-relaxed'];
 
 /** The file of each variant in wasm/dist/. */
 export const VARIANT_FILES: Readonly<Record<WasmVariant, string>> = {
   simd128: 'rnnkit.wasm',
   relaxed: 'rnnkit-relaxed.wasm',
   threads: 'rnnkit-threads.wasm',
+  'threads-relaxed': 'rnnkit-threads-relaxed.wasm',
+};
+
+/** What an automatic choice that did not load falls back to (the variant without relaxed SIMD or threads). */
+export const FALLBACK: Readonly<Record<WasmVariant, WasmVariant | null>> = {
+  simd128: null,
+  relaxed: 'simd128',
+  threads: 'simd128',
+  'threads-relaxed': 'threads',
 };
 
 /**
- * What "auto" loads: the threaded build where shared memory works and there is more than one
- * core (every call that can be split is, so the cores count more than FMA), else the relaxed
- * build where the engine has relaxed SIMD, else simd128.
+ * What "auto" loads: a threaded build where shared memory works and there is more than one
+ * core, else a single-threaded one; with relaxed SIMD where the engine validates it.
  */
 export function autoVariant(): WasmVariant {
-  if (hardwareThreads() > 1 && sharedMemorySupported()) return 'threads';
-  return relaxedSimdSupported() ? 'relaxed' : 'simd128';
+  const relaxed = relaxedSimdSupported();
+  if (hardwareThreads() > 1 && sharedMemorySupported()) return relaxed ? 'threads-relaxed' : 'threads';
+  return relaxed ? 'relaxed' : 'simd128';
 }
 
 /**

@@ -26,7 +26,7 @@
  * RNNKIT_WASM_WORKER=0 (Node), or setWasmWorker(false), keeps the engine on the calling thread.
  */
 import { BusyError } from '../../call-lock.js';
-import { workerExecArgv } from './threads.js';
+import { workerOptions } from './threads.js';
 
 /** Raised by {@link WorkerConn.call} when the worker is gone: the caller runs the call on its mirror instead. */
 export class WorkerGone extends Error {
@@ -123,13 +123,13 @@ interface NodeWorker {
 function spawn(option: WasmWorkerOption, onMessage: (msg: Reply) => void, onFail: (reason: string) => void): Port {
   const proc = nodeProcess();
   if (typeof proc?.getBuiltinModule === 'function' && typeof proc.versions?.node === 'string') {
-    const wt = proc.getBuiltinModule('node:worker_threads') as { Worker: new (url: URL | string, options: { execArgv: string[] }) => NodeWorker };
+    const wt = proc.getBuiltinModule('node:worker_threads') as { Worker: new (url: URL | string, options: { execArgv?: string[] }) => NodeWorker };
     // Run from source (src/backend/wasm/*.ts under vitest) the worker is the compiled one in
     // dist/ (`npx tsc -p tsconfig.build.json`): Node cannot start a .ts worker.
     const url =
       (option || undefined) ??
       (import.meta.url.endsWith('.ts') ? new URL('../../../dist/src/backend/wasm/worker.js', import.meta.url) : new URL('./worker.js', import.meta.url));
-    const w = new wt.Worker(url, { execArgv: workerExecArgv() });
+    const w = new wt.Worker(url, workerOptions());
     let held = false;
     w.unref();
     // An unref() before the worker is online does not hold (Node 20: a process that created
