@@ -17,7 +17,8 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseOptions } from './lib/options.mjs';
 import { medianRound } from './lib/rounds.mjs';
-import { DIST_BACKEND_DIR, PYTHON } from './lib/paths.mjs';
+import { DIST_BACKEND_DIR, PEERS_COPY, PYTHON } from './lib/paths.mjs';
+import { copyPeers } from './lib/peers.mjs';
 import { rng } from './lib/random.mjs';
 import { bestRatio, flopsInfo, markdown, roundPairsRatio, speedup, TARGETS, targetLines } from './lib/report.mjs';
 import { BUILDERS, RNNKIT_MODES } from './lib/rnnkit-workloads.mjs';
@@ -242,6 +243,8 @@ fs.rmSync(tmp, { recursive: true, force: true });
   assert.equal(RUNNERS['ort-web'].verify({ wasm_numThreads_effective: 2 }, 2), null);
   assert.match(RUNNERS['ort-web'].verify({ wasm_numThreads_effective: 1 }, 2), /numThreads = 1, not 2/);
   // The worker refuses a wasm build that cannot give the thread count asked for (simd128 stays at 1).
+  // It reads the peers' lib/timing.js from bench/.peers, which run.mjs copies: a fresh clone has none.
+  if (!fs.existsSync(path.join(PEERS_COPY, 'lib', 'timing.js'))) copyPeers();
   const r = spawnSync(process.execPath, [args[0], '--backend', 'wasm', '--threads', '2', '--probe'],
     { env: { ...process.env, RNNKIT_THREADS: '2', RNNKIT_WASM_VARIANT: 'simd128' }, encoding: 'utf8' });
   assert.equal(r.status, 1, r.stdout + r.stderr);
