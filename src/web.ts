@@ -2,9 +2,10 @@
  * rnnkit — browser entry (`rnnkit/web`, and `rnnkit` under bundlers' "browser" condition).
  *
  * The public API over the WebAssembly backend only: no Node built-ins, no eval. The module
- * wasm/dist/rnnkit.wasm (rnnkit-relaxed.wasm where the browser has relaxed SIMD) is fetched
- * from next to the package on first use; call {@link init} first to take it from elsewhere
- * (a CDN URL, bytes you already have) or to force a variant.
+ * wasm/dist/rnnkit.wasm (or a variant: rnnkit-threads[-relaxed].wasm on cross-origin-isolated
+ * pages, rnnkit-relaxed.wasm where the browser has relaxed SIMD) is fetched from next to the
+ * package on first use; call {@link init} first to take it from elsewhere (a CDN URL, bytes
+ * you already have), to force a variant or to set the thread count.
  *
  * ```js
  * import { init, createStack, createModel } from 'rnnkit/web';
