@@ -469,7 +469,8 @@ let configuredVariant: WasmVariant | 'auto' | undefined;
 
 /**
  * Which of the package's modules the next {@link loadWasmBackend} loads (variant.ts): "auto"
- * (the default: "relaxed" where the engine validates relaxed SIMD, else "simd128"), or one of
+ * (the default: variant.ts's autoVariant — threaded where there are several cores and shared
+ * memory, with relaxed SIMD where the engine validates it), or one of
  * them forced (a forced variant that cannot load is an error, never a fallback). `undefined`
  * restores the default; under Node the RNNKIT_WASM_VARIANT environment variable is read when
  * none was set here. Ignored when a source is given ({@link setWasmSource}): that is loaded as is.
