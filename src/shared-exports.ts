@@ -14,6 +14,7 @@ export type { ModelBytes, LoadedModel } from './io/model-bytes.js';
 export { readModel, encodeModelBundle, decodeModelBundle, bundleFromFiles, bundleConfig, modelUrls, BUNDLE_CONFIG_KEY } from './web/model-io.js';
 export type { ModelSource, ReadModelOptions } from './web/model-io.js';
 export { setWasmWorker } from './backend/wasm/worker-host.js';
+export { setWasmThreadWorker } from './backend/wasm/threads.js';
 export type { WasmWorkerOption } from './backend/wasm/worker-host.js';
 // Text: tokenizers, vocabularies, sentences, word vectors, language-model data, sampling.
 export { CharTokenizer, WordTokenizer, Tokenizer, tokenizerFromJSON, tokenizerOf } from './text/tokenizer.js';

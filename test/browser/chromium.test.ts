@@ -78,6 +78,8 @@ Promise.all([import('/dist/src/web.js'), import('/dist/src/backend/load.js')]).t
     '/dist/': path.join(outDir, 'dist'),
     '/wasm/dist/': path.join(repoRoot, 'wasm/dist'),
     '/elsewhere/': path.join(repoRoot, 'wasm/dist'),
+    // Where an app that bundles thread-worker.js itself serves it (setWasmThreadWorker).
+    '/bundled-threads/': path.join(outDir, 'dist/src/backend/wasm'),
     '/': outDir,
   };
   server = await serveStatic(mounts);
@@ -192,6 +194,34 @@ describe('browser entry in headless Chromium', () => {
     expect(requests.filter((l) => /rnnkit(-relaxed|-threads)?\.wasm/.test(l))).toEqual([]);
     // Each instance (the worker's and the page's) asks for its helpers: the thread worker's script is fetched.
     if (got.cores > 1) expect(requests, requests.join('\n')).toContain('200 /dist/src/backend/wasm/thread-worker.js');
+  });
+
+  it('setWasmThreadWorker(url): the helpers start from that URL, in the engine worker too', async () => {
+    ready();
+    const p = await openPage(true);
+    const before = isolatedServer.log.length;
+    let info: Record<string, unknown>;
+    try {
+      info = await p.evaluate(async () => {
+        const web = (window as any).rnnkit;
+        web.setWasmThreadWorker('/bundled-threads/thread-worker.js'); // relative to the page
+        const info = await web.init({ variant: 'threads' });
+        const stack = await web.createStack({ cell: 'gru', inputSize: 32, hiddenSize: 128, seed: 2 });
+        const x = new Float32Array(8 * 64 * 32).fill(0.25);
+        await stack.forward(x, { steps: 8, batch: 64 }); // in the engine's worker
+        stack.forwardSync(x, { steps: 8, batch: 64 }); // on the page's instance
+        stack.dispose();
+        await new Promise((r) => setTimeout(r, 500)); // the helpers fetch their script
+        return { ...info, cores: navigator.hardwareConcurrency };
+      });
+    } finally {
+      await p.close();
+    }
+    expect(info).toMatchObject({ isa: 'wasm-simd128', threads: info.cores });
+    const requests = isolatedServer.log.slice(before);
+    // cores - 1 helpers for the page's instance and as many for the worker's: all from the URL given.
+    expect(requests.filter((l) => l === '200 /bundled-threads/thread-worker.js').length, requests.join('\n')).toBe(2 * ((info.cores as number) - 1));
+    expect(requests.filter((l) => l.includes('/dist/src/backend/wasm/thread-worker.js'))).toEqual([]);
   });
 
   it('init({ variant }) forces a module; a bad variant is refused', async () => {

@@ -676,7 +676,9 @@ function fitOptions(f, spec, data, lens) {
     case 'validationSplit': o.validationSplit = v; rules = v === undefined ? [OK] : typeof v === 'number' && v > 0 && v < 1 ? [OK, arg(/validationSplit/)] : [arg(/validationSplit/)]; break;
     case 'validationData': o.validationData = v; rules = v === undefined ? [OK] : [arg(/validationData/)]; break;
     case 'earlyStopping': o.earlyStopping = v; rules = v === undefined ? [OK] : v === null || typeof v === 'object' ? [OK, arg(/earlyStopping/)] : [arg(/earlyStopping/)]; break;
-    case 'learningRate': o.learningRate = v; rules = v === undefined ? [OK] : typeof v === 'function' ? [OK, arg(/learningRate/)] : [arg(/learningRate/)]; break;
+    // A schedule may return any valid rate — () => 1 with RMSprop diverged (random seed
+    // 1399246436): a TrainingDivergedError is then the right answer, as for optimizer.lr.
+    case 'learningRate': o.learningRate = v; rules = v === undefined ? [OK] : typeof v === 'function' ? [OK, arg(/learningRate/), DIVERGED] : [arg(/learningRate/)]; break;
     case 'learningRateNaN': o.learningRate = () => NaN; rules = [arg(/learningRate/)]; break;
     case 'onProgress': o.onProgress = v; rules = v === undefined ? [OK] : typeof v === 'function' ? [OK] : [arg(/onProgress/)]; break;
     case 'checkpoint': o.checkpoint = v; rules = v === undefined ? [OK] : [arg(/checkpoint/)]; break;

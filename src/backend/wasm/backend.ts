@@ -29,6 +29,7 @@ import { CallFrame } from './frame.js';
 import { instantiateRnnkit, statusError, WasmAbort, type Ptr, type RnnkitModule, type WasmSource } from './module.js';
 import { busy, WorkerGone, WorkerHub, type WorkerConn } from './worker-host.js';
 import { autoVariant, FALLBACK, parseVariant, VARIANT_FILES, type WasmVariant } from './variant.js';
+import { wasmThreadWorker } from './threads.js';
 
 let nextStackId = 1;
 
@@ -104,7 +105,9 @@ export class WasmBackend implements Backend {
     private readonly m: RnnkitModule,
     options: { worker?: boolean } = {},
   ) {
-    this.hub = options.worker ? new WorkerHub(m.compiled, () => ({ isa: this.info().isa, threads: this.info().threads })) : null;
+    this.hub = options.worker
+      ? new WorkerHub(m.compiled, () => ({ isa: this.info().isa, threads: this.info().threads, threadWorker: wasmThreadWorker() }))
+      : null;
     if (typeof m.exports.rk_abi_describe !== 'function') {
       throw new Error('this rnnkit.wasm predates rk_abi_describe; rebuild it with `npm run build:wasm`');
     }

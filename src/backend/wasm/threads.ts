@@ -110,6 +110,27 @@ interface NodeWorker {
   unref(): void;
 }
 
+let threadWorkerUrl: string | undefined;
+
+/**
+ * Where the threaded modules start their helper workers from: the URL of thread-worker.js
+ * (an app that bundles it separately: esbuild does not follow
+ * `new Worker(new URL('./thread-worker.js', import.meta.url))`, Vite and webpack do), or
+ * `undefined` for the default, next to this module. Applies to workers started from then on,
+ * in this realm and in the engine's worker (worker-host.ts passes it along).
+ */
+export function setWasmThreadWorker(url: URL | string | undefined): void {
+  if (url !== undefined && typeof url !== 'string' && !(url instanceof URL)) throw new TypeError('setWasmThreadWorker: url must be a URL, a string or undefined');
+  // Resolved here (against the page, or this module in Node), so that the engine's worker,
+  // which has another location, starts the same file.
+  threadWorkerUrl = url === undefined ? undefined : new URL(url, globalThis.location?.href ?? import.meta.url).href;
+}
+
+/** The URL set by {@link setWasmThreadWorker}, if any. */
+export function wasmThreadWorker(): string | undefined {
+  return threadWorkerUrl;
+}
+
 /** Start one thread worker; failures are reported, never thrown into the module. */
 function startWorker(start: ThreadStart): void {
   const node = nodeProcess();
@@ -119,9 +140,11 @@ function startWorker(start: ThreadStart): void {
     if (node) {
       const wt = node.getBuiltinModule!('node:worker_threads') as { Worker: new (url: URL, options: { execArgv?: string[] }) => NodeWorker };
       // From source (vitest runs src/*.ts) the worker is the compiled one in dist/ (Node cannot start a .ts worker).
-      const url = import.meta.url.endsWith('.ts')
-        ? new URL('../../../dist/src/backend/wasm/thread-worker.js', import.meta.url)
-        : new URL('./thread-worker.js', import.meta.url);
+      const url = threadWorkerUrl !== undefined
+        ? new URL(threadWorkerUrl)
+        : import.meta.url.endsWith('.ts')
+          ? new URL('../../../dist/src/backend/wasm/thread-worker.js', import.meta.url)
+          : new URL('./thread-worker.js', import.meta.url);
       const w = new wt.Worker(url, workerOptions());
       w.on('error', (e: Error) => report(e.message));
       w.once('message', counted);
@@ -131,7 +154,11 @@ function startWorker(start: ThreadStart): void {
       w.once('online', () => w.unref());
       w.postMessage(start);
     } else {
-      const w = new Worker(new URL('./thread-worker.js', import.meta.url), { type: 'module', name: `rnnkit-thread-${start.worker}` });
+      const name = `rnnkit-thread-${start.worker}`;
+      // The literal `new Worker(new URL('./thread-worker.js', import.meta.url))` is what Vite and webpack look for.
+      const w = threadWorkerUrl !== undefined
+        ? new Worker(threadWorkerUrl, { type: 'module', name })
+        : new Worker(new URL('./thread-worker.js', import.meta.url), { type: 'module', name });
       w.addEventListener('error', (e) => report((e as ErrorEvent).message || 'the script did not load'));
       w.addEventListener('message', (e) => counted(e.data));
       w.postMessage(start);

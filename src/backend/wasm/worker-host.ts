@@ -182,6 +182,8 @@ export interface Request {
 export interface WorkerSettings {
   isa: string;
   threads: number;
+  /** setWasmThreadWorker's URL on the calling side (threads.ts), for the engine's own helpers. */
+  threadWorker?: string;
 }
 
 /** One running worker. */

@@ -13,6 +13,7 @@ import { WasmBackend } from './backend.js';
 import { instantiateRnnkit } from './module.js';
 import { WasmEngine, type WasmModel } from './training.js';
 import { buffersOf, toWire, type Reply, type Request, type WorkerSettings } from './worker-host.js';
+import { setWasmThreadWorker } from './threads.js';
 
 interface Engine {
   backend: WasmBackend;
@@ -91,7 +92,8 @@ function serve(send: Send): (msg: Request) => void {
   };
   return (msg) => {
     if (msg.op === 'init') {
-      const [module, { isa, threads }] = msg.args as [WebAssembly.Module, WorkerSettings];
+      const [module, { isa, threads, threadWorker }] = msg.args as [WebAssembly.Module, WorkerSettings];
+      if (threadWorker !== undefined) setWasmThreadWorker(threadWorker);
       instantiateRnnkit(module).then(
         (m) => {
           const backend = new WasmBackend(m);
