@@ -38,6 +38,7 @@ import { setWasmSource, setWasmThreads, setWasmVariant, type WasmInput } from '.
 import { parseVariant, type WasmVariant } from './backend/wasm/variant.js';
 import { createModel as createModelOn, RnnModel, type ModelOptions } from './models/model.js';
 import { bundleBlob, directoryFiles, readModel, type ModelSource, type ReadModelOptions } from './web/model-io.js';
+import { yieldToEventLoop } from './models/fit.js';
 import { createStack as createStackOn, type RecurrentStack, type StackOptions, type StackWithParams } from './stack.js';
 
 export { RecurrentStack, resolveSpec } from './stack.js';
@@ -68,14 +69,15 @@ export type { WeightInit, StackInitOptions, ModelInitOptions } from './init/init
 // Formats as bytes, tokenizers and text tools: the same list as the Node entry's.
 export * from './shared-exports.js';
 
-/** `init({ variant, threads })`: which of the package's three modules to load, with how many threads. */
+/** `init({ variant, threads })`: which of the package's four modules to load, with how many threads. */
 export interface InitOptions {
   /**
-   * "auto" (the default): wasm/dist/rnnkit-threads.wasm (a thread pool over shared memory)
-   * where the page is cross-origin isolated and the machine has several cores, else
-   * rnnkit-relaxed.wasm where the browser validates relaxed SIMD (fused multiply-add), else
-   * rnnkit.wasm; "simd128", "relaxed" or "threads" forces one (a forced module that cannot
-   * load is an error). Only the chosen file is fetched.
+   * "auto" (the default): a threaded module (a thread pool over shared memory) where the page
+   * is cross-origin isolated and the machine has several cores, else a single-threaded one;
+   * with relaxed SIMD (fused multiply-add) where the browser validates it — so
+   * rnnkit-threads-relaxed.wasm, rnnkit-threads.wasm, rnnkit-relaxed.wasm or rnnkit.wasm.
+   * "threads-relaxed", "threads", "relaxed" or "simd128" forces one (a forced module that
+   * cannot load is an error). Only the chosen file is fetched.
    */
   variant?: WasmVariant | 'auto';
   /** Threads of rnnkit-threads.wasm: n >= 1, or 0 (the default) for navigator.hardwareConcurrency. */
@@ -91,8 +93,7 @@ function isInitOptions(x: unknown): x is InitOptions {
 /**
  * Load the WebAssembly module: from `source` (a URL, the module's bytes, a compiled
  * WebAssembly.Module or a fetch Response), loaded exactly as given, or, by default, from the
- * package's wasm/dist/: rnnkit-threads.wasm on a cross-origin-isolated page of a machine with
- * several cores, else rnnkit-relaxed.wasm where the browser has relaxed SIMD, else rnnkit.wasm —
+ * package's wasm/dist/: the module {@link InitOptions}' "auto" picks —
  * `init({ variant: 'simd128' })` forces one (see {@link InitOptions}); `info().isa` says which
  * kernels run ("wasm-relaxed-simd" or "wasm-simd128") and `info().threads` with how many
  * threads. Once a module has loaded it stays:
@@ -103,20 +104,12 @@ export async function init(source?: WasmInput | InitOptions): Promise<BackendInf
     const extra = Object.keys(source).filter((k) => k !== 'variant' && k !== 'threads');
     if (extra.length) throw new RangeError(`init: unknown option ${JSON.stringify(extra[0])} (expected { variant, threads })`);
     if (source.variant !== undefined) setWasmVariant(parseVariant(source.variant, 'init: variant'));
-    if (source.threads !== undefined) {
-      if (!Number.isInteger(source.threads) || source.threads < 0) {
-        throw new RangeError(`init: threads must be an integer ≥ 0 (0 = every core); got ${JSON.stringify(source.threads)}`);
-      }
-      setWasmThreads(source.threads);
-    }
+    if (source.threads !== undefined) setWasmThreads(source.threads, 'init: threads');
   } else if (source !== undefined) {
     setWasmSource(source);
   }
   return (await loadBackend('wasm')).info();
 }
-
-/** A new task of the event loop (not a microtask): what runs before it is one task, what runs after another. */
-const nextTask = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
 
 /** The options with backend "wasm"; anything but an object passes through to be refused by the API. */
 function onWasm<T extends { backend?: unknown }>(options: T): T {
@@ -152,7 +145,7 @@ export async function loadModel(source: ModelSource, options: ReadModelOptions =
   const { spec, params, extra } = await readModel(source, options);
   // Decoding and creating the model are each a few tens of milliseconds on a cold page
   // (nothing is optimised yet); a task in between lets the page paint and take input.
-  await nextTask();
+  await yieldToEventLoop();
   const model = new RnnModel(await defaultTraining('wasm'), spec, params);
   model.extra = extra;
   return model;

@@ -94,14 +94,12 @@ void wake_all(std::atomic<T>& word) {
 }
 // Each worker's stack (the main thread's is 1 MB too: wasm/build.mjs).
 constexpr std::size_t kWorkerStack = std::size_t{1} << 20;
-}  // namespace
 // One thread's thread-local storage, laid out as wasm-ld says (nullptr without memory).
 void* new_tls_block() {
   const std::size_t align = std::max<std::size_t>(__builtin_wasm_tls_align(), 16);
   const std::size_t size = (__builtin_wasm_tls_size() + align - 1) / align * align;
   return std::aligned_alloc(align, size == 0 ? align : size);
 }
-namespace {
 #else
 using RunLock = std::mutex;
 unsigned hardware_threads() {
@@ -264,8 +262,7 @@ class Pool {
   // late only misses jobs, as on a busy native machine.
   void start_workers() {  // run_mu_ held
     const std::uint64_t gen = job_gen(job_.load(std::memory_order_acquire));
-    for (int w = spawned_; w < nthreads_ && w < kMaxWorkers; ++w) {
-      if (w == 0) continue;  // the calling thread
+    for (int w = spawned_; w < nthreads_ && w < kMaxWorkers; ++w) {  // worker 0 is the caller
       void* stack = std::aligned_alloc(16, kWorkerStack);
       void* tls = new_tls_block();
       if (!stack || !tls) {  // no memory for another worker: run with those we have
@@ -279,20 +276,18 @@ class Pool {
       spawned_ = w + 1;
       rkw_spawn_thread(w, static_cast<char*>(stack) + kWorkerStack, tls);
     }
-    if (spawned_ < 1) spawned_ = 1;
-    nthreads_ = std::min(nthreads_, std::max(spawned_, 1));
+    nthreads_ = std::min(nthreads_, spawned_);  // at most kMaxWorkers, or as many as memory allowed
   }
 
-  // Sleep until the generation moves past seen_gen; a worker at index >= the thread count
-  // first sleeps until it is counted in again.
-  void sleep_until_next_job(int worker, std::uint64_t seen_gen) {
+  // Sleep until the generation moves past seen_gen.
+  void sleep_until_next_job(std::uint64_t seen_gen) {
     sleepers_.fetch_add(1, std::memory_order_seq_cst);
     for (std::uint64_t w = job_.load(std::memory_order_seq_cst); job_gen(w) == seen_gen; w = job_.load(std::memory_order_seq_cst))
       wait_while_equal(job_, w);
     sleepers_.fetch_sub(1, std::memory_order_seq_cst);
-    (void)worker;
   }
 
+  // A worker at index >= the thread count sleeps until it is counted in again (true if it did).
   bool sitting_out(int worker) {
     int n = published_threads_.load(std::memory_order_acquire);
     if (worker < n) return false;
@@ -311,7 +306,7 @@ class Pool {
     cv_.notify_all();
   }
 
-  void sleep_until_next_job(int, std::uint64_t seen_gen) {
+  void sleep_until_next_job(std::uint64_t seen_gen) {
     std::unique_lock<std::mutex> lock(mu_);
     cv_.wait(lock, [&] { return job_gen(job_.load(std::memory_order_acquire)) != seen_gen; });
   }
@@ -387,7 +382,7 @@ class Pool {
       while (job_gen(job_.load(std::memory_order_acquire)) == seen_gen) {
         RK_CPU_RELAX();
         if (++spins % 256 == 0 && std::chrono::steady_clock::now() > until) {
-          sleep_until_next_job(worker, seen_gen);
+          sleep_until_next_job(seen_gen);
           break;
         }
       }

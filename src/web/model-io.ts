@@ -36,6 +36,7 @@
 import { CONFIG_FILE, WEIGHTS_FILE, decodeModel, encodeModel, type LoadedModel } from '../io/model-bytes.js';
 import type { ModelSpec } from '../backend/contract.js';
 import { MAX_HEADER_BYTES, SafetensorsError, decodeSafetensors } from '../io/safetensors.js';
+import { yieldToEventLoop } from '../models/fit.js';
 
 export type { LoadedModel } from '../io/model-bytes.js';
 
@@ -247,7 +248,7 @@ export async function readModel(source: ModelSource, options: ReadModelOptions =
     if ('bundle' in urls) return decodeModelBundle(await fetchBytes(urls.bundle, options), urls.bundle.href);
     const [config, weights] = await Promise.all([fetchBytes(urls.config, options), fetchBytes(urls.weights, options)]);
     // Decoding (checksum, tensors) in a task of its own, not in the one that received the bytes.
-    await new Promise((resolve) => setTimeout(resolve, 0));
+    await yieldToEventLoop();
     let text: string;
     try {
       text = new TextDecoder('utf-8', { fatal: true }).decode(config);

@@ -14,7 +14,7 @@
  * RNNKIT_ISA=scalar|avx2|avx512|neon are applied when the backend loads; the `threads` and
  * `isa` options override them.
  */
-import { envThreads } from '../env-threads.js';
+import { envThreads, threadCount } from '../thread-count.js';
 import type {
   Backend,
   BackendInfo,
@@ -94,7 +94,7 @@ export class NativeBackend implements Backend {
    * with ERR_RNNKIT_BUSY while a computation is in flight, unless it changes nothing.
    */
   setThreads(n: number): void {
-    if (!Number.isInteger(n) || n < 0) throw new RangeError(`threads must be an integer ≥ 0 (0 = every core); got ${n}`);
+    threadCount(n, 'threads');
     // Setting the count it already has must not be refused while another stack or
     // worker_thread computes (every worker applies RNNKIT_THREADS when it loads).
     if (this.addon.resolveThreads(n) === this.addon.getThreads()) return;

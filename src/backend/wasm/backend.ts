@@ -10,7 +10,7 @@
  * Runs in Node and in browsers (no Node built-ins, no eval): {@link loadWasmBackend} finds
  * and reads the module itself; {@link createWasmBackend} takes bytes, a URL or a Response.
  */
-import { envThreads } from '../env-threads.js';
+import { envThreads, threadCount } from '../thread-count.js';
 import type {
   Backend,
   BackendInfo,
@@ -152,7 +152,7 @@ export class WasmBackend implements Backend {
    * Node, else every core.
    */
   setThreads(n: number): void {
-    if (!Number.isInteger(n) || n < 0) throw new RangeError(`threads must be an integer ≥ 0 (0 = every core); got ${n}`);
+    threadCount(n, 'threads');
     this.guard('rk_set_threads', () => this.check(this.m.exports.rk_set_threads(n), 'rk_set_threads'));
     this.hub?.broadcast('setThreads', [n]);
   }
@@ -464,8 +464,6 @@ export function defaultWasmUrl(variant: WasmVariant = 'simd128'): URL {
   return new URL('../../../../wasm/dist/rnnkit.wasm', import.meta.url);
 }
 
-/** The file name of a variant in wasm/dist/. */
-const fileOf = (variant: WasmVariant): string => VARIANT_FILES[variant];
 
 let configuredSource: WasmInput | undefined;
 let configuredVariant: WasmVariant | 'auto' | undefined;
@@ -506,9 +504,8 @@ let configuredThreads: number | undefined;
  * builds run one): n >= 1, 0 for every core, `undefined` for the default (RNNKIT_THREADS under
  * Node, else every core). The browser entry's `init({ threads })` sets it.
  */
-export function setWasmThreads(n: number | undefined): void {
-  if (n !== undefined && (!Number.isInteger(n) || n < 0)) throw new RangeError(`threads must be an integer ≥ 0 (0 = every core); got ${n}`);
-  configuredThreads = n;
+export function setWasmThreads(n: number | undefined, where = 'threads'): void {
+  configuredThreads = n === undefined ? undefined : threadCount(n, where);
 }
 
 /** The thread count (setWasmThreads, else RNNKIT_THREADS), RNNKIT_WASM_ISA=scalar runs the wasm build's portable kernels (tests). */
@@ -532,11 +529,11 @@ async function loadVariant(variant: WasmVariant): Promise<WasmBackend> {
   const fs = nodeFs();
   if (!fs) return createWasmBackend(defaultWasmUrl(variant));
   // Run from source (src/backend/wasm/backend.ts under vitest) the package root is three levels up.
-  const candidates = [defaultWasmUrl(variant), new URL(`../../../wasm/dist/${fileOf(variant)}`, import.meta.url)];
+  const candidates = [defaultWasmUrl(variant), new URL(`../../../wasm/dist/${VARIANT_FILES[variant]}`, import.meta.url)];
   const found = candidates.find((u) => u.protocol === 'file:' && fs.existsSync(u));
   if (!found) {
     throw new Error(
-      `${fileOf(variant)} not found (looked at ${candidates.map((u) => u.href).join(', ')}); build it with \`npm run build:wasm\``,
+      `${VARIANT_FILES[variant]} not found (looked at ${candidates.map((u) => u.href).join(', ')}); build it with \`npm run build:wasm\``,
     );
   }
   return new WasmBackend(await instantiateRnnkit(fs.readFileSync(found)), { worker: true });
@@ -560,7 +557,7 @@ export async function loadWasmBackend(): Promise<WasmBackend> {
     } catch (e) {
       const next = FALLBACK[v];
       if (next === null || forced) throw e;
-      console.warn(`rnnkit: ${fileOf(v)} did not load (${(e as Error).message}); using ${fileOf(next)}`);
+      console.warn(`rnnkit: ${VARIANT_FILES[v]} did not load (${(e as Error).message}); using ${VARIANT_FILES[next]}`);
       v = next;
       continue;
     }

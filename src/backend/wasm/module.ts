@@ -213,7 +213,7 @@ export async function instantiateRnnkit(source: WasmSource): Promise<RnnkitModul
     const why = sharedMemoryUnavailable();
     if (why) throw new Error(`rnnkit-threads.wasm cannot run here: ${why}`);
     memory = createSharedMemory();
-    Object.assign(imports.env as object, threadHostImports(() => compiled, memory));
+    Object.assign(imports.env as object, threadHostImports(compiled, memory));
   }
   const instance = await WebAssembly.instantiate(compiled, imports);
   const exports = (memory ? { ...instance.exports, memory } : instance.exports) as unknown as RnnkitExports;

@@ -7,6 +7,7 @@
  */
 import { hostImports, RnnkitModule, type RnnkitExports } from './module.js';
 import { threadWorkerImports, type ThreadStart } from './threads.js';
+import { nodeHost } from './node-host.js';
 
 interface WorkerExports extends RnnkitExports {
   stackRestore(top: number): void;
@@ -25,9 +26,9 @@ async function run({ module, memory, worker, stackTop }: ThreadStart, tell: (msg
   exports.rkw_worker_main(worker);
 }
 
-const proc = (globalThis as { process?: { versions?: { node?: string }; getBuiltinModule?: (id: string) => unknown } }).process;
-if (typeof proc?.getBuiltinModule === 'function' && typeof proc.versions?.node === 'string') {
-  const { parentPort } = proc.getBuiltinModule('node:worker_threads') as {
+const node = nodeHost();
+if (node) {
+  const { parentPort } = node.getBuiltinModule('node:worker_threads') as {
     parentPort: { once(ev: 'message', fn: (m: ThreadStart) => void): void; postMessage(m: unknown): void } | null;
   };
   parentPort?.once('message', (start) => {

@@ -15,6 +15,8 @@
  * Node: the workers are unref'd, so they never keep a process alive.
  */
 
+import { nodeHost, workerOptions } from './node-host.js';
+
 /** Linear memory of the threaded module: 4 MB to start (-sINITIAL_MEMORY in wasm/build.mjs), up to 4 GB. */
 export const THREADED_MEMORY_PAGES = { initial: 64, maximum: 65536 } as const;
 
@@ -26,28 +28,6 @@ export interface ThreadStart {
   stackTop: number;
 }
 
-interface NodeProcess {
-  versions?: { node?: string };
-  execArgv?: string[];
-  getBuiltinModule?: (id: string) => unknown;
-}
-
-/**
- * The Worker options for Node flags: none (a worker inherits the process's flags, silently
- * leaving out the per-process ones) — except under `node --input-type=module -e …`, whose
- * --input-type a worker refuses ("can only be used with string input"): then an empty list.
- * (An explicit list cannot simply drop that one flag: a worker refuses V8 flags such as
- * --experimental-wasm-relaxed-simd in it, which apply to the whole process anyway.)
- * Shared with worker-host.ts.
- */
-export function workerOptions(): { execArgv?: string[] } {
-  const flags = nodeProcess()?.execArgv ?? [];
-  return flags.some((f) => f === '--input-type' || f.startsWith('--input-type=')) ? { execArgv: [] } : {};
-}
-const nodeProcess = (): NodeProcess | undefined => {
-  const p = (globalThis as { process?: NodeProcess }).process;
-  return typeof p?.getBuiltinModule === 'function' && typeof p.versions?.node === 'string' ? p : undefined;
-};
 
 /** Whether `module` is the threaded build: it imports its memory. */
 export function importsSharedMemory(module: WebAssembly.Module): boolean {
@@ -66,7 +46,7 @@ export function sharedMemoryUnavailable(): string | null {
   } catch (e) {
     return `this engine cannot create shared wasm memory (${(e as Error).message})`;
   }
-  if (!nodeProcess() && typeof Worker === 'undefined') return 'this environment has no Worker';
+  if (!nodeHost() && typeof Worker === 'undefined') return 'this environment has no Worker';
   return null;
 }
 
@@ -77,9 +57,9 @@ export function sharedMemorySupported(): boolean {
 
 /** The cores this machine says it has (what "every core", 0 threads, means). */
 export function hardwareThreads(): number {
-  const node = nodeProcess();
+  const node = nodeHost();
   if (node) {
-    const os = node.getBuiltinModule!('node:os') as { availableParallelism?: () => number; cpus(): unknown[] };
+    const os = node.getBuiltinModule('node:os') as { availableParallelism?: () => number; cpus(): unknown[] };
     return Math.max(1, os.availableParallelism?.() ?? os.cpus().length);
   }
   const n = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency;
@@ -133,12 +113,12 @@ export function wasmThreadWorker(): string | undefined {
 
 /** Start one thread worker; failures are reported, never thrown into the module. */
 function startWorker(start: ThreadStart): void {
-  const node = nodeProcess();
+  const node = nodeHost();
   const report = (why: string): void =>
     console.warn(`rnnkit wasm: thread worker ${start.worker} did not start (${why}); the pool runs without it`);
   try {
     if (node) {
-      const wt = node.getBuiltinModule!('node:worker_threads') as { Worker: new (url: URL, options: { execArgv?: string[] }) => NodeWorker };
+      const wt = node.getBuiltinModule('node:worker_threads') as { Worker: new (url: URL, options: { execArgv?: string[] }) => NodeWorker };
       // From source (vitest runs src/*.ts) the worker is the compiled one in dist/ (Node cannot start a .ts worker).
       const url = threadWorkerUrl !== undefined
         ? new URL(threadWorkerUrl)
@@ -169,11 +149,11 @@ function startWorker(start: ThreadStart): void {
 }
 
 /** The env imports of the threaded module's main instance. */
-export function threadHostImports(getModule: () => WebAssembly.Module, memory: WebAssembly.Memory): Record<string, unknown> {
+export function threadHostImports(module: WebAssembly.Module, memory: WebAssembly.Memory): Record<string, unknown> {
   return {
     memory,
     rkw_hardware_threads: () => hardwareThreads(),
-    rkw_spawn_thread: (worker: number, stackTop: number) => startWorker({ module: getModule(), memory, worker, stackTop }),
+    rkw_spawn_thread: (worker: number, stackTop: number) => startWorker({ module, memory, worker, stackTop }),
   };
 }
 

@@ -26,7 +26,7 @@
  * RNNKIT_WASM_WORKER=0 (Node), or setWasmWorker(false), keeps the engine on the calling thread.
  */
 import { BusyError } from '../../call-lock.js';
-import { workerOptions } from './threads.js';
+import { nodeHost, workerOptions } from './node-host.js';
 
 /** Raised by {@link WorkerConn.call} when the worker is gone: the caller runs the call on its mirror instead. */
 export class WorkerGone extends Error {
@@ -88,16 +88,9 @@ export function setWasmWorker(option: WasmWorkerOption): void {
   workerOption = option;
 }
 
-interface NodeProcess {
-  versions?: { node?: string };
-  env?: Record<string, string | undefined>;
-  getBuiltinModule?: (id: string) => unknown;
-}
-const nodeProcess = (): NodeProcess | undefined => (globalThis as { process?: NodeProcess }).process;
-
 /** Why the engine stays on the calling thread before any worker is tried, or null. */
 function disabledReason(): string | null {
-  const env = nodeProcess()?.env?.RNNKIT_WASM_WORKER;
+  const env = nodeHost()?.env.RNNKIT_WASM_WORKER;
   if (env !== undefined && ['0', 'false', 'off', 'no'].includes(env.toLowerCase())) return `RNNKIT_WASM_WORKER=${env}`;
   if (workerOption === false) return 'setWasmWorker(false)';
   return null;
@@ -121,9 +114,9 @@ interface NodeWorker {
 
 /** Start the worker script; throws when workers are not available here. */
 function spawn(option: WasmWorkerOption, onMessage: (msg: Reply) => void, onFail: (reason: string) => void): Port {
-  const proc = nodeProcess();
-  if (typeof proc?.getBuiltinModule === 'function' && typeof proc.versions?.node === 'string') {
-    const wt = proc.getBuiltinModule('node:worker_threads') as { Worker: new (url: URL | string, options: { execArgv?: string[] }) => NodeWorker };
+  const node = nodeHost();
+  if (node) {
+    const wt = node.getBuiltinModule('node:worker_threads') as { Worker: new (url: URL | string, options: { execArgv?: string[] }) => NodeWorker };
     // Run from source (src/backend/wasm/*.ts under vitest) the worker is the compiled one in
     // dist/ (`npx tsc -p tsconfig.build.json`): Node cannot start a .ts worker.
     const url =

@@ -14,6 +14,7 @@ import { instantiateRnnkit } from './module.js';
 import { WasmEngine, type WasmModel } from './training.js';
 import { buffersOf, toWire, type Reply, type Request, type WorkerSettings } from './worker-host.js';
 import { setWasmThreadWorker } from './threads.js';
+import { nodeHost } from './node-host.js';
 
 interface Engine {
   backend: WasmBackend;
@@ -113,9 +114,9 @@ function serve(send: Send): (msg: Request) => void {
   };
 }
 
-const proc = (globalThis as { process?: { versions?: { node?: string }; getBuiltinModule?: (id: string) => unknown } }).process;
-if (typeof proc?.getBuiltinModule === 'function' && typeof proc.versions?.node === 'string') {
-  const { parentPort } = proc.getBuiltinModule('node:worker_threads') as {
+const node = nodeHost();
+if (node) {
+  const { parentPort } = node.getBuiltinModule('node:worker_threads') as {
     parentPort: { on(ev: 'message', fn: (m: Request) => void): void; postMessage(m: unknown, t: ArrayBuffer[]): void } | null;
   };
   if (parentPort) {
