@@ -10,8 +10,10 @@
  * abort is a failed assertion here, not a lost test run; each child makes thousands of
  * calls.
  *
- * Per backend: one child with the fixed seed and one with a random seed, printed. Every
- * failure message carries the seed and fast-check's path; to replay it:
+ * Per backend: two children with fixed seeds, so that a run of the suite (and CI, whose
+ * verdict must not depend on luck) is repeatable. RNNKIT_FUZZ_RANDOM=1 adds a child with a
+ * random seed, printed: that is how new failures are looked for (scripts/fuzz-explore.sh runs
+ * many). Every failure message carries the seed and fast-check's path; to replay it:
  *
  *   RNNKIT_FUZZ_SEED=<seed> [RNNKIT_FUZZ_PATH=<path>] RNNKIT_BACKENDS=<backend> npx vitest run test/robustness/fuzz.test.ts
  *   node test/robustness/fuzz-child.mjs <backend> <seed> <runs> [path]      (the same, by hand)
@@ -25,10 +27,13 @@ import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { childResult, expectCleanExit, forEachBackend, requireFreshDist, ROOT, runNode } from '../boundary/backends.js';
 
-const FIXED_SEED = 20261206;
+/** Seeds every run uses (the second was found by the random child once; both pass). */
+const FIXED_SEEDS = [20261206, 667464015];
 const SCALE = Number(process.env.RNNKIT_FUZZ_SCALE ?? 1);
 const REPLAY = process.env.RNNKIT_FUZZ_SEED;
+const EXPLORE = process.env.RNNKIT_FUZZ_RANDOM === '1';
 const RANDOM_SEED = REPLAY !== undefined ? Number(REPLAY) : Math.floor(Math.random() * 2 ** 31);
+const SEEDS = REPLAY !== undefined ? [RANDOM_SEED] : EXPLORE ? [...FIXED_SEEDS, RANDOM_SEED] : FIXED_SEEDS;
 /** Runs per child: each run is a scenario of 1–14 calls (about 5 on average). */
 const RUNS = Math.max(20, Math.round(1500 * SCALE));
 const MIN_CALLS = Math.round(10_000 * SCALE);
@@ -49,7 +54,9 @@ interface FuzzResult {
 
 if (!Number.isFinite(SCALE) || SCALE <= 0) throw new Error(`RNNKIT_FUZZ_SCALE must be a positive number; got ${process.env.RNNKIT_FUZZ_SCALE}`);
 if (!Number.isInteger(RANDOM_SEED)) throw new Error(`RNNKIT_FUZZ_SEED must be an integer; got ${REPLAY}`);
-console.log(`fuzz: seeds ${REPLAY !== undefined ? `${RANDOM_SEED} (RNNKIT_FUZZ_SEED)` : `${FIXED_SEED} (fixed) and ${RANDOM_SEED} (random; replay with RNNKIT_FUZZ_SEED=${RANDOM_SEED})`}, ${RUNS} runs each, scale ${SCALE}`);
+console.log(
+  `fuzz: seeds ${REPLAY !== undefined ? `${RANDOM_SEED} (RNNKIT_FUZZ_SEED)` : `${FIXED_SEEDS.join(', ')} (fixed)${EXPLORE ? ` and ${RANDOM_SEED} (random; replay with RNNKIT_FUZZ_SEED=${RANDOM_SEED})` : ''}`}, ${RUNS} runs each, scale ${SCALE}`,
+);
 
 async function fuzz(backend: string, seed: number): Promise<FuzzResult> {
   requireFreshDist();
@@ -75,17 +82,17 @@ async function fuzz(backend: string, seed: number): Promise<FuzzResult> {
 
 forEachBackend((backend) => {
   describe('fuzz: random and hostile calls over the public API (child process)', () => {
-    const seeds = REPLAY !== undefined ? [RANDOM_SEED] : [FIXED_SEED, RANDOM_SEED];
+    const seeds = SEEDS;
     const results: FuzzResult[] = [];
     for (const seed of seeds) {
-      it(`seed ${seed}${seed === FIXED_SEED ? ' (fixed)' : ''}: ${RUNS} runs; every call succeeds correctly or is refused clearly; no crash`, async () => {
+      it(`seed ${seed}${FIXED_SEEDS.includes(seed) ? ' (fixed)' : ''}: ${RUNS} runs; every call succeeds correctly or is refused clearly; no crash`, async () => {
         results.push(await fuzz(backend, seed));
       }, 300_000);
     }
     if (REPLAY === undefined) {
       it(`at least ${MIN_CALLS} calls on ${backend}`, () => {
         const calls = results.reduce((n, r) => n + r.calls, 0);
-        expect(results.length, 'both seeds ran').toBe(seeds.length);
+        expect(results.length, 'every seed ran').toBe(seeds.length);
         expect(calls, `${calls} calls`).toBeGreaterThanOrEqual(MIN_CALLS);
       });
     }
