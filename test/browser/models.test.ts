@@ -299,7 +299,7 @@ const SCREENSHOTS = path.join(repoRoot, 'test-results', 'browser');
 
 describe('the demo page (examples/web/)', () => {
   for (const isolated of [false, true]) {
-  it(`${isolated ? 'cross-origin isolated (COOP/COEP: rnnkit-threads.wasm)' : 'plain static server (one thread)'}: loads the committed model, streams text for a typed prime, trains in the page (loss falls, no main-thread task of 50 ms or more) and downloads the model`, async () => {
+  it(`${isolated ? 'cross-origin isolated (COOP/COEP: rnnkit-threads.wasm)' : 'plain static server (one thread)'}: loads the committed model, streams text for a typed prime, trains in the page (loss falls, no main-thread task of 50 ms or more) and downloads the model`, { retry: 1 }, async () => {
     ready();
     const demo = await browser.newPage({ acceptDownloads: true, viewport: { width: 1100, height: 1000 } });
     // Every long task (>= 50 ms on the main thread) from the first script on.
@@ -360,16 +360,17 @@ describe('the demo page (examples/web/)', () => {
     expect(tokenizerFromJSON(saved.extra.tokenizer as TokenizerJSON).decode(tokenizerFromJSON(saved.extra.tokenizer as TokenizerJSON).encode('Twinkle'))).toBe('Twinkle');
     expect(errors).toEqual([]);
     // Once loaded — typing, streaming, training, sampling, downloading — the page does not
-    // block: the engine runs in its worker. The target is no task of 50 ms; the test fails at
-    // 100 ms, which leaves room for two shared cores running other test files (as
-    // test/browser/worker.test.ts does), and logs the rest. (While it loads, the unbundled
-    // entry's ~50 modules and the model are parsed and decoded by code not yet optimised; a
-    // task of 50-80 ms appears there now and then on this 2-core machine: only logged.)
+    // block: the engine runs in its worker, so no main-thread task reaches 50 ms (a 'longtask'
+    // entry is one of 50 ms or more). The browser test files run one at a time (vitest.config.ts)
+    // so that other files do not stretch the page's tasks; a task stretched once by the machine
+    // is what the one retry is for. While it loads (before body[data-status]), the browser's own
+    // first layout (font set-up: 15-45 ms here) and the evaluation of the unbundled entry's ~50
+    // modules can pass 50 ms now and then on this 2-core machine: logged, not asserted.
     const long = await demo.evaluate(() => (window as any).longTasks as { start: number; ms: number }[]);
     const loading = long.filter((t) => t.start < readyAt);
     const loaded = long.filter((t) => t.start >= readyAt);
     if (long.length) console.log(`demo (${isolated ? 'isolated' : 'plain'}): long tasks while loading ${JSON.stringify(loading)}, once loaded ${JSON.stringify(loaded)}`);
-    expect(loaded.filter((t) => t.ms >= 100)).toEqual([]);
+    expect(loaded, 'main-thread tasks of 50 ms or more once the page is ready').toEqual([]);
     await demo.close();
   });
   }

@@ -10,5 +10,8 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    // One file at a time: the demo and worker tests bound main-thread tasks (50 ms), and on a
+    // 2-core machine another file's Chromium would stretch them.
+    fileParallelism: false,
   },
 });

@@ -51,7 +51,8 @@ afterAll(async () => {
 });
 
 describe('the wasm engine in a Web Worker', () => {
-  it('a long fit runs in the worker and leaves the main thread responsive (frames, timer ticks, no long task)', async () => {
+  // One retry: a task stretched once by the shared 2-core machine; twice in a row fails.
+  it('a long fit runs in the worker and leaves the main thread responsive (frames, timer ticks, no long task)', { retry: 1 }, async () => {
     const got = await page.evaluate(async () => {
       const web = (window as any).rnnkit;
       await web.init();
@@ -97,9 +98,10 @@ describe('the wasm engine in a Web Worker', () => {
     expect(got.ms).toBeGreaterThan(1000);
     expect(got.ticks).toBeGreaterThan(got.ms / 10 / 3);
     expect(got.frames).toBeGreaterThan(got.ms / 1000 * 10);
-    // 50 ms is the target; 100 ms leaves room for two shared cores (see test/wasm/worker.test.ts).
+    // No main-thread task of 50 ms or more (a 'longtask' entry), the target; the 10 ms
+    // timer's largest gap may add a frame or two of scheduling on top: 100 ms.
     expect(got.maxGap).toBeLessThan(100);
-    expect(got.longTasks.filter((d: number) => d >= 100)).toEqual([]);
+    expect(got.longTasks, 'main-thread tasks of 50 ms or more during the fit').toEqual([]);
     expect(pageErrors).toEqual([]);
   });
 });
