@@ -6,7 +6,8 @@
  * Node computes; a page's `modelToBlob` loads back in the page and in Node. Then the demo
  * page (examples/web/) loads its committed model, streams generated text, trains a model
  * and downloads it; and a page bundled by esbuild from `import … from 'rnnkit'` (the
- * package's "browser" condition and field) does the same as the unbundled entry.
+ * package's "browser" condition and field) does the same as the unbundled entry, as does an
+ * app built by Vite (its wasm modules and both workers emitted by Vite itself).
  *
  *   npm run build:wasm && npx vitest run --config test/browser/vitest.config.ts
  */
@@ -451,4 +452,81 @@ window.run = async (prompt) => {
     expect(server.log).toContain('200 /bundled/rnnkit.wasm');
     await p.close();
   });
+});
+
+describe('bundled by Vite from the package name', () => {
+  // A web developer's app: `vite build` of a page that imports 'rnnkit'. Vite must find the
+  // package's assets through their `new URL(…, import.meta.url)` expressions: the wasm
+  // modules, the engine's worker and the wasm threads' worker (started from inside the
+  // engine's worker). The built app runs from a plain static server (one thread) and with
+  // COOP/COEP (threads), its engine in a worker, computing what Node computes.
+  let out: string;
+
+  beforeAll(() => {
+    if (setupError) return;
+    const app = path.join(work, 'vite-app');
+    const pkg = path.join(app, 'node_modules', 'rnnkit');
+    mkdirSync(pkg, { recursive: true });
+    copyFileSync(path.join(repoRoot, 'package.json'), path.join(pkg, 'package.json'));
+    cpSync(path.join(work, 'dist'), path.join(pkg, 'dist'), { recursive: true });
+    cpSync(path.join(repoRoot, 'wasm/dist'), path.join(pkg, 'wasm/dist'), { recursive: true });
+    writeFileSync(path.join(app, 'index.html'), '<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,"><script type="module" src="./main.js"></script>');
+    writeFileSync(
+      path.join(app, 'main.js'),
+      `import { init, loadModel, tokenizerOf } from 'rnnkit';
+window.run = async (prompt) => {
+  const info = await init();
+  const model = await loadModel('/models/tale/');
+  const tok = tokenizerOf(model);
+  const greedy = model.generate({ start: tok.encode(prompt), steps: 40 });
+  const ids = tok.encode(prompt.repeat(4));
+  const fit = await model.fit({ inputs: [ids.slice(0, -1)], targets: [ids.slice(1)] }, { epochs: 2, batchSize: 1 });
+  model.dispose();
+  return { info, isolated: crossOriginIsolated, greedy, loss: fit.epochs.map((e) => e.loss) };
+};
+`,
+    );
+    out = path.join(work, 'vite');
+    writeFileSync(
+      path.join(app, 'vite.config.mjs'),
+      `export default { root: ${JSON.stringify(app)}, base: './', logLevel: 'error', build: { outDir: ${JSON.stringify(out)}, emptyOutDir: true }, worker: { format: 'es' } };`,
+    );
+    const r = spawnSync(process.execPath, [path.join(repoRoot, 'node_modules/vite/bin/vite.js'), 'build', '--config', path.join(app, 'vite.config.mjs')], {
+      cwd: app,
+      encoding: 'utf8',
+    });
+    if (r.status !== 0) setupError = new Error(`vite build failed (exit ${r.status}):\n${r.stdout}${r.stderr}`);
+  }, 120_000);
+
+  for (const isolated of [false, true]) {
+    it(`vite build of import … from 'rnnkit' runs ${isolated ? 'with COOP/COEP: rnnkit-threads-relaxed.wasm and its threads' : 'from a plain static server: one thread'}, the engine in its worker`, async () => {
+      ready();
+      const s = isolated ? isolatedServer : server;
+      const before = s.log.length;
+      const p = await browser.newPage();
+      const errors: string[] = [];
+      p.on('pageerror', (e) => errors.push(e.message));
+      p.on('console', (m) => {
+        if (m.type() === 'error') errors.push(m.text());
+      });
+      await p.goto(`${s.url}/vite/index.html`);
+      await p.waitForFunction(() => typeof (window as any).run === 'function');
+      const got = await p.evaluate((prompt) => (window as any).run(prompt), PROMPT);
+      expect(errors).toEqual([]);
+      expect(got.isolated).toBe(isolated);
+      expect(got.info).toMatchObject({ backend: 'wasm', isa: 'wasm-relaxed-simd', runsOn: 'worker' });
+      expect(got.info.threads).toBe(isolated ? await p.evaluate(() => navigator.hardwareConcurrency) : 1);
+      expect(got.greedy).toEqual(node.greedy);
+      expect(got.loss.every(Number.isFinite)).toBe(true);
+      // What the page fetched: Vite's emitted files, never the package's own paths.
+      const fetched = s.log.slice(before).filter((l) => l.startsWith('200 /vite/assets/'));
+      const module = isolated ? 'rnnkit-threads-relaxed' : 'rnnkit-relaxed';
+      expect(fetched.some((l) => new RegExp(`/${module}-[\\w-]+\\.wasm$`).test(l)), `${module}.wasm fetched: ${fetched.join(', ')}`).toBe(true);
+      expect(fetched.some((l) => /\/worker-[\w-]+\.js$/.test(l)), `the engine's worker fetched: ${fetched.join(', ')}`).toBe(true);
+      if (isolated) expect(fetched.some((l) => /\/thread-worker-[\w-]+\.js$/.test(l)), `the threads' worker fetched: ${fetched.join(', ')}`).toBe(true);
+      expect(s.log.slice(before).filter((l) => !l.startsWith('200 ')), 'requests that failed').toEqual([]);
+      console.log(`vite (${isolated ? 'isolated' : 'plain'}): fetched ${fetched.join(', ')}`);
+      await p.close();
+    });
+  }
 });
