@@ -454,26 +454,15 @@ window.run = async (prompt) => {
   });
 });
 
-describe('bundled by Vite from the package name', () => {
-  // A web developer's app: `vite build` of a page that imports 'rnnkit'. Vite must find the
-  // package's assets through their `new URL(…, import.meta.url)` expressions: the wasm
-  // modules, the engine's worker and the wasm threads' worker (started from inside the
-  // engine's worker). The built app runs from a plain static server (one thread) and with
-  // COOP/COEP (threads), its engine in a worker, computing what Node computes.
-  let out: string;
-
-  beforeAll(() => {
-    if (setupError) return;
-    const app = path.join(work, 'vite-app');
-    const pkg = path.join(app, 'node_modules', 'rnnkit');
-    mkdirSync(pkg, { recursive: true });
-    copyFileSync(path.join(repoRoot, 'package.json'), path.join(pkg, 'package.json'));
-    cpSync(path.join(work, 'dist'), path.join(pkg, 'dist'), { recursive: true });
-    cpSync(path.join(repoRoot, 'wasm/dist'), path.join(pkg, 'wasm/dist'), { recursive: true });
-    writeFileSync(path.join(app, 'index.html'), '<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,"><script type="module" src="./main.js"></script>');
-    writeFileSync(
-      path.join(app, 'main.js'),
-      `import { init, loadModel, tokenizerOf } from 'rnnkit';
+/**
+ * A web developer's app, built by Vite and by webpack from `import … from 'rnnkit'`. The
+ * bundler must find the package's assets through their `new URL(…, import.meta.url)`
+ * expressions: the wasm modules, the engine's worker and the wasm threads' helper worker
+ * (started from inside the engine's worker). The built app runs from a plain static server
+ * (one thread) and with COOP/COEP (threads), its engine in a worker, computing what Node
+ * computes, and fetches only files the bundler emitted.
+ */
+const APP_MAIN = `import { init, loadModel, tokenizerOf } from 'rnnkit';
 window.run = async (prompt) => {
   const info = await init();
   const model = await loadModel('/models/tale/');
@@ -484,49 +473,98 @@ window.run = async (prompt) => {
   model.dispose();
   return { info, isolated: crossOriginIsolated, greedy, loss: fit.epochs.map((e) => e.loss) };
 };
-`,
-    );
-    out = path.join(work, 'vite');
-    writeFileSync(
-      path.join(app, 'vite.config.mjs'),
-      `export default { root: ${JSON.stringify(app)}, base: './', logLevel: 'error', build: { outDir: ${JSON.stringify(out)}, emptyOutDir: true }, worker: { format: 'es' } };`,
-    );
-    const r = spawnSync(process.execPath, [path.join(repoRoot, 'node_modules/vite/bin/vite.js'), 'build', '--config', path.join(app, 'vite.config.mjs')], {
-      cwd: app,
-      encoding: 'utf8',
-    });
-    if (r.status !== 0) setupError = new Error(`vite build failed (exit ${r.status}):\n${r.stdout}${r.stderr}`);
-  }, 120_000);
+`;
 
-  for (const isolated of [false, true]) {
-    it(`vite build of import … from 'rnnkit' runs ${isolated ? 'with COOP/COEP: rnnkit-threads-relaxed.wasm and its threads' : 'from a plain static server: one thread'}, the engine in its worker`, async () => {
-      ready();
-      const s = isolated ? isolatedServer : server;
-      const before = s.log.length;
-      const p = await browser.newPage();
-      const errors: string[] = [];
-      p.on('pageerror', (e) => errors.push(e.message));
-      p.on('console', (m) => {
-        if (m.type() === 'error') errors.push(m.text());
-      });
-      await p.goto(`${s.url}/vite/index.html`);
-      await p.waitForFunction(() => typeof (window as any).run === 'function');
-      const got = await p.evaluate((prompt) => (window as any).run(prompt), PROMPT);
-      expect(errors).toEqual([]);
-      expect(got.isolated).toBe(isolated);
-      expect(got.info).toMatchObject({ backend: 'wasm', isa: 'wasm-relaxed-simd', runsOn: 'worker' });
-      expect(got.info.threads).toBe(isolated ? await p.evaluate(() => navigator.hardwareConcurrency) : 1);
-      expect(got.greedy).toEqual(node.greedy);
-      expect(got.loss.every(Number.isFinite)).toBe(true);
-      // What the page fetched: Vite's emitted files, never the package's own paths.
-      const fetched = s.log.slice(before).filter((l) => l.startsWith('200 /vite/assets/'));
-      const module = isolated ? 'rnnkit-threads-relaxed' : 'rnnkit-relaxed';
-      expect(fetched.some((l) => new RegExp(`/${module}-[\\w-]+\\.wasm$`).test(l)), `${module}.wasm fetched: ${fetched.join(', ')}`).toBe(true);
-      expect(fetched.some((l) => /\/worker-[\w-]+\.js$/.test(l)), `the engine's worker fetched: ${fetched.join(', ')}`).toBe(true);
-      if (isolated) expect(fetched.some((l) => /\/thread-worker-[\w-]+\.js$/.test(l)), `the threads' worker fetched: ${fetched.join(', ')}`).toBe(true);
-      expect(s.log.slice(before).filter((l) => !l.startsWith('200 ')), 'requests that failed').toEqual([]);
-      console.log(`vite (${isolated ? 'isolated' : 'plain'}): fetched ${fetched.join(', ')}`);
-      await p.close();
-    });
-  }
+/** How each bundler builds `app` (index.html + main.js, rnnkit in node_modules) into `out`; the command line. */
+const BUNDLERS: { name: string; assets: string; build(app: string, out: string): string[] }[] = [
+  {
+    name: 'Vite',
+    assets: 'assets/',
+    build(app, out) {
+      writeFileSync(
+        path.join(app, 'vite.config.mjs'),
+        `export default { root: ${JSON.stringify(app)}, base: './', logLevel: 'error', build: { outDir: ${JSON.stringify(out)}, emptyOutDir: true }, worker: { format: 'es' } };`,
+      );
+      return [path.join(repoRoot, 'node_modules/vite/bin/vite.js'), 'build', '--config', path.join(app, 'vite.config.mjs')];
+    },
+  },
+  {
+    name: 'webpack',
+    assets: '',
+    build(app, out) {
+      writeFileSync(
+        path.join(app, 'build.mjs'),
+        `import webpack from ${JSON.stringify(path.join(repoRoot, 'node_modules/webpack/lib/index.js'))};
+import { copyFileSync } from 'node:fs';
+const config = { mode: 'production', context: ${JSON.stringify(app)}, entry: './main.js', target: 'web',
+  output: { path: ${JSON.stringify(out)}, filename: 'main.js', publicPath: 'auto', clean: true }, performance: { hints: false } };
+webpack(config, (err, stats) => {
+  if (err || stats.hasErrors()) { console.error(err ?? stats.toString({ all: false, errors: true })); process.exit(1); }
+  copyFileSync(${JSON.stringify(path.join(app, 'index.html'))}, ${JSON.stringify(path.join(out, 'index.html'))});
 });
+`,
+      );
+      return [path.join(app, 'build.mjs')];
+    },
+  },
+];
+
+for (const bundler of BUNDLERS) {
+  describe(`bundled by ${bundler.name} from the package name`, () => {
+    const slug = bundler.name.toLowerCase();
+    let buildError: unknown = null;
+
+    beforeAll(() => {
+      if (setupError) return;
+      const app = path.join(work, `${slug}-app`);
+      const pkg = path.join(app, 'node_modules', 'rnnkit');
+      mkdirSync(pkg, { recursive: true });
+      copyFileSync(path.join(repoRoot, 'package.json'), path.join(pkg, 'package.json'));
+      cpSync(path.join(work, 'dist'), path.join(pkg, 'dist'), { recursive: true });
+      cpSync(path.join(repoRoot, 'wasm/dist'), path.join(pkg, 'wasm/dist'), { recursive: true });
+      const script = slug === 'vite' ? './main.js' : 'main.js';
+      writeFileSync(path.join(app, 'index.html'), `<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,"><script type="module" src="${script}"></script>`);
+      writeFileSync(path.join(app, 'main.js'), APP_MAIN);
+      const r = spawnSync(process.execPath, bundler.build(app, path.join(work, slug)), { cwd: app, encoding: 'utf8' });
+      if (r.status !== 0) buildError = new Error(`${bundler.name} build failed (exit ${r.status}):\n${r.stdout}${r.stderr}`);
+    }, 120_000);
+
+    for (const isolated of [false, true]) {
+      it(`its build runs ${isolated ? 'with COOP/COEP: rnnkit-threads-relaxed.wasm and its threads' : 'from a plain static server: one thread'}, the engine in its worker`, async () => {
+        ready();
+        if (buildError) throw buildError;
+        const s = isolated ? isolatedServer : server;
+        const before = s.log.length;
+        const p = await browser.newPage();
+        const errors: string[] = [];
+        p.on('pageerror', (e) => errors.push(e.message));
+        p.on('console', (m) => {
+          if (m.type() === 'error') errors.push(m.text());
+        });
+        await p.goto(`${s.url}/${slug}/index.html`);
+        await p.waitForFunction(() => typeof (window as any).run === 'function');
+        const got = await p.evaluate((prompt) => (window as any).run(prompt), PROMPT);
+        expect(errors).toEqual([]);
+        expect(got.isolated).toBe(isolated);
+        expect(got.info).toMatchObject({ backend: 'wasm', isa: 'wasm-relaxed-simd', runsOn: 'worker' });
+        expect(got.info.threads).toBe(isolated ? await p.evaluate(() => navigator.hardwareConcurrency) : 1);
+        expect(got.greedy).toEqual(node.greedy);
+        expect(got.loss.every(Number.isFinite)).toBe(true);
+        // What the page fetched: the bundler's emitted files, never the package's own paths.
+        const requests = s.log.slice(before);
+        const fetched = requests.filter((l) => l.startsWith(`200 /${slug}/`));
+        console.log(`${bundler.name} (${isolated ? 'isolated' : 'plain'}): fetched ${fetched.join(', ')}`);
+        expect(requests.filter((l) => !l.startsWith('200 ')), 'requests that failed').toEqual([]);
+        expect(requests.filter((l) => !l.startsWith(`200 /${slug}/`) && !l.startsWith('200 /models/')), 'requests outside the build').toEqual([]);
+        const wasm = fetched.filter((l) => l.endsWith('.wasm'));
+        expect(wasm, 'one wasm module fetched').toHaveLength(1);
+        // The module fetched is the variant's, by size (bundlers may rename it).
+        const want = readFileSync(path.join(repoRoot, 'wasm/dist', isolated ? 'rnnkit-threads-relaxed.wasm' : 'rnnkit-relaxed.wasm'));
+        expect(readFileSync(path.join(work, wasm[0].slice('200 /'.length)))).toEqual(want);
+        // The page itself, the engine's worker and, with threads, their helper: separate scripts.
+        expect(fetched.filter((l) => l.endsWith('.js')).length, `scripts fetched: ${fetched.join(', ')}`).toBeGreaterThanOrEqual(isolated ? 3 : 2);
+        await p.close();
+      });
+    }
+  });
+}

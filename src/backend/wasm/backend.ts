@@ -29,6 +29,7 @@ import { CallFrame } from './frame.js';
 import { instantiateRnnkit, statusError, WasmAbort, type Ptr, type RnnkitModule, type WasmSource } from './module.js';
 import { busy, WorkerGone, WorkerHub, type WorkerConn } from './worker-host.js';
 import { autoVariant, FALLBACK, parseVariant, VARIANT_FILES, type WasmVariant } from './variant.js';
+import { fromSourceTree } from './source-tree.js';
 import { wasmThreadWorker } from './threads.js';
 
 let nextStackId = 1;
@@ -529,7 +530,8 @@ async function loadVariant(variant: WasmVariant): Promise<WasmBackend> {
   const fs = nodeFs();
   if (!fs) return createWasmBackend(defaultWasmUrl(variant));
   // Run from source (src/backend/wasm/backend.ts under vitest) the package root is three levels up.
-  const candidates = [defaultWasmUrl(variant), new URL(`../../../wasm/dist/${VARIANT_FILES[variant]}`, import.meta.url)];
+  const fromSource = fromSourceTree(import.meta.url, `../../../wasm/dist/${VARIANT_FILES[variant]}`);
+  const candidates = [defaultWasmUrl(variant), ...(fromSource ? [fromSource] : [])];
   const found = candidates.find((u) => u.protocol === 'file:' && fs.existsSync(u));
   if (!found) {
     throw new Error(

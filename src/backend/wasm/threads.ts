@@ -16,6 +16,7 @@
  */
 
 import { nodeHost, workerOptions } from './node-host.js';
+import { fromSourceTree } from './source-tree.js';
 
 /** Linear memory of the threaded module: 4 MB to start (-sINITIAL_MEMORY in wasm/build.mjs), up to 4 GB. */
 export const THREADED_MEMORY_PAGES = { initial: 64, maximum: 65536 } as const;
@@ -122,9 +123,7 @@ function startWorker(start: ThreadStart): void {
       // From source (vitest runs src/*.ts) the worker is the compiled one in dist/ (Node cannot start a .ts worker).
       const url = threadWorkerUrl !== undefined
         ? new URL(threadWorkerUrl)
-        : import.meta.url.endsWith('.ts')
-          ? new URL('../../../dist/src/backend/wasm/thread-worker.js', import.meta.url)
-          : new URL('./thread-worker.js', import.meta.url);
+        : fromSourceTree(import.meta.url, '../../../dist/src/backend/wasm/thread-worker.js') ?? new URL('./thread-worker.js', import.meta.url);
       const w = new wt.Worker(url, workerOptions());
       w.on('error', (e: Error) => report(e.message));
       w.once('message', counted);

@@ -27,6 +27,7 @@
  */
 import { BusyError } from '../../call-lock.js';
 import { nodeHost, workerOptions } from './node-host.js';
+import { fromSourceTree } from './source-tree.js';
 
 /** Raised by {@link WorkerConn.call} when the worker is gone: the caller runs the call on its mirror instead. */
 export class WorkerGone extends Error {
@@ -121,7 +122,8 @@ function spawn(option: WasmWorkerOption, onMessage: (msg: Reply) => void, onFail
     // dist/ (`npx tsc -p tsconfig.build.json`): Node cannot start a .ts worker.
     const url =
       (option || undefined) ??
-      (import.meta.url.endsWith('.ts') ? new URL('../../../dist/src/backend/wasm/worker.js', import.meta.url) : new URL('./worker.js', import.meta.url));
+      fromSourceTree(import.meta.url, '../../../dist/src/backend/wasm/worker.js') ??
+      new URL('./worker.js', import.meta.url);
     const w = new wt.Worker(url, workerOptions());
     let held = false;
     w.unref();
