@@ -513,8 +513,15 @@ for (const bundler of BUNDLERS) {
   describe(`bundled by ${bundler.name} from the package name`, () => {
     const slug = bundler.name.toLowerCase();
     let buildError: unknown = null;
+    // Servers of their own: the request logs then hold this app's requests only (a page of an
+    // earlier test may still be fetching from the shared ones).
+    const servers: { plain?: StaticServer; isolated?: StaticServer } = {};
+    afterAll(async () => {
+      await servers.plain?.close();
+      await servers.isolated?.close();
+    });
 
-    beforeAll(() => {
+    beforeAll(async () => {
       if (setupError) return;
       const app = path.join(work, `${slug}-app`);
       const pkg = path.join(app, 'node_modules', 'rnnkit');
@@ -527,13 +534,16 @@ for (const bundler of BUNDLERS) {
       writeFileSync(path.join(app, 'main.js'), APP_MAIN);
       const r = spawnSync(process.execPath, bundler.build(app, path.join(work, slug)), { cwd: app, encoding: 'utf8' });
       if (r.status !== 0) buildError = new Error(`${bundler.name} build failed (exit ${r.status}):\n${r.stdout}${r.stderr}`);
+      const mounts = { '/models/': path.join(work, 'models'), [`/${slug}/`]: path.join(work, slug) };
+      servers.plain = await serveStatic(mounts);
+      servers.isolated = await serveStatic(mounts, { isolated: true });
     }, 120_000);
 
     for (const isolated of [false, true]) {
       it(`its build runs ${isolated ? 'with COOP/COEP: rnnkit-threads-relaxed.wasm and its threads' : 'from a plain static server: one thread'}, the engine in its worker`, async () => {
         ready();
         if (buildError) throw buildError;
-        const s = isolated ? isolatedServer : server;
+        const s = (isolated ? servers.isolated : servers.plain)!;
         const before = s.log.length;
         const p = await browser.newPage();
         const errors: string[] = [];
