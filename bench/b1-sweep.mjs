@@ -10,7 +10,10 @@
  *   (wasm: add node's --no-liftoff to time optimised code from the first call)
  */
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { DIST_BACKEND_DIR, REPO_DIR } from './lib/paths.mjs';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -18,15 +21,15 @@ const { values, positionals } = parseArgs({
 });
 const kind = positionals[0] ?? 'native';
 const list = (s) => s.split(',').map(Number);
-const dist = new URL('../dist/src/', import.meta.url);
+const dist = (file) => pathToFileURL(path.join(DIST_BACKEND_DIR, file)).href;
 
 let backend;
 if (kind === 'wasm') {
-  const { WasmBackend } = await import(new URL('backend/wasm/backend.js', dist).href);
-  const { instantiateRnnkit } = await import(new URL('backend/wasm/module.js', dist).href);
-  backend = new WasmBackend(await instantiateRnnkit(readFileSync(new URL(`../wasm/dist/${values.module}`, import.meta.url))), { worker: false });
+  const { WasmBackend } = await import(dist('wasm/backend.js'));
+  const { instantiateRnnkit } = await import(dist('wasm/module.js'));
+  backend = new WasmBackend(await instantiateRnnkit(readFileSync(path.join(REPO_DIR, 'wasm/dist', values.module))), { worker: false });
 } else if (kind === 'native') {
-  backend = await (await import(new URL('index.js', dist).href)).loadBackend('native');
+  backend = await (await import(dist('load.js'))).loadBackend('native');
 } else {
   throw new Error(`backend must be native or wasm; got ${kind}`);
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Looks for new fuzz failures: runs the fuzz child (test/robustness/fuzz-child.mjs) with N
-# random seeds on each backend given, and prints each failing seed with its replay command.
-# The test suite itself runs fixed seeds only, so that CI's verdict is repeatable.
+# Looks for new fuzz failures: runs the fuzz suite (test/robustness/fuzz.test.ts) in its
+# replay mode with N random seeds on each backend given — the same child, runs and checks as
+# the suite's fixed seeds — and prints each failing seed with its replay command. The suite
+# itself runs fixed seeds only, so that CI's verdict is repeatable.
 #   bash scripts/fuzz-explore.sh [N=10] [backends=native,wasm,reference]
 # Needs a fresh dist/ (npx tsc -p tsconfig.build.json). Exit status 1 if any seed failed.
 set -uo pipefail
@@ -12,14 +13,13 @@ failed=0
 for backend in "${backends[@]}"; do
   for _ in $(seq 1 "$n"); do
     seed=$(node -e 'console.log(Math.floor(Math.random() * 2 ** 31))')
-    result=$(timeout 300 node --max-old-space-size=2048 test/robustness/fuzz-child.mjs "$backend" "$seed" 1500 2>&1)
-    status=$?
-    if [ $status -ne 0 ] || grep -q '"failure"' <<< "$result"; then
-      failed=1
-      echo "FAILED $backend seed $seed (exit $status): replay with RNNKIT_FUZZ_SEED=$seed RNNKIT_BACKENDS=$backend npx vitest run test/robustness/fuzz.test.ts"
-      grep -m1 '^RESULT' <<< "$result" | cut -c1-2000
-    else
+    replay="RNNKIT_FUZZ_SEED=$seed RNNKIT_BACKENDS=$backend npx vitest run test/robustness/fuzz.test.ts"
+    if out=$(RNNKIT_FUZZ_SEED=$seed RNNKIT_BACKENDS=$backend npx vitest run test/robustness/fuzz.test.ts 2>&1); then
       echo "ok $backend seed $seed"
+    else
+      failed=1
+      echo "FAILED $backend seed $seed: replay with $replay"
+      grep -m3 -E 'property failed|AssertionError|Error:' <<< "$out"
     fi
   done
 done

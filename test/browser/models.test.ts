@@ -12,7 +12,7 @@
  *   npm run build:wasm && npx vitest run --config test/browser/vitest.config.ts
  */
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, cpSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -405,16 +405,25 @@ describe('the demo page (examples/web/)', () => {
   });
 });
 
+/**
+ * rnnkit installed in `app` as npm would lay it out: node_modules/rnnkit with package.json,
+ * dist/ and wasm/dist/ — copies, not links: bundlers apply a package's "browser" field and
+ * find its assets only for files inside it.
+ */
+function installPackage(app: string): void {
+  const pkg = path.join(app, 'node_modules', 'rnnkit');
+  mkdirSync(pkg, { recursive: true });
+  copyFileSync(path.join(repoRoot, 'package.json'), path.join(pkg, 'package.json'));
+  cpSync(path.join(work, 'dist'), path.join(pkg, 'dist'), { recursive: true });
+  cpSync(path.join(repoRoot, 'wasm/dist'), path.join(pkg, 'wasm/dist'), { recursive: true });
+}
+
 describe('bundled by esbuild from the package name', () => {
   it("import { … } from 'rnnkit' and 'rnnkit/web' resolve to the browser entry and run in Chromium", async () => {
     ready();
     // An app with rnnkit installed: node_modules/rnnkit is the package (package.json, dist, wasm).
     const app = path.join(work, 'app');
-    const pkg = path.join(app, 'node_modules', 'rnnkit');
-    mkdirSync(path.join(pkg), { recursive: true });
-    copyFileSync(path.join(repoRoot, 'package.json'), path.join(pkg, 'package.json'));
-    cpSync(path.join(work, 'dist'), path.join(pkg, 'dist'), { recursive: true }); // a copy: esbuild applies a package's "browser" field to files inside it, not to symlinked ones
-    symlinkSync(path.join(repoRoot, 'wasm'), path.join(pkg, 'wasm'));
+    installPackage(app);
     writeFileSync(
       path.join(app, 'main.js'),
       `import { init, loadModel, tokenizerOf } from 'rnnkit';
@@ -524,11 +533,7 @@ for (const bundler of BUNDLERS) {
     beforeAll(async () => {
       if (setupError) return;
       const app = path.join(work, `${slug}-app`);
-      const pkg = path.join(app, 'node_modules', 'rnnkit');
-      mkdirSync(pkg, { recursive: true });
-      copyFileSync(path.join(repoRoot, 'package.json'), path.join(pkg, 'package.json'));
-      cpSync(path.join(work, 'dist'), path.join(pkg, 'dist'), { recursive: true });
-      cpSync(path.join(repoRoot, 'wasm/dist'), path.join(pkg, 'wasm/dist'), { recursive: true });
+      installPackage(app);
       const script = slug === 'vite' ? './main.js' : 'main.js';
       writeFileSync(path.join(app, 'index.html'), `<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,"><script type="module" src="${script}"></script>`);
       writeFileSync(path.join(app, 'main.js'), APP_MAIN);
