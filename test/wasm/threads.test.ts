@@ -156,6 +156,44 @@ describe('rnnkit-threads.wasm', () => {
   });
   }
 
+  // The first product a helper runs sets up its thread-local packing buffers; when that met
+  // the caller doing the same, the helper could spin forever in libc++abi's unlocked guard
+  // (gemm.cc, Scratch) and the caller waited for its task. Optimised code from the start
+  // (--no-liftoff) makes the race likely: the module before the fix hung in 3 of 4 runs.
+  it('does not hang when its helper, started and idle, meets its first product together with the caller', () => {
+    const script = `
+      const { readFileSync } = await import('node:fs');
+      const { WasmBackend } = await import(${JSON.stringify(path.join(root, 'dist/src/backend/wasm/backend.js'))});
+      const { instantiateRnnkit } = await import(${JSON.stringify(path.join(root, 'dist/src/backend/wasm/module.js'))});
+      const { threadWorkersRunning } = await import(${JSON.stringify(path.join(root, 'dist/src/backend/wasm/threads.js'))});
+      const bytes = readFileSync(process.env.MODULE_FILE);
+      const spec = { cell: 'lstm', inputSize: 128, hiddenSize: 256, outputSize: 256, layers: 1, bidirectional: false };
+      const sums = [];
+      for (let k = 0; k < 3; k++) {
+        const b = new WasmBackend(await instantiateRnnkit(bytes), { worker: false });
+        b.setThreads(2);
+        const before = threadWorkersRunning();
+        for (let i = 0; i < 200 && threadWorkersRunning() === before; i++) await new Promise((r) => setTimeout(r, 25));
+        await new Promise((r) => setTimeout(r, 200));  // long enough for the helper to go to sleep
+        const h = b.createStack(spec);
+        b.setParams(h, new Float32Array(b.getParams(h).length).fill(0.01));
+        for (const [steps, batch] of [[256, 1], [16, 64]]) sums.push(b.forwardSync(h, { x: new Float32Array(steps * batch * 128).fill(0.1), steps, batch }).y.reduce((s, v) => s + v, 0));
+      }
+      console.log(JSON.stringify({ running: threadWorkersRunning(), sums }));
+      process.exit(0);`;
+    const r = spawnSync(process.execPath, ['--no-liftoff', '--input-type=module', '-e', script], {
+      env: { ...process.env, MODULE_FILE: threadsFile },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(r.signal, `timed out: a forward hung\n${r.stderr}`).toBeNull();
+    expect(r.status, r.stderr).toBe(0);
+    const got = JSON.parse(r.stdout.trim().split('\n').pop()!);
+    expect(got.running).toBeGreaterThanOrEqual(3);
+    expect(got.sums).toHaveLength(6);
+    for (const s of got.sums) expect(Number.isFinite(s) && s !== 0).toBe(true);
+  });
+
   it('where there is no SharedArrayBuffer: forced, a clear error; auto, the single-threaded build', () => {
     const run = (variant: string) => {
       const script = `

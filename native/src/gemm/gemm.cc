@@ -42,13 +42,39 @@ constexpr int kMaxPinnedTasks = 32;  // the pool pins at most 32 tasks per job
 constexpr int kTasksPerThread = 4;
 constexpr int kMinRowPanelsPerTask = 8;
 
-// Per-thread packing buffers: grown on first use, then reused (no allocation per call).
-thread_local AlignedFloats t_pack_a, t_pack_b, t_row, t_prepacked_a;
-
-float* scratch(AlignedFloats& v, std::size_t n) {
+// Per-thread packing buffers: grown on first use (zero-filled), then reused (no allocation
+// per call).
+#if defined(RNNKIT_WASM_THREADS)
+// Plain storage, never freed, in the threaded wasm build: there a thread_local with a
+// destructor is registered through __cxa_thread_atexit, whose one-time set-up is guarded by
+// libc++abi's static-initialisation guard, and over the standalone libc's pthread stubs that
+// guard has no lock. A worker that waits on it spins rewriting the guard byte, undoes the
+// initialising thread's release and waits forever: a 2-thread forward hung whenever the
+// pool's worker met its first GEMM while the caller met its own. The module's workers never
+// exit, so nothing is lost.
+struct Scratch {
+  float* data = nullptr;
+  std::size_t size = 0;
+};
+float* scratch(Scratch& s, std::size_t n) {
+  if (s.size < n) {
+    ::operator delete(s.data, std::align_val_t(64));
+    s.data = nullptr;
+    s.size = 0;
+    s.data = static_cast<float*>(::operator new(n * sizeof(float), std::align_val_t(64)));
+    std::memset(s.data, 0, n * sizeof(float));
+    s.size = n;
+  }
+  return s.data;
+}
+#else
+using Scratch = AlignedFloats;
+float* scratch(Scratch& v, std::size_t n) {
   if (v.size() < n) v.resize(n);
   return v.data();
 }
+#endif
+thread_local Scratch t_pack_a, t_pack_b, t_row, t_prepacked_a;
 
 struct Problem {
   const KernelTable* kt;
