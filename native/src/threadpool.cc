@@ -21,6 +21,7 @@ void parallel_for_raw(int n_tasks, TaskFn fn, void* ctx, bool) {
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <exception>
 #include <mutex>
 #include <vector>
 
@@ -207,10 +208,12 @@ class Pool {
 
  private:
   static void run_inline(int first, int n_tasks, TaskFn fn, void* ctx) {
-    const bool outer = t_in_task;
-    t_in_task = true;
+    struct InTask {  // restored however the tasks end (one may throw to the caller)
+      bool outer = t_in_task;
+      InTask() { t_in_task = true; }
+      ~InTask() { t_in_task = outer; }
+    } in_task;
     for (int t = first; t < n_tasks; ++t) fn(ctx, t, 0);
-    t_in_task = outer;
   }
 
   void run_job(int first, int n, TaskFn fn, void* ctx, bool pinned) {  // run_mu_ held
@@ -218,6 +221,7 @@ class Pool {
     ctx_ = ctx;
     first_ = first;
     done_.store(0, std::memory_order_relaxed);
+    failed_.store(false, std::memory_order_relaxed);
     const std::uint64_t word = job_word(++gen_, pinned, n, 0);
     publish_job(word);
     t_in_task = true;
@@ -232,6 +236,13 @@ class Pool {
         yield_cpu();
       }
     }
+#if defined(__cpp_exceptions)
+    if (failed_.load(std::memory_order_acquire)) {  // every task has ended: safe to unwind
+      std::exception_ptr e = std::move(error_);
+      error_ = nullptr;
+      std::rethrow_exception(e);
+    }
+#endif
   }
 
   void ensure_started() {  // run_mu_ held
@@ -366,9 +377,25 @@ class Pool {
 
   void work(int worker, std::uint64_t seen) {
     for (int t = claim(worker, seen); t >= 0; t = claim(worker, seen)) {
-      fn_(ctx_, first_ + t, worker);
+      run_task(first_ + t, worker);
       done_.fetch_add(1, std::memory_order_acq_rel);
     }
+  }
+
+  // A task that throws (e.g. std::bad_alloc growing a packing buffer) must neither end a
+  // worker thread (natively std::terminate; in wasm the helper dies and the caller waits for
+  // its done_ forever) nor unwind the caller while other threads still run tasks on its
+  // stack frame: the first exception is kept and rethrown by run_job once all have ended.
+  void run_task(int task, int worker) {
+#if defined(__cpp_exceptions)
+    try {
+      fn_(ctx_, task, worker);
+    } catch (...) {
+      if (!failed_.exchange(true, std::memory_order_acq_rel)) error_ = std::current_exception();
+    }
+#else
+    fn_(ctx_, task, worker);
+#endif
   }
 
   void worker_main(int worker, std::uint64_t seen_gen) {
@@ -423,6 +450,8 @@ class Pool {
   void* ctx_ = nullptr;
   int first_ = 0;
   std::atomic<int> done_{0};
+  std::atomic<bool> failed_{false};  // a task threw; error_ holds the first exception
+  std::exception_ptr error_;         // written before that task's done_ increment
 };
 
 // Never destroyed: workers may still be asleep when the process exits.

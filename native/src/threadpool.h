@@ -1,5 +1,6 @@
-// A fixed pool of worker threads for the native build (absent in the wasm build, where
-// RNNKIT_NO_THREADS makes parallel_for run inline).
+// A fixed pool of worker threads: std::threads natively, workers the host starts in the
+// threaded wasm build (RNNKIT_WASM_THREADS); in the single-threaded wasm builds
+// (RNNKIT_NO_THREADS) parallel_for runs inline.
 //
 // parallel_for(n, f) calls f(task, worker) for every task in [0, n) and returns when all
 // are done. The calling thread works too (as worker 0); workers are 1..threads()-1, so
@@ -10,6 +11,9 @@
 // called from inside a task (nesting), or while another thread is running a
 // parallel_for (two AsyncWorkers at once), every task runs inline on the caller, in
 // order, as worker 0.
+//
+// A task's exception reaches the caller: parallel_for rethrows the first one once every
+// task that started has ended (the others still run; inline runs stop at it).
 //
 // Workers spin briefly after a job (consecutive per-time-step calls find them awake),
 // then sleep on a condition variable. They run with FTZ/DAZ set.
