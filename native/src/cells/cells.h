@@ -107,6 +107,7 @@ struct GateSlices {
 
 struct Packs {
   PackedB a, b, ih;
+  std::vector<float> ih_bias;  // the biases the input projection adds (cells::input_projection)
   GateSlices slices;  // lstm forward: cut from W_hh when a split may pay (lstm.cc)
   bool ready = false;
   const void* table = nullptr;  // the KernelTable they were packed for (rk_force_isa repacks)

@@ -30,13 +30,6 @@ int64_t step_scratch_floats(const StackDims& d, int B) {
 
 namespace cells {
 
-void fill_bias(std::size_t rows, int cols, float* out, int ldo, const float* b1, const float* b2, int b2cols) {
-  if (rows == 0) return;
-  float* first = out;
-  for (int c = 0; c < cols; c++) first[c] = b1[c] + (b2 != nullptr && c < b2cols ? b2[c] : 0.0f);
-  for (std::size_t r = 1; r < rows; r++) std::memcpy(out + r * ldo, first, sizeof(float) * cols);
-}
-
 void add_column_sums(std::size_t rows, int cols, const float* A, int lda, float* out) {
   for (std::size_t r = 0; r < rows; r++) {
     const float* a = A + r * lda;
@@ -60,11 +53,14 @@ void finish_step(const SeqShape& q, int t, int S, const float* hcur, float* hnex
   }
 }
 
-void input_projection(std::size_t rows, int in, int N, const float* X, const float* W_ih, Packs* packs,
-                      float* gates, bool reverse_columns) {
-  // gates was filled with the biases: add X · W_ihᵀ in one GEMM over every step.
-  if (!packs->ready) packs->ih.pack(Trans::Yes, in, N, W_ih, in);
-  sgemm_packed(static_cast<int>(rows), X, in, packs->ih, 1.0f, gates, N, reverse_columns);
+void input_projection(std::size_t rows, int in, int N, const float* X, const float* W_ih, const float* b1,
+                      const float* b2, int b2cols, Packs* packs, float* gates, bool reverse_columns) {
+  if (!packs->ready) {
+    packs->ih.pack(Trans::Yes, in, N, W_ih, in);
+    packs->ih_bias.resize(static_cast<std::size_t>(N));
+    for (int c = 0; c < N; c++) packs->ih_bias[c] = b1[c] + (b2 != nullptr && c < b2cols ? b2[c] : 0.0f);
+  }
+  sgemm_packed_bias(static_cast<int>(rows), X, in, packs->ih, packs->ih_bias.data(), gates, N, reverse_columns);
 }
 
 void input_grad(const BackwardArgs& a, int N, const float* da) {

@@ -25,9 +25,6 @@ inline int time_at(int s, int T, bool reverse) { return reverse ? T - 1 - s : s;
 
 inline std::size_t rows_of(const SeqShape& q) { return static_cast<std::size_t>(q.T) * q.B; }
 
-// out[r][0..cols) = b1 + b2 (b2 may be null, or cover only its first b2cols columns).
-void fill_bias(std::size_t rows, int cols, float* out, int ldo, const float* b1, const float* b2, int b2cols);
-
 // out[c] += Σ_r A[r][c].
 void add_column_sums(std::size_t rows, int cols, const float* A, int lda, float* out);
 
@@ -65,10 +62,13 @@ inline void add_into(float* out, const float* v, int n) {
 void finish_step(const SeqShape& q, int t, int S, const float* hcur, float* hnext, int H, const float* ccur,
                  float* cnext, float* y, int ldy);
 
-// Input projection of a whole sequence: gates[r] += X[r]·W_ihᵀ for r < T·B (gates holds the
-// biases), with W_ihᵀ packed into packs->ih unless packs->ready.
-void input_projection(std::size_t rows, int in, int N, const float* X, const float* W_ih, Packs* packs,
-                      float* gates, bool reverse_columns);
+// Input projection of a whole sequence: gates[r] = X[r]·W_ihᵀ + b1 + b2 for r < T·B (b2 may
+// be null, or cover only its first b2cols columns), the biases added by the GEMM as it writes
+// each panel (no pass that fills gates with them first: at batch 64 that was 32 MB per layer
+// written on one thread, then read back). W_ihᵀ and the summed biases are kept in packs
+// (packs->ih, packs->ih_bias) unless packs->ready.
+void input_projection(std::size_t rows, int in, int N, const float* X, const float* W_ih, const float* b1,
+                      const float* b2, int b2cols, Packs* packs, float* gates, bool reverse_columns);
 
 // The parameter gradients and dx of one direction once its gate gradients are known:
 //   dW_ih += da_ihᵀ·X, dW_hh += da_hhᵀ·Hprev (one GEMM each over all T·B rows),

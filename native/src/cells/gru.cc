@@ -19,8 +19,8 @@ void gru_lbr_forward(const ForwardArgs& a) {
   const std::size_t rows = cells::rows_of(a.seq), BH = static_cast<std::size_t>(B) * H;
   float* gates = a.tape.gates;
   // b_hr and b_hz fold into the input projection; b_hn stays inside r*(W_hn h + b_hn).
-  cells::fill_bias(rows, G3, gates, G3, a.w.bias_ih, a.w.bias_hh, 2 * H);
-  cells::input_projection(rows, a.in, G3, a.x, a.w.weight_ih, a.packs, gates, a.flip);
+  cells::input_projection(rows, a.in, G3, a.x, a.w.weight_ih, a.w.bias_ih, a.w.bias_hh, 2 * H, a.packs, gates,
+                          a.flip);
   if (!a.packs->ready) a.packs->a.pack(Trans::Yes, H, G3, a.w.weight_hh, H);
   const float* bhn = a.w.bias_hh + 2 * H;
 
@@ -50,8 +50,8 @@ void gru_cho_forward(const ForwardArgs& a) {
   const int H = a.dims->H, B = a.seq.B, T = a.seq.T, G3 = 3 * H;
   const std::size_t rows = cells::rows_of(a.seq), BH = static_cast<std::size_t>(B) * H;
   float* gates = a.tape.gates;
-  cells::fill_bias(rows, G3, gates, G3, a.w.bias_ih, a.w.bias_hh, G3);  // every bias is outside r
-  cells::input_projection(rows, a.in, G3, a.x, a.w.weight_ih, a.packs, gates, a.flip);
+  // Every bias is outside r.
+  cells::input_projection(rows, a.in, G3, a.x, a.w.weight_ih, a.w.bias_ih, a.w.bias_hh, G3, a.packs, gates, a.flip);
   if (!a.packs->ready) {
     a.packs->a.pack(Trans::Yes, H, 2 * H, a.w.weight_hh, H);                                 // W_hr, W_hz
     a.packs->b.pack(Trans::Yes, H, H, a.w.weight_hh + 2 * static_cast<std::size_t>(H) * H, H);  // W_hn

@@ -15,8 +15,7 @@ void jordan_forward(const ForwardArgs& a) {
   const std::size_t rows = cells::rows_of(a.seq), BH = static_cast<std::size_t>(B) * H;
   const std::size_t BO = static_cast<std::size_t>(B) * O;
   float* hid = a.tape.gates;  // [T·B][H] hidden activations
-  cells::fill_bias(rows, H, hid, H, a.w.bias_ih, nullptr, 0);
-  cells::input_projection(rows, a.in, H, a.x, a.w.weight_ih, a.packs, hid, a.flip);
+  cells::input_projection(rows, a.in, H, a.x, a.w.weight_ih, a.w.bias_ih, nullptr, 0, a.packs, hid, a.flip);
   if (!a.packs->ready) a.packs->a.pack(Trans::Yes, O, H, a.w.weight_yh, O);
   if (!a.packs->ready) a.packs->b.pack(Trans::Yes, H, O, a.w.weight_ho, H);
   const KernelTable* kt = kernels();

@@ -56,8 +56,7 @@ void lstm_forward(const ForwardArgs& a) {
   const std::size_t rows = cells::rows_of(a.seq), BH = static_cast<std::size_t>(B) * H;
   const KernelTable* kt = kernels();
   float* gates = a.tape.gates;
-  cells::fill_bias(rows, G4, gates, G4, a.w.bias_ih, a.w.bias_hh, G4);
-  cells::input_projection(rows, a.in, G4, a.x, a.w.weight_ih, a.packs, gates, a.flip);
+  cells::input_projection(rows, a.in, G4, a.x, a.w.weight_ih, a.w.bias_ih, a.w.bias_hh, G4, a.packs, gates, a.flip);
   if (!a.packs->ready) a.packs->a.pack(Trans::Yes, H, G4, a.w.weight_hh, H);
   const int nt = threads();
   const double macs = static_cast<double>(B) * H * G4;

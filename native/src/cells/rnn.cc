@@ -14,8 +14,7 @@ void rnn_forward(const ForwardArgs& a) {
   const KernelTable* kt = kernels();
   const std::size_t rows = cells::rows_of(a.seq), BH = static_cast<std::size_t>(B) * H;
   float* gates = a.tape.gates;
-  cells::fill_bias(rows, H, gates, H, a.w.bias_ih, a.w.bias_hh, H);
-  cells::input_projection(rows, a.in, H, a.x, a.w.weight_ih, a.packs, gates, a.flip);
+  cells::input_projection(rows, a.in, H, a.x, a.w.weight_ih, a.w.bias_ih, a.w.bias_hh, H, a.packs, gates, a.flip);
   if (!a.packs->ready) a.packs->a.pack(Trans::Yes, H, H, a.w.weight_hh, H);
 
   Carver cv(a.step);

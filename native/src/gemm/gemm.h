@@ -100,7 +100,7 @@ class PackedB {
   using SplitChoice = rk::SplitChoice;
   mutable SplitChoice split_;
 
-  friend void sgemm_packed(int, const float*, int, const PackedB&, float, float*, int, bool);
+  friend void sgemm_packed_rows(int, const float*, int, const PackedB&, float, const float*, float*, int, bool);
 };
 
 // C[M][N] = A[M][K] · packed + beta · C. A is never transposed here.
@@ -112,6 +112,11 @@ class PackedB {
 // first), where streaming it the same way each step misses on nearly every panel.
 void sgemm_packed(int M, const float* A, int lda, const PackedB& B, float beta, float* C, int ldc,
                   bool reverse_columns = false);
+
+// C[M][N] = A[M][K] · packed + bias: bias [N] added to every row in the pass that writes C,
+// the same sums, bit for bit, as C = bias then sgemm_packed with beta 1 (see sgemm_bias).
+void sgemm_packed_bias(int M, const float* A, int lda, const PackedB& B, const float* bias, float* C, int ldc,
+                       bool reverse_columns = false);
 
 }  // namespace rk
 
