@@ -62,6 +62,20 @@ const maxAbsDiff = (a: Float32Array, b: Float32Array): number => {
   return m;
 };
 
+/** A module of dist/src as a string literal for a child's script. */
+const distModule = (file: string): string => JSON.stringify(path.join(root, 'dist/src', file));
+
+/**
+ * Runs node with `args` (a script) and `env`; the child must exit by itself within a minute
+ * (`timedOut` says what a timeout means) with status 0. Its last stdout line, parsed as JSON.
+ */
+function runChild(args: string[], env: NodeJS.ProcessEnv, timedOut: string): { got: any; stderr: string } {
+  const r = spawnSync(process.execPath, args, { env, encoding: 'utf8', timeout: 60_000 });
+  expect(r.signal, `timed out: ${timedOut}\n${r.stderr}`).toBeNull();
+  expect(r.status, r.stderr).toBe(0);
+  return { got: JSON.parse(r.stdout.trim().split('\n').pop()!), stderr: r.stderr };
+}
+
 const backends: WasmBackend[] = [];
 afterAll(() => backends.length = 0);
 
@@ -122,34 +136,27 @@ describe('rnnkit-threads.wasm', () => {
   for (const how of ['file', 'eval'] as const) {
   it(`never keeps Node alive: a process that loaded it, computed with 2 threads and trained a model exits by itself (${how})`, () => {
     const script = `
-      const { loadWasmBackend } = await import(${JSON.stringify(path.join(root, 'dist/src/backend/wasm/backend.js'))});
+      const { loadWasmBackend } = await import(${distModule('backend/wasm/backend.js')});
       const b = await loadWasmBackend();
       const spec = { cell: 'lstm', inputSize: 32, hiddenSize: 128, outputSize: 128, layers: 1, bidirectional: false };
       const h = b.createStack(spec);
       await b.forward(h, { x: new Float32Array(20 * 64 * 32).fill(0.1), steps: 20, batch: 64 });
       b.forwardSync(h, { x: new Float32Array(20 * 64 * 32).fill(0.1), steps: 20, batch: 64 });
       // A model trained and disposed: its worker is terminated, the page's instance keeps its helpers.
-      const { createModel } = await import(${JSON.stringify(path.join(root, 'dist/src/index.js'))});
+      const { createModel } = await import(${distModule('index.js')});
       const m = await createModel({ backend: 'wasm', input: { kind: 'embedding', vocab: 10, dim: 4 }, cell: 'lstm', hiddenSize: 64, outputs: 10, init: { seed: 1 } });
       await m.fit({ inputs: [[1, 2, 3, 4, 5, 6, 7, 8]], targets: [[2, 3, 4, 5, 6, 7, 8, 9]] }, { epochs: 2, batchSize: 1 });
       m.generate({ start: [1], steps: 5 });
       m.dispose();
       // The calling thread's helpers have started (each says so once it is in the pool's loop).
-      const { threadWorkersRunning } = await import(${JSON.stringify(path.join(root, 'dist/src/backend/wasm/threads.js'))});
+      const { threadWorkersRunning } = await import(${distModule('backend/wasm/threads.js')});
       for (let i = 0; i < 200 && threadWorkersRunning() === 0; i++) await new Promise((r) => setTimeout(r, 25));
       console.log(JSON.stringify({ threaded: b.module.threaded, threads: b.info().threads, running: threadWorkersRunning() }));`;
     const file = path.join(mkdtempSync(path.join(tmpdir(), 'rnnkit-exit-')), 'exit.mjs');
     writeFileSync(file, script);
     const args = how === 'file' ? [file] : ['--input-type=module', '-e', script];
-    const r = spawnSync(process.execPath, args, {
-      env: { ...process.env, RNNKIT_WASM_VARIANT: 'threads', RNNKIT_THREADS: '2' },
-      encoding: 'utf8',
-      timeout: 60_000,
-    });
-    expect(r.signal, `timed out: the process did not exit\n${r.stderr}`).toBeNull();
-    expect(r.status, r.stderr).toBe(0);
-    expect(r.stderr).not.toMatch(/did not start/);
-    const got = JSON.parse(r.stdout.trim().split('\n').pop()!);
+    const { got, stderr } = runChild(args, { ...process.env, RNNKIT_WASM_VARIANT: 'threads', RNNKIT_THREADS: '2' }, 'the process did not exit');
+    expect(stderr).not.toMatch(/did not start/);
     expect(got).toMatchObject({ threaded: true, threads: 2 });
     // One helper per instance on this thread (the backend's, and the model's backend's).
     expect(got.running).toBeGreaterThanOrEqual(1);
@@ -163,9 +170,9 @@ describe('rnnkit-threads.wasm', () => {
   it('does not hang when its helper, started and idle, meets its first product together with the caller', () => {
     const script = `
       const { readFileSync } = await import('node:fs');
-      const { WasmBackend } = await import(${JSON.stringify(path.join(root, 'dist/src/backend/wasm/backend.js'))});
-      const { instantiateRnnkit } = await import(${JSON.stringify(path.join(root, 'dist/src/backend/wasm/module.js'))});
-      const { threadWorkersRunning } = await import(${JSON.stringify(path.join(root, 'dist/src/backend/wasm/threads.js'))});
+      const { WasmBackend } = await import(${distModule('backend/wasm/backend.js')});
+      const { instantiateRnnkit } = await import(${distModule('backend/wasm/module.js')});
+      const { threadWorkersRunning } = await import(${distModule('backend/wasm/threads.js')});
       const bytes = readFileSync(process.env.MODULE_FILE);
       const spec = { cell: 'lstm', inputSize: 128, hiddenSize: 256, outputSize: 256, layers: 1, bidirectional: false };
       const sums = [];
@@ -181,14 +188,7 @@ describe('rnnkit-threads.wasm', () => {
       }
       console.log(JSON.stringify({ running: threadWorkersRunning(), sums }));
       process.exit(0);`;
-    const r = spawnSync(process.execPath, ['--no-liftoff', '--input-type=module', '-e', script], {
-      env: { ...process.env, MODULE_FILE: threadsFile },
-      encoding: 'utf8',
-      timeout: 60_000,
-    });
-    expect(r.signal, `timed out: a forward hung\n${r.stderr}`).toBeNull();
-    expect(r.status, r.stderr).toBe(0);
-    const got = JSON.parse(r.stdout.trim().split('\n').pop()!);
+    const { got } = runChild(['--no-liftoff', '--input-type=module', '-e', script], { ...process.env, MODULE_FILE: threadsFile }, 'a forward hung');
     expect(got.running).toBeGreaterThanOrEqual(3);
     expect(got.sums).toHaveLength(6);
     for (const s of got.sums) expect(Number.isFinite(s) && s !== 0).toBe(true);
@@ -197,16 +197,11 @@ describe('rnnkit-threads.wasm', () => {
   it('where there is no SharedArrayBuffer: forced, a clear error; auto, the single-threaded build', () => {
     const run = (variant: string) => {
       const script = `
-        const { loadWasmBackend } = await import(${JSON.stringify(path.join(root, 'dist/src/backend/wasm/backend.js'))});
+        const { loadWasmBackend } = await import(${distModule('backend/wasm/backend.js')});
         try { const b = await loadWasmBackend(); console.log(JSON.stringify({ threaded: b.module.threaded, threads: b.info().threads })); }
         catch (e) { console.log(JSON.stringify({ error: e.message })); }`;
-      const r = spawnSync(process.execPath, ['--no-harmony-sharedarraybuffer', '--input-type=module', '-e', script], {
-        env: { ...process.env, RNNKIT_WASM_VARIANT: variant, RNNKIT_THREADS: undefined } as NodeJS.ProcessEnv,
-        encoding: 'utf8',
-        timeout: 60_000,
-      });
-      expect(r.status, r.stderr).toBe(0);
-      return JSON.parse(r.stdout.trim().split('\n').pop()!);
+      const env = { ...process.env, RNNKIT_WASM_VARIANT: variant, RNNKIT_THREADS: undefined } as NodeJS.ProcessEnv;
+      return runChild(['--no-harmony-sharedarraybuffer', '--input-type=module', '-e', script], env, 'loading hung').got;
     };
     expect(run('threads').error).toMatch(/rnnkit-threads.wasm cannot run here: this engine has no SharedArrayBuffer/);
     expect(run('auto')).toEqual({ threaded: false, threads: 1 });

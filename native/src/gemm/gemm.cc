@@ -347,8 +347,9 @@ void PackedB::pack(Trans transB, int K, int N, const float* B, int ldb) {
   if (K_ > 0 && N_ > 0) kt->gemm_pack_b(transB == Trans::Yes, B, ldb, 0, K_, 0, N_, data_.data(), stride);
 }
 
-void sgemm_packed_rows(int M, const float* A, int lda, const PackedB& B, float beta, const float* bias, float* C,
-                       int ldc, bool reverse_columns) {
+// The body of sgemm_packed and sgemm_packed_bias (a friend of PackedB).
+void packed_product(int M, const float* A, int lda, const PackedB& B, float beta, const float* bias, float* C, int ldc,
+                    bool reverse_columns) {
   const KernelTable* kt = static_cast<const KernelTable*>(B.table_);
   if (kt == nullptr) kt = kernels();  // never packed: K = N = 0
   Problem p{kt, Trans::No, A, lda, M, B.N_, B.K_, B.data_.data(), Trans::No, nullptr, 0, beta, bias, C, ldc,
@@ -358,12 +359,12 @@ void sgemm_packed_rows(int M, const float* A, int lda, const PackedB& B, float b
 
 void sgemm_packed(int M, const float* A, int lda, const PackedB& B, float beta, float* C, int ldc,
                   bool reverse_columns) {
-  sgemm_packed_rows(M, A, lda, B, beta, nullptr, C, ldc, reverse_columns);
+  packed_product(M, A, lda, B, beta, nullptr, C, ldc, reverse_columns);
 }
 
 void sgemm_packed_bias(int M, const float* A, int lda, const PackedB& B, const float* bias, float* C, int ldc,
                        bool reverse_columns) {
-  sgemm_packed_rows(M, A, lda, B, 0.0f, bias, C, ldc, reverse_columns);
+  packed_product(M, A, lda, B, 0.0f, bias, C, ldc, reverse_columns);
 }
 
 }  // namespace rk

@@ -100,7 +100,7 @@ class PackedB {
   using SplitChoice = rk::SplitChoice;
   mutable SplitChoice split_;
 
-  friend void sgemm_packed_rows(int, const float*, int, const PackedB&, float, const float*, float*, int, bool);
+  friend void packed_product(int, const float*, int, const PackedB&, float, const float*, float*, int, bool);
 };
 
 // C[M][N] = A[M][K] · packed + beta · C. A is never transposed here.
