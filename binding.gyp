@@ -26,11 +26,15 @@
     # exceptions at every entry point and the addon uses NAPI_CPP_EXCEPTIONS.
     'cflags!': ['-fno-exceptions'],
     'cflags_cc!': ['-fno-exceptions', '-fno-rtti'],
-    'cflags': ['-O3', '-fno-math-errno', '-fPIC'],
-    'cflags_cc': ['-std=gnu++17', '-fexceptions'],
+    # Hidden visibility: the addon exports napi_register_module_v1 and nothing else, so
+    # calls between our own functions bind directly (no PLT, and the compiler may inline
+    # them) and thread_local accesses skip __tls_get_addr's general-dynamic path.
+    'cflags': ['-O3', '-fno-math-errno', '-fPIC', '-fvisibility=hidden'],
+    'cflags_cc': ['-std=gnu++17', '-fexceptions', '-fvisibility-inlines-hidden'],
     'xcode_settings': {
       'GCC_ENABLE_CPP_EXCEPTIONS': 'YES',
       'GCC_ENABLE_CPP_RTTI': 'YES',
+      'GCC_SYMBOLS_PRIVATE_EXTERN': 'YES',
       'CLANG_CXX_LANGUAGE_STANDARD': 'gnu++17',
       'OTHER_CFLAGS': ['-O3', '-fno-math-errno'],
     },

@@ -14,13 +14,10 @@ namespace rk {
 class DropoutStream {
  public:
   explicit DropoutStream(uint32_t seed);
-  // Uniform in [0, 1) from two 32-bit draws, as Random.uniform() of random.ts.
-  double uniform();
   // mask[n·stride + k] = keep or 0 for n < N, k < width (drawn in that order).
   void draw(double p, int64_t N, int width, int stride, float* mask);
 
  private:
-  uint32_t next();
   uint32_t s_[4];
 };
 
