@@ -5,6 +5,8 @@
 
 #include <immintrin.h>
 
+#include <cstddef>
+
 #include "simd/common.h"
 
 namespace rk {
@@ -53,6 +55,76 @@ RK_INLINE float hsum(V v) {
   s = _mm_add_ps(s, _mm_movehl_ps(s, s));
   s = _mm_add_ss(s, _mm_movehdup_ps(s));
   return _mm_cvtss_f32(s);
+}
+
+// The GEMM's 6-row A panels (avx2.cc: kMR 6) from rows of A: dst[k·6 + i] = src[i·ld + k]
+// for i < 6, k < 8 -- eight values of six rows interleaved with shuffles and 16-/8-byte
+// stores, where the scalar copy took one load and one 4-byte store per value (the head's
+// dz·W product of a word-level LM packs [T·B][V] this way: 6% of its training step).
+#define RK_PACK_A_INTERLEAVE 1
+RK_INLINE void interleave_rows6x8(const float* src, std::ptrdiff_t ld, float* dst) {
+  const __m256 r0 = _mm256_loadu_ps(src), r1 = _mm256_loadu_ps(src + ld);
+  const __m256 r2 = _mm256_loadu_ps(src + 2 * ld), r3 = _mm256_loadu_ps(src + 3 * ld);
+  const __m256 r4 = _mm256_loadu_ps(src + 4 * ld), r5 = _mm256_loadu_ps(src + 5 * ld);
+  // Per 128-bit lane: t0 = r0[0] r1[0] r0[1] r1[1] | r0[4] r1[4] r0[5] r1[5]; t1 the same
+  // for values 2, 3 | 6, 7.
+  const __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1);
+  const __m256 t2 = _mm256_unpacklo_ps(r2, r3), t3 = _mm256_unpackhi_ps(r2, r3);
+  const __m256 t4 = _mm256_unpacklo_ps(r4, r5), t5 = _mm256_unpackhi_ps(r4, r5);
+  // Rows 0-3 of value j: u0 = values 0 | 4, u1 = 1 | 5, u2 = 2 | 6, u3 = 3 | 7.
+  const __m256 u0 = _mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(1, 0, 1, 0));
+  const __m256 u1 = _mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(3, 2, 3, 2));
+  const __m256 u2 = _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(1, 0, 1, 0));
+  const __m256 u3 = _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(3, 2, 3, 2));
+  // Rows 4-5 of value j: pairs in t4 (values 0, 1 | 4, 5) and t5 (2, 3 | 6, 7).
+  const __m128 p01 = _mm256_castps256_ps128(t4), p45 = _mm256_extractf128_ps(t4, 1);
+  const __m128 p23 = _mm256_castps256_ps128(t5), p67 = _mm256_extractf128_ps(t5, 1);
+  _mm_storeu_ps(dst + 0, _mm256_castps256_ps128(u0));
+  _mm_storel_pi(reinterpret_cast<__m64*>(dst + 4), p01);
+  _mm_storeu_ps(dst + 6, _mm256_castps256_ps128(u1));
+  _mm_storeh_pi(reinterpret_cast<__m64*>(dst + 10), p01);
+  _mm_storeu_ps(dst + 12, _mm256_castps256_ps128(u2));
+  _mm_storel_pi(reinterpret_cast<__m64*>(dst + 16), p23);
+  _mm_storeu_ps(dst + 18, _mm256_castps256_ps128(u3));
+  _mm_storeh_pi(reinterpret_cast<__m64*>(dst + 22), p23);
+  _mm_storeu_ps(dst + 24, _mm256_extractf128_ps(u0, 1));
+  _mm_storel_pi(reinterpret_cast<__m64*>(dst + 28), p45);
+  _mm_storeu_ps(dst + 30, _mm256_extractf128_ps(u1, 1));
+  _mm_storeh_pi(reinterpret_cast<__m64*>(dst + 34), p45);
+  _mm_storeu_ps(dst + 36, _mm256_extractf128_ps(u2, 1));
+  _mm_storel_pi(reinterpret_cast<__m64*>(dst + 40), p67);
+  _mm_storeu_ps(dst + 42, _mm256_extractf128_ps(u3, 1));
+  _mm_storeh_pi(reinterpret_cast<__m64*>(dst + 46), p67);
+}
+
+// dst[k·ldd + r] = src[r·ld + k] for r, k < 8: an 8x8 transpose, for the GEMM's transposed
+// B panels (the head's z = y·Wᵀ packs W [V][F] 16 rows at a time this way; the scalar
+// scatter was 2% of a word-level LM's training step).
+#define RK_PACK_B_TRANSPOSE8 1
+RK_INLINE void transpose8x8(const float* src, std::ptrdiff_t ld, float* dst, std::ptrdiff_t ldd) {
+  __m256 r[8];
+  for (int i = 0; i < 8; ++i) r[i] = _mm256_loadu_ps(src + i * ld);
+  // Pairs, then quads, interleaved within 128-bit lanes; the lanes are swapped last.
+  const __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
+  const __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
+  const __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
+  const __m256 t6 = _mm256_unpacklo_ps(r[6], r[7]), t7 = _mm256_unpackhi_ps(r[6], r[7]);
+  const __m256 u0 = _mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(1, 0, 1, 0));
+  const __m256 u1 = _mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(3, 2, 3, 2));
+  const __m256 u2 = _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(1, 0, 1, 0));
+  const __m256 u3 = _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(3, 2, 3, 2));
+  const __m256 u4 = _mm256_shuffle_ps(t4, t6, _MM_SHUFFLE(1, 0, 1, 0));
+  const __m256 u5 = _mm256_shuffle_ps(t4, t6, _MM_SHUFFLE(3, 2, 3, 2));
+  const __m256 u6 = _mm256_shuffle_ps(t5, t7, _MM_SHUFFLE(1, 0, 1, 0));
+  const __m256 u7 = _mm256_shuffle_ps(t5, t7, _MM_SHUFFLE(3, 2, 3, 2));
+  _mm256_storeu_ps(dst + 0 * ldd, _mm256_permute2f128_ps(u0, u4, 0x20));
+  _mm256_storeu_ps(dst + 1 * ldd, _mm256_permute2f128_ps(u1, u5, 0x20));
+  _mm256_storeu_ps(dst + 2 * ldd, _mm256_permute2f128_ps(u2, u6, 0x20));
+  _mm256_storeu_ps(dst + 3 * ldd, _mm256_permute2f128_ps(u3, u7, 0x20));
+  _mm256_storeu_ps(dst + 4 * ldd, _mm256_permute2f128_ps(u0, u4, 0x31));
+  _mm256_storeu_ps(dst + 5 * ldd, _mm256_permute2f128_ps(u1, u5, 0x31));
+  _mm256_storeu_ps(dst + 6 * ldd, _mm256_permute2f128_ps(u2, u6, 0x31));
+  _mm256_storeu_ps(dst + 7 * ldd, _mm256_permute2f128_ps(u3, u7, 0x31));
 }
 
 #include "simd/math.inc"
