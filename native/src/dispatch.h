@@ -90,6 +90,8 @@ struct KernelTable {
   double (*exp_shift_sum)(const float* x, float shift, float* y, std::ptrdiff_t n);
   // x[i] *= s.
   void (*vec_scale)(float* x, float s, std::ptrdiff_t n);
+  // acc[i] += x[i] (the softmax's column sums of dz, a row at a time while it is in cache).
+  void (*vec_add)(float* acc, const float* x, std::ptrdiff_t n);
 
   // ---- optimizer (bodies: native/src/optim_kernels.inc; formulas: optim.cc) ---------
   // Σ c(x[i])², c clamping to [-limit, limit] when limit > 0 (else the identity): float

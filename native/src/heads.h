@@ -33,10 +33,9 @@ void append_condition(const float* condition, int K, int B, int at, int stride, 
 // z[N][C] = y[N][F] · Wᵀ + b; W [C][F], b [C]. One GEMM over all rows.
 void dense_forward(const float* y, int N, int F, const float* W, const float* b, int C, float* z);
 
-// dW[C][F] = dzᵀ·y, db[C] = Σ_n dz[n] (both OVERWRITTEN), dy[N][F] = dz·W (skipped when
-// dy is null).
-void dense_backward(const float* y, const float* dz, int N, int F, const float* W, int C, float* dW, float* db,
-                    float* dy);
+// dW[C][F] = dzᵀ·y (OVERWRITTEN), dy[N][F] = dz·W (skipped when dy is null). The bias
+// gradient Σ_n dz[n] comes from the loss, which sums dz's columns while it writes them.
+void dense_backward(const float* y, const float* dz, int N, int F, const float* W, int C, float* dW, float* dy);
 
 // Which positions exist: t < lengths[b] (lengths may be null: all). n = t·B + b.
 struct LossRows {
@@ -51,16 +50,28 @@ struct LossOut {
   double correct = 0;
 };
 
+// Where a loss that writes dz also puts dz's column sums Σ_n dz[n] (the head's bias
+// gradient): sums [C], or nothing when null. scratch: softmax_sums_scratch(N, C) floats.
+struct ColumnSums {
+  float* sums = nullptr;
+  float* scratch = nullptr;
+};
+
 // Softmax cross-entropy over logits z [N][C] (N = T·B), counting valid positions whose
 // target is not ignore_index. When dz is non-null it receives ∂loss/∂z (0 on positions that
-// do not count); dz may equal z (in place). Without dz, z is left unchanged.
+// do not count); dz may equal z (in place), and cols (if set) its column sums: each task's
+// rows (a fixed number, in row order) summed in float while in cache, the tasks' sums then
+// added in double in task order -- one result at every thread count. Without dz, z is left
+// unchanged.
 LossOut softmax_cross_entropy(const LossRows& rows, float* z, int C, const int32_t* targets, int32_t ignore_index,
-                              float* dz);
+                              float* dz, ColumnSums cols);
+int64_t softmax_sums_scratch(int64_t N, int C);
 
 // Mean squared error against target [N][C] over valid positions with mask[n] == 1 (mask
-// may be null: all); dz as above (may equal z).
+// may be null: all); dz as above (may equal z); dz_sums [C] (may be null) receives dz's
+// column sums, in double in row order.
 LossOut mean_squared_error(const LossRows& rows, float* z, int C, const float* target, const uint8_t* mask,
-                           float* dz);
+                           float* dz, float* dz_sums);
 
 }  // namespace rk
 

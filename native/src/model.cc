@@ -174,6 +174,7 @@ Model::Work Model::carve(int T, int B, bool training, bool want_y, bool want_hn)
     w.head = d_.final_state ? cv.take(R * d_.F) : nullptr;
     w.z = cv.take(R * d_.C);
     w.dy = training ? cv.take(R * d_.F) : nullptr;
+    w.dz_sums = training && d_.loss == RK_LOSS_CROSS_ENTROPY ? cv.take(softmax_sums_scratch(R, d_.C)) : nullptr;
     // A frozen table needs no gradient: the stack's backward then skips dx altogether.
     w.dx = training && d_.input_kind == RK_INPUT_EMBEDDING && !d_.frozen ? cv.take(N * d_.in) : nullptr;
     w.hn = d_.final_state && want_hn ? cv.take(H) : nullptr;
@@ -313,10 +314,10 @@ void Model::scatter_final(const float* dhead, int B, float* dhn) const {
   }
 }
 
-LossOut Model::loss(const rk_batch& b, float* z, float* dz) const {
+LossOut Model::loss(const rk_batch& b, float* z, float* dz, ColumnSums dz_cols) const {
   const LossRows rows = d_.final_state ? LossRows{1, b.B, nullptr} : LossRows{b.T, b.B, b.lengths};
-  if (d_.loss == RK_LOSS_CROSS_ENTROPY) return softmax_cross_entropy(rows, z, d_.C, b.targets, d_.ignore_index, dz);
-  return mean_squared_error(rows, z, d_.C, b.target_values, b.target_mask, dz);
+  if (d_.loss == RK_LOSS_CROSS_ENTROPY) return softmax_cross_entropy(rows, z, d_.C, b.targets, d_.ignore_index, dz, dz_cols);
+  return mean_squared_error(rows, z, d_.C, b.target_values, b.target_mask, dz, dz_cols.sums);
 }
 
 void Model::collect(std::vector<Segment>& out, bool for_update) {
@@ -409,10 +410,10 @@ StepOut Model::train(const rk_batch& b, float* hn, float* cn, bool update) {
   const float* bias = W + static_cast<size_t>(d_.C) * d_.F;
   dense_forward(head_in, R, d_.F, W, bias, d_.C, w.z);
   StepOut out;
-  out.loss = loss(b, w.z, w.z);  // w.z now holds ∂loss/∂z
-
   float* dW = head_grad_.data();
-  dense_backward(head_in, w.z, R, d_.F, W, d_.C, dW, dW + static_cast<size_t>(d_.C) * d_.F, w.dy);
+  float* db = dW + static_cast<size_t>(d_.C) * d_.F;
+  out.loss = loss(b, w.z, w.z, ColumnSums{db, w.dz_sums});  // w.z now holds ∂loss/∂z, db its column sums
+  dense_backward(head_in, w.z, R, d_.F, W, d_.C, dW, w.dy);
   // dx is null unless the input is an embedding; dh0 / dc0 only for seq2seq.
   if (d_.final_state) {
     scatter_final(w.dy, B, w.dhn);
@@ -470,7 +471,7 @@ StepOut Model::evaluate(const rk_batch& b, float* outputs, float* y, float* hn, 
   StepOut out;
   const bool has_targets = d_.loss == RK_LOSS_CROSS_ENTROPY ? b.targets != nullptr : b.target_values != nullptr;
   if (has_targets) {
-    out.loss = loss(b, z, nullptr);
+    out.loss = loss(b, z, nullptr, ColumnSums{});
   } else {
     out.loss.loss = std::nan("");
   }

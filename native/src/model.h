@@ -85,6 +85,7 @@ class Model {
     float* head = nullptr;  // final state: [B][F] head input
     float* z = nullptr;     // [R][C] logits, then (training) ∂loss/∂z in place
     float* dy = nullptr;    // [R][F] gradient of the head input
+    float* dz_sums = nullptr;  // cross-entropy training: the softmax's partial column sums
     float* dx = nullptr;    // [T·B][in] (embedding only)
     float* hn = nullptr;    // final state: [L·D][B][S] when the caller does not want hn
     float* dhn = nullptr;   // final state: [L·D][B][S]
@@ -116,7 +117,7 @@ class Model {
   void gather_final(const float* hn, int B, float* head) const;
   void scatter_final(const float* dhead, int B, float* dhn) const;
   const float* input_rows(const rk_batch& b, const Work& w) const;
-  LossOut loss(const rk_batch& b, float* z, float* dz) const;
+  LossOut loss(const rk_batch& b, float* z, float* dz, ColumnSums dz_cols) const;
   // Embedding gradient from the stack's dx (through the input dropout mask).
   void embedding_backward(const rk_batch& b, const Work& w);
 
