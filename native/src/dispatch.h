@@ -85,13 +85,14 @@ struct KernelTable {
   // The softmax of one row (heads.cc), in three passes over a row that stays in cache:
   // row_max: the largest of x[0, n) (n >= 1), or NaN when any x is NaN or infinite.
   float (*row_max)(const float* x, std::ptrdiff_t n);
+  // The first i < n with x[i] == value, or n (where the row's maximum is: its argmax).
+  std::ptrdiff_t (*first_equal)(const float* x, std::ptrdiff_t n, float value);
   // y[i] = e^(x[i] - shift) (vexp); returns the sum of the y[i] (float partial sums over
   // blocks of 512, added in double). x == y allowed.
   double (*exp_shift_sum)(const float* x, float shift, float* y, std::ptrdiff_t n);
-  // x[i] *= s.
-  void (*vec_scale)(float* x, float s, std::ptrdiff_t n);
-  // acc[i] += x[i] (the softmax's column sums of dz, a row at a time while it is in cache).
-  void (*vec_add)(float* acc, const float* x, std::ptrdiff_t n);
+  // x[i] *= s; with acc non-null, also acc[i] += x[i] (the scaled x[i]) in the same pass
+  // (the softmax's column sums of dz, a row at a time while it is in cache).
+  void (*vec_scale)(float* x, float s, float* acc, std::ptrdiff_t n);
 
   // ---- optimizer (bodies: native/src/optim_kernels.inc; formulas: optim.cc) ---------
   // Σ c(x[i])², c clamping to [-limit, limit] when limit > 0 (else the identity): float

@@ -74,11 +74,11 @@ void add_partials(const float* partial, int64_t tasks, int C, float* sums) {
   });
 }
 
-// One counted row: its loss lse − z[t], whether its first maximum is the target, and (dz
-// non-null) ∂loss/∂z = softmax · inv − inv at the target. er receives the exponentials:
-// dz itself, or a scratch row (then z is left intact).
+// One counted row: its loss lse − z[t], whether its first maximum is the target, and (grad)
+// ∂loss/∂z = softmax · inv − inv at the target, added to `partial` too when it is non-null.
+// er receives the exponentials: dz itself, or a scratch row (then z is left intact).
 double softmax_row(const KernelTable* k, const float* zr, int C, int t, float inv, float* er, bool grad,
-                   bool* correct) {
+                   float* partial, bool* correct) {
   const float max = k->row_max(zr, C);
   const float zt = zr[t];
   if (!std::isfinite(max)) {
@@ -88,14 +88,15 @@ double softmax_row(const KernelTable* k, const float* zr, int C, int t, float in
     *correct = false;
     return std::numeric_limits<double>::quiet_NaN();
   }
-  int arg = 0;
-  while (zr[arg] != max) arg++;  // the first maximum wins, as in the reference
-  *correct = arg == t;
+  *correct = k->first_equal(zr, C, max) == t;  // the first maximum wins, as in the reference
   // Shifted by the row maximum so that no exponential overflows.
   const double se = k->exp_shift_sum(zr, max, er, C);
   if (grad) {
-    k->vec_scale(er, static_cast<float>(1.0 / se) * inv, C);
+    // partial[t] gets the target's final value: added below, after the −inv.
+    const float partial_t = partial != nullptr ? partial[t] : 0.0f;
+    k->vec_scale(er, static_cast<float>(1.0 / se) * inv, partial, C);
     er[t] -= inv;
+    if (partial != nullptr) partial[t] = partial_t + er[t];
   }
   return static_cast<double>(max) + std::log(se) - static_cast<double>(zt);
 }
@@ -125,7 +126,7 @@ LossOut softmax_cross_entropy(const LossRows& rows, float* z, int C, const int32
   parallel_for(static_cast<int>(tasks), [&](int task, int worker) {
     const int64_t n1 = std::min(N, (task + 1) * kSoftmaxRowsPerTask);
     float* partial = sum_columns ? cols.scratch + static_cast<int64_t>(task) * C : nullptr;
-    bool partial_set = false;
+    if (partial != nullptr) std::memset(partial, 0, sizeof(float) * C);
     for (int64_t n = task * kSoftmaxRowsPerTask; n < n1; n++) {
       float* er = dz != nullptr ? dz + n * C : scratch.data() + static_cast<size_t>(worker) * C;
       if (!counts(n)) {
@@ -133,18 +134,9 @@ LossOut softmax_cross_entropy(const LossRows& rows, float* z, int C, const int32
         continue;
       }
       bool correct = false;
-      row_loss[n] = softmax_row(k, z + n * C, C, targets[n], inv, er, dz != nullptr, &correct);
+      row_loss[n] = softmax_row(k, z + n * C, C, targets[n], inv, er, dz != nullptr, partial, &correct);
       row_correct[n] = correct ? 1 : 0;
-      if (partial != nullptr) {
-        if (partial_set) {
-          k->vec_add(partial, er, C);
-        } else {
-          std::memcpy(partial, er, sizeof(float) * C);
-          partial_set = true;
-        }
-      }
     }
-    if (partial != nullptr && !partial_set) std::memset(partial, 0, sizeof(float) * C);
   });
   if (sum_columns) add_partials(cols.scratch, tasks, C, cols.sums);
   double sum = 0;

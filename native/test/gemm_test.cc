@@ -234,9 +234,30 @@ void test_softmax_row(const char* isa) {
     ok = true;
     CHECK(std::fabs(sum - want_sum) <= 1e-6 * want_sum, "%s exp_shift_sum n=%d: sum %.9g, want %.9g", isa, n, sum,
           want_sum);
-    kt->vec_scale(y.data(), 0.5f, n);
-    for (int i = 0; i < n + 8; ++i) ok = ok && (i >= n ? y[i] == -7.f : true);
-    CHECK(ok, "%s vec_scale n=%d writes past n", isa, n);
+    std::vector<float> y0 = y, acc(static_cast<std::size_t>(n) + 8, -7.f);
+    for (int i = 0; i < n; ++i) acc[i] = static_cast<float>(i % 7) - 3.f;
+    const std::vector<float> acc0 = acc;
+    kt->vec_scale(y.data(), 0.5f, nullptr, n);
+    for (int i = 0; i < n + 8; ++i) ok = ok && (i >= n ? y[i] == -7.f : y[i] == y0[i] * 0.5f);
+    CHECK(ok, "%s vec_scale n=%d: an element is off, or written past n", isa, n);
+    y = y0;
+    kt->vec_scale(y.data(), 0.25f, acc.data(), n);
+    for (int i = 0; i < n + 8; ++i) {
+      ok = ok && (i >= n ? y[i] == -7.f && acc[i] == -7.f : y[i] == y0[i] * 0.25f && acc[i] == acc0[i] + y[i]);
+    }
+    CHECK(ok, "%s vec_scale n=%d with a sum: an element is off, or written past n", isa, n);
+    // first_equal: every position (each lane of each vector and the tail), a repeat
+    // (the first wins), absent (n) and NaN (never equal).
+    for (int at : {0, 1, n / 2, n - 1}) {
+      std::vector<float> r(static_cast<std::size_t>(n), 1.f);
+      r[at] = 2.f;
+      if (at + 3 < n) r[at + 3] = 2.f;
+      CHECK(kt->first_equal(r.data(), n, 2.f) == at, "%s first_equal n=%d at %d: got %td", isa, n, at,
+            kt->first_equal(r.data(), n, 2.f));
+      CHECK(kt->first_equal(r.data(), n, 3.f) == n, "%s first_equal n=%d of an absent value", isa, n);
+      r[at] = std::nanf("");
+      CHECK(kt->first_equal(r.data(), n, std::nanf("")) == n, "%s first_equal n=%d matched a NaN", isa, n);
+    }
     // A NaN or an infinity anywhere makes the maximum NaN (the loss then reports it).
     for (float bad : {std::nanf(""), std::numeric_limits<float>::infinity(), -std::numeric_limits<float>::infinity()}) {
       std::vector<float> z = x;
@@ -646,6 +667,11 @@ void bench(const std::vector<std::string>& only) {
       {"input proj 4096x2048 K=512 (packed)", rk::Trans::No, rk::Trans::Yes, 4096, 2048, 512, 1.f, true},
       {"weight grad dW+=dG^T H 2048x512 K=4096", rk::Trans::Yes, rk::Trans::No, 2048, 512, 4096, 1.f, false},
       {"input grad dX=dG W 4096x512 K=2048", rk::Trans::No, rk::Trans::No, 4096, 512, 2048, 0.f, false},
+      // wordlm-8k-train (T*B = 700 rows, E = H = 200, 8000 words)
+      {"wordlm weight grad dW+=dG^T X 800x200 K=700", rk::Trans::Yes, rk::Trans::No, 800, 200, 700, 1.f, false},
+      {"wordlm head z=Y W^T 700x8000 K=200", rk::Trans::No, rk::Trans::Yes, 700, 8000, 200, 0.f, false},
+      {"wordlm head dW=dZ^T Y 8000x200 K=700", rk::Trans::Yes, rk::Trans::No, 8000, 200, 700, 0.f, false},
+      {"wordlm head dY=dZ W 700x200 K=8000", rk::Trans::No, rk::Trans::No, 700, 200, 8000, 0.f, false},
   };
   // Arguments: ISA names and/or thread counts (e.g. `bench avx2 1`); default all / 1 and 2.
   std::vector<std::string> isas;

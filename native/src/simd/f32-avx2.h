@@ -56,6 +56,7 @@ RK_INLINE float hsum(V v) {
   s = _mm_add_ss(s, _mm_movehdup_ps(s));
   return _mm_cvtss_f32(s);
 }
+RK_INLINE bool any_eq(V a, V b) { return _mm256_movemask_ps(_mm256_cmp_ps(a.r, b.r, _CMP_EQ_OQ)) != 0; }
 
 // The GEMM's 6-row A panels (avx2.cc: kMR 6) from rows of A: dst[k·6 + i] = src[i·ld + k]
 // for i < 6, k < 8 -- eight values of six rows interleaved with shuffles and 16-/8-byte

@@ -46,6 +46,7 @@ RK_INLINE V select_lt(V a, V b, V x, V y) {
   return V{_mm512_mask_blend_ps(_mm512_cmp_ps_mask(a.r, b.r, _CMP_LT_OQ), y.r, x.r)};
 }
 RK_INLINE float hsum(V v) { return _mm512_reduce_add_ps(v.r); }
+RK_INLINE bool any_eq(V a, V b) { return _mm512_cmp_ps_mask(a.r, b.r, _CMP_EQ_OQ) != 0; }
 
 #include "simd/math.inc"
 

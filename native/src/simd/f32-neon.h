@@ -51,6 +51,7 @@ RK_INLINE V vpow2n(V n) {
 }
 RK_INLINE V select_lt(V a, V b, V x, V y) { return V{vbslq_f32(vcltq_f32(a.r, b.r), x.r, y.r)}; }
 RK_INLINE float hsum(V v) { return vaddvq_f32(v.r); }
+RK_INLINE bool any_eq(V a, V b) { return vmaxvq_u32(vceqq_f32(a.r, b.r)) != 0; }
 
 #include "simd/math.inc"
 

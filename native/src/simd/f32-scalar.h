@@ -18,6 +18,7 @@
 //   vpow2n(n)                       2^n for integral n in [-126, 127]
 //   select_lt(a, b, x, y)           a < b ? x : y, lane-wise
 //   hsum(v)                         sum of the lanes
+//   any_eq(a, b)                    whether a == b in some lane (false where NaN)
 //   vexp vsigmoid vtanh             approximations, error bounds in simd/math.inc
 #ifndef RNNKIT_SIMD_F32_SCALAR_H
 #define RNNKIT_SIMD_F32_SCALAR_H
@@ -91,6 +92,7 @@ RK_INLINE V select_lt(V a, V b, V x, V y) {
 RK_INLINE V max(V a, V b) { return select_lt(a, b, b, a); }
 RK_INLINE V min(V a, V b) { return select_lt(b, a, b, a); }
 RK_INLINE float hsum(V v) { return v.r; }
+RK_INLINE bool any_eq(V a, V b) { return a.r == b.r; }
 
 #include "simd/math.inc"
 

@@ -81,6 +81,7 @@ RK_INLINE float hsum(V v) {
   return wasm_f32x4_extract_lane(v.r, 0) + wasm_f32x4_extract_lane(v.r, 1) +
          wasm_f32x4_extract_lane(v.r, 2) + wasm_f32x4_extract_lane(v.r, 3);
 }
+RK_INLINE bool any_eq(V a, V b) { return wasm_v128_any_true(wasm_f32x4_eq(a.r, b.r)); }
 
 #include "simd/math.inc"
 
