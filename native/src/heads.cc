@@ -84,7 +84,11 @@ double softmax_row(const KernelTable* k, const float* zr, int C, int t, float in
   if (!std::isfinite(max)) {
     // A NaN or infinite logit: the loss is NaN and so is the gradient, so that the step's
     // norm is not finite and no update is made (no silent clamp inside the exponential).
-    if (grad) std::fill(er, er + C, std::numeric_limits<float>::quiet_NaN());
+    if (grad) {
+      std::fill(er, er + C, std::numeric_limits<float>::quiet_NaN());
+      // ...and so are the column sums this row is part of (the bias gradient).
+      if (partial != nullptr) std::fill(partial, partial + C, std::numeric_limits<float>::quiet_NaN());
+    }
     *correct = false;
     return std::numeric_limits<double>::quiet_NaN();
   }

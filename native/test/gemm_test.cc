@@ -391,6 +391,18 @@ void test_math(const char* isa, bool verbose) {
   kt->vec_tanh(edge_in + 4, out, 4);
   CHECK(out[0] == -1.f && out[1] == 1.f && out[2] == 1.f && out[3] == -1.f, "%s tanh saturation %g %g %g %g",
         isa, out[0], out[1], out[2], out[3]);
+  // A NaN comes back NaN from every function, in every lane (the clamps inside vexp must
+  // not turn it into a bound: x86's maxps returns its second operand when one is NaN).
+  {
+    std::vector<float> in(16, 0.25f), o(16);
+    for (int lane = 0; lane < 16; lane += 5) in[lane] = std::nanf("");
+    for (auto fn : {kt->vec_exp, kt->vec_sigmoid, kt->vec_tanh}) {
+      fn(in.data(), o.data(), 16);
+      bool ok = true;
+      for (int i = 0; i < 16; ++i) ok = ok && std::isnan(o[i]) == std::isnan(in[i]);
+      CHECK(ok, "%s exp/sigmoid/tanh: a NaN input did not come back NaN (or a number did)", isa);
+    }
+  }
   // Tails write exactly n elements.
   for (int n = 0; n < 40; ++n) {
     std::vector<float> in(48, 0.5f), o(48, -7.f);

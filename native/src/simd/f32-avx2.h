@@ -37,8 +37,10 @@ RK_INLINE V sub(V a, V b) { return V{_mm256_sub_ps(a.r, b.r)}; }
 RK_INLINE V mul(V a, V b) { return V{_mm256_mul_ps(a.r, b.r)}; }
 RK_INLINE V div(V a, V b) { return V{_mm256_div_ps(a.r, b.r)}; }
 RK_INLINE V vsqrt(V a) { return V{_mm256_sqrt_ps(a.r)}; }
-RK_INLINE V max(V a, V b) { return V{_mm256_max_ps(a.r, b.r)}; }
-RK_INLINE V min(V a, V b) { return V{_mm256_min_ps(a.r, b.r)}; }
+// maxps/minps return their second operand when either is NaN: a goes second, so that a
+// NaN in a comes back (simd/f32-scalar.h, max/min).
+RK_INLINE V max(V a, V b) { return V{_mm256_max_ps(b.r, a.r)}; }
+RK_INLINE V min(V a, V b) { return V{_mm256_min_ps(b.r, a.r)}; }
 RK_INLINE V fmadd(V a, V b, V c) { return V{_mm256_fmadd_ps(a.r, b.r, c.r)}; }
 RK_INLINE V fnmadd(V a, V b, V c) { return V{_mm256_fnmadd_ps(a.r, b.r, c.r)}; }
 RK_INLINE V vabs(V a) { return V{_mm256_andnot_ps(_mm256_set1_ps(-0.f), a.r)}; }

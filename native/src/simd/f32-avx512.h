@@ -32,8 +32,9 @@ RK_INLINE V sub(V a, V b) { return V{_mm512_sub_ps(a.r, b.r)}; }
 RK_INLINE V mul(V a, V b) { return V{_mm512_mul_ps(a.r, b.r)}; }
 RK_INLINE V div(V a, V b) { return V{_mm512_div_ps(a.r, b.r)}; }
 RK_INLINE V vsqrt(V a) { return V{_mm512_sqrt_ps(a.r)}; }
-RK_INLINE V max(V a, V b) { return V{_mm512_max_ps(a.r, b.r)}; }
-RK_INLINE V min(V a, V b) { return V{_mm512_min_ps(a.r, b.r)}; }
+// As in f32-avx2.h: a goes second, so that a NaN in a comes back.
+RK_INLINE V max(V a, V b) { return V{_mm512_max_ps(b.r, a.r)}; }
+RK_INLINE V min(V a, V b) { return V{_mm512_min_ps(b.r, a.r)}; }
 RK_INLINE V fmadd(V a, V b, V c) { return V{_mm512_fmadd_ps(a.r, b.r, c.r)}; }
 RK_INLINE V fnmadd(V a, V b, V c) { return V{_mm512_fnmadd_ps(a.r, b.r, c.r)}; }
 RK_INLINE V vabs(V a) { return V{_mm512_abs_ps(a.r)}; }

@@ -10,7 +10,9 @@
 //                                   reads past p[n-1]
 //   store_tail(p, v, n)             writes only p[0..n)
 //   set1(s), zero()
-//   add sub mul div max min         lane-wise
+//   add sub mul div max min         lane-wise; max(a, b) / min(a, b) return a where a is
+//                                   NaN (every ISA: kernels put the data first, the bound
+//                                   second, so a NaN is never clamped into a number)
 //   vsqrt(v)                        correctly rounded square root
 //   fmadd(a, b, c)  = a*b + c       (fused where the ISA has FMA)
 //   fnmadd(a, b, c) = c - a*b
