@@ -96,6 +96,12 @@ export function pickToken(logits: ArrayLike<number>, options: SamplingOptions, r
   let ids: number[] = [];
   for (let i = 0; i < z.length; i++) if (!bannedSet.has(i)) ids.push(i);
   if (ids.length === 0) throw new RangeError('pickToken: every token is banned');
+  // A NaN logit (a model whose parameters or state are no longer numbers) gives no
+  // distribution to draw from: refuse, rather than return whichever token the comparisons
+  // happen to leave.
+  for (const i of ids) {
+    if (Number.isNaN(z[i])) throw new RangeError(`pickToken: logit ${i} is NaN; the model's outputs are not numbers (are its parameters finite?)`);
+  }
   if (temperature === 0) {
     let best = ids[0];
     for (const i of ids) if (z[i] > z[best]) best = i;
@@ -107,6 +113,8 @@ export function pickToken(logits: ArrayLike<number>, options: SamplingOptions, r
   if (k > 0 && k < ids.length) ids = ids.sort(byLogit).slice(0, k);
   let max = -Infinity;
   for (const i of ids) max = Math.max(max, z[i]);
+  // +Infinity outweighs every finite logit at any temperature: the first such id, as greedy.
+  if (max === Infinity) return ids.find((i) => z[i] === Infinity)!;
   // Subtracting the max keeps exp() in range for any temperature.
   let weights = ids.map((i) => Math.exp((z[i] - max) / temperature));
   let total = weights.reduce((a, b) => a + b, 0);

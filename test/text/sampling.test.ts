@@ -87,6 +87,16 @@ describe('pickToken: top-p, banned tokens, repetition penalty, ties', () => {
     expect(pickToken([4, 1.9], { repetitionPenalty: 2 }, new Random(1), [0, 0, 0])).toBe(0);
   });
 
+  it('a NaN logit is refused, naming it; +Infinity wins at any temperature', () => {
+    for (const o of [{}, { temperature: 1 }, { temperature: 0.7, topK: 2, topP: 0.9 }]) {
+      expect(() => pickToken([0.5, Number.NaN, 1], o, new Random(1))).toThrow(/logit 1 is NaN/);
+      const rng = new Random(4);
+      for (let i = 0; i < 20; i++) expect(pickToken([0, Infinity, 3, Infinity], o, rng)).toBe(1);
+    }
+    // A banned NaN is no candidate: sampling goes on over the rest.
+    expect(pickToken([0.5, Number.NaN, 1], { bannedTokens: [1] }, new Random(1))).toBe(2);
+  });
+
   it('ties go to the lower id', () => {
     expect(pickToken([1, 3, 3, 0], {}, new Random(1))).toBe(1);
     expect(seen({ temperature: 1, topK: 1 }, 50, undefined)).toEqual([0]);
