@@ -371,7 +371,7 @@ export interface TrainingBackend extends SessionBackend {
   setParams(model: ModelHandle, flat: Float32Array): void;
   /** A copy of every parameter, `modelLayout(spec)` order. */
   getParams(model: ModelHandle): Float32Array;
-  /** The gradient computed by the last `trainStep`, before clipping (`modelLayout` order). */
+  /** The gradient computed by the last `trainStep` or `lossAndGradsSync`, before clipping (`modelLayout` order). */
   getGrads(model: ModelHandle): Float32Array;
   /** Choose the optimizer and clipping; resets the optimizer state and step count. */
   setOptimizer(model: ModelHandle, optimizer: OptimizerSpec, clip?: ClipSpec): void;

@@ -189,7 +189,9 @@ export class ReferenceTraining implements TrainingBackend {
   }
 
   lossAndGradsSync(model: ModelHandle, batch: TrainBatch): GradResult {
-    const { loss, grads } = this.gradient(own(model), batch);
+    const m = own(model);
+    const { loss, grads } = this.gradient(m, batch);
+    m.grads = grads.slice();
     return { loss: loss.loss, count: loss.count, grads: Float32Array.from(grads) };
   }
 
