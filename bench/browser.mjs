@@ -2,7 +2,8 @@
 /**
  * rnnkit's browser entry against onnxruntime-web inside headless Chromium, on the inference
  * workloads with a model exported for onnxruntime (lstm-infer-b1, lstm-infer-b64), both on
- * WebAssembly, at 1 and 2 threads. The pages are served cross-origin isolated
+ * WebAssembly, at 1 and 2 threads; and rnnkit alone on the workloads onnxruntime has no model
+ * for (lstm-train-large: whole training windows), for its own 2-thread speed-up. The pages are served cross-origin isolated
  * (COOP: same-origin, COEP: require-corp: scripts/static-server.mjs with { isolated: true }), so that
  * SharedArrayBuffer exists and both libraries' threaded builds run; a page that is not
  * isolated stops the run.
@@ -23,12 +24,14 @@
  * median rounds and the median of the per-round pairs.
  *
  * Checked before timing: each rnnkit page's thread count (backendInfo().threads) and output
- * on a short input against the reference backend (in Node, same seeded weights);
+ * on a short input against the reference backend (in Node, same seeded weights; a workload
+ * without an onnxruntime model runs bench/lib/rnnkit-workloads.mjs's builder and check in the
+ * page, the reference backend beside it, as bench/run.mjs does in Node);
  * onnxruntime-web's thread count (it falls back to 1 where it cannot start threads) and
  * output against the PyTorch output exported with its model (ref.json), as
  * bench/.peers/ort/bench.js does in Node.
  *
- *   node bench/browser.mjs [--workloads lstm-infer-b1,lstm-infer-b64] [--rounds 15] [--threads 1,2]
+ *   node bench/browser.mjs [--workloads lstm-infer-b1,lstm-infer-b64,lstm-train-large] [--rounds 15] [--threads 1,2]
  *                          [--variant all|threads-relaxed|threads|relaxed|simd128|both|auto|a,b] [--no-build]
  *
  * Needs: npm run build:wasm; Chromium (/usr/bin/chromium or CHROMIUM_PATH); the bench's
@@ -45,9 +48,11 @@ import { normal, rng, seedOf, uniform } from './lib/random.mjs';
 import { CHECK_TOL } from './lib/rnnkit-workloads.mjs';
 import { serveStatic } from '../scripts/static-server.mjs';
 import { bestRatio, roundPairsRatio, speedup, TARGETS, targetLines } from './lib/report.mjs';
+import { BUILDERS } from './lib/rnnkit-workloads.mjs';
 
-// The ONNX model of each workload (bench/.peers/ort/make_models.py).
+// The ONNX model of each workload (bench/.peers/ort/make_models.py); other workloads run rnnkit alone.
 const MODELS = { 'lstm-infer-b1': 'lstm_l1_i128_h256', 'lstm-infer-b64': 'lstm_l2_i128_h512' };
+const DEFAULT_WORKLOADS = [...Object.keys(MODELS), 'lstm-train-large'];
 const CHECK_STEPS = 8;
 const ROUND_S = 0.25;
 const WARMUP_ROUNDS = 2;
@@ -67,7 +72,7 @@ const WASM_FILES = {
 };
 
 function options(argv) {
-  const o = { workloads: Object.keys(MODELS), rounds: 15, build: true, variants: VARIANT_SETS.all, threads: [...new Set([1, Math.max(2, os.availableParallelism())])] };
+  const o = { workloads: DEFAULT_WORKLOADS, rounds: 15, build: true, variants: VARIANT_SETS.all, threads: [...new Set([1, Math.max(2, os.availableParallelism())])] };
   for (let i = 2; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--no-build') o.build = false;
@@ -82,10 +87,7 @@ function options(argv) {
       o.threads = [...new Set(String(argv[++i] ?? '').split(',').filter(Boolean).map(Number))].sort((x, y) => x - y);
       if (!o.threads.length || o.threads.some((t) => !Number.isInteger(t) || t < 1)) throw new RangeError(`--threads: expected positive integers, got ${argv[i]}`);
     } else if (a === '--workloads') {
-      o.workloads = String(argv[++i] ?? '').split(',').filter(Boolean);
-      for (const id of o.workloads) {
-        if (!MODELS[id]) throw new RangeError(`--workloads: ${JSON.stringify(id)} has no onnxruntime model; expected some of ${Object.keys(MODELS).join(', ')}`);
-      }
+      o.workloads = String(argv[++i] ?? '').split(',').filter(Boolean); // checked against the workload list in main
     } else if (a === '--rounds') {
       o.rounds = Number(argv[++i]);
       if (!Number.isInteger(o.rounds) || o.rounds < WARMUP_ROUNDS + 1) throw new RangeError(`--rounds: expected an integer >= ${WARMUP_ROUNDS + 1}, got ${argv[i]}`);
@@ -94,14 +96,18 @@ function options(argv) {
   return o;
 }
 
-/** The runners of one workload, in their order within a round: at each thread count rnnkit then ort-web, then the single-thread builds. */
-function runnersOf(o) {
+/**
+ * The runners of workload `w`, in their order within a round: at each thread count rnnkit then
+ * ort-web, then the single-thread builds; without an onnxruntime model, the threaded builds alone.
+ */
+function runnersOf(o, w) {
   const list = [];
   const threaded = o.variants.filter((x) => THREADED.includes(x));
   for (const t of o.threads) {
     threaded.forEach((v, k) => list.push({ name: k === 0 ? 'rnnkit-wasm' : `rnnkit-wasm-${v}`, kind: 'rnnkit', variant: v, threads: t }));
-    list.push({ name: 'ort-web', kind: 'ort', threads: t });
+    if (w.model) list.push({ name: 'ort-web', kind: 'ort', threads: t });
   }
+  if (!w.model) return list;
   for (const v of o.variants.filter((x) => !THREADED.includes(x))) {
     list.push({ name: `rnnkit-wasm-${v}`, kind: 'rnnkit', variant: v === 'auto' ? undefined : v, threads: v === 'auto' ? undefined : 1 });
   }
@@ -142,7 +148,9 @@ const median = (a) => [...a].sort((x, y) => x - y)[a.length >> 1];
 async function benchWorkload(runners, w, rounds) {
   // runners: [{ name, kind, variant, threads, page }], one page each.
   for (const r of runners) {
-    if (r.kind === 'rnnkit') {
+    if (r.kind === 'rnnkit' && !w.model) {
+      r.setup = await r.page.evaluate(async ([w, v, t]) => (await import('/browser/page.mjs')).setupRnnkitOnly(w, v, t), [w, r.variant, r.threads]);
+    } else if (r.kind === 'rnnkit') {
       const s = await r.page.evaluate(async ([w, checkT, v, t]) => (await import('/browser/page.mjs')).setupRnnkit(w, checkT, v, t), [w, CHECK_STEPS, r.variant, r.threads]);
       r.setup = { ...s, y: undefined, maxAbsErrVsReference: await referenceCheck(w, s.y) };
     } else {
@@ -225,7 +233,6 @@ function printTables(rows, o, env) {
   }
   console.log('\n**Targets (issue #16)**\n');
   for (const line of targetLines(rows, TARGETS.filter((g) => workloads.includes(g.workload)), 'Chromium')) console.log(`- ${line}`);
-  console.log('\n(lstm-train-large has no onnxruntime model and is not run in the browser: its 2-thread speed-up target is measured by bench/run.mjs in Node.)');
 }
 
 async function main() {
@@ -238,11 +245,16 @@ async function main() {
     'onnxruntime-web (node bench/run.mjs --peers ort-web installs it)': path.join(BENCH_NODE_MODULES, 'onnxruntime-web/dist/ort.wasm.min.mjs'),
   };
   for (const v of o.variants.filter((x) => WASM_FILES[x])) required[`wasm/dist/${WASM_FILES[v]} (npm run build:wasm)`] = path.join(REPO_DIR, 'wasm/dist', WASM_FILES[v]);
-  for (const id of o.workloads) required[`the ${MODELS[id]} model (node bench/run.mjs --peers ort-web exports it)`] = path.join(PEERS_COPY, 'models', `${MODELS[id]}.onnx`);
+  for (const id of o.workloads.filter((x) => MODELS[x])) required[`the ${MODELS[id]} model (node bench/run.mjs --peers ort-web exports it)`] = path.join(PEERS_COPY, 'models', `${MODELS[id]}.onnx`);
   for (const [what, file] of Object.entries(required)) if (!existsSync(file)) throw new Error(`missing ${what}: ${file}`);
 
   const timing = createRequire(import.meta.url)(path.join(PEERS_COPY, 'lib', 'timing.js'));
-  const workloads = timing.loadWorkloads(o.workloads).map((w) => ({ ...w, model: MODELS[w.id] }));
+  const known = new Map(timing.loadWorkloads().map((w) => [w.id, w]));
+  for (const id of o.workloads) {
+    if (!known.has(id)) throw new RangeError(`--workloads: unknown workload ${JSON.stringify(id)}; expected some of ${[...known.keys()].join(', ')}`);
+    if (!MODELS[id] && !BUILDERS[known.get(id).mode]) throw new RangeError(`--workloads: ${JSON.stringify(id)} has neither an onnxruntime model nor an rnnkit builder`);
+  }
+  const workloads = o.workloads.map((id) => ({ ...known.get(id), model: MODELS[id] }));
   const { chromium } = createRequire(path.join(REPO_DIR, 'package.json'))('playwright-core');
   // { isolated: true }: COOP same-origin + COEP require-corp on every response.
   const server = await serveStatic({
@@ -264,7 +276,7 @@ async function main() {
     for (const w of workloads) {
       // A fresh page (and wasm instances, thread pools) per workload and runner.
       const errors = [];
-      const runners = runnersOf(o);
+      const runners = runnersOf(o, w);
       for (const r of runners) {
         r.page = await browser.newPage();
         r.page.on('pageerror', (e) => errors.push(`${label(r)}: ${e}`));

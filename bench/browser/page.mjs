@@ -8,6 +8,7 @@
 import * as rnnkit from '/dist/src/web.js';
 import * as ort from '/ort/ort.wasm.min.mjs';
 import { normal, rng, seedOf, uniform } from '/bench-lib/random.mjs';
+import { BUILDERS } from '/bench-lib/rnnkit-workloads.mjs';
 
 let runner = null;
 
@@ -63,6 +64,32 @@ export async function setupRnnkit(w, checkT, variant, threads) {
   const check = await stack.forward(checkX, { steps: checkT, batch: w.B });
   runner = () => stack.forward(x, { steps: w.T, batch: w.B });
   return { backend: info.backend, isa: info.isa, threads: info.threads, runsOn: info.runsOn, threadsSetBy, y: Array.from(check.y) };
+}
+
+/**
+ * rnnkit alone on a workload onnxruntime-web has no model for (training: lstm-train-large),
+ * exactly as bench/run.mjs runs it in Node: the workload's builder from
+ * bench/lib/rnnkit-workloads.mjs on the page's wasm backend, checked against the reference
+ * backend (run in this page, same seeded weights and batch) before anything is timed.
+ */
+export async function setupRnnkitOnly(w, variant, threads) {
+  const threadsSetBy = await initRnnkit(variant, threads);
+  const info = await rnnkit.backendInfo();
+  if (info.threads !== threads) {
+    throw new Error(`rnnkit ${variant}: asked for ${threads} thread(s) (${threadsSetBy}) but backendInfo().threads reports ${info.threads}`);
+  }
+  const build = BUILDERS[w.mode];
+  if (!build) throw new Error(`${w.id}: no rnnkit builder for workload mode ${JSON.stringify(w.mode)}`);
+  const load = await import('/dist/src/backend/load.js');
+  const layout = await import('/dist/src/backend/layout.js');
+  const [be, ref] = [await load.loadBackend('wasm'), await load.loadBackend('reference')];
+  const bench = await build({ be, ref, layout, training: { ...layout, ...load }, w, rand: rng(seedOf(w.id)) });
+  const v = await bench.check();
+  if (!v.ok) {
+    throw new Error(`${w.id}: rnnkit in Chromium differs from the reference backend: max |${v.worst} − reference| = ${v.maxAbsErr} > ${v.tol} (${v.shape}); not timed`);
+  }
+  runner = bench.run;
+  return { backend: info.backend, isa: info.isa, threads: info.threads, runsOn: info.runsOn, threadsSetBy, maxAbsErrVsReference: v.maxAbsErr, checkShape: v.shape };
 }
 
 /**
