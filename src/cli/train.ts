@@ -225,7 +225,9 @@ async function run(model: RnnModel, data: TrainingText, o: Record<string, unknow
     console.log(`stopped; ${best === undefined ? `the model as trained so far saved to ${s.out}/` : `the best model so far is in ${s.out}/`}; rnnkit train --resume (same options) carries on from ${s.checkpointDir}/`);
     return;
   }
-  // The run ended (time or epochs): the model as it is now may beat the last epoch's.
+  // The run ended (time or epochs): the model as it is now may beat the last epoch's. The
+  // bar has stopped at 100% of training; say what the remaining seconds are spent on.
+  process.stderr.write(`evaluating the final parameters on ${data.heldOutTokens.toLocaleString('en')} held-out ${unit}s…\n`);
   const final = await model.evaluate(data.heldOut, { stream: true });
   await saveIfBest(final, undefined);
   const bestLoss = best!;
