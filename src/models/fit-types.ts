@@ -10,7 +10,7 @@ import type { ModelMetrics } from './metrics.js';
 export interface FitProgress {
   epoch: number;
   epochs: number;
-  /** Optimizer steps done so far in this fit (1-based). */
+  /** Optimizer steps done so far in this fit (1-based); after `resume`, the steps of the run so far, those before the checkpoint included. */
   step: number;
   /** Steps per epoch (windows × batches). */
   stepsPerEpoch: number;
@@ -18,10 +18,11 @@ export interface FitProgress {
   loss: number;
   /** Running mean loss of the epoch so far. */
   epochLoss: number;
-  /** Valid (non-padding) positions processed per second since fit started. */
+  /** Valid (non-padding) positions processed per second since this fit call started. */
   tokensPerSecond: number;
+  /** Milliseconds since this fit call started. */
   elapsedMs: number;
-  /** Estimated time to the end of fit. */
+  /** Estimated time to the end of fit, at this call's rate so far. */
   etaMs: number;
 }
 

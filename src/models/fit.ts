@@ -141,7 +141,9 @@ export async function fitModel(host: FitHost, data: Dataset, options: FitOptions
     if (JSON.stringify(ck.spec) !== JSON.stringify(spec)) throw new RangeError(`resume: the checkpoint in ${resume} is of another model (its spec differs from this model's)`);
     const p = ck.position;
     if (p.optimizerKey !== key) throw new RangeError(`resume: the checkpoint in ${resume} was trained with other optimizer or clipping settings`);
-    if (p.order.length !== set.size) throw new RangeError(`resume: the checkpoint in ${resume} was trained on ${p.order.length} sequences; data has ${set.size}`);
+    if (p.order.length !== set.size) {
+      throw new RangeError(`resume: the checkpoint in ${resume} was trained on ${p.order.length} sequences; this fit has ${set.size} (resume with the same data and validationSplit)`);
+    }
     if (p.batchSize !== batchSize || p.window !== window) {
       throw new RangeError(`resume: the checkpoint in ${resume} was trained with batchSize ${p.batchSize} and window ${p.window}; this fit has ${batchSize} and ${window}`);
     }
@@ -166,6 +168,10 @@ export async function fitModel(host: FitHost, data: Dataset, options: FitOptions
     }
   }
   let checkpointedAt = step;
+  // Rates and the ETA count this call's own work: a resumed run's earlier steps took time
+  // that `started` does not include.
+  const stepAtStart = step;
+  const tokensAtStart = tokens;
   let lastStep = { epoch: firstEpoch, loss: NaN, totalNorm: NaN };
   // A finite step can still overflow the parameters (a huge learning rate), and later steps
   // need not show it in their loss — so what fit hands back, every checkpoint, and the
@@ -250,8 +256,8 @@ export async function fitModel(host: FitHost, data: Dataset, options: FitOptions
             const total = epochs * stepsPerEpoch;
             await options.onProgress({
               epoch, epochs, step, stepsPerEpoch, loss: r.loss, epochLoss: lossSum / counted,
-              tokensPerSecond: elapsedMs > 0 ? (tokens * 1000) / elapsedMs : 0,
-              elapsedMs, etaMs: step > 0 ? (elapsedMs / step) * Math.max(0, total - step) : 0,
+              tokensPerSecond: elapsedMs > 0 ? ((tokens - tokensAtStart) * 1000) / elapsedMs : 0,
+              elapsedMs, etaMs: step > stepAtStart ? (elapsedMs / (step - stepAtStart)) * Math.max(0, total - step) : 0,
             });
           }
           // Inside a long batch (streams cut into many windows), checkpoints fall between windows.

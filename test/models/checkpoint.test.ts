@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createModel, FitAbortedError, RnnModel, type ModelOptions } from '../../src/index.js';
+import { createModel, FitAbortedError, RnnModel, type FitProgress, type ModelOptions } from '../../src/index.js';
 import type { Dataset } from '../../src/models/data.js';
 import { requestedBackends } from '../helpers/backends.js';
 
@@ -107,6 +107,26 @@ for (const backend of requestedBackends() as ModelOptions['backend'][]) {
       });
     }
 
+    it("progress after a resume: steps count the whole run, tokens/s and the ETA this call's own work", async () => {
+      const dir = path.join(root, `${backend}-rate`);
+      const m = await createModel(options);
+      const controller = new AbortController();
+      await m
+        .fit(DATA, { ...FIT, checkpoint: { dir, everySteps: 1 }, signal: controller.signal, onProgress: (p) => void (p.step === 10 && controller.abort()) })
+        .catch((e) => expect(e).toBeInstanceOf(FitAbortedError));
+      const seen: FitProgress[] = [];
+      await m.fit(DATA, { ...FIT, resume: dir, onProgress: (p) => void seen.push(p) });
+      expect(seen[0].step).toBe(11);
+      // tokens/s × elapsed = the tokens of this call's steps only (before: of the run's first 10 steps too).
+      const p = seen.find((q) => q.elapsedMs > 0 && q.step >= 15)!;
+      const tokensThisCall = (p.tokensPerSecond * p.elapsedMs) / 1000;
+      const perStep = tokensThisCall / (p.step - 10);
+      expect(perStep).toBeGreaterThan(0);
+      expect(perStep).toBeLessThanOrEqual(8 * 4); // batch 8 × window 4 valid positions at most
+      expect(p.etaMs).toBeCloseTo((p.elapsedMs / (p.step - 10)) * (seen[0].stepsPerEpoch * FIT.epochs - p.step), 6);
+      m.dispose();
+    });
+
     it('refuses to resume another model or other optimizer settings, naming the checkpoint', async () => {
       const dir = path.join(root, `${backend}-refuse`);
       const m = await createModel(options);
@@ -116,6 +136,7 @@ for (const backend of requestedBackends() as ModelOptions['backend'][]) {
       await expect(m.fit(DATA, { ...FIT, optimizer: { name: 'sgd', lr: 0.1 }, resume: dir })).rejects.toThrow(/other optimizer or clipping settings/);
       await expect(m.fit(DATA, { ...FIT, resume: path.join(root, 'nothing-here') })).rejects.toThrow(/holds no checkpoint/);
       await expect(m.fit(DATA, { ...FIT, batchSize: 4, resume: dir })).rejects.toThrow(/batchSize 8 and window 4; this fit has 4 and 4/);
+      await expect(m.fit(DATA, { ...FIT, validationSplit: 0.2, resume: dir })).rejects.toThrow(/trained on 30 sequences; this fit has 24 \(resume with the same data and validationSplit\)/);
       // A damaged fit.json is refused, naming the file and the field.
       const fitJson = path.join(dir, readFileSync(path.join(dir, 'latest'), 'utf8').trim(), 'fit.json');
       const good = readFileSync(fitJson, 'utf8');
