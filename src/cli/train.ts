@@ -12,6 +12,8 @@ import path from 'node:path';
 import type { BackendName, CellType } from '../backend/contract.js';
 import { CELL_TYPES } from '../backend/contract.js';
 import { BACKEND_NAMES, loadBackend } from '../backend/load.js';
+import { makeDirectory } from '../io/make-dir.js';
+import { checkModelSaveTarget } from '../io/model-file.js';
 import { FitAbortedError } from '../models/errors.js';
 import type { EvalMetrics } from '../models/fit-types.js';
 import { createModel, RnnModel } from '../models/model.js';
@@ -74,9 +76,9 @@ export async function train(argv: string[]): Promise<void> {
 
   const out = o.out as string;
   // Refused before training, not after it: the model would be lost.
-  const existing = await stat(out).catch(() => undefined);
-  if (existing && !existing.isDirectory()) throw new UsageError(`--out ${out} exists and is not a directory`);
-  const checkpointDir = `${out}.checkpoint`;
+  await checkOutTarget(out);
+  // Beside --out, however it is spelled (m, m/, .): not inside it.
+  const checkpointDir = path.relative(process.cwd(), `${path.resolve(out)}.checkpoint`);
   if (o.resume && !(await stat(path.join(checkpointDir, 'latest')).catch(() => undefined))) {
     throw new UsageError(`--resume: no checkpoint in ${checkpointDir} (train once with the same --out first)`);
   }
@@ -238,6 +240,24 @@ async function run(model: RnnModel, data: TrainingText, o: Record<string, unknow
     await printSample(saved, data.tokenizer, samplingOf(data, o.seed as number));
   } finally {
     if (saved !== model) saved.dispose();
+  }
+}
+
+/**
+ * --out must be a directory a model can be saved into, checked before training: not empty,
+ * not a file, not holding another program's config.json or model.safetensors
+ * (checkModelSaveTarget), and made now if missing (a path that cannot be made — under a
+ * file, /proc, a link to nothing, a read-only disk — fails here, not after the run).
+ */
+async function checkOutTarget(out: string): Promise<void> {
+  if (out.trim() === '') throw new UsageError('--out must name a directory; got an empty string');
+  const existing = await stat(out).catch(() => undefined);
+  if (existing && !existing.isDirectory()) throw new UsageError(`--out ${out} exists and is not a directory`);
+  try {
+    await checkModelSaveTarget(out);
+    await makeDirectory(out);
+  } catch (e) {
+    throw new UsageError(`--out ${out}: ${(e as Error).message}`);
   }
 }
 

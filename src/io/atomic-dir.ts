@@ -47,6 +47,7 @@
 import { randomBytes } from 'node:crypto';
 import { copyFile, link, lstat, mkdir, open, readdir, readFile, readlink, rename, rm, symlink } from 'node:fs/promises';
 import path from 'node:path';
+import { makeDirectory } from './make-dir.js';
 
 /** The directory of versions inside a unit directory. */
 export const STORE = '.rnnkit';
@@ -238,7 +239,7 @@ async function writeUnitNow(dir: string, files: Record<string, Uint8Array | stri
   const names = Object.keys(files);
   for (const n of names) if (n !== path.basename(n) || n === STORE || n.startsWith('.')) throw new RangeError(`file name ${JSON.stringify(n)} must be a plain name`);
   const store = path.join(dir, STORE);
-  await mkdir(store, { recursive: true });
+  await makeDirectory(store);
   let pointer = await readPointer(store);
   if (pointer.kind === 'dir') {
     // A copy made by following links (cp -L): readers read the top-level files, which it holds too.

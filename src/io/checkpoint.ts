@@ -13,12 +13,13 @@
  * leaves the previous checkpoint whole and named. A reader that finds the checkpoint
  * `latest` named removed by a newer one meanwhile reads `latest` again.
  */
-import { mkdir, open, readFile, readdir, rm } from 'node:fs/promises';
+import { open, readFile, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { ModelSpec, OptimizerStateSnapshot } from '../backend/contract.js';
 import type { RandomState } from '../init/random.js';
 import type { EpochResult } from '../models/fit-types.js';
 import { readUnit, UnitReadError, writeUnit } from './atomic-dir.js';
+import { makeDirectory } from './make-dir.js';
 import { CONFIG_FILE, decodeModel, encodeModel, WEIGHTS_FILE } from './model-bytes.js';
 import { decodeSafetensors, encodeSafetensors } from './safetensors.js';
 import { writeFileAtomic } from './safetensors-file.js';
@@ -96,7 +97,7 @@ function checkPosition(text: string, file: string): FitPosition {
 export async function writeCheckpoint(dir: string, checkpoint: Checkpoint): Promise<string> {
   const name = `step-${checkpoint.position.step}`;
   const at = path.join(dir, name);
-  await mkdir(dir, { recursive: true });
+  await makeDirectory(dir);
   const model = encodeModel(checkpoint.spec, checkpoint.params, checkpoint.extra);
   const o = checkpoint.optimizer;
   const files: Record<string, Uint8Array | string> = {

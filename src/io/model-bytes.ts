@@ -22,6 +22,19 @@ export const CONFIG_FILE = 'config.json';
 const FORMAT = 'rnnkit-model';
 const VERSION = 1;
 
+/** The `__metadata__.producer` of the weights rnnkit writes. */
+export const PRODUCER = 'rnnkit';
+
+/** Whether `text` is an rnnkit model config (any version): JSON with `"format": "rnnkit-model"`. */
+export function isModelConfigText(text: string): boolean {
+  try {
+    const raw: unknown = JSON.parse(text);
+    return typeof raw === 'object' && raw !== null && (raw as { format?: unknown }).format === FORMAT;
+  } catch {
+    return false;
+  }
+}
+
 /** What `config.json` holds. */
 export interface ModelConfig {
   format: typeof FORMAT;
@@ -58,7 +71,7 @@ export function encodeModel(spec: ModelSpec, params: Float32Array, extra: Record
   const config: ModelConfig = { format: FORMAT, version: VERSION, spec, extra };
   return {
     config: JSON.stringify(config, null, 2) + '\n',
-    weights: encodeSafetensors(tensors, { format: 'pt', producer: 'rnnkit' }),
+    weights: encodeSafetensors(tensors, { format: 'pt', producer: PRODUCER }),
   };
 }
 

@@ -1,9 +1,10 @@
 /**
  * safetensors files in Node: atomic writes (temp file + rename) and validated reads.
  */
-import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { open, readdir, readFile, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { isRunning } from './atomic-dir.js';
+import { makeDirectory } from './make-dir.js';
 import { decodeSafetensors, encodeSafetensors } from './safetensors.js';
 import type { SafetensorsContent, Tensor } from './safetensors.js';
 
@@ -15,7 +16,7 @@ import type { SafetensorsContent, Tensor } from './safetensors.js';
  */
 export async function writeFileAtomic(file: string, data: Uint8Array | string): Promise<void> {
   const dir = path.dirname(file);
-  await mkdir(dir, { recursive: true });
+  await makeDirectory(dir);
   const prefix = `.${path.basename(file)}.`;
   for (const entry of await readdir(dir)) {
     const m = entry.startsWith(prefix) ? /^(\d+)\.\d+\.[0-9a-z]+\.tmp$/.exec(entry.slice(prefix.length)) : null;

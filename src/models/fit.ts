@@ -102,6 +102,13 @@ export async function fitModel(host: FitHost, data: Dataset, options: FitOptions
   }
   const stopping = checkEarlyStopping(options.earlyStopping, val !== undefined);
   const checkpoint = checkCheckpointOptions(options.checkpoint);
+  if (checkpoint) {
+    // Made now: a directory that cannot be made fails before any training, not at the first checkpoint.
+    const { makeDirectory } = await import('../io/make-dir.js');
+    await makeDirectory(checkpoint.dir).catch((e: Error) => {
+      throw new Error(`checkpoint.dir: ${e.message}`, { cause: e });
+    });
+  }
   const resume = options.resume === undefined ? undefined : checkDirectory('resume', options.resume);
   const resetOptimizer = checkBoolean('resetOptimizer', options.resetOptimizer ?? false);
   const shuffle = checkBoolean('shuffle', options.shuffle ?? true);
