@@ -7,6 +7,7 @@ import type { StackSpec } from '../backend/contract.js';
 import { gateCount, paramLayout, stateSize } from '../backend/layout.js';
 import type { ModelSpec } from '../backend/contract.js';
 import { modelLayout, stackOutputWidth } from '../backend/layout.js';
+import { checkOneOf } from '../validate.js';
 import { Random } from './random.js';
 
 /** How a weight matrix is drawn. */
@@ -43,6 +44,40 @@ export interface StackInitOptions {
 export interface ModelInitOptions extends StackInitOptions {
   /** Seed of the generator; same seed, same model. Default 0. */
   seed?: number;
+}
+
+const WEIGHT_INITS: readonly WeightInit[] = ['pytorch', 'xavier_uniform', 'xavier_normal', 'orthogonal', 'identity', 'zeros'];
+const BIAS_INITS: readonly NonNullable<StackInitOptions['bias']>[] = ['pytorch', 'zeros'];
+const INIT_KEYS = ['seed', 'inputWeights', 'recurrentWeights', 'bias', 'forgetBias', 'gain', 'recurrentGain'] as const;
+
+/**
+ * `options` as given, checked (an error naming `init.<field>`): a misspelt key or value is
+ * refused rather than read as the default, and a gain or forget bias that is not finite
+ * (which made every parameter NaN, found only when training "diverged") is refused.
+ */
+export function checkInitOptions(options: unknown): ModelInitOptions {
+  if (options == null) return {};
+  if (typeof options !== 'object' || Array.isArray(options)) {
+    throw new TypeError(`init must be an object { ${INIT_KEYS.join(', ')} }; got ${Array.isArray(options) ? 'an array' : typeof options}`);
+  }
+  const o = options as Record<string, unknown>;
+  for (const k of Object.keys(o)) {
+    if (!(INIT_KEYS as readonly string[]).includes(k)) throw new TypeError(`init.${k} is not an option (expected one of ${INIT_KEYS.join(', ')})`);
+  }
+  // null, like undefined, means the default (the initialisers read `?? default`).
+  if (o.seed != null && (typeof o.seed !== 'number' || !Number.isInteger(o.seed))) { // as Random takes it
+    throw new TypeError(`init.seed must be an integer; got ${typeof o.seed === 'number' ? o.seed : typeof o.seed}`);
+  }
+  if (o.inputWeights != null) checkOneOf('init.inputWeights', o.inputWeights, WEIGHT_INITS);
+  if (o.recurrentWeights != null) checkOneOf('init.recurrentWeights', o.recurrentWeights, WEIGHT_INITS);
+  if (o.bias != null) checkOneOf('init.bias', o.bias, BIAS_INITS);
+  for (const k of ['forgetBias', 'gain', 'recurrentGain'] as const) {
+    const v = o[k];
+    if (v == null) continue;
+    if (typeof v !== 'number') throw new TypeError(`init.${k} must be a number; got ${v === null ? 'null' : typeof v}`);
+    if (!Number.isFinite(v)) throw new RangeError(`init.${k} must be a finite number; got ${v}`);
+  }
+  return o as ModelInitOptions;
 }
 
 /** Uniform in ±bound. */
@@ -151,6 +186,7 @@ export function drawWeight(kind: WeightInit, blocks: number, rows: number, cols:
 
 /** Every parameter of a stack, in `paramLayout(spec)` order. */
 export function initStackParams(spec: StackSpec, rng: Random, options: StackInitOptions = {}): Float32Array {
+  options = checkInitOptions(options);
   const { entries, total } = paramLayout(spec);
   const flat = new Float32Array(total);
   const H = spec.hiddenSize;
@@ -176,6 +212,13 @@ export function initStackParams(spec: StackSpec, rng: Random, options: StackInit
     }
     flat.set(values, e.offset);
   }
+  return finiteOrRefuse(flat);
+}
+
+/** Parameters that overflow float32 (a gain or forget bias near its range) are refused, not handed to training. */
+function finiteOrRefuse(flat: Float32Array): Float32Array {
+  const bad = flat.findIndex((v) => !Number.isFinite(v));
+  if (bad >= 0) throw new RangeError(`init: parameter ${bad} is ${flat[bad]} in float32; init.gain, init.recurrentGain or init.forgetBias is too large`);
   return flat;
 }
 
@@ -185,6 +228,7 @@ export function initStackParams(spec: StackSpec, rng: Random, options: StackInit
  * ±1/√(D·S) (nn.Linear's default).
  */
 export function initModelParams(spec: ModelSpec, options: ModelInitOptions = {}): Float32Array {
+  options = checkInitOptions(options);
   const rng = new Random(options.seed ?? 0);
   const layout = modelLayout(spec);
   const flat = new Float32Array(layout.total);
@@ -197,5 +241,5 @@ export function initModelParams(spec: ModelSpec, options: ModelInitOptions = {})
   for (const e of layout.entries) {
     if (e.part === 'head') flat.set(uniformMatrix(1, e.size, 1 / Math.sqrt(F), rng), e.offset);
   }
-  return flat;
+  return finiteOrRefuse(flat);
 }
