@@ -230,8 +230,10 @@ export class RecurrentStack {
     });
   }
 
-  /** Free the backend memory; the stack cannot be used afterwards. */
-  /** Refused (ERR_RNNKIT_BUSY, the stack still usable) while a call is running. */
+  /**
+   * Free the backend memory; the stack cannot be used afterwards. Refused (ERR_RNNKIT_BUSY,
+   * the stack still usable) while a call is running.
+   */
   dispose(): void {
     this.lock.write('dispose', () => {
       if (this.handle) this.backend.dispose(this.handle);

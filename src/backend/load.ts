@@ -3,7 +3,8 @@
  *
  * Order: native addon → wasm → reference. The native addon is found by node-gyp-build
  * on the package root (a local build in build/Release, else the prebuild in
- * prebuilds/<platform>-<arch>/), or is the file named by RNNKIT_NATIVE_PATH (see native.ts).
+ * prebuilds/<platform>-<arch>/), or is the file named by RNNKIT_NATIVE_PATH (see
+ * native/addon.ts).
  * `RNNKIT_BACKEND=native|wasm|reference` forces one; a forced backend that cannot load is
  * an error listing what was tried and why.
  */

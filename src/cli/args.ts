@@ -12,6 +12,8 @@ export interface OptionSpec {
   /** Smallest and largest allowed values for numbers. */
   min?: number;
   max?: number;
+  /** min itself is not allowed (e.g. top-p: 0 < p ≤ 1). */
+  openMin?: boolean;
   help: string;
 }
 
@@ -47,11 +49,11 @@ export function parseOptions(argv: string[], specs: Record<string, OptionSpec>, 
     }
     const value = Number(raw);
     const ok = raw !== '' && Number.isFinite(value) && (spec.type !== 'integer' || Number.isInteger(value)) &&
-      (spec.min === undefined || value >= spec.min) && (spec.max === undefined || value <= spec.max);
+      (spec.min === undefined || (spec.openMin ? value > spec.min : value >= spec.min)) && (spec.max === undefined || value <= spec.max);
     if (!ok) {
       const kind = spec.type === 'integer' ? 'an integer' : 'a number';
-      const range = spec.max !== undefined ? ` in ${spec.min ?? '-∞'}..${spec.max}` : spec.min !== undefined ? ` ≥ ${spec.min}` : '';
-      throw new UsageError(`--${name} must be ${kind}${range}; got ${JSON.stringify(raw)}`);
+      const range = rangeOf(spec);
+      throw new UsageError(`--${name} must be ${kind}${range ? `${/^[≥>]/.test(range) ? ' ' : ' in '}${range}` : ''}; got ${JSON.stringify(raw)}`);
     }
     out[name] = value;
   }
@@ -78,12 +80,28 @@ function withNegativeValues(argv: string[], specs: Record<string, OptionSpec>): 
   return out;
 }
 
+/** The allowed values of a number option, as help and errors write them: `0.01..10080`, `≥ 1`, `(0, 1]`, `> 0`, or ''. */
+function rangeOf(s: OptionSpec): string {
+  if (s.openMin && s.min !== undefined) return s.max !== undefined ? `(${s.min}, ${s.max}]` : `> ${s.min}`;
+  return s.max !== undefined ? `${s.min ?? '-∞'}..${s.max}` : s.min !== undefined ? `≥ ${s.min}` : '';
+}
+
+/**
+ * The help of a command: every option with its default and, for numbers, its allowed range
+ * in the notation of the usage errors (`0.01..10080`, `≥ 1`). A help text that already ends
+ * in its own `(default …)` gets the range inside those parentheses.
+ */
 export function usage(command: string, summary: string, specs: Record<string, OptionSpec>): string {
   const lines = [`usage: rnnkit ${command} [options]`, '', summary, '', 'options:'];
   for (const [name, s] of Object.entries(specs)) {
     const flag = s.type === 'boolean' ? `--${name}` : `--${name} <${s.type === 'string' ? 'value' : s.type}>`;
-    const def = s.default !== undefined && s.type !== 'boolean' ? ` (default ${s.default})` : '';
-    lines.push(`  ${flag.padEnd(26)} ${s.help}${def}`);
+    const range = s.type === 'number' || s.type === 'integer' ? rangeOf(s) : '';
+    let help = s.help;
+    const notes: string[] = [];
+    if (s.default !== undefined && s.type !== 'boolean') notes.push(`default ${s.default}`);
+    if (range && notes.length === 0 && /\(default[^()]*\)$/.test(help)) help = `${help.slice(0, -1)}; ${range})`;
+    else if (range) notes.push(range);
+    lines.push(`  ${flag.padEnd(26)} ${help}${notes.length ? ` (${notes.join('; ')})` : ''}`);
   }
   return lines.join('\n');
 }

@@ -10,7 +10,7 @@ import { BACKEND_NAMES } from '../backend/load.js';
 import { RnnModel } from '../models/model.js';
 import { nextTokenDataset, splitHeldOut } from '../text/language-model.js';
 import { encodeSentences } from '../text/sentences.js';
-import { tokenizerFromJSON, type TokenizerJSON } from '../text/tokenizer.js';
+import { CharTokenizer, tokenizerOf } from '../text/tokenizer.js';
 import { parseOptions, UsageError, type OptionSpec } from './args.js';
 import { readText } from './train-data.js';
 
@@ -26,18 +26,22 @@ export async function evaluateCommand(argv: string[]): Promise<void> {
   if (o.backend !== undefined && !(BACKEND_NAMES as readonly string[]).includes(o.backend as string)) {
     throw new UsageError(`--backend must be one of ${BACKEND_NAMES.join(', ')}; got ${JSON.stringify(o.backend)}`);
   }
-  const { text, name } = await readText(file);
+  const { text, name } = await readText(file, 'the text to evaluate on');
   const model = await RnnModel.load(dir, { backend: o.backend as BackendName | undefined });
   try {
-    const json = model.extra.tokenizer as TokenizerJSON | undefined;
-    if (!json) throw new Error(`${dir}/config.json has no tokenizer: was it saved by rnnkit train?`);
-    const tokenizer = tokenizerFromJSON(json);
+    let tokenizer;
+    try {
+      tokenizer = tokenizerOf(model);
+    } catch (e) {
+      throw new Error(`${dir}/config.json: ${(e as Error).message}`);
+    }
+    if (!tokenizer) throw new Error(`${dir}/config.json has no tokenizer: was it saved by rnnkit train?`);
     // A word model was trained on sentences between start and end tokens: read the text so.
-    const all = json.kind === 'char' ? tokenizer.encode(text) : encodeSentences(tokenizer, text).flat();
+    const all = tokenizer instanceof CharTokenizer ? tokenizer.encode(text) : encodeSentences(tokenizer, text).flat();
     const ids = file === undefined ? splitHeldOut(all).heldOut : all;
     if (ids.length < 2) throw new UsageError('the text must hold at least two tokens');
     const m = await model.evaluate(nextTokenDataset(ids, o.chunk as number), { stream: true });
-    const unit = json.kind === 'char' ? 'character' : 'word';
+    const unit = tokenizer instanceof CharTokenizer ? 'character' : 'word';
     const what = file === undefined ? `the held-out part of ${name}` : name;
     console.log(`${m.count.toLocaleString('en')} ${unit}s of ${what}: loss ${m.loss.toFixed(4)}, ${m.bitsPerToken!.toFixed(4)} bits per ${unit}, perplexity ${m.perplexity!.toFixed(3)}`);
   } finally {

@@ -3,7 +3,7 @@
  * as it is made (a generation session: the state stays in the backend, one call per token).
  */
 import { RnnModel } from '../models/model.js';
-import { CharTokenizer, tokenizerFromJSON, type TokenizerJSON, WordTokenizer } from '../text/tokenizer.js';
+import { CharTokenizer, tokenizerOf, WordTokenizer } from '../text/tokenizer.js';
 import { parseOptions, UsageError, type OptionSpec } from './args.js';
 import { BACKEND_NAMES } from '../backend/load.js';
 import type { BackendName } from '../backend/contract.js';
@@ -14,10 +14,10 @@ export const MAX_SAMPLE_LENGTH = 1_000_000;
 export const sampleOptions: Record<string, OptionSpec> = {
   model: { type: 'string', default: 'rnnkit-model', help: 'model directory saved by rnnkit train' },
   prime: { type: 'string', default: 'Call me ', help: 'text to start from' },
-  length: { type: 'integer', default: 300, min: 1, max: MAX_SAMPLE_LENGTH, help: 'tokens (characters) to generate' },
+  length: { type: 'integer', default: 300, min: 1, max: MAX_SAMPLE_LENGTH, help: 'tokens to generate (characters, or words for a word model)' },
   temperature: { type: 'number', default: 0.7, min: 0, help: '0: greedy; higher: more varied' },
   'top-k': { type: 'integer', default: 10, min: 0, help: 'sample among the k most likely (0: all)' },
-  'top-p': { type: 'number', default: 1, min: 0, max: 1, help: 'sample among the most likely whose probabilities sum to p (1: all)' },
+  'top-p': { type: 'number', default: 1, min: 0, openMin: true, max: 1, help: 'sample among the most likely whose probabilities sum to p (1: all)' },
   'repetition-penalty': { type: 'number', default: 1, min: 1, help: 'make tokens already generated less likely (1: off)' },
   seed: { type: 'integer', default: 1, min: 0, help: 'seed of the sampling' },
   backend: { type: 'string', help: `backend: ${BACKEND_NAMES.join(', ')} (default: fastest available)` },
@@ -45,7 +45,14 @@ export async function printSample(
   // its prime starts a sentence, an end token ends a line, and it never writes <unk>.
   const specials = tokenizer instanceof WordTokenizer ? tokenizer.specials : {};
   const prime = tokenizer instanceof WordTokenizer ? s.prime.trim() : s.prime;
-  const encoded = tokenizer.encode(prime);
+  let encoded: number[];
+  try {
+    encoded = tokenizer.encode(prime);
+  } catch (e) {
+    if (!(e instanceof RangeError)) throw e;
+    const missing = tokenizer instanceof CharTokenizer ? [...prime].find((c) => !tokenizer.has(c)) : undefined;
+    throw new UsageError(`--prime: ${missing === undefined ? e.message : `${JSON.stringify(missing)} is not in this model's vocabulary (the symbols of the text it was trained on)`}`);
+  }
   if (encoded.length === 0) throw new UsageError('--prime must hold at least one token');
   const start = specials.start !== undefined ? [specials.start, ...encoded] : encoded;
   console.log(`--- sample (temperature ${s.temperature}, top-k ${s.topK}${s.topP !== undefined && s.topP < 1 ? `, top-p ${s.topP}` : ''}) ---`);
@@ -89,9 +96,14 @@ export async function sample(argv: string[]): Promise<void> {
   }
   const model = await RnnModel.load(o.model as string, { backend: o.backend as BackendName | undefined });
   try {
-    const json = model.extra.tokenizer as TokenizerJSON | undefined;
-    if (!json) throw new Error(`${o.model}/config.json has no tokenizer: was it saved by rnnkit train?`);
-    await printSample(model, tokenizerFromJSON(json), {
+    let tokenizer;
+    try {
+      tokenizer = tokenizerOf(model);
+    } catch (e) {
+      throw new Error(`${o.model}/config.json: ${(e as Error).message}`);
+    }
+    if (!tokenizer) throw new Error(`${o.model}/config.json has no tokenizer: was it saved by rnnkit train?`);
+    await printSample(model, tokenizer, {
       prime: o.prime as string,
       length: o.length as number,
       temperature: o.temperature as number,

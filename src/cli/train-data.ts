@@ -53,10 +53,11 @@ function primeFor(tokenizer: CharTokenizer | WordTokenizer, ids: number[], text:
   return tokenizer.encode(wanted).every((id) => id !== unknown) ? wanted : tokenizer.decode(ids.slice(1, 4), { skipSpecials: true });
 }
 
-export async function readText(file: string | undefined): Promise<{ text: string; name: string }> {
+/** The text of `file` (the default corpus without one); `what` names it in errors (an option or an argument). */
+export async function readText(file: string | undefined, what = '--text'): Promise<{ text: string; name: string }> {
   if (file === undefined) return { text: await readDefaultCorpus(), name: DEFAULT_CORPUS_NAME };
   const text = await readFile(file, 'utf8').catch((e: NodeJS.ErrnoException) => {
-    throw new UsageError(`--text: cannot read ${file}: ${e.code ?? e.message}`);
+    throw new UsageError(`${what}: cannot read ${file}: ${e.code ?? e.message}`);
   });
   return { text, name: path.basename(file) };
 }

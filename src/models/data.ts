@@ -48,7 +48,6 @@ function isNumberArray(v: unknown): v is NumberArray {
   return Array.isArray(v) || (ArrayBuffer.isView(v) && !(v instanceof DataView));
 }
 
-/** Validate `data` against `spec`; every error names the dataset field and the sequence index. */
 /** A copy of one sequence when it is an array of numbers (else the value itself, for the checks to refuse). */
 function snapshotSequence(name: string, v: unknown): unknown {
   if (!isNumberArray(v)) return v;
@@ -79,6 +78,7 @@ function snapshotDataset(name: string, d: Dataset): Dataset {
   };
 }
 
+/** Validate `data` against `spec`; every error names the dataset field and the sequence index. */
 export function checkDataset(name: string, data: unknown, spec: ModelSpec, needTargets: boolean): CheckedDataset {
   if (typeof data !== 'object' || data === null) throw new TypeError(`${name} must be an object with inputs; got ${kindOf(data)}`);
   const d = snapshotDataset(name, data as Dataset);

@@ -61,7 +61,8 @@ export interface FitOptions {
   /**
    * Truncated BPTT: split each batch into windows of this many steps, one optimizer step
    * per window, carrying the state (not the gradient) from window to window. Default: the
-   * whole sequence. Not allowed with bidirectional stacks.
+   * whole sequence. With a bidirectional stack it must cover the longest sequence (one
+   * window); a shorter one is a RangeError.
    */
   window?: number;
   /**

@@ -150,7 +150,6 @@ export async function createModel(options: ModelOptions): Promise<RnnModel> {
   return new RnnModel(await defaultTraining(options.backend), spec, params);
 }
 
-/** A recurrent model living in a backend. */
 /** Options of {@link RnnModel.evaluate}. */
 export interface EvaluateOptions {
   /** Sequences per batch (default 32; 1 with `stream`). */
@@ -164,6 +163,7 @@ export interface EvaluateOptions {
 export type { EarlyStoppingOptions, EpochResult, FitOptions, FitProgress, FitResult } from './fit.js';
 export type { EvalMetrics };
 
+/** A recurrent model living in a backend. */
 export class RnnModel {
   private handle: ModelHandle | null;
   /** The optimizer settings last applied (fit keeps the optimizer's state while they stay the same). */
@@ -389,9 +389,13 @@ export class RnnModel {
     const steps = checkIntegerIn('steps', options.steps, 0, MAX_GENERATE_STEPS);
     const temperature = checkNumber('temperature', options.temperature ?? 0, 0, Infinity);
     const topK = checkInteger('topK', options.topK ?? 0, 0);
-    const set = checkDataset('options', {
-      inputs: [options.start], conditions: options.condition ? [options.condition] : undefined, sources: options.source ? [options.source] : undefined,
-    }, spec, false);
+    const set = namedAs(
+      { 'generate.inputs[0]': 'start', 'generate.conditions[0]': 'condition', 'generate.conditions': 'condition', 'generate.sources[0]': 'source', 'generate.sources': 'source', generate: 'options' },
+      () => checkDataset('generate', {
+        inputs: [options.start], conditions: options.condition ? [options.condition] : undefined, sources: options.source ? [options.source] : undefined,
+      }, spec, false),
+    );
+    const stopToken = options.stopToken === undefined ? undefined : checkIntegerIn('stopToken', options.stopToken, 0, spec.outputs - 1);
     const sampling = checkSamplingOptions({ temperature, topK, topP: options.topP, bannedTokens: options.bannedTokens, repetitionPenalty: options.repetitionPenalty }, spec.outputs);
     const rng = new Random(options.seed ?? 0);
     const out: number[] = [];
@@ -407,7 +411,7 @@ export class RnnModel {
       for (let k = 0; k < steps; k++) {
         const token = pickToken(logits, sampling, rng, out);
         out.push(token);
-        if (k === steps - 1 || token === options.stopToken) break;
+        if (k === steps - 1 || token === stopToken) break;
         logits = session.stepSync([token]);
       }
     } finally {
@@ -463,8 +467,10 @@ export class RnnModel {
     return out;
   }
 
-  /** Free the backend memory; any later use is an error. */
-  /** Refused (ERR_RNNKIT_BUSY, the model still usable) while a call is running. */
+  /**
+   * Free the backend memory; any later use is an error. Refused (ERR_RNNKIT_BUSY, the
+   * model still usable) while a call is running.
+   */
   dispose(): void {
     this.lock.write('dispose', () => {
       if (this.handle) this.training.disposeModel(this.handle);
@@ -478,4 +484,19 @@ export class RnnModel {
   }
 }
 
-
+/**
+ * Runs `check`, rewriting the names in its error from the dataset checker's (the dataset a
+ * call builds from its options) to the option names the caller wrote: `names` maps each
+ * generated prefix to the user's, longest first.
+ */
+function namedAs<T>(names: Record<string, string>, check: () => T): T {
+  try {
+    return check();
+  } catch (e) {
+    if (!(e instanceof Error)) throw e;
+    const keys = Object.keys(names).sort((a, b) => b.length - a.length);
+    const pattern = new RegExp(keys.map((k) => k.replace(/[.[\]]/g, '\\$&')).join('|'), 'g');
+    e.message = e.message.replace(pattern, (m) => names[m]);
+    throw e;
+  }
+}

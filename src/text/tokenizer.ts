@@ -701,9 +701,17 @@ export function tokenizerFromJSON(json: TokenizerJSON): CharTokenizer | WordToke
 
 /**
  * The tokenizer saved with a model (`model.extra.tokenizer`, as `rnnkit train` saves it),
- * rebuilt; undefined when the model has none.
+ * rebuilt; undefined when the model has none. A RangeError when its size is not the model's
+ * input vocabulary (an edited or mismatched config.json): its ids would be out of range or
+ * mean other tokens.
  */
-export function tokenizerOf(model: { extra?: Record<string, unknown> }): CharTokenizer | WordTokenizer | undefined {
+export function tokenizerOf(model: { extra?: Record<string, unknown>; spec?: { input?: { kind?: string; vocab?: number } } }): CharTokenizer | WordTokenizer | undefined {
   const json = model?.extra?.tokenizer;
-  return json === undefined ? undefined : tokenizerFromJSON(json as TokenizerJSON);
+  if (json === undefined) return undefined;
+  const tokenizer = tokenizerFromJSON(json as TokenizerJSON);
+  const vocab = model.spec?.input?.vocab;
+  if (vocab !== undefined && tokenizer.vocabSize !== vocab) {
+    throw new RangeError(`the model's tokenizer (extra.tokenizer) has ${tokenizer.vocabSize} tokens but its input vocabulary is ${vocab}: the tokenizer does not belong to this model`);
+  }
+  return tokenizer;
 }

@@ -7,10 +7,10 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { UsageError } from '../../src/cli/args.js';
+import { UsageError, usage } from '../../src/cli/args.js';
 import { sample } from '../../src/cli/sample.js';
 import { evaluateCommand } from '../../src/cli/eval.js';
-import { train } from '../../src/cli/train.js';
+import { train, trainOptions } from '../../src/cli/train.js';
 
 const run = promisify(execFile);
 const bin = resolve(import.meta.dirname, '../../dist/src/cli/main.js');
@@ -56,7 +56,7 @@ describe('rnnkit train and sample', () => {
     expect(streamed.join('')).toBe('ab' + 'cdab'.repeat(3) + '\n');
     expect(streamed.length).toBeGreaterThan(12);
     await expect(sample(['--model', out, '--length', '2000000'])).rejects.toThrow(/--length must be an integer in 1\.\.1000000; got "2000000"/);
-    await expect(sample(['--model', out, '--top-p', '1.5'])).rejects.toThrow(/--top-p must be a number in 0\.\.1/);
+    await expect(sample(['--model', out, '--top-p', '1.5'])).rejects.toThrow(/--top-p must be a number in \(0, 1\]/);
     // eval: the stream of the whole text, state carried; a periodic text is nearly certain.
     lines.length = 0;
     await evaluateCommand([out, text, '--backend', 'reference', '--chunk', '50']);
@@ -108,6 +108,14 @@ describe('rnnkit train and sample', () => {
     await expect(train(['--minutes', '0'])).rejects.toThrow(/^--minutes must be a number in 0\.01\.\.10080; got "0"$/);
     await expect(train(['--level', 'byte'])).rejects.toThrow(/^--level must be one of char, word; got "byte"$/);
   });
+
+  it('--help shows the default and range of every number option, worded as the usage errors', () => {
+    const help = usage('train', 'Train.', trainOptions);
+    expect(help).toMatch(/--hidden <integer> +hidden units per layer \(default 512; 1\.\.16384\)$/m);
+    expect(help).toContain('(default 5 unless --epochs is given; 0.01..10080)');
+    expect(help).toMatch(/--clip <number> .*\(default 5; ≥ 0\)$/m);
+    expect(help).toMatch(/--level <value> .*\(default char\)$/m);
+  });
 });
 
 describe('the built executable (npm test builds it first)', () => {
@@ -118,6 +126,7 @@ describe('the built executable (npm test builds it first)', () => {
     expect(err.stderr).toMatch(/^rnnkit: --seq must be an integer in 1\.\.100000; got "x"\n$/);
     const help = await run('node', [bin, 'train', '--help']);
     expect(help.stdout).toContain('--epochs <integer>');
+    expect(help.stdout).toContain('(default 64; 1..100000)');
     const info = JSON.parse((await run('node', [bin, 'info'])).stdout);
     expect(info).toHaveProperty('backend');
     expect(info.version).toBe(JSON.parse(readFileSync(resolve(import.meta.dirname, '../../package.json'), 'utf8')).version);

@@ -20,5 +20,19 @@ for (const backend of requestedBackends() as ('native' | 'wasm' | 'reference')[]
       s.dispose();
       m.dispose();
     });
+
+    it("names the options the caller wrote (start, condition, seed) and checks stopToken", async () => {
+      const m = await createModel({ input: { kind: 'embedding', vocab: 5, dim: 3 }, cell: 'gru', hiddenSize: 4, outputs: 5, backend });
+      expect(() => m.generate({ start: [7], steps: 3 })).toThrow(/^start\[0\] must be a token id in \[0, 5\) \(vocab\); got 7$/);
+      expect(() => m.generate({ start: [], steps: 3 })).toThrow(/^start must hold/);
+      expect(() => m.generate({ start: [1], condition: [1], steps: 3 })).toThrow(/^condition given, but the model has no conditioning vector/);
+      expect(() => m.generate({ start: [1], steps: 3, seed: '1' as never })).toThrow(/^seed must be an integer; got string "1"$/);
+      // stopToken was compared as given: a string or an id past the vocabulary never stopped anything.
+      expect(() => m.generate({ start: [1], steps: 3, stopToken: '2' as never })).toThrow(/^stopToken must be an integer in 0\.\.4; got "2"$/);
+      expect(() => m.generate({ start: [1], steps: 3, stopToken: 99 })).toThrow(/^stopToken must be an integer in 0\.\.4; got 99$/);
+      const greedy = m.generate({ start: [1], steps: 5 });
+      expect(m.generate({ start: [1], steps: 5, stopToken: greedy[0] })).toEqual([greedy[0]]);
+      m.dispose();
+    });
   });
 }

@@ -3,7 +3,8 @@
  * native/include/rnnkit.h. TypeScript checks them before anything is allocated (so a
  * hostile config.json or argument gets a RangeError, never an out-of-memory abort); C
  * checks them again because they protect its memory; each compiled backend compares these
- * values with the ones its module was built with when it loads (abi/describe.ts).
+ * values with the ones its module was built with when it loads (`Abi.fromDescription` in
+ * abi/abi.ts, against `EXPECTED_LIMITS` of abi/schema.ts).
  */
 export const LIMITS = {
   /** Stacked layers. */

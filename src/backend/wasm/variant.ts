@@ -45,7 +45,7 @@ export function autoVariant(): WasmVariant {
 
 /**
  * A 37-byte module whose one function is f32x4.relaxed_madd (0xfd 0x105, the standard
- * opcode). The same bytes as wasm/check.mjs's RELAXED_SIMD_PROBE (test/wasm/variant.test.ts).
+ * opcode). The same bytes as wasm/check.mjs's RELAXED_SIMD_PROBE (test/wasm/backend.test.ts).
  */
 export const RELAXED_SIMD_PROBE = new Uint8Array([
   0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // magic, version 1
