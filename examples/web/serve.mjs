@@ -2,8 +2,10 @@
 /**
  * A tiny static server for the demo page (no dependencies): serves the repository root, so
  * the page reaches dist/src/web.js and wasm/dist/rnnkit.wasm as an installed package lays
- * them out, with cross-origin isolation headers (COOP/COEP: what SharedArrayBuffer and
- * wasm threads will need) and the right types (application/wasm for streaming compilation).
+ * them out, with cross-origin isolation headers (COOP/COEP: they give the page
+ * SharedArrayBuffer, so on a multi-core machine it loads the threaded module,
+ * rnnkit-threads-relaxed.wasm or rnnkit-threads.wasm) and the right types (application/wasm
+ * for streaming compilation).
  *
  *   node examples/web/serve.mjs [port]        then open http://localhost:8080/examples/web/
  *
