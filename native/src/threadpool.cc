@@ -229,8 +229,9 @@ class Pool {
     t_in_task = false;
     // Wait for tasks other threads are still running (short: they started before we
     // ran out of tasks to claim).
+    const int spin_limit = oversubscribed() ? 0 : 4096;
     for (int spins = 0; done_.load(std::memory_order_acquire) != n; ++spins) {
-      if (spins < 4096) {
+      if (spins < spin_limit) {
         RK_CPU_RELAX();
       } else {
         yield_cpu();
@@ -403,7 +404,10 @@ class Pool {
     t_in_task = true;  // a parallel_for inside a task runs inline
     for (;;) {
       if (sitting_out(worker)) seen_gen = job_gen(job_.load(std::memory_order_acquire));
-      // Spin for a while, then sleep until the generation changes.
+      // Spin for a while, then sleep until the generation changes (at once when there are
+      // more threads than cores: a spinning worker then holds the core the thread it waits
+      // for needs -- 128 threads on 2 cores made training ~34x slower than 2).
+      if (oversubscribed() && job_gen(job_.load(std::memory_order_acquire)) == seen_gen) sleep_until_next_job(seen_gen);
       const auto until = std::chrono::steady_clock::now() + kSpin;
       int spins = 0;
       while (job_gen(job_.load(std::memory_order_acquire)) == seen_gen) {
@@ -425,7 +429,11 @@ class Pool {
     }
   }
 
+  // More threads than the machine has cores: waiting threads sleep or yield, never spin.
+  bool oversubscribed() const { return published_threads_.load(std::memory_order_relaxed) > hardware_threads_; }
+
   RunLock run_mu_;  // one job (or resize) at a time
+  const int hardware_threads_ = static_cast<int>(hardware_threads());
   bool started_ = false;
   int nthreads_ = 1;                          // run_mu_ held (and read by workers)
   std::atomic<int> published_threads_{0};     // nthreads_ once started, for threads()

@@ -77,10 +77,14 @@ export function encodeModel(spec: ModelSpec, params: Float32Array, extra: Record
 
 /**
  * Decode and validate a model's two files. `where` names the model (its directory or URL)
- * in errors, as `<where>/config.json` and `<where>/model.safetensors`.
+ * in errors, as `<where>/config.json` and `<where>/model.safetensors` unless `labels` names
+ * them otherwise (a one-file bundle: the file, and its config's metadata key).
  */
-export function decodeModel(configText: string, weights: Uint8Array, where: string): LoadedModel {
-  const configPath = fileLabel(where, CONFIG_FILE);
+export function decodeModel(
+  configText: string, weights: Uint8Array, where: string,
+  labels: { config: string; weights: string } = { config: fileLabel(where, CONFIG_FILE), weights: fileLabel(where, WEIGHTS_FILE) },
+): LoadedModel {
+  const configPath = labels.config;
   let raw: unknown;
   try {
     raw = JSON.parse(configText);
@@ -94,7 +98,7 @@ export function decodeModel(configText: string, weights: Uint8Array, where: stri
   if (cfg.version !== VERSION) throw new Error(`${configPath}: version ${String(cfg.version)} is not supported (expected ${VERSION})`);
   const spec = checkModelSpec('config.spec', cfg.spec);
   const extra = (typeof cfg.extra === 'object' && cfg.extra !== null ? cfg.extra : {}) as Record<string, unknown>;
-  const weightsPath = fileLabel(where, WEIGHTS_FILE);
+  const weightsPath = labels.weights;
   const { tensors } = decodeSafetensors(weights, weightsPath);
   return { spec, params: paramsFromTensors(spec, tensors, weightsPath), extra };
 }

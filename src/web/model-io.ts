@@ -132,7 +132,8 @@ export function decodeModelBundle(bytes: Uint8Array, where = 'model bundle'): Lo
         `a model directory's ${WEIGHTS_FILE} loads with its ${CONFIG_FILE}: give the directory's URL, or both files`,
     );
   }
-  return decodeModel(config, bytes, where);
+  // One file: errors name it, and the config by its place in the file's metadata.
+  return decodeModel(config, bytes, where, { config: `${where} (__metadata__.${BUNDLE_CONFIG_KEY})`, weights: where });
 }
 
 /** A view of `v`'s bytes (no copy). */

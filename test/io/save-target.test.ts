@@ -112,3 +112,16 @@ describe('directories that cannot be made', () => {
     expect(existsSync(path.join(dir, 'm', '.checkpoint'))).toBe(false);
   });
 });
+
+describe('one-file bundles name themselves in errors', () => {
+  it('a truncated bundle names the file, a bad embedded config names its metadata key', async () => {
+    const { decodeModelBundle, encodeModelBundle, BUNDLE_CONFIG_KEY } = await import('../../src/web/model-io.js');
+    const bytes = encodeModelBundle(spec, params);
+    expect(() => decodeModelBundle(bytes.subarray(0, bytes.length - 4), 'b.safetensors')).toThrow(/^b\.safetensors: tensor .* reach past the data buffer/);
+    const edited = Uint8Array.from(bytes); // the header's "rnnkit-model" → "rnnkit-modeX", same length
+    const at = Buffer.from(edited).indexOf('rnnkit-model');
+    expect(at).toBeGreaterThan(8);
+    edited[at + 'rnnkit-mode'.length] = 'X'.charCodeAt(0);
+    expect(() => decodeModelBundle(edited, 'b.safetensors')).toThrow(new RegExp(`^b\\.safetensors \\(__metadata__\\.${BUNDLE_CONFIG_KEY}\\): not an rnnkit model config`));
+  });
+});
