@@ -24,7 +24,7 @@ export class Random {
 
   /** `seed`: any integer (taken modulo 2³²). */
   constructor(seed: number) {
-    if (!Number.isInteger(seed)) throw new TypeError(`seed must be an integer; got ${typeof seed === 'number' ? seed : `${typeof seed} ${JSON.stringify(seed) ?? String(seed)}`}`);
+    if (!Number.isInteger(seed)) throw new TypeError(`seed must be an integer; got ${typeof seed === 'number' ? seed : typeof seed === 'string' ? `string ${JSON.stringify(seed)}` : typeof seed}`);
     let x = seed >>> 0;
     const next = () => {
       // SplitMix32: a strong 32-bit mixer over a Weyl sequence.
