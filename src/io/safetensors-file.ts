@@ -48,6 +48,8 @@ export async function saveSafetensors(file: string, tensors: Tensor[], metadata:
 
 /** Read and decode (with every check of `decodeSafetensors`). */
 export async function loadSafetensors(file: string): Promise<SafetensorsContent> {
-  const bytes = await readFile(file);
+  const bytes = await readFile(file).catch((e: NodeJS.ErrnoException) => {
+    throw Object.assign(new Error(`${file}: cannot read (${e.code ?? e.message})`, { cause: e }), { code: e.code });
+  });
   return decodeSafetensors(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), file);
 }

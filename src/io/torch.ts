@@ -10,6 +10,7 @@
  */
 import type { CellType, StackSpec } from '../backend/contract.js';
 import { gateCount, paramLayout } from '../backend/layout.js';
+import { checkStackSpec } from '../models/spec.js';
 import { SafetensorsError } from './safetensors.js';
 import type { Tensor } from './safetensors.js';
 
@@ -36,6 +37,8 @@ export function stackFromTensors(tensors: Tensor[], options: TorchImportOptions 
   const fail = (msg: string): never => {
     throw new SafetensorsError(source, msg);
   };
+  if (options === null || typeof options !== 'object') throw new TypeError(`options must be an object { cell?, prefix? }; got ${options === null ? 'null' : typeof options}`);
+  if (options.prefix !== undefined && typeof options.prefix !== 'string') throw new TypeError(`options.prefix must be a string; got ${typeof options.prefix}`);
   const prefix = options.prefix ?? '';
   const byName = new Map<string, Tensor>();
   for (const t of tensors) {
@@ -57,7 +60,12 @@ export function stackFromTensors(tensors: Tensor[], options: TorchImportOptions 
   const defaults: Record<number, CellType> = { 1: 'rnn_tanh', 3: 'gru', 4: peephole ? 'lstm_peephole' : 'lstm' };
   const cell = options.cell ?? defaults[G] ?? fail(`weight_hh_l0 has ${G} gate blocks of ${H} rows; expected 1 (RNN), 3 (GRU) or 4 (LSTM)`);
   if (cell === 'jordan' || gateCount(cell) !== G) fail(`cell ${cell} has ${cell === 'jordan' ? 'another layout' : gateCount(cell) + ' gate blocks'}, but the file's weight_hh_l0 has ${G}`);
-  const spec: StackSpec = { cell, inputSize: ih0!.shape[1], hiddenSize: H, outputSize: H, layers, bidirectional };
+  let spec: StackSpec = { cell, inputSize: ih0!.shape[1], hiddenSize: H, outputSize: H, layers, bidirectional };
+  try {
+    spec = checkStackSpec('', spec); // sizes within rnnkit's limits: a stack it can create
+  } catch (e) {
+    fail(`the stack these tensors describe cannot be made: ${(e as Error).message}`);
+  }
   const layout = paramLayout(spec);
   // nn.RNN(bias=False) saves no biases: then every bias is zero.
   const noBias = ![...byName.keys()].some((n) => n.startsWith('bias_'));
@@ -80,9 +88,21 @@ export function stackFromTensors(tensors: Tensor[], options: TorchImportOptions 
   return { spec, params };
 }
 
-/** A stack's parameters as PyTorch-named tensors (with an optional prefix). */
+/**
+ * A stack's parameters as PyTorch-named tensors (with an optional prefix). Refuses a Jordan
+ * stack (PyTorch has no such module: the file could not be loaded back) and non-finite
+ * parameters (importTorchRnn, and PyTorch users, would get NaN).
+ */
 export function stackToTensors(spec: StackSpec, params: Float32Array, prefix = ''): Tensor[] {
+  spec = checkStackSpec('spec', spec);
+  if (spec.cell === 'jordan') throw new RangeError('spec.cell "jordan" has no PyTorch module to export to (nn.RNN, nn.LSTM and nn.GRU only)');
+  if (typeof prefix !== 'string') throw new TypeError(`prefix must be a string; got ${typeof prefix}`);
   const layout = paramLayout(spec);
-  if (params.length !== layout.total) throw new RangeError(`params must have ${layout.total} values for this stack; got ${params.length}`);
+  if (!(params instanceof Float32Array) || params.length !== layout.total) {
+    throw new RangeError(`params must be a Float32Array of ${layout.total} values for this stack; got ${params instanceof Float32Array ? params.length : typeof params}`);
+  }
+  for (let i = 0; i < params.length; i++) {
+    if (!Number.isFinite(params[i])) throw new RangeError(`params[${i}] is ${params[i]}: a non-finite parameter cannot be exported`);
+  }
   return layout.entries.map((e) => ({ name: prefix + e.name, shape: e.shape.slice(), data: params.slice(e.offset, e.offset + e.size) }));
 }

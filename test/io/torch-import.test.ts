@@ -120,3 +120,27 @@ describe('import infers what it can and refuses what does not fit', () => {
     });
   }
 });
+
+describe('PyTorch export and import refuse what cannot round-trip', () => {
+  const spec = { cell: 'gru' as const, inputSize: 3, hiddenSize: 2, outputSize: 2, layers: 1, bidirectional: false };
+  const dir = mkdtempSync(path.join(tmpdir(), 'rnnkit-torch-refuse-'));
+
+  it('export: non-finite parameters, a jordan stack, an invalid spec', async () => {
+    const params = new Float32Array(paramLayout(spec).total).fill(0.1);
+    params[5] = Number.NaN;
+    await expect(exportTorchRnn(path.join(dir, 'nan.safetensors'), spec, params)).rejects.toThrow(/^params\[5\] is NaN: a non-finite parameter cannot be exported$/);
+    const jordan = { ...spec, cell: 'jordan' as const, outputSize: 3 };
+    await expect(exportTorchRnn(path.join(dir, 'j.safetensors'), jordan, new Float32Array(paramLayout(jordan).total))).rejects.toThrow(/"jordan" has no PyTorch module/);
+    await expect(exportTorchRnn(path.join(dir, 'bad.safetensors'), { ...spec, hiddenSize: -2 }, params)).rejects.toThrow(/^spec\.hiddenSize/);
+  });
+
+  it('import: a stack rnnkit cannot make, null options, a directory', async () => {
+    const tensors = (I: number, layers: number) => Array.from({ length: layers }, (_, l) => [
+      { name: `weight_ih_l${l}`, shape: [6, l === 0 ? I : 2], data: new Float32Array(6 * (l === 0 ? I : 2)) },
+      { name: `weight_hh_l${l}`, shape: [6, 2], data: new Float32Array(12) },
+    ]).flat();
+    expect(() => stackFromTensors(tensors(0, 1), {}, 'f.safetensors')).toThrow(/^f\.safetensors: the stack these tensors describe cannot be made: inputSize/);
+    expect(() => stackFromTensors(tensors(3, 1), null as never)).toThrow(/^options must be an object/);
+    await expect(importTorchRnn(dir)).rejects.toThrow(new RegExp(`^${dir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: cannot read \\(EISDIR\\)$`));
+  });
+});
