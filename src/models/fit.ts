@@ -65,6 +65,18 @@ function checkCheckpointOptions(v: unknown): { dir: string; everySteps?: number 
   };
 }
 
+/** Whether any target of `set` counts in the loss (for cross-entropy: is not the ignore index). */
+function hasCountedTarget(set: CheckedDataset, spec: ModelSpec): boolean {
+  if (spec.loss.kind !== 'cross_entropy') return true;
+  const ignore = spec.loss.ignoreIndex;
+  const { targets, labels } = set.data;
+  if (labels) return labels.some((v) => v !== ignore);
+  return (targets ?? []).some((t) => {
+    for (let k = 0; k < t.length; k++) if (t[k] !== ignore) return true;
+    return false;
+  });
+}
+
 /** The optimizer settings that, when unchanged, let the backend's optimizer state carry on. */
 function optimizerKey(optimizer: OptimizerSpec, clip: ClipSpec): string {
   return JSON.stringify({ ...optimizer, lr: undefined, clip });
@@ -97,6 +109,9 @@ export async function fitModel(host: FitHost, data: Dataset, options: FitOptions
   const optimizer = checkOptimizer('optimizer', options.optimizer ?? { name: 'adam', lr: 1e-3 });
   const clip = checkClip('clip', options.clip);
   if (options.learningRate !== undefined && typeof options.learningRate !== 'function') throw new TypeError('learningRate must be a function (step, epoch) => number');
+  if (!hasCountedTarget(set, spec)) {
+    throw new RangeError(`data: every target is the ignore index (${(spec.loss as { ignoreIndex: number }).ignoreIndex}): no step would count in the loss, nothing to train on`);
+  }
   for (const k of ['onProgress', 'onEpochEnd'] as const) {
     if (options[k] !== undefined && typeof options[k] !== 'function') throw new TypeError(`${k} must be a function`);
   }
@@ -154,6 +169,10 @@ export async function fitModel(host: FitHost, data: Dataset, options: FitOptions
     if (p.batchSize !== batchSize || p.window !== window) {
       throw new RangeError(`resume: the checkpoint in ${resume} was trained with batchSize ${p.batchSize} and window ${p.window}; this fit has ${batchSize} and ${window}`);
     }
+    if (p.epoch > epochs) {
+      throw new RangeError(`resume: the checkpoint in ${resume} was taken in epoch ${p.epoch}; this fit has epochs ${epochs} (resume with the same epochs, or more)`);
+    }
+    if (p.nextBatch > batches) throw new RangeError(`resume: ${resume}/fit.json: nextBatch ${p.nextBatch} is past the ${batches} batches of an epoch`);
     training.setParams(handle, ck.params);
     training.setOptimizer(handle, optimizer, clip);
     if (ck.optimizer) training.setOptimizerState(handle, ck.optimizer);
