@@ -58,6 +58,13 @@ function kindOfTypedArray(value: unknown): string | undefined {
   return typedArrayName.call(value) as string | undefined;
 }
 
+/** ' (its buffer is detached, …)' for an empty typed array whose buffer has no bytes, else '': why a view the caller filled reads as empty. */
+export function detachedNote(value: unknown): string {
+  if (!kindOfTypedArray(value)) return '';
+  const v = value as Uint8Array;
+  return typedArrayLength.call(v) === 0 && v.buffer.byteLength === 0 ? ' (its buffer is detached, transferred or resized to 0)' : '';
+}
+
 /**
  * A private copy of `value`, which must be a genuine `kind` typed array of exactly `length`
  * elements. The copy is what gets checked and what the backend reads, so the caller may
@@ -72,8 +79,7 @@ function copyTypedArray<T extends Float32Array | Int32Array>(
   }
   const actual = typedArrayLength.call(value);
   if (actual !== length) {
-    const detached = actual === 0 && (value as T).buffer.byteLength === 0 ? ' (its buffer is detached, transferred or resized to 0)' : '';
-    throw new RangeError(`${name} must have shape ${shape} = ${length} values; got ${actual}${detached}`);
+    throw new RangeError(`${name} must have shape ${shape} = ${length} values; got ${actual}${detachedNote(value)}`);
   }
   const copy = new ctor(length);
   copy.set(value as T); // a genuine typed array source is read through its internal slots

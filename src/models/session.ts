@@ -16,7 +16,7 @@ import type { ModelHandle, ModelSpec, SessionHandle, SessionInputs, SessionState
 import { BusyError, type CallLock } from '../call-lock.js';
 import { Random } from '../init/random.js';
 import { checkSamplingOptions, pickToken, type SamplingOptions } from '../text/sampling.js';
-import { checkCount, checkElements, checkInteger, checkIntegerIn } from '../validate.js';
+import { checkCount, checkElements, checkInteger, checkIntegerIn, detachedNote } from '../validate.js';
 import { checkDataset, packBatch, type NumberArray } from './data.js';
 
 /** Options of `RnnModel.createSession`. */
@@ -263,7 +263,7 @@ export class GenerationSession {
     const V = this.vocab();
     let T = 0;
     prompts.forEach((p, b) => {
-      if (p === null || typeof p !== 'object' || typeof p.length !== 'number' || p.length < 1) throw new RangeError(`prompts[${b}] must hold at least one token id`);
+      if (p === null || typeof p !== 'object' || typeof p.length !== 'number' || p.length < 1) throw new RangeError(`prompts[${b}] must hold at least one token id${detachedNote(p)}`);
       T = Math.max(T, p.length);
     });
     checkInteger('the longest prompt', T, 1);

@@ -30,6 +30,12 @@ for (const backend of requestedBackends() as ('native' | 'wasm' | 'reference')[]
       // stopToken was compared as given: a string or an id past the vocabulary never stopped anything.
       expect(() => m.generate({ start: [1], steps: 3, stopToken: '2' as never })).toThrow(/^stopToken must be an integer in 0\.\.4; got "2"$/);
       expect(() => m.generate({ start: [1], steps: 3, stopToken: 99 })).toThrow(/^stopToken must be an integer in 0\.\.4; got 99$/);
+      // A prompt whose buffer was transferred away reads as empty: the error says why.
+      const prompt = Int32Array.of(1, 2);
+      structuredClone(prompt.buffer, { transfer: [prompt.buffer] });
+      const session = m.createSession();
+      await expect(session.prime([prompt])).rejects.toThrow(/^prompts\[0\] must hold at least one token id \(its buffer is detached, transferred or resized to 0\)$/);
+      session.dispose();
       const greedy = m.generate({ start: [1], steps: 5 });
       expect(m.generate({ start: [1], steps: 5, stopToken: greedy[0] })).toEqual([greedy[0]]);
       m.dispose();
