@@ -10,8 +10,9 @@ import { BACKEND_NAMES } from '../backend/load.js';
 import { RnnModel } from '../models/model.js';
 import { nextTokenDataset, splitHeldOut } from '../text/language-model.js';
 import { encodeSentences } from '../text/sentences.js';
-import { CharTokenizer, tokenizerOf } from '../text/tokenizer.js';
+import { CharTokenizer } from '../text/tokenizer.js';
 import { parseOptions, UsageError, type OptionSpec } from './args.js';
+import { savedTokenizer } from './sample.js';
 import { readText } from './train-data.js';
 
 export const evalOptions: Record<string, OptionSpec> = {
@@ -29,13 +30,7 @@ export async function evaluateCommand(argv: string[]): Promise<void> {
   const { text, name } = await readText(file, 'the text to evaluate on');
   const model = await RnnModel.load(dir, { backend: o.backend as BackendName | undefined });
   try {
-    let tokenizer;
-    try {
-      tokenizer = tokenizerOf(model);
-    } catch (e) {
-      throw new Error(`${dir}/config.json: ${(e as Error).message}`);
-    }
-    if (!tokenizer) throw new Error(`${dir}/config.json has no tokenizer: was it saved by rnnkit train?`);
+    const tokenizer = savedTokenizer(model, dir);
     // A word model was trained on sentences between start and end tokens: read the text so.
     const all = tokenizer instanceof CharTokenizer ? tokenizer.encode(text) : encodeSentences(tokenizer, text).flat();
     const ids = file === undefined ? splitHeldOut(all).heldOut : all;

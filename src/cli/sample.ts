@@ -89,6 +89,18 @@ export async function printSample(
   write('\n');
 }
 
+/** The tokenizer saved with the model loaded from `dir` (sample, eval); errors name its config.json. */
+export function savedTokenizer(model: RnnModel, dir: string): CharTokenizer | WordTokenizer {
+  let tokenizer;
+  try {
+    tokenizer = tokenizerOf(model);
+  } catch (e) {
+    throw new Error(`${dir}/config.json: ${(e as Error).message}`);
+  }
+  if (!tokenizer) throw new Error(`${dir}/config.json has no tokenizer: was it saved by rnnkit train?`);
+  return tokenizer;
+}
+
 export async function sample(argv: string[]): Promise<void> {
   const o = parseOptions(argv, sampleOptions);
   if (o.backend !== undefined && !(BACKEND_NAMES as readonly string[]).includes(o.backend as string)) {
@@ -96,14 +108,7 @@ export async function sample(argv: string[]): Promise<void> {
   }
   const model = await RnnModel.load(o.model as string, { backend: o.backend as BackendName | undefined });
   try {
-    let tokenizer;
-    try {
-      tokenizer = tokenizerOf(model);
-    } catch (e) {
-      throw new Error(`${o.model}/config.json: ${(e as Error).message}`);
-    }
-    if (!tokenizer) throw new Error(`${o.model}/config.json has no tokenizer: was it saved by rnnkit train?`);
-    await printSample(model, tokenizer, {
+    await printSample(model, savedTokenizer(model, o.model as string), {
       prime: o.prime as string,
       length: o.length as number,
       temperature: o.temperature as number,
