@@ -17,7 +17,7 @@ import type {
 } from './backend/contract.js';
 import { defaultBackend } from './backend/load.js';
 import { directions, hasCellState, paramLayout, sequenceShapes, stateSize, type ParamEntry } from './backend/layout.js';
-import { checkBoolean, checkCount, checkElements, checkFloat32, checkLengths } from './validate.js';
+import { checkBoolean, checkCount, checkElements, checkFloat32, checkKnownKeys, checkLengths, keysOf } from './validate.js';
 import { checkStackSpec } from './models/spec.js';
 import { initStackParams, type ModelInitOptions } from './init/initializers.js';
 import { Random } from './init/random.js';
@@ -84,11 +84,18 @@ export interface BackwardOptions {
   dcn?: Float32Array;
 }
 
+const FORWARD_OPTION_KEYS = keysOf<ForwardOptions>({ steps: true, batch: true, h0: true, c0: true, lengths: true, training: true });
+const BACKWARD_OPTION_KEYS = keysOf<BackwardOptions>({ dy: true, dhn: true, dcn: true });
+const STACK_OPTION_KEYS = keysOf<StackOptions>({
+  cell: true, inputSize: true, hiddenSize: true, outputSize: true, layers: true, bidirectional: true, backend: true, params: true, init: true,
+});
+
 /** Validate user options into a complete {@link StackSpec}. */
 export function resolveSpec(options: StackOptions): StackSpec {
   if (options === null || typeof options !== 'object') {
     throw new TypeError(`options must be an object with cell, inputSize and hiddenSize; got ${options === null ? 'null' : typeof options}`);
   }
+  checkKnownKeys('', options, STACK_OPTION_KEYS);
   const { backend: _backend, params: _params, init: _init, ...spec } = options;
   return checkStackSpec('', spec);
 }
@@ -99,6 +106,7 @@ export function resolveSpec(options: StackOptions): StackSpec {
  */
 export async function createStack(options: StackOptions | StackWithParams): Promise<RecurrentStack> {
   const given = options !== null && typeof options === 'object' && 'spec' in options ? (options as StackWithParams) : undefined;
+  if (given) checkKnownKeys('', given, keysOf<StackWithParams>({ spec: true, params: true, backend: true }));
   const spec = given ? checkStackSpec('spec', given.spec) : resolveSpec(options as StackOptions);
   const params = given ? given.params : (options as StackOptions).params;
   const initial =
@@ -264,6 +272,7 @@ export class RecurrentStack {
     if (options === null || typeof options !== 'object') {
       throw new TypeError('options must be an object with steps and batch');
     }
+    checkKnownKeys('', options, FORWARD_OPTION_KEYS);
     const steps = checkCount('steps', options.steps);
     const batch = checkCount('batch', options.batch);
     const sizes = sequenceShapes(this.spec, steps, batch);
@@ -287,6 +296,7 @@ export class RecurrentStack {
   private backwardRequest(grads: BackwardOptions) {
     if (!this.trained) throw new Error('backward needs a preceding forward with training: true');
     if (grads === null || typeof grads !== 'object') throw new TypeError('backward expects an object { dy, dhn?, dcn? }');
+    checkKnownKeys('', grads, BACKWARD_OPTION_KEYS);
     const { steps, batch } = this.trained;
     const sizes = sequenceShapes(this.spec, steps, batch);
     const D = directions(this.spec);

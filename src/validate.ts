@@ -155,3 +155,40 @@ export function checkNumber(name: string, v: unknown, min: number, max: number, 
   }
   return v;
 }
+
+/**
+ * Refuses a key of an options object that is not one of `known`: a misspelt option
+ * (`epoch`, `hiddensize`, Adam's `momentum`) would otherwise silently mean the default.
+ * `name` is the object as the user wrote it (`optimizer`), '' for the options argument
+ * itself; the message suggests the known key the unknown one most resembles.
+ */
+export function checkKnownKeys(name: string, value: object, known: readonly string[], what = 'an option'): void {
+  for (const key of Object.keys(value)) {
+    if (known.includes(key)) continue;
+    const near = nearestKey(key, known);
+    throw new TypeError(
+      `${name ? `${name}.` : ''}${key} is not ${what}${near ? ` (did you mean ${near}?)` : ''}; expected one of ${known.join(', ')}`,
+    );
+  }
+}
+
+/**
+ * The known key the unknown one most resembles: the same but for case, `_` and `-`
+ * (`hiddensize`, `batch_size`), else one that begins with the other (`epoch`, `epochs`).
+ * The message lists every known key anyway.
+ */
+function nearestKey(key: string, known: readonly string[]): string | undefined {
+  const plain = (k: string) => k.toLowerCase().replace(/[_-]/g, '');
+  const p = plain(key);
+  if (p === '') return undefined;
+  return known.find((k) => plain(k) === p) ?? known.find((k) => plain(k).startsWith(p) || p.startsWith(plain(k)));
+}
+
+/**
+ * Every key of an options type, as a list the checks can use; the argument must name each
+ * key of T once (the compiler refuses a missing or an extra one), so the list cannot drift
+ * from the type.
+ */
+export function keysOf<T>(all: Record<keyof T, true>): (keyof T & string)[] {
+  return Object.keys(all) as (keyof T & string)[];
+}

@@ -40,6 +40,7 @@ import { createModel as createModelOn, RnnModel, type ModelOptions } from './mod
 import { bundleBlob, directoryFiles, readModel, type ModelSource, type ReadModelOptions } from './web/model-io.js';
 import { yieldToEventLoop } from './models/fit.js';
 import { createStack as createStackOn, type RecurrentStack, type StackOptions, type StackWithParams } from './stack.js';
+import { checkKnownKeys, keysOf } from './validate.js';
 
 export { RecurrentStack, resolveSpec } from './stack.js';
 export type { StackOptions, StackWithParams, ForwardOptions, BackwardOptions } from './stack.js';
@@ -101,8 +102,7 @@ function isInitOptions(x: unknown): x is InitOptions {
  */
 export async function init(source?: WasmInput | InitOptions): Promise<BackendInfo> {
   if (isInitOptions(source)) {
-    const extra = Object.keys(source).filter((k) => k !== 'variant' && k !== 'threads');
-    if (extra.length) throw new RangeError(`init: unknown option ${JSON.stringify(extra[0])} (expected { variant, threads })`);
+    checkKnownKeys('', source, keysOf<InitOptions>({ variant: true, threads: true }), 'an option of init');
     if (source.variant !== undefined) setWasmVariant(parseVariant(source.variant, 'init: variant'));
     if (source.threads !== undefined) setWasmThreads(source.threads, 'init: threads');
   } else if (source !== undefined) {

@@ -7,7 +7,7 @@ import type { StackSpec } from '../backend/contract.js';
 import { gateCount, paramLayout, stateSize } from '../backend/layout.js';
 import type { ModelSpec } from '../backend/contract.js';
 import { modelLayout, stackOutputWidth } from '../backend/layout.js';
-import { checkOneOf } from '../validate.js';
+import { checkKnownKeys, checkOneOf } from '../validate.js';
 import { Random } from './random.js';
 
 /** How a weight matrix is drawn. */
@@ -61,9 +61,7 @@ export function checkInitOptions(options: unknown): ModelInitOptions {
     throw new TypeError(`init must be an object { ${INIT_KEYS.join(', ')} }; got ${Array.isArray(options) ? 'an array' : typeof options}`);
   }
   const o = options as Record<string, unknown>;
-  for (const k of Object.keys(o)) {
-    if (!(INIT_KEYS as readonly string[]).includes(k)) throw new TypeError(`init.${k} is not an option (expected one of ${INIT_KEYS.join(', ')})`);
-  }
+  checkKnownKeys('init', o, INIT_KEYS);
   // null, like undefined, means the default (the initialisers read `?? default`).
   if (o.seed != null && (typeof o.seed !== 'number' || !Number.isInteger(o.seed))) { // as Random takes it
     throw new TypeError(`init.seed must be an integer; got ${typeof o.seed === 'number' ? o.seed : typeof o.seed}`);

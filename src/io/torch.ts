@@ -13,6 +13,7 @@ import { gateCount, paramLayout } from '../backend/layout.js';
 import { checkStackSpec } from '../models/spec.js';
 import { SafetensorsError } from './safetensors.js';
 import type { Tensor } from './safetensors.js';
+import { checkKnownKeys, keysOf } from '../validate.js';
 
 /** Options of {@link stackFromTensors} / {@link importTorchRnn}. */
 export interface TorchImportOptions {
@@ -38,6 +39,7 @@ export function stackFromTensors(tensors: Tensor[], options: TorchImportOptions 
     throw new SafetensorsError(source, msg);
   };
   if (options === null || typeof options !== 'object') throw new TypeError(`options must be an object { cell?, prefix? }; got ${options === null ? 'null' : typeof options}`);
+  checkKnownKeys('options', options, keysOf<TorchImportOptions>({ cell: true, prefix: true }));
   if (options.prefix !== undefined && typeof options.prefix !== 'string') throw new TypeError(`options.prefix must be a string; got ${typeof options.prefix}`);
   const prefix = options.prefix ?? '';
   const byName = new Map<string, Tensor>();

@@ -8,7 +8,7 @@
 import type { ModelHandle, ModelSpec, TrainingBackend } from '../backend/contract.js';
 import { checkClip, checkLearningRate, checkOptimizer, type ClipSpec, type OptimizerSpec } from '../optim/optimizers.js';
 import { Random } from '../init/random.js';
-import { checkBoolean, checkInteger, checkNumber, checkOneOf } from '../validate.js';
+import { checkBoolean, checkInteger, checkKnownKeys, checkNumber, checkOneOf, keysOf } from '../validate.js';
 import type { CallLock } from '../call-lock.js';
 import { checkDataset, countedPositions, packBatch, sliceWindow, subsetDataset, validPositions, type CheckedDataset, type Dataset } from './data.js';
 import { FitAbortedError, TrainingDivergedError } from './errors.js';
@@ -39,6 +39,7 @@ export function yieldToEventLoop(): Promise<void> {
 function checkEarlyStopping(v: unknown, hasValidation: boolean): Required<EarlyStoppingOptions> | undefined {
   if (v === undefined) return undefined;
   if (typeof v !== 'object' || v === null) throw new TypeError(`earlyStopping must be an object { monitor?, patience?, minDelta?, restoreBest? }; got ${v === null ? 'null' : typeof v}`);
+  checkKnownKeys('earlyStopping', v, keysOf<EarlyStoppingOptions>({ monitor: true, patience: true, minDelta: true, restoreBest: true }));
   const o = v as EarlyStoppingOptions;
   const monitor = checkOneOf('earlyStopping.monitor', o.monitor ?? (hasValidation ? 'validation' : 'loss'), ['validation', 'loss'] as const);
   if (monitor === 'validation' && !hasValidation) throw new TypeError("earlyStopping.monitor 'validation' needs validationData or validationSplit");
@@ -58,6 +59,7 @@ function checkDirectory(name: string, v: unknown): string {
 function checkCheckpointOptions(v: unknown): { dir: string; everySteps?: number } | undefined {
   if (v === undefined) return undefined;
   if (typeof v !== 'object' || v === null) throw new TypeError(`checkpoint must be an object { dir, everySteps? }; got ${v === null ? 'null' : typeof v}`);
+  checkKnownKeys('checkpoint', v, ['dir', 'everySteps']);
   const o = v as { dir?: unknown; everySteps?: unknown };
   return {
     dir: checkDirectory('checkpoint.dir', o.dir),
@@ -82,8 +84,15 @@ function optimizerKey(optimizer: OptimizerSpec, clip: ClipSpec): string {
   return JSON.stringify({ ...optimizer, lr: undefined, clip });
 }
 
+const FIT_OPTION_KEYS = keysOf<FitOptions>({
+  epochs: true, batchSize: true, window: true, optimizer: true, resetOptimizer: true, clip: true, learningRate: true,
+  shuffle: true, seed: true, validationData: true, validationStream: true, validationSplit: true, earlyStopping: true,
+  checkpoint: true, resume: true, signal: true, onProgress: true, onEpochEnd: true,
+});
+
 export async function fitModel(host: FitHost, data: Dataset, options: FitOptions): Promise<FitResult> {
   if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
+  checkKnownKeys('', options, FIT_OPTION_KEYS);
   const { spec, training, handle, lock } = host;
   let set = checkDataset('data', data, spec, true);
   if (options.validationSplit !== undefined && options.validationData !== undefined) {

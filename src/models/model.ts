@@ -11,7 +11,7 @@ import { modelLayout } from '../backend/layout.js';
 import { initModelParams } from '../init/initializers.js';
 import type { ModelInitOptions } from '../init/initializers.js';
 import { Random } from '../init/random.js';
-import { checkBoolean, checkFloat32, checkInteger, checkIntegerIn, checkLayers, checkNumber, checkOneOf, checkWidth } from '../validate.js';
+import { checkBoolean, checkFloat32, checkInteger, checkIntegerIn, checkKnownKeys, checkLayers, checkNumber, checkOneOf, checkWidth, keysOf } from '../validate.js';
 import type { Tensor } from '../io/safetensors.js';
 import { paramsFromTensors } from '../io/state-dict.js';
 import { checkDataset, packBatch } from './data.js';
@@ -97,8 +97,17 @@ export interface GenerateOptions {
 }
 
 /** Build a ModelSpec from user options (validated). */
+const GENERATE_OPTION_KEYS = keysOf<GenerateOptions>({
+  start: true, steps: true, condition: true, temperature: true, topK: true, seed: true, source: true, stopToken: true,
+  topP: true, bannedTokens: true, repetitionPenalty: true,
+});
+const MODEL_OPTION_KEYS = keysOf<ModelOptions>({
+  input: true, cell: true, hiddenSize: true, layers: true, bidirectional: true, outputSize: true, conditionSize: true,
+  encoder: true, outputs: true, loss: true, ignoreIndex: true, dropout: true, readout: true, init: true, backend: true,
+});
 export function resolveModelSpec(options: ModelOptions): ModelSpec {
   if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object with input, cell, hiddenSize and outputs');
+  checkKnownKeys('', options, MODEL_OPTION_KEYS);
   const input = checkInputSpec('input', options.input);
   const conditionSize = checkWidth('conditionSize', options.conditionSize ?? 0, 0);
   const width = input.kind === 'embedding' ? input.dim : input.kind === 'onehot' ? input.vocab : input.size;
@@ -106,6 +115,7 @@ export function resolveModelSpec(options: ModelOptions): ModelSpec {
   let encoder: unknown;
   if (options.encoder !== undefined) {
     if (typeof options.encoder !== 'object' || options.encoder === null) throw new TypeError('encoder must be an object { input, cell? }');
+    checkKnownKeys('encoder', options.encoder, ['input', 'cell']);
     const encInput = checkInputSpec('encoder.input', options.encoder.input);
     encoder = {
       input: encInput,
@@ -253,6 +263,8 @@ export class RnnModel {
    */
   loadWordVectors(vectors: WordVectors, options: { embedding?: 'embedding' | 'encoder.embedding' } = {}): number {
     return this.lock.write('loadWordVectors', () => {
+      if (options === null || typeof options !== 'object') throw new TypeError(`options must be an object { embedding? }; got ${options === null ? 'null' : typeof options}`);
+      checkKnownKeys('', options, ['embedding']);
       const part = checkOneOf('embedding', options.embedding ?? 'embedding', ['embedding', 'encoder.embedding'] as const);
       const entry = modelLayout(this.spec).entries.find((e) => e.name === `${part}.weight`);
       if (!entry) throw new TypeError(`this model has no ${part} (its input is not an embedding)`);
@@ -308,6 +320,7 @@ export class RnnModel {
   evaluate(data: Dataset, options: EvaluateOptions = {}): Promise<EvalMetrics> {
     return this.lock.run('evaluate', async () => {
       if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
+      checkKnownKeys('', options, keysOf<EvaluateOptions>({ batchSize: true, stream: true, confusion: true }));
       const set = checkDataset('data', data, this.spec, true);
       const stream = checkBoolean('stream', options.stream ?? false);
       if (stream && (this.spec.stack.bidirectional || this.spec.encoder)) throw new TypeError('stream evaluation needs a unidirectional model without an encoder');
@@ -344,6 +357,8 @@ export class RnnModel {
 
   private async predictLocked(data: Pick<Dataset, 'inputs' | 'conditions' | 'sources'>, options: { batchSize?: number; lastStep?: boolean }): Promise<Float32Array[]> {
     const handle = this.live();
+    if (typeof options !== 'object') throw new TypeError(`options must be an object { batchSize?, lastStep? }; got ${typeof options}`);
+    checkKnownKeys('', options, ['batchSize', 'lastStep']);
     const set = checkDataset('data', { inputs: data?.inputs, conditions: data?.conditions, sources: data?.sources }, this.spec, false);
     const batchSize = checkInteger('batchSize', options.batchSize ?? 32, 1);
     const C = this.spec.outputs;
@@ -379,6 +394,7 @@ export class RnnModel {
   private generateLocked(options: GenerateOptions): number[] {
     this.live();
     if (options === null || typeof options !== 'object') throw new TypeError(`options must be an object { start, steps, ... }; got ${options === null ? 'null' : typeof options}`);
+    checkKnownKeys('', options, GENERATE_OPTION_KEYS);
     const spec = this.spec;
     if (spec.input.kind === 'dense') throw new TypeError('generate needs a token input (embedding or onehot); use forecast for dense input');
     if (spec.loss.kind !== 'cross_entropy' || spec.readout === 'final_state') throw new TypeError('generate needs a cross-entropy head that reads every step');

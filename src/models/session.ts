@@ -15,8 +15,8 @@
 import type { ModelHandle, ModelSpec, SessionHandle, SessionInputs, SessionState, SourceBatch, TrainingBackend } from '../backend/contract.js';
 import { BusyError, type CallLock } from '../call-lock.js';
 import { Random } from '../init/random.js';
-import { checkSamplingOptions, pickToken, type SamplingOptions } from '../text/sampling.js';
-import { checkCount, checkElements, checkInteger, checkIntegerIn, detachedNote } from '../validate.js';
+import { checkSamplingOptions, pickToken, SAMPLING_OPTION_KEYS, type SamplingOptions } from '../text/sampling.js';
+import { checkCount, checkElements, checkInteger, checkIntegerIn, checkKnownKeys, detachedNote, keysOf } from '../validate.js';
 import { checkDataset, packBatch, type NumberArray } from './data.js';
 
 /** Options of `RnnModel.createSession`. */
@@ -40,6 +40,8 @@ export interface SampleOptions extends SamplingOptions {
 }
 
 /** What a session needs of its model (RnnModel gives it). */
+const SAMPLE_OPTION_KEYS = [...SAMPLING_OPTION_KEYS, ...keysOf<Omit<SampleOptions, keyof SamplingOptions>>({ maxLength: true, stopTokens: true, seed: true })];
+
 export interface SessionHost {
   readonly spec: ModelSpec;
   readonly training: TrainingBackend;
@@ -66,6 +68,7 @@ export class GenerationSession {
   ) {
     const spec = host.spec;
     if (options === null || typeof options !== 'object') throw new TypeError('options must be an object { batch?, condition?, source? }');
+    checkKnownKeys('options', options, keysOf<SessionOptions>({ batch: true, condition: true, source: true }));
     if (spec.input.kind === 'dense') throw new TypeError('a generation session needs a token input (embedding or onehot)');
     if (spec.readout === 'final_state') throw new TypeError("a generation session needs a head that reads every step (readout 'steps')");
     if (spec.stack.bidirectional) throw new RangeError('a generation session needs a unidirectional stack');
@@ -162,6 +165,7 @@ export class GenerationSession {
     const vocab = spec.input.kind === 'dense' ? 0 : spec.input.vocab;
     if (spec.outputs > vocab) throw new RangeError(`sample feeds outputs back as tokens, so outputs (${spec.outputs}) must be ≤ vocab (${vocab})`);
     if (options === null || typeof options !== 'object') throw new TypeError('options must be an object { maxLength, ... }');
+    checkKnownKeys('', options, SAMPLE_OPTION_KEYS);
     const maxLength = checkIntegerIn('maxLength', options.maxLength, 1, Number.MAX_SAFE_INTEGER);
     const sampling = checkSamplingOptions(options, spec.outputs);
     const stops = new Set((options.stopTokens ?? []).map((t, i) => checkIntegerIn(`stopTokens[${i}]`, t, 0, spec.outputs - 1)));

@@ -7,7 +7,7 @@ import type { StackSpec } from '../backend/contract.js';
 import { hasCellState, modelLayout, paramLayout } from '../backend/layout.js';
 import type { InputSpec, LossSpec, ModelSpec } from '../backend/contract.js';
 import { inputWidth } from '../backend/layout.js';
-import { checkBoolean, checkLayers, checkOneOf, checkParamCount, checkWidth } from '../validate.js';
+import { checkBoolean, checkKnownKeys, checkLayers, checkOneOf, checkParamCount, checkWidth, keysOf } from '../validate.js';
 
 function obj(name: string, v: unknown): Record<string, unknown> {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) {
@@ -20,6 +20,8 @@ function obj(name: string, v: unknown): Record<string, unknown> {
 export function checkInputSpec(name: string, v: unknown): InputSpec {
   const o = obj(name, v);
   const kind = checkOneOf(`${name}.kind`, o.kind, ['embedding', 'onehot', 'dense'] as const);
+  // `frozen` is known to every kind so that a non-embedding's gets the message below.
+  checkKnownKeys(name, o, { embedding: ['kind', 'vocab', 'dim', 'frozen'], onehot: ['kind', 'vocab', 'frozen'], dense: ['kind', 'size', 'frozen'] }[kind], `a field of input kind "${kind}"`);
   // `frozen` (default false; absent in older config files) applies to an embedding table only.
   if (o.frozen !== undefined && kind !== 'embedding') {
     throw new RangeError(`${name}.frozen applies only to kind "embedding" (a ${kind} input has no parameters); got ${String(o.frozen)}`);
@@ -41,6 +43,7 @@ export function checkInputSpec(name: string, v: unknown): InputSpec {
 export function checkLossSpec(name: string, v: unknown): LossSpec {
   const o = obj(name, v);
   const kind = checkOneOf(`${name}.kind`, o.kind, ['cross_entropy', 'mse'] as const);
+  checkKnownKeys(name, o, kind === 'mse' ? ['kind'] : ['kind', 'ignoreIndex'], `a field of loss kind "${kind}"`);
   if (kind === 'mse') return { kind };
   const ignoreIndex = o.ignoreIndex ?? -100;
   if (typeof ignoreIndex !== 'number' || !Number.isInteger(ignoreIndex)) {
@@ -59,9 +62,11 @@ export function checkLossSpec(name: string, v: unknown): LossSpec {
  * (`config.spec.stack` gives `config.spec.stack.hiddenSize`; '' gives `hiddenSize`).
  * `outputSize` is a Jordan cell's own width; for the other cells it can only equal hiddenSize.
  */
+const STACK_SPEC_KEYS = keysOf<StackSpec>({ cell: true, inputSize: true, hiddenSize: true, outputSize: true, layers: true, bidirectional: true });
 export function checkStackSpec(prefix: string, v: unknown): StackSpec {
   const at = (field: string) => (prefix ? `${prefix}.${field}` : field);
   const o = obj(prefix || 'options', v);
+  checkKnownKeys(prefix, o, STACK_SPEC_KEYS, prefix ? 'a field of a stack spec' : 'an option');
   const cell = checkOneOf(at('cell'), o.cell, CELL_TYPES);
   const hiddenSize = checkWidth(at('hiddenSize'), o.hiddenSize);
   const outputSize = checkWidth(at('outputSize'), o.outputSize ?? hiddenSize);
@@ -80,9 +85,11 @@ export function checkStackSpec(prefix: string, v: unknown): StackSpec {
   return spec;
 }
 
+const MODEL_SPEC_KEYS = keysOf<ModelSpec>({ input: true, conditionSize: true, stack: true, outputs: true, loss: true, readout: true, dropout: true, encoder: true });
 /** A complete, consistent ModelSpec (the stack's input width must match the input layer). */
 export function checkModelSpec(name: string, v: unknown): ModelSpec {
   const o = obj(name, v);
+  checkKnownKeys(name, o, MODEL_SPEC_KEYS, 'a field of a model spec');
   const input = checkInputSpec(`${name}.input`, o.input);
   const conditionSize = checkWidth(`${name}.conditionSize`, o.conditionSize ?? 0, 0);
   const stack = checkStackSpec(`${name}.stack`, o.stack);
@@ -98,6 +105,7 @@ export function checkModelSpec(name: string, v: unknown): ModelSpec {
   if (o.readout !== undefined) spec.readout = checkOneOf(`${name}.readout`, o.readout, ['steps', 'final_state'] as const);
   if (o.dropout !== undefined) {
     const dr = obj(`${name}.dropout`, o.dropout);
+    checkKnownKeys(`${name}.dropout`, dr, ['input', 'between']);
     const prob = (k: 'input' | 'between') => {
       const v = dr[k] ?? 0;
       if (typeof v !== 'number') throw new TypeError(`${name}.dropout.${k} must be a probability in [0, 1); got ${typeof v}`);
@@ -108,6 +116,7 @@ export function checkModelSpec(name: string, v: unknown): ModelSpec {
   }
   if (o.encoder !== undefined) {
     const e = obj(`${name}.encoder`, o.encoder);
+    checkKnownKeys(`${name}.encoder`, e, ['input', 'stack'], 'a field of a model spec\'s encoder');
     const encInput = checkInputSpec(`${name}.encoder.input`, e.input);
     const encStack = checkStackSpec(`${name}.encoder.stack`, e.stack);
     if (encStack.inputSize !== inputWidth(encInput)) {

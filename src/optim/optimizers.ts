@@ -4,7 +4,7 @@
  * in the two homes of math: src/backend/reference/training/optimizers.ts (float64, the
  * specification) and native/src/optim.cc (the compiled backends).
  */
-import { checkBoolean, checkNumber, checkOneOf } from '../validate.js';
+import { checkBoolean, checkKnownKeys, checkNumber, checkOneOf, keysOf } from '../validate.js';
 
 /** Optimizers, with PyTorch's semantics and defaults (torch 1.13 single-tensor paths). */
 export type OptimizerSpec =
@@ -87,11 +87,21 @@ export function checkLearningRate(name: string, v: unknown): number {
   return checkNumber(name, v, 0, FLOAT32_MAX);
 }
 
+/** The options each optimizer takes (an Adam `momentum` is a mistake, not a no-op). */
+type OptionsOf<N extends OptimizerSpec['name']> = Extract<OptimizerSpec, { name: N }>;
+const OPTIMIZER_KEYS: { [N in OptimizerSpec['name']]: readonly string[] } = {
+  sgd: keysOf<OptionsOf<'sgd'>>({ name: true, lr: true, momentum: true, dampening: true, weightDecay: true, nesterov: true }),
+  rmsprop: keysOf<OptionsOf<'rmsprop'>>({ name: true, lr: true, alpha: true, eps: true, weightDecay: true }),
+  adam: keysOf<OptionsOf<'adam'>>({ name: true, lr: true, betas: true, eps: true, weightDecay: true }),
+  adamw: keysOf<OptionsOf<'adamw'>>({ name: true, lr: true, betas: true, eps: true, weightDecay: true }),
+};
+
 /** A valid OptimizerSpec with every field checked (PyTorch's ranges). */
 export function checkOptimizer(name: string, v: unknown): OptimizerSpec {
   if (typeof v !== 'object' || v === null) throw new TypeError(`${name} must be an object such as { name: 'adam', lr: 0.001 }; got ${v === null ? 'null' : typeof v}`);
   const o = v as Record<string, unknown>;
   const kind = checkOneOf(`${name}.name`, o.name, OPTIMIZER_NAMES);
+  checkKnownKeys(name, o, OPTIMIZER_KEYS[kind], `an option of ${kind}`);
   const lr = checkLearningRate(`${name}.lr`, o.lr);
   const wd = o.weightDecay === undefined ? undefined : checkNumber(`${name}.weightDecay`, o.weightDecay, 0, FLOAT32_MAX);
   const eps = o.eps === undefined ? undefined : checkNumber(`${name}.eps`, o.eps, 0, FLOAT32_MAX);
@@ -125,6 +135,7 @@ export function checkClip(name: string, v: unknown): ClipSpec {
   if (v === undefined) return {};
   if (typeof v !== 'object' || v === null) throw new TypeError(`${name} must be an object { maxNorm?, clipValue? }; got ${v === null ? 'null' : typeof v}`);
   const o = v as Record<string, unknown>;
+  checkKnownKeys(name, o, keysOf<ClipSpec>({ clipValue: true, maxNorm: true }));
   return {
     maxNorm: o.maxNorm === undefined ? undefined : checkNumber(`${name}.maxNorm`, o.maxNorm, 0, Infinity, true),
     clipValue: o.clipValue === undefined ? undefined : checkNumber(`${name}.clipValue`, o.clipValue, 0, Infinity, true),

@@ -19,6 +19,7 @@
  * Exactly one uniform is drawn per sampled token (none when greedy).
  */
 import type { Random } from '../init/random.js';
+import { keysOf } from '../validate.js';
 
 /** How to pick a token from logits. */
 export interface SamplingOptions {
@@ -52,6 +53,9 @@ export function argmax(logits: ArrayLike<number>): number {
  * topK a non-negative integer, topP in (0, 1], repetitionPenalty ≥ 1 (finite), banned ids
  * integers in [0, vocab) that leave at least one token. Returns the options resolved.
  */
+/** The keys of {@link SamplingOptions}, for the checks of the calls that take them. */
+export const SAMPLING_OPTION_KEYS = keysOf<SamplingOptions>({ temperature: true, topK: true, topP: true, bannedTokens: true, repetitionPenalty: true });
+
 export function checkSamplingOptions(options: SamplingOptions, vocab: number): Required<SamplingOptions> {
   const temperature = options.temperature ?? 0;
   if (typeof temperature !== 'number' || !(temperature >= 0) || !Number.isFinite(temperature)) {

@@ -4,6 +4,7 @@
  * recipe of the classic RNN lectures (SENTENCE_START … SENTENCE_END).
  */
 import type { Tokenizer } from './tokenizer.js';
+import { checkKnownKeys, keysOf } from '../validate.js';
 
 /**
  * Words after which a period does not end a sentence (compared without the period, ignoring
@@ -62,6 +63,7 @@ const SPACE = /\s/u;
 export function splitSentences(text: string, options: SentenceOptions = {}): string[] {
   if (typeof text !== 'string') throw new TypeError(`text must be a string; got ${text === null ? 'null' : typeof text}`);
   if (options === null || typeof options !== 'object') throw new TypeError(`options must be an object; got ${options === null ? 'null' : typeof options}`);
+  checkKnownKeys('options', options, keysOf<SentenceOptions>({ abbreviations: true }));
   let abbreviations: Set<string>;
   if (options.abbreviations === undefined) abbreviations = new Set(DEFAULT_ABBREVIATIONS);
   else {

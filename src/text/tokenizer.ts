@@ -31,6 +31,7 @@
  * builds a vocabulary as described above, with readable decoding for words, and `toJSON`
  * writes `version: 2` with every setting. `tokenizerFromJSON` reads both forms.
  */
+import { checkKnownKeys } from '../validate.js';
 
 /** The names of the special tokens, in the order their ids are given. */
 const SPECIAL_NAMES = ['pad', 'unknown', 'start', 'end'] as const;
@@ -161,9 +162,7 @@ function plan(options: unknown, kind: 'char' | 'word', unknownSymbol: string): P
   if (options === null || typeof options !== 'object' || Array.isArray(options)) throw new TypeError(`options must be an object; got ${show(options)}`);
   const o = options as Record<string, unknown>;
   const keys = kind === 'word' ? [...OPTION_KEYS, 'pattern'] : OPTION_KEYS;
-  for (const k of Object.keys(o)) {
-    if (!keys.includes(k)) throw new TypeError(`options.${k} is not an option of ${kind === 'word' ? 'WordTokenizer' : 'CharTokenizer'}.fromText (expected one of ${keys.join(', ')})`);
-  }
+  checkKnownKeys('options', o, keys, `an option of ${kind === 'word' ? 'WordTokenizer' : 'CharTokenizer'}.fromText`);
   if (o.unknown !== undefined && typeof o.unknown !== 'boolean') throw new TypeError(`options.unknown must be a boolean; got ${show(o.unknown)}`);
   if (o.lowercase !== undefined && typeof o.lowercase !== 'boolean') throw new TypeError(`options.lowercase must be a boolean; got ${show(o.lowercase)}`);
   if (o.order !== undefined && o.order !== 'frequency' && o.order !== 'sorted') throw new TypeError(`options.order must be 'frequency' or 'sorted'; got ${show(o.order)}`);
@@ -414,6 +413,10 @@ export abstract class Tokenizer {
   /** Tokens of `ids`, without pad/start/end when asked. */
   protected tokensOf(ids: ArrayLike<number>, options: DecodeOptions | undefined): string[] {
     this.checkIds(ids);
+    if (options !== undefined) {
+      if (options === null || typeof options !== 'object') throw new TypeError(`options must be an object { skipSpecials? }; got ${options === null ? 'null' : typeof options}`);
+      checkKnownKeys('options', options, ['skipSpecials']);
+    }
     const skip = new Set<number>();
     if (options?.skipSpecials) {
       for (const name of ['pad', 'start', 'end'] as const) if (this.specials[name] !== undefined) skip.add(this.specials[name]!);

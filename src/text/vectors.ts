@@ -7,6 +7,7 @@
  * occurs twice keeps its first vector (as gensim does).
  */
 import type { Tokenizer } from './tokenizer.js';
+import { checkKnownKeys, keysOf } from '../validate.js';
 
 /** What {@link wordVectorsFor} found. */
 export interface WordVectors {
@@ -36,6 +37,8 @@ export interface WordVectorOptions {
  */
 export function wordVectorsFor(text: string, tokenizer: Pick<Tokenizer, 'tokens' | 'specials'>, options: WordVectorOptions = {}): WordVectors {
   if (typeof text !== 'string') throw new TypeError(`text must be the contents of a vectors file (a string); got ${typeof text}`);
+  if (options === null || typeof options !== 'object') throw new TypeError(`options must be an object { lowercaseFallback?, skip? }; got ${options === null ? 'null' : typeof options}`);
+  checkKnownKeys('options', options, keysOf<WordVectorOptions>({ lowercaseFallback: true, skip: true }));
   const fallback = options.lowercaseFallback ?? true;
   const specials = tokenizer.specials as Record<string, number | undefined> | undefined;
   const skip = new Set(options.skip ?? Object.values(specials ?? {}).filter((id): id is number => id !== undefined).map((id) => tokenizer.tokens[id]));

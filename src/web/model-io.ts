@@ -37,6 +37,7 @@ import { CONFIG_FILE, WEIGHTS_FILE, decodeModel, encodeModel, type LoadedModel }
 import type { ModelSpec } from '../backend/contract.js';
 import { MAX_HEADER_BYTES, SafetensorsError, decodeSafetensors } from '../io/safetensors.js';
 import { yieldToEventLoop } from '../models/fit.js';
+import { checkKnownKeys, keysOf } from '../validate.js';
 
 export type { LoadedModel } from '../io/model-bytes.js';
 
@@ -244,6 +245,7 @@ async function fromFiles(files: Blob[]): Promise<LoadedModel> {
  */
 export async function readModel(source: ModelSource, options: ReadModelOptions = {}): Promise<LoadedModel> {
   if (options === null || typeof options !== 'object') throw new TypeError(`options must be an object; got ${show(options)}`);
+  checkKnownKeys('options', options, keysOf<ReadModelOptions>({ fetch: true, signal: true }));
   if (typeof source === 'string' || source instanceof URL) {
     const urls = modelUrls(source);
     if ('bundle' in urls) return decodeModelBundle(await fetchBytes(urls.bundle, options), urls.bundle.href);

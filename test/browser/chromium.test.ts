@@ -173,7 +173,7 @@ describe('browser entry in headless Chromium', () => {
         const web = (window as any).rnnkit;
         const info = await web.init();
         // A forward large enough to be split (batch 64): in the worker, then on the page's own instance.
-        const opts = { cell: 'lstm', inputSize: 64, hiddenSize: 128, seed: 5 };
+        const opts = { cell: 'lstm', inputSize: 64, hiddenSize: 128, init: { seed: 5 } };
         const stack = await web.createStack(opts);
         const x = new Float32Array(10 * 64 * 64).map((_, i) => Math.sin(i) * 0.5);
         const a = await stack.forward(x, { steps: 10, batch: 64 });
@@ -206,7 +206,7 @@ describe('browser entry in headless Chromium', () => {
         const web = (window as any).rnnkit;
         web.setWasmThreadWorker('/bundled-threads/thread-worker.js'); // relative to the page
         const info = await web.init({ variant: 'threads' });
-        const stack = await web.createStack({ cell: 'gru', inputSize: 32, hiddenSize: 128, seed: 2 });
+        const stack = await web.createStack({ cell: 'gru', inputSize: 32, hiddenSize: 128, init: { seed: 2 } });
         const x = new Float32Array(8 * 64 * 32).fill(0.25);
         await stack.forward(x, { steps: 8, batch: 64 }); // in the engine's worker
         stack.forwardSync(x, { steps: 8, batch: 64 }); // on the page's instance

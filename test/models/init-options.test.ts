@@ -18,7 +18,7 @@ describe('init options', () => {
     [{ bias: 'zeroes' }, /^init\.bias must be one of "pytorch", "zeros"; got "zeroes"$/],
     [{ inputWeights: 'bogus' }, /^init\.inputWeights must be one of "pytorch", "xavier_uniform"/],
     [{ recurrentWeights: 3 }, /^init\.recurrentWeights must be one of/],
-    [{ forgetbias: 1 }, /^init\.forgetbias is not an option \(expected one of seed, inputWeights/],
+    [{ forgetbias: 1 }, /^init\.forgetbias is not an option \(did you mean forgetBias\?\); expected one of seed, inputWeights/],
     [{ seed: 1.5 }, /^init\.seed must be an integer; got 1\.5$/],
     [{ forgetBias: 1e39 }, /^init: parameter \d+ is Infinity in float32; init\.gain, init\.recurrentGain or init\.forgetBias is too large$/],
     [7, /^init must be an object/],
