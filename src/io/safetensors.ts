@@ -37,6 +37,18 @@ export interface SafetensorsContent {
   metadata: Record<string, string>;
 }
 
+/**
+ * Why a tensor's data does not fit its shape — a dimension that is not a non-negative
+ * integer, or another count of values than the shape's — or undefined when it fits. A
+ * reader that trusted the shape would fill a parameter partly or spill into the next.
+ */
+export function tensorShapeProblem(t: Tensor): string | undefined {
+  if (!t.shape.every((d) => Number.isInteger(d) && d >= 0)) return `shape must be non-negative integers; got [${t.shape.join(', ')}]`;
+  const n = elementCount(t.shape);
+  if (t.data.length !== n) return `shape [${t.shape.join(', ')}] needs ${n} values; got ${t.data.length}`;
+  return undefined;
+}
+
 /** A malformed or unsupported safetensors file. `source` is the file name or a label. */
 export class SafetensorsError extends Error {
   constructor(source: string, message: string) {
@@ -71,9 +83,9 @@ export function encodeSafetensors(tensors: Tensor[], metadata: Record<string, st
     if (t.name === '__metadata__' || t.name.length === 0) throw new RangeError(`tensor name ${JSON.stringify(t.name)} is reserved or empty`);
     if (seen.has(t.name)) throw new RangeError(`tensor ${t.name} appears twice`);
     seen.add(t.name);
+    const problem = tensorShapeProblem(t);
+    if (problem) throw new RangeError(`tensor ${t.name}: ${problem}`);
     const n = elementCount(t.shape);
-    if (!t.shape.every((d) => Number.isInteger(d) && d >= 0)) throw new RangeError(`tensor ${t.name}: shape must be non-negative integers; got [${t.shape.join(', ')}]`);
-    if (t.data.length !== n) throw new RangeError(`tensor ${t.name}: shape [${t.shape.join(', ')}] needs ${n} values; got ${t.data.length}`);
     header[t.name] = { dtype: 'F32', shape: t.shape, data_offsets: [offset, offset + n * F32_BYTES] };
     offset += n * F32_BYTES;
   }
@@ -115,6 +127,15 @@ export function decodeSafetensors(bytes: Uint8Array, source = 'safetensors'): Sa
   if (bytes.length < 8) fail(`file is ${bytes.length} bytes; a safetensors file has at least an 8-byte header length`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const headerLen = view.getBigUint64(0, true);
+  // torch.save writes a zip archive (PyTorch ≥ 1.6) or a bare pickle, whose first bytes read
+  // as an impossible header length: say what the file is, not only that the length is wrong.
+  if (headerLen > BigInt(bytes.length - 8) || bytes[8] !== 0x7b /* { */) {
+    const zip = bytes[0] === 0x50 && bytes[1] === 0x4b && bytes[2] === 0x03 && bytes[3] === 0x04;
+    const pickle = bytes[0] === 0x80 && bytes[1] >= 2 && bytes[1] <= 5;
+    if (zip || pickle) {
+      fail(`this is ${zip ? 'a zip archive' : 'a Python pickle'} (what torch.save writes), not safetensors: save the weights with safetensors.torch.save_file(module.state_dict(), path), or write the format by hand as examples/pytorch/export.py does`);
+    }
+  }
   if (headerLen > BigInt(bytes.length - 8)) fail(`header length ${headerLen} exceeds the ${bytes.length - 8} bytes after the length field (truncated or not a safetensors file)`);
   if (headerLen > BigInt(MAX_HEADER_BYTES)) fail(`header length ${headerLen} exceeds the limit of ${MAX_HEADER_BYTES} bytes`);
   const N = Number(headerLen);
@@ -171,7 +192,7 @@ export function decodeSafetensors(bytes: Uint8Array, source = 'safetensors'): Sa
     if (!/^[0-9a-f]{8}$/.test(recorded)) fail(`__metadata__.${CHECKSUM_KEY} must be 8 lowercase hex digits; got ${JSON.stringify(recorded)}`);
     const actual = crc32Hex(bytes.subarray(dataStart));
     if (actual !== recorded) {
-      fail(`the tensor data is corrupt: its CRC-32 is ${actual} but the file records ${recorded} (the file was damaged after it was written; restore it or save it again)`);
+      fail(`the tensor data is corrupt: its CRC-32 is ${actual} but the file records ${recorded} in __metadata__.rnnkit_data_crc32 (the file was damaged after it was written, or another program rewrote the tensors and copied rnnkit's metadata: restore it, save it again, or drop that entry)`);
     }
   }
   // Every range is now known to be inside the buffer: read.

@@ -3,7 +3,7 @@
  */
 import type { ModelSpec } from '../backend/contract.js';
 import { modelLayout } from '../backend/layout.js';
-import { SafetensorsError } from './safetensors.js';
+import { SafetensorsError, tensorShapeProblem } from './safetensors.js';
 
 /** The tensors must be exactly the model's parameters, with its shapes and finite values. */
 export function paramsFromTensors(spec: ModelSpec, tensors: { name: string; shape: number[]; data: Float32Array }[], source: string): Float32Array {
@@ -12,17 +12,35 @@ export function paramsFromTensors(spec: ModelSpec, tensors: { name: string; shap
   };
   const layout = modelLayout(spec);
   const byName = new Map(tensors.map((t) => [t.name, t]));
+  // Every missing and every unexpected name at once, as PyTorch's load_state_dict reports
+  // them: a file from another program usually differs in many names, not in one.
+  const missing = layout.entries.filter((e) => !byName.has(e.name)).map((e) => `${e.name} [${e.shape.join(', ')}]`);
+  const expected = new Set(layout.entries.map((e) => e.name));
+  const unexpected = [...byName.keys()].filter((n) => !expected.has(n));
+  if (missing.length || unexpected.length) {
+    const parts = [];
+    if (missing.length) parts.push(missing.length === 1 ? `tensor ${missing[0]} is missing` : `${missing.length} tensors are missing: ${listed(missing)}`);
+    if (unexpected.length) parts.push(unexpected.length === 1 ? `tensor ${unexpected[0]} is not a parameter of this model` : `${unexpected.length} tensors are not parameters of this model: ${listed(unexpected)}`);
+    const hint = missing.length && unexpected.length
+      ? ` (rnnkit names a model's parts ${[...new Set(layout.entries.map((e) => e.name.replace(/\.[^.]*$/, '')))].join(', ')}: a model saved by another program needs its tensors renamed, then loadStateDict — README, "PyTorch weights")`
+      : '';
+    fail(parts.join('; ') + hint);
+  }
   const params = new Float32Array(layout.total);
   for (const e of layout.entries) {
-    const t = byName.get(e.name);
-    if (!t) fail(`tensor ${e.name} [${e.shape.join(', ')}] is missing`);
-    if (t!.shape.join(',') !== e.shape.join(',')) fail(`tensor ${e.name} has shape [${t!.shape.join(', ')}]; the config expects [${e.shape.join(', ')}]`);
-    for (let i = 0; i < t!.data.length; i++) {
-      if (!Number.isFinite(t!.data[i])) fail(`tensor ${e.name} holds a non-finite value (${t!.data[i]}) at index ${i}`);
+    const t = byName.get(e.name)!;
+    if (t.shape.join(',') !== e.shape.join(',')) fail(`tensor ${e.name} has shape [${t.shape.join(', ')}]; the model has [${e.shape.join(', ')}]`);
+    const problem = tensorShapeProblem(t);
+    if (problem) fail(`tensor ${e.name}: ${problem}`);
+    for (let i = 0; i < t.data.length; i++) {
+      if (!Number.isFinite(t.data[i])) fail(`tensor ${e.name} holds a non-finite value (${t.data[i]}) at index ${i}`);
     }
-    params.set(t!.data, e.offset);
-    byName.delete(e.name);
+    params.set(t.data, e.offset);
   }
-  if (byName.size > 0) fail(`tensor ${[...byName.keys()][0]} is not a parameter of the model in the config`);
   return params;
+}
+
+/** The first few names of a list, and how many more. */
+function listed(names: string[], shown = 6): string {
+  return names.slice(0, shown).join(', ') + (names.length > shown ? `, … (${names.length - shown} more)` : '');
 }

@@ -3,16 +3,16 @@
  */
 import type { StackSpec } from '../backend/contract.js';
 import { loadSafetensors, saveSafetensors } from './safetensors-file.js';
-import { stackFromTensors, stackToTensors } from './torch.js';
+import { stackFromTensors, stackToTensors, torchMetadata, withRecordedCell } from './torch.js';
 import type { ImportedStack, TorchImportOptions } from './torch.js';
 
 /** Read a PyTorch nn.RNN/LSTM/GRU state_dict saved as safetensors. */
 export async function importTorchRnn(file: string, options: TorchImportOptions = {}): Promise<ImportedStack> {
-  const { tensors } = await loadSafetensors(file);
-  return stackFromTensors(tensors, options, file);
+  const { tensors, metadata } = await loadSafetensors(file);
+  return stackFromTensors(tensors, withRecordedCell(options, metadata, file), file);
 }
 
 /** Write a stack as a safetensors file that `nn.RNN/LSTM/GRU.load_state_dict` accepts (atomically). */
 export async function exportTorchRnn(file: string, spec: StackSpec, params: Float32Array, prefix = ''): Promise<void> {
-  await saveSafetensors(file, stackToTensors(spec, params, prefix), { format: 'pt' });
+  await saveSafetensors(file, stackToTensors(spec, params, prefix), torchMetadata(spec));
 }

@@ -8,10 +8,10 @@
  * cannot say (tanh vs relu for nn.RNN, PyTorch's GRU vs Cho's) comes from `cell`.
  * Pure (no file system); `torch-file.ts` reads and writes the files in Node.
  */
-import type { CellType, StackSpec } from '../backend/contract.js';
+import { CELL_TYPES, type CellType, type StackSpec } from '../backend/contract.js';
 import { gateCount, paramLayout } from '../backend/layout.js';
 import { checkStackSpec } from '../models/spec.js';
-import { SafetensorsError } from './safetensors.js';
+import { SafetensorsError, tensorShapeProblem } from './safetensors.js';
 import type { Tensor } from './safetensors.js';
 import { checkKnownKeys, keysOf } from '../validate.js';
 
@@ -23,7 +23,11 @@ export interface TorchImportOptions {
    * when peephole tensors are present. A cell whose gate count differs from the file's is an error.
    */
   cell?: CellType;
-  /** Name prefix to strip, e.g. `rnn.` for a module held as `self.rnn` (default none). */
+  /**
+   * Read only the tensors whose names start with this prefix, without it: `rnn.` for the
+   * module held as `self.rnn` of a larger model's state_dict (its other tensors are left
+   * alone). Default none: every tensor must belong to the stack.
+   */
   prefix?: string;
 }
 
@@ -43,20 +47,27 @@ export function stackFromTensors(tensors: Tensor[], options: TorchImportOptions 
   if (options.prefix !== undefined && typeof options.prefix !== 'string') throw new TypeError(`options.prefix must be a string; got ${typeof options.prefix}`);
   const prefix = options.prefix ?? '';
   const byName = new Map<string, Tensor>();
-  for (const t of tensors) {
-    if (!t.name.startsWith(prefix)) fail(`tensor ${t.name} does not start with the prefix ${JSON.stringify(prefix)}`);
-    byName.set(t.name.slice(prefix.length), t);
-  }
+  for (const t of tensors) if (t.name.startsWith(prefix)) byName.set(t.name.slice(prefix.length), t);
+  if (byName.size === 0) fail(`no tensor's name starts with the prefix ${JSON.stringify(prefix)} (names: ${tensors.slice(0, 6).map((t) => t.name).join(', ')}${tensors.length > 6 ? ', …' : ''})`);
   if ([...byName.keys()].some((n) => /^weight_hr_l/.test(n))) fail('LSTM projections (proj_size > 0, weight_hr_l*) are not supported');
   const hh0 = byName.get('weight_hh_l0');
   const ih0 = byName.get('weight_ih_l0');
-  if (!hh0 || !ih0) fail(`no ${prefix}weight_ih_l0 / ${prefix}weight_hh_l0: not an nn.RNN/LSTM/GRU state_dict (names: ${[...byName.keys()].slice(0, 6).join(', ')}…)`);
+  if (!hh0 || !ih0) {
+    const nested = tensors.find((t) => /(^|\.)weight_hh_l0$/.test(t.name) && t.name !== `${prefix}weight_hh_l0`);
+    const hint = nested ? ` — the module's tensors look like ${nested.name}: pass { prefix: ${JSON.stringify(nested.name.slice(0, -'weight_hh_l0'.length))} }` : '';
+    fail(`no ${prefix}weight_ih_l0 / ${prefix}weight_hh_l0: not an nn.RNN/LSTM/GRU state_dict (names: ${[...byName.keys()].slice(0, 6).join(', ')}…)${hint}`);
+  }
   if (hh0!.shape.length !== 2 || ih0!.shape.length !== 2) fail('weight_ih_l0 and weight_hh_l0 must be matrices');
   const H = hh0!.shape[1];
   if (H < 1 || hh0!.shape[0] % H !== 0) fail(`weight_hh_l0 has shape [${hh0!.shape.join(', ')}]; rows must be a multiple of hidden size ${H}`);
   const G = hh0!.shape[0] / H;
+  // Layers by the highest index named (a layer missing in the middle is then reported as
+  // its missing tensors, not as a stray tensor of a shorter stack).
   let layers = 0;
-  while (byName.has(`weight_ih_l${layers}`)) layers++;
+  for (const n of byName.keys()) {
+    const m = /_l(\d+)(_reverse)?$/.exec(n);
+    if (m) layers = Math.max(layers, Number(m[1]) + 1);
+  }
   const bidirectional = byName.has('weight_ih_l0_reverse');
   const peephole = byName.has('peephole_i_l0');
   const defaults: Record<number, CellType> = { 1: 'rnn_tanh', 3: 'gru', 4: peephole ? 'lstm_peephole' : 'lstm' };
@@ -80,6 +91,8 @@ export function stackFromTensors(tensors: Tensor[], options: TorchImportOptions 
       fail(`tensor ${prefix}${e.name} [${e.shape.join(', ')}] is missing for a ${layers}-layer${bidirectional ? ' bidirectional' : ''} ${cell}`);
     }
     if (t!.shape.join(',') !== e.shape.join(',')) fail(`tensor ${prefix}${e.name} has shape [${t!.shape.join(', ')}]; expected [${e.shape.join(', ')}]`);
+    const problem = tensorShapeProblem(t!);
+    if (problem) fail(`tensor ${prefix}${e.name}: ${problem}`);
     for (let i = 0; i < t!.data.length; i++) {
       if (!Number.isFinite(t!.data[i])) fail(`tensor ${prefix}${e.name} holds a non-finite value (${t!.data[i]}) at index ${i}`);
     }
@@ -91,13 +104,44 @@ export function stackFromTensors(tensors: Tensor[], options: TorchImportOptions 
 }
 
 /**
+ * Cells no PyTorch module computes: their weights would load into one (or be refused by
+ * it) and give other outputs.
+ */
+const NO_TORCH_MODULE: Partial<Record<CellType, string>> = {
+  jordan: 'has no PyTorch module to export to (nn.RNN, nn.LSTM and nn.GRU only)',
+  gru_cho: "is Cho's GRU (the reset gate before the recurrent product): nn.GRU applies it after, so these weights would give other outputs there",
+  lstm_peephole: 'has peephole weights that nn.LSTM has no place for',
+};
+
+/**
+ * The `__metadata__` of an exported stack: PyTorch's `format`, and the cell — a state_dict
+ * does not say whether an nn.RNN is tanh or relu, so the import reads it from here.
+ */
+export function torchMetadata(spec: StackSpec): Record<string, string> {
+  return { format: 'pt', [CELL_KEY]: spec.cell };
+}
+
+/**
+ * The import options with the cell the file's metadata records (written by
+ * {@link torchMetadata}) when the caller gave none.
+ */
+export function withRecordedCell(options: TorchImportOptions, metadata: Record<string, string>, source: string): TorchImportOptions {
+  const recorded = metadata[CELL_KEY];
+  if (recorded === undefined || options === null || typeof options !== 'object' || options.cell !== undefined) return options;
+  if (!(CELL_TYPES as readonly string[]).includes(recorded)) throw new SafetensorsError(source, `__metadata__.${CELL_KEY} is ${JSON.stringify(recorded)}, not a cell rnnkit knows`);
+  return { ...options, cell: recorded as CellType };
+}
+const CELL_KEY = 'rnnkit_cell';
+
+/**
  * A stack's parameters as PyTorch-named tensors (with an optional prefix). Refuses a Jordan
  * stack (PyTorch has no such module: the file could not be loaded back) and non-finite
  * parameters (importTorchRnn, and PyTorch users, would get NaN).
  */
 export function stackToTensors(spec: StackSpec, params: Float32Array, prefix = ''): Tensor[] {
   spec = checkStackSpec('spec', spec);
-  if (spec.cell === 'jordan') throw new RangeError('spec.cell "jordan" has no PyTorch module to export to (nn.RNN, nn.LSTM and nn.GRU only)');
+  const unexportable = NO_TORCH_MODULE[spec.cell];
+  if (unexportable) throw new RangeError(`spec.cell ${JSON.stringify(spec.cell)} ${unexportable}`);
   if (typeof prefix !== 'string') throw new TypeError(`prefix must be a string; got ${typeof prefix}`);
   const layout = paramLayout(spec);
   if (!(params instanceof Float32Array) || params.length !== layout.total) {

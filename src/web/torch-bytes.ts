@@ -6,7 +6,7 @@
  */
 import type { StackSpec } from '../backend/contract.js';
 import { decodeSafetensors, encodeSafetensors } from '../io/safetensors.js';
-import { stackFromTensors, stackToTensors, type ImportedStack, type TorchImportOptions } from '../io/torch.js';
+import { stackFromTensors, stackToTensors, torchMetadata, withRecordedCell, type ImportedStack, type TorchImportOptions } from '../io/torch.js';
 
 /**
  * A stack from a PyTorch RNN module's `state_dict` saved with
@@ -15,10 +15,11 @@ import { stackFromTensors, stackToTensors, type ImportedStack, type TorchImportO
  */
 export function decodeTorchRnn(bytes: Uint8Array, options: TorchImportOptions = {}, source = 'safetensors'): ImportedStack {
   if (!(bytes instanceof Uint8Array)) throw new TypeError('bytes must be a Uint8Array (new Uint8Array(await blob.arrayBuffer()))');
-  return stackFromTensors(decodeSafetensors(bytes, source).tensors, options, source);
+  const { tensors, metadata } = decodeSafetensors(bytes, source);
+  return stackFromTensors(tensors, withRecordedCell(options, metadata, source), source);
 }
 
 /** A stack's weights as safetensors bytes that `nn.RNN/LSTM/GRU.load_state_dict` accepts (names with `prefix`). */
 export function encodeTorchRnn(spec: StackSpec, params: Float32Array, prefix = ''): Uint8Array {
-  return encodeSafetensors(stackToTensors(spec, params, prefix), { format: 'pt' });
+  return encodeSafetensors(stackToTensors(spec, params, prefix), torchMetadata(spec));
 }

@@ -56,7 +56,7 @@ describe('model files', () => {
   it('refuses weights whose shapes differ from the config', async () => {
     const { dir } = await saved();
     rewriteConfig(dir, (c) => (c.spec.outputs = 4));
-    await expect(loadModelFiles(dir)).rejects.toThrow(/tensor head.weight has shape \[3, 10\]; the config expects \[4, 10\]/);
+    await expect(loadModelFiles(dir)).rejects.toThrow(/tensor head.weight has shape \[3, 10\]; the model has \[4, 10\]/);
   });
 
   it('refuses a missing and an extra tensor', async () => {

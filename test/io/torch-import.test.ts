@@ -75,13 +75,21 @@ describe('import PyTorch RNN weights from safetensors (golden per-cell cases)', 
         expect(maxAbsDiff(out.hn, c.hn)).toBeLessThanOrEqual(FORWARD_TOL);
         if (c.cn) expect(maxAbsDiff(out.cn!, c.cn)).toBeLessThanOrEqual(FORWARD_TOL);
       }
-      // Export gives back the same tensors under the same names.
+      // Export gives back the same tensors under the same names, and records the cell: the
+      // import needs no option to tell rnn_relu from rnn_tanh. Cells no PyTorch module
+      // computes are refused (their weights would load into nn.GRU / be refused by nn.LSTM).
       const imported = await importTorchRnn(ours, { cell: c.spec.cell });
       const exported = path.join(dir, 'exported.safetensors');
+      if (c.spec.cell === 'gru_cho' || c.spec.cell === 'lstm_peephole') {
+        await expect(exportTorchRnn(exported, imported.spec, imported.params)).rejects.toThrow(/^spec\.cell "(gru_cho|lstm_peephole)" (is Cho's GRU|has peephole weights)/);
+        return;
+      }
       await exportTorchRnn(exported, imported.spec, imported.params);
-      const back = decodeSafetensors(readFileSync(exported)).tensors;
-      expect(back.map((t) => t.name)).toEqual(paramLayout(c.spec).entries.map((e) => e.name));
-      expect(stackFromTensors(back, { cell: c.spec.cell }).params).toEqual(imported.params);
+      const back = decodeSafetensors(readFileSync(exported));
+      expect(back.tensors.map((t) => t.name)).toEqual(paramLayout(c.spec).entries.map((e) => e.name));
+      expect(back.metadata).toMatchObject({ format: 'pt', rnnkit_cell: c.spec.cell });
+      expect(stackFromTensors(back.tensors, { cell: c.spec.cell }).params).toEqual(imported.params);
+      expect((await importTorchRnn(exported)).spec).toEqual(c.spec);
     });
   }
 });
@@ -94,9 +102,38 @@ describe('import infers what it can and refuses what does not fit', () => {
     expect(stackFromTensors(tensorsOf(lstm)).spec).toEqual(lstm.spec);
     expect(stackFromTensors(tensorsOf(gru)).spec).toEqual(gru.spec);
   });
-  it('strips a prefix such as rnn.', () => {
+  it('strips a prefix such as rnn., and reads only the tensors under it', () => {
     expect(stackFromTensors(tensorsOf(gru, 'rnn.'), { prefix: 'rnn.' }).spec).toEqual(gru.spec);
-    expect(() => stackFromTensors(tensorsOf(gru, 'rnn.'))).toThrow(/no weight_ih_l0/);
+    expect(() => stackFromTensors(tensorsOf(gru, 'rnn.'))).toThrow(/no weight_ih_l0 .* pass \{ prefix: "rnn\." \}/);
+    // A whole model's state_dict: the embedding and the head stay out of the stack.
+    const model = [
+      { name: 'encoder.weight', shape: [7, gru.spec.inputSize], data: new Float32Array(7 * gru.spec.inputSize) },
+      ...tensorsOf(gru, 'rnn.'),
+      { name: 'decoder.bias', shape: [7], data: new Float32Array(7) },
+    ];
+    const got = stackFromTensors(model, { prefix: 'rnn.' });
+    expect(got.spec).toEqual(gru.spec);
+    expect(got.params).toEqual(Float32Array.from(gru.params));
+    expect(() => stackFromTensors(model, { prefix: 'lstm.' })).toThrow(/no tensor's name starts with the prefix "lstm\." \(names: encoder\.weight, rnn\.weight_ih_l0/);
+  });
+
+  it('refuses a tensor whose data does not fit its shape (short or long), naming it', () => {
+    for (const delta of [-3, 2]) {
+      const tensors = tensorsOf(gru).map((t) => (t.name === 'bias_hh_l0' ? { ...t, data: new Float32Array(t.data.length + delta) } : t));
+      expect(() => stackFromTensors(tensors)).toThrow(/tensor bias_hh_l0: shape \[15\] needs 15 values; got (12|17)/);
+    }
+  });
+
+  it('a layer missing in the middle is reported as its missing tensors', () => {
+    const tensors = tensorsOf(gru).filter((t) => !/_l0$/.test(t.name) || t.name.startsWith('weight_'));
+    expect(() => stackFromTensors(tensors)).toThrow(/tensor bias_ih_l0 \[15\] is missing for a 2-layer gru/);
+  });
+
+  it('says what a torch.save file is', () => {
+    const zip = new Uint8Array([0x50, 0x4b, 0x03, 0x04, 20, 0, 0, 0, 8, 0, 0, 0]);
+    const pickle = new Uint8Array([0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8]);
+    expect(() => decodeSafetensors(zip, 'model.pt')).toThrow(/^model\.pt: this is a zip archive \(what torch\.save writes\), not safetensors/);
+    expect(() => decodeSafetensors(pickle, 'model.pt')).toThrow(/^model\.pt: this is a Python pickle/);
   });
   it('treats a file without biases as bias=False (zeros)', () => {
     const t = tensorsOf(gru).filter((x) => !x.name.startsWith('bias_'));

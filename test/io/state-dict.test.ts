@@ -1,0 +1,36 @@
+/**
+ * model.loadStateDict (and loadWeights, model files) take exactly the model's tensors: a
+ * tensor whose data is shorter or longer than its shape was taken as given (a short bias
+ * became zeros at its end, a long one spilled into the next parameter); names that differ
+ * are reported all at once, as PyTorch's load_state_dict does, with how rnnkit names a
+ * model's parts.
+ */
+import { describe, expect, it } from 'vitest';
+import { createModel } from '../../src/index.js';
+
+const options = { input: { kind: 'embedding' as const, vocab: 6, dim: 3 }, cell: 'lstm' as const, hiddenSize: 4, outputs: 6, backend: 'reference' as const };
+
+describe('loadStateDict', () => {
+  it('refuses a tensor whose data does not fit its shape, short or long', async () => {
+    const model = await createModel(options);
+    for (const delta of [-3, 5]) {
+      const tensors = model.stateDict().map((t) => (t.name === 'head.bias' ? { ...t, data: new Float32Array(t.data.length + delta) } : t));
+      expect(() => model.loadStateDict(tensors)).toThrow(/tensor head\.bias: shape \[6\] needs 6 values; got (3|11)/);
+    }
+    model.dispose();
+  });
+
+  it('lists every missing and unexpected tensor, and how rnnkit names the parts', async () => {
+    const model = await createModel(options);
+    // PyTorch's word_language_model names: encoder (the embedding), rnn, decoder (the head).
+    const renamed = model.stateDict().map((t) => ({ ...t, name: t.name.replace(/^embedding\./, 'encoder.').replace(/^head\./, 'decoder.') }));
+    expect(() => model.loadStateDict(renamed)).toThrow(
+      /3 tensors are missing: embedding\.weight \[6, 3\], head\.weight \[6, 4\], head\.bias \[6\]; 3 tensors are not parameters of this model: encoder\.weight, decoder\.weight, decoder\.bias \(rnnkit names a model's parts embedding, rnn, head:/,
+    );
+    const names: Record<string, string> = { encoder: 'embedding', decoder: 'head' };
+    const before = model.stateDict();
+    model.loadStateDict(renamed.map((t) => ({ ...t, name: t.name.replace(/^(\w+)\./, (_m, part: string) => `${names[part] ?? part}.`) })));
+    expect(model.stateDict()).toEqual(before);
+    model.dispose();
+  });
+});
