@@ -173,7 +173,7 @@ export function decodeSafetensors(bytes: Uint8Array, source = 'safetensors'): Sa
     const [begin, end] = off as number[];
     if (begin > end) fail(`tensor ${name}: data_offsets [${begin}, ${end}] are reversed`);
     if (end > dataBytes) fail(`tensor ${name}: data_offsets [${begin}, ${end}] reach past the data buffer of ${dataBytes} bytes (truncated file?)`);
-    if (v.dtype !== 'F32') fail(`tensor ${name}: dtype ${v.dtype} is not supported; rnnkit reads F32 only (convert with tensor.float() before saving)`);
+    if (v.dtype !== 'F32') fail(`tensor ${name}: dtype ${v.dtype} is not supported; rnnkit reads F32 only (convert a weight with tensor.float() before saving; leave a tensor that is not a weight, such as num_batches_tracked, out of the state_dict)`);
     const shape = v.shape as number[];
     const want = elementCount(shape) * F32_BYTES;
     if (end - begin !== want) fail(`tensor ${name}: shape [${shape.join(', ')}] needs ${want} bytes of F32; data_offsets [${begin}, ${end}] give ${end - begin}`);
