@@ -38,7 +38,9 @@ export async function evaluateCommand(argv: string[]): Promise<void> {
     const m = await model.evaluate(nextTokenDataset(ids, o.chunk as number), { stream: true });
     const unit = tokenizer instanceof CharTokenizer ? 'character' : 'word';
     const what = file === undefined ? `the held-out part of ${name}` : name;
-    console.log(`${m.count.toLocaleString('en')} ${unit}s of ${what}: loss ${m.loss.toFixed(4)}, ${m.bitsPerToken!.toFixed(4)} bits per ${unit}, perplexity ${m.perplexity!.toFixed(3)}`);
+    // Counted as train counts its held-out figure: the tokens read (the first is only read,
+    // each later one is also predicted).
+    console.log(`${ids.length.toLocaleString('en')} ${unit}s of ${what} read as one stream (${m.count.toLocaleString('en')} predicted): loss ${m.loss.toFixed(4)}, ${m.bitsPerToken!.toFixed(4)} bits per ${unit}, perplexity ${m.perplexity!.toFixed(3)}`);
   } finally {
     model.dispose();
   }

@@ -101,7 +101,7 @@ for (const backend of requestedBackends()) {
       writeFileSync(heldOut, corpus.slice(Math.floor(corpus.length * 0.9)));
       const evaluated = await cli(['eval', out, heldOut, '--backend', backend]);
       expect(evaluated.code, evaluated.stderr).toBe(0);
-      const m = /^([\d,]+) characters of held-out\.txt: loss ([\d.]+), ([\d.]+) bits per character, perplexity ([\d.]+)$/m.exec(evaluated.stdout);
+      const m = /^([\d,]+) characters of held-out\.txt read as one stream \([\d,]+ predicted\): loss ([\d.]+), ([\d.]+) bits per character, perplexity ([\d.]+)$/m.exec(evaluated.stdout);
       expect(m, evaluated.stdout).not.toBeNull();
       expect(Number(m![3])).toBeCloseTo(bits, 2);
       expect(Number(m![4])).toBeCloseTo(2 ** bits, 1);
@@ -122,6 +122,6 @@ describe('rnnkit train with no text: the whole of Moby-Dick, split as the shared
     // The budget bounds the whole run up to the saved model (start-up and the sample excepted).
     expect(Date.now() - started).toBeLessThan(0.15 * 60_000 + 15_000);
     const eval_ = await cli(['eval', out, '--backend', backend]);
-    expect(eval_.stdout).toMatch(/^99,999 characters of the held-out part of Moby-Dick/m);
+    expect(eval_.stdout).toMatch(/^100,000 characters of the held-out part of Moby-Dick \(@stdlib\/datasets-moby-dick\) read as one stream \(99,999 predicted\)/m);
   }, 120_000);
 });
