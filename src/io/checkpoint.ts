@@ -13,7 +13,7 @@
  * leaves the previous checkpoint whole and named. A reader that finds the checkpoint
  * `latest` named removed by a newer one meanwhile reads `latest` again.
  */
-import { open, readFile, readdir, rm } from 'node:fs/promises';
+import { lstat, open, readFile, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { ModelSpec, OptimizerStateSnapshot } from '../backend/contract.js';
 import type { RandomState } from '../init/random.js';
@@ -91,6 +91,26 @@ function checkPosition(text: string, file: string): FitPosition {
   if (!Array.isArray(p.epochs)) bad('epochs');
   if (typeof p.optimizerKey !== 'string') bad('optimizerKey');
   return p;
+}
+
+/**
+ * Makes the checkpoint directory, or checks the one there: every checkpoint replaces its
+ * `latest` and removes its other `step-<n>` entries, so a directory holding a `latest` or a
+ * `step-<n>` that rnnkit did not write (a project directory, say) is refused, naming the
+ * entry, before any training.
+ */
+export async function prepareCheckpointDir(dir: string): Promise<void> {
+  await makeDirectory(dir);
+  for (const entry of await readdir(dir)) {
+    const at = path.join(dir, entry);
+    if (entry === LATEST) {
+      const ours = (await lstat(at)).isFile() && /^step-\d+\n?$/.test(await readFile(at, 'utf8').catch(() => ''));
+      if (!ours) throw new Error(`${at} is not the pointer to a checkpoint that rnnkit writes, and each checkpoint replaces it: choose a new or empty directory`);
+    } else if (/^step-\d+$/.test(entry)) {
+      const ours = (await lstat(at)).isDirectory() && (await lstat(path.join(at, FIT_FILE)).then(() => true, () => false));
+      if (!ours) throw new Error(`${at} is not a checkpoint rnnkit wrote, and checkpoints remove the step-<n> entries of their directory: choose a new or empty directory`);
+    }
+  }
 }
 
 /** Write `checkpoint` under `dir` as step-<n>, point `latest` at it, remove older ones. */

@@ -126,10 +126,15 @@ export async function fitModel(host: FitHost, data: Dataset, options: FitOptions
   }
   const stopping = checkEarlyStopping(options.earlyStopping, val !== undefined);
   const checkpoint = checkCheckpointOptions(options.checkpoint);
+  // The browser build maps the file modules to nothing: say so instead of "not a function".
+  if ((checkpoint || options.resume !== undefined) && !globalThis.process?.versions?.node) {
+    throw new TypeError(`${checkpoint ? 'checkpoint' : 'resume'} reads and writes files, in Node only; in a page, keep a model with modelToBlob(model) or modelToFiles(model)`);
+  }
   if (checkpoint) {
-    // Made now: a directory that cannot be made fails before any training, not at the first checkpoint.
-    const { makeDirectory } = await import('../io/make-dir.js');
-    await makeDirectory(checkpoint.dir).catch((e: Error) => {
+    // Made and checked now: a directory that cannot be made, or holds entries checkpoints
+    // would replace, fails before any training, not at the first checkpoint.
+    const { prepareCheckpointDir } = await import('../io/checkpoint.js');
+    await prepareCheckpointDir(checkpoint.dir).catch((e: Error) => {
       throw new Error(`checkpoint.dir: ${e.message}`, { cause: e });
     });
   }

@@ -268,6 +268,8 @@ describe('a model saved by Node, in Chromium', () => {
         notFiles: await message(web.loadModel([new File(['{}'], 'config.json')])),
         garbage: await message(web.loadModel(new Uint8Array([1, 2, 3]))),
         wrongType: await message(web.loadModel(42)),
+        checkpoint: await message(web.createModel({ input: { kind: 'onehot', vocab: 3 }, cell: 'gru', hiddenSize: 2, outputs: 3 })
+          .then((m: any) => m.fit({ inputs: [[0, 1]], targets: [[1, 2]] }, { checkpoint: { dir: 'ck' } }))),
       };
     });
     expect(errors.weightsAlone).toMatch(/model\.safetensors: a safetensors file, but not an rnnkit model bundle .*give the directory's URL/);
@@ -275,6 +277,8 @@ describe('a model saved by Node, in Chromium', () => {
     expect(errors.notFiles).toMatch(/config\.json: /);
     expect(errors.garbage).toMatch(/model bundle: file is 3 bytes/);
     expect(errors.wrongType).toMatch(/source must be a model URL/);
+    // Checkpoints are files: in a page a clear refusal, not "prepareCheckpointDir is not a function".
+    expect(errors.checkpoint).toMatch(/^checkpoint reads and writes files, in Node only; in a page, keep a model with modelToBlob/);
   });
 
   it('imports and exports PyTorch RNN weights as bytes (decodeTorchRnn / encodeTorchRnn)', async () => {
