@@ -51,7 +51,8 @@
       'dependencies': [
         "<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except",
       ],
-      'defines': ['NAPI_VERSION=8', 'NODE_ADDON_API_DISABLE_DEPRECATED'],
+      # RNNKIT_NODE_ADDON: dispatch.cc leaves reporting a refused RNNKIT_ISA to TypeScript.
+      'defines': ['NAPI_VERSION=8', 'NODE_ADDON_API_DISABLE_DEPRECATED', 'RNNKIT_NODE_ADDON'],
       'conditions': [
         ['target_arch=="x64"', {
           'sources': ['<!@(<(rk_sources) base x64 avx2,avx512)'],

@@ -110,9 +110,13 @@ void init() {
       g_table.store(e->table(), std::memory_order_release);
       return;
     }
+#if !defined(RNNKIT_NODE_ADDON)
+    // Not in the Node addon: its TypeScript side checks RNNKIT_ISA itself and refuses the
+    // addon (rnnkit then runs on wasm), so "using <isa>" would be wrong there.
     std::fprintf(stderr, "rnnkit: RNNKIT_ISA=%s is %s; using %s\n", env,
                  e == nullptr ? "not an ISA built into this binary" : "not supported by this CPU",
                  best()->name);
+#endif
   }
   g_table.store(best(), std::memory_order_release);
 }
