@@ -14,6 +14,7 @@ import { checkDataset, countedPositions, packBatch, sliceWindow, subsetDataset, 
 import { FitAbortedError, TrainingDivergedError } from './errors.js';
 import type { EarlyStoppingOptions, EpochResult, EvalMetrics, FitOptions, FitResult } from './fit-types.js';
 import type { FitPosition } from '../io/checkpoint.js';
+import { requireNode } from './node-only.js';
 
 export type { EarlyStoppingOptions, EpochResult, EvalMetrics, FitOptions, FitProgress, FitResult } from './fit-types.js';
 
@@ -126,9 +127,8 @@ export async function fitModel(host: FitHost, data: Dataset, options: FitOptions
   }
   const stopping = checkEarlyStopping(options.earlyStopping, val !== undefined);
   const checkpoint = checkCheckpointOptions(options.checkpoint);
-  // The browser build maps the file modules to nothing: say so instead of "not a function".
-  if ((checkpoint || options.resume !== undefined) && !globalThis.process?.versions?.node) {
-    throw new TypeError(`${checkpoint ? 'checkpoint' : 'resume'} reads and writes files, in Node only; in a page, keep a model with modelToBlob(model) or modelToFiles(model)`);
+  if (checkpoint || options.resume !== undefined) {
+    requireNode(checkpoint ? 'fit with checkpoint' : 'fit with resume', 'keep a model with modelToBlob(model) or modelToFiles(model)');
   }
   if (checkpoint) {
     // Made and checked now: a directory that cannot be made, or holds entries checkpoints

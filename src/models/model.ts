@@ -23,6 +23,7 @@ import { GenerationSession, type SessionOptions } from './session.js';
 import type { WordVectors } from '../text/vectors.js';
 import { CallLock } from '../call-lock.js';
 import { checkInputSpec, checkModelSpec } from './spec.js';
+import { requireNode } from './node-only.js';
 
 /** Options of {@link createModel}. */
 export interface ModelOptions {
@@ -197,6 +198,7 @@ export class RnnModel {
   /** Load a model directory written by {@link RnnModel.save}. */
   static async load(dir: string, options: { backend?: BackendName } = {}): Promise<RnnModel> {
     checkDirectory(dir);
+    requireNode('RnnModel.load(dir)', 'load a model with loadModel(url, Blob, File or bytes)');
     // Imported on use, so that this module also loads in browsers (no node:fs there).
     const { loadModelFiles } = await import('../io/model-file.js');
     const loaded = await loadModelFiles(dir);
@@ -216,6 +218,7 @@ export class RnnModel {
    */
   async save(dir: string): Promise<void> {
     checkDirectory(dir);
+    requireNode('model.save(dir)', 'keep a model with modelToBlob(model) or modelToFiles(model)');
     const { saveModelFiles } = await import('../io/model-file.js');
     const params = this.getParams(); // refused while a fit runs: a save never mixes two steps
     await saveModelFiles(dir, this.spec, params, this.extra);
@@ -284,12 +287,14 @@ export class RnnModel {
 
   /** Write the weights alone as safetensors (PyTorch names), atomically. */
   async saveWeights(file: string): Promise<void> {
+    requireNode('model.saveWeights(file)', 'encodeSafetensors(model.stateDict()) gives the bytes');
     const { saveSafetensors } = await import('../io/safetensors-file.js');
     await saveSafetensors(file, this.stateDict(), { format: 'pt' });
   }
 
   /** Read weights saved by `saveWeights` or by PyTorch (`safetensors.torch.save_file(model.state_dict())`). */
   async loadWeights(file: string): Promise<void> {
+    requireNode('model.loadWeights(file)', 'model.loadStateDict(decodeSafetensors(bytes).tensors) reads them from bytes');
     const { loadSafetensors } = await import('../io/safetensors-file.js');
     this.loadStateDict((await loadSafetensors(file)).tensors, file);
   }

@@ -270,6 +270,9 @@ describe('a model saved by Node, in Chromium', () => {
         wrongType: await message(web.loadModel(42)),
         checkpoint: await message(web.createModel({ input: { kind: 'onehot', vocab: 3 }, cell: 'gru', hiddenSize: 2, outputs: 3 })
           .then((m: any) => m.fit({ inputs: [[0, 1]], targets: [[1, 2]] }, { checkpoint: { dir: 'ck' } }))),
+        save: await message(web.createModel({ input: { kind: 'onehot', vocab: 3 }, cell: 'gru', hiddenSize: 2, outputs: 3 }).then((m: any) => m.save('m'))),
+        load: await message(web.RnnModel.load('m')),
+        saveWeights: await message(web.createModel({ input: { kind: 'onehot', vocab: 3 }, cell: 'gru', hiddenSize: 2, outputs: 3 }).then((m: any) => m.saveWeights('w'))),
       };
     });
     expect(errors.weightsAlone).toMatch(/model\.safetensors: a safetensors file, but not an rnnkit model bundle .*give the directory's URL/);
@@ -278,7 +281,10 @@ describe('a model saved by Node, in Chromium', () => {
     expect(errors.garbage).toMatch(/model bundle: file is 3 bytes/);
     expect(errors.wrongType).toMatch(/source must be a model URL/);
     // Checkpoints are files: in a page a clear refusal, not "prepareCheckpointDir is not a function".
-    expect(errors.checkpoint).toMatch(/^checkpoint reads and writes files, in Node only; in a page, keep a model with modelToBlob/);
+    expect(errors.checkpoint).toMatch(/^fit with checkpoint reads or writes files, in Node only; in a page, keep a model with modelToBlob/);
+    expect(errors.save).toMatch(/^model\.save\(dir\) reads or writes files, in Node only; in a page, keep a model with modelToBlob/);
+    expect(errors.load).toMatch(/^RnnModel\.load\(dir\) reads or writes files, in Node only; in a page, load a model with loadModel/);
+    expect(errors.saveWeights).toMatch(/^model\.saveWeights\(file\) reads or writes files, in Node only/);
   });
 
   it('imports and exports PyTorch RNN weights as bytes (decodeTorchRnn / encodeTorchRnn)', async () => {

@@ -222,7 +222,7 @@ export class WasmBackend implements Backend {
   setGrads(handle: StackHandle, flat: Float32Array): void {
     const s = handle as WasmStack;
     checkLength('flat', flat, s.paramCount);
-    this.guard('setGrads', () => this.m.heapF32().set(flat, this.m.exports.rk_stack_grads(s.ptr) >> 2));
+    this.guard('setGrads', () => this.m.heapF32().set(flat, this.m.exports.rk_stack_grads(s.ptr) >>> 2));
   }
 
   /** The worker to run an asynchronous call of `s` on, or null: run it here. */
@@ -240,7 +240,7 @@ export class WasmBackend implements Backend {
         const out = f.alloc(4, 'rk_stack*');
         this.abi.write('rk_stack_spec', stackSpecValues(this.abi, spec), m.view(), block);
         this.check(m.exports.rk_stack_create(block, out), 'rk_stack_create');
-        const ptr = m.heapI32()[out >> 2] >>> 0;
+        const ptr = m.heapI32()[out >>> 2] >>> 0;
         const stack = new WasmStack(m, { ...spec }, ptr, Number(m.exports.rk_stack_param_count(ptr)));
         stack.conn = this.hub?.acquire() ?? null;
         stack.conn?.post('stack.create', [stack.id, spec]);
@@ -255,14 +255,14 @@ export class WasmBackend implements Backend {
   setParams(handle: StackHandle, flat: Float32Array): void {
     const s = this.live(handle);
     checkLength('flat', flat, s.paramCount);
-    this.guard('setParams', () => this.m.heapF32().set(flat, this.m.exports.rk_stack_params(s.ptr) >> 2));
+    this.guard('setParams', () => this.m.heapF32().set(flat, this.m.exports.rk_stack_params(s.ptr) >>> 2));
     this.workerOf(s)?.post('stack.setParams', [s.id, flat]); // cloned: `flat` may be the caller's
   }
 
   getParams(handle: StackHandle): Float32Array {
     const s = this.live(handle);
     return this.guard('getParams', () => {
-      const at = this.m.exports.rk_stack_params(s.ptr) >> 2;
+      const at = this.m.exports.rk_stack_params(s.ptr) >>> 2;
       return this.m.heapF32().slice(at, at + s.paramCount);
     });
   }
@@ -270,7 +270,7 @@ export class WasmBackend implements Backend {
   getGrads(handle: StackHandle): Float32Array {
     const s = this.live(handle);
     return this.guard('getGrads', () => {
-      const at = this.m.exports.rk_stack_grads(s.ptr) >> 2;
+      const at = this.m.exports.rk_stack_grads(s.ptr) >>> 2;
       return this.m.heapF32().slice(at, at + s.paramCount);
     });
   }

@@ -21,7 +21,7 @@ export class CallFrame {
     if (data === undefined) return 0;
     const p = this.alloc(data.byteLength, what);
     if (data instanceof Uint8Array) this.m.heapU8().set(data, p);
-    else (data instanceof Int32Array ? this.m.heapI32() : this.m.heapF32()).set(data, p >> 2);
+    else (data instanceof Int32Array ? this.m.heapI32() : this.m.heapF32()).set(data, p >>> 2);
     return p;
   }
 
@@ -38,7 +38,7 @@ export class CallFrame {
   }
 
   read(p: Ptr, count: number): Float32Array {
-    return this.m.heapF32().slice(p >> 2, (p >> 2) + count);
+    return this.m.heapF32().slice(p >>> 2, (p >>> 2) + count);
   }
 
   release(): void {

@@ -108,6 +108,7 @@ export class RnnkitModule {
 
   /** A NUL-terminated UTF-8 string at `p`. */
   readString(p: Ptr): string {
+    p >>>= 0;
     if (p === 0) return '';
     const u8 = this.heapU8();
     let end = p;
@@ -118,7 +119,9 @@ export class RnnkitModule {
 
   /** malloc that throws instead of returning NULL. */
   alloc(bytes: number, what: string): Ptr {
-    const p = this.exports.malloc(Math.max(1, bytes));
+    // Unsigned: a wasm32 address at or above 2 GiB comes back as a negative i32. (Every
+    // address-to-index conversion uses >>> for the same reason.)
+    const p = this.exports.malloc(Math.max(1, bytes)) >>> 0;
     if (p === 0) throw new RangeError(`rnnkit wasm: out of memory allocating ${bytes} bytes for ${what}`);
     return p;
   }
@@ -163,14 +166,14 @@ export function hostImports(getModule: () => RnnkitModule | null): WebAssembly.I
         let total = 0;
         let text = '';
         for (let k = 0; k < iovsLen; k++) {
-          const base = i32[(iovs >> 2) + 2 * k];
-          const len = i32[(iovs >> 2) + 2 * k + 1];
+          const base = i32[(iovs >>> 2) + 2 * k] >>> 0;
+          const len = i32[(iovs >>> 2) + 2 * k + 1];
           text += new TextDecoder().decode(m.heapU8().slice(base, base + len));
           total += len;
         }
         pendingOutput = (pendingOutput + text).slice(-2000);
         if (text.trim()) (fd === 2 ? console.error : console.log)(`[rnnkit wasm] ${text.trimEnd()}`);
-        m.heapI32()[written >> 2] = total;
+        m.heapI32()[written >>> 2] = total;
         return 0;
       },
       fd_close: () => EBADF,
@@ -178,8 +181,8 @@ export function hostImports(getModule: () => RnnkitModule | null): WebAssembly.I
       environ_sizes_get(count: number, size: number) {
         const m = getModule();
         if (!m) return ENOSYS;
-        m.heapI32()[count >> 2] = 0;
-        m.heapI32()[size >> 2] = 0;
+        m.heapI32()[count >>> 2] = 0;
+        m.heapI32()[size >>> 2] = 0;
         return 0;
       },
       environ_get: () => 0,

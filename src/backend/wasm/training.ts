@@ -119,7 +119,7 @@ export class WasmEngine implements FusedEngine<WasmModel> {
       const out = f.alloc(4, 'rk_model*');
       this.abi.write('rk_model_spec', modelSpecValues(this.abi, spec), this.m.view(), block);
       this.check(this.x.rk_model_create(block, out), 'rk_model_create');
-      const ptr = this.m.heapI32()[out >> 2] >>> 0;
+      const ptr = this.m.heapI32()[out >>> 2] >>> 0;
       const model = new WasmModel(ptr, spec, Number(this.x.rk_model_param_count(ptr)));
       this.finalizer.register(model, ptr, model);
       return model;
@@ -291,7 +291,7 @@ export class WasmEngine implements FusedEngine<WasmModel> {
     return this.guard('rk_session_create', (f) => {
       const out = f.alloc(4, 'rk_session*');
       this.check(this.x.rk_session_create(h.ptr, batch, out), 'rk_session_create');
-      const s = new WasmSession(this.m.heapI32()[out >> 2] >>> 0, h);
+      const s = new WasmSession(this.m.heapI32()[out >>> 2] >>> 0, h);
       this.sessionFinalizer.register(s, s.ptr, s);
       return s;
     });
