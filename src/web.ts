@@ -35,12 +35,22 @@
 import type { BackendInfo } from './backend/contract.js';
 import { defaultTraining, loadBackend } from './backend/load.js';
 import { setWasmSource, setWasmThreads, setWasmVariant, type WasmInput } from './backend/wasm/backend.js';
-import { parseVariant, type WasmVariant } from './backend/wasm/variant.js';
+import { autoVariant, parseVariant, VARIANT_FILES, type WasmVariant } from './backend/wasm/variant.js';
 import { createModel as createModelOn, RnnModel, type ModelOptions } from './models/model.js';
 import { bundleBlob, directoryFiles, readModel, type ModelSource, type ReadModelOptions } from './web/model-io.js';
 import { yieldToEventLoop } from './models/fit.js';
 import { createStack as createStackOn, type RecurrentStack, type StackOptions, type StackWithParams } from './stack.js';
 import { checkKnownKeys, keysOf } from './validate.js';
+
+/**
+ * The file of the package's wasm/dist/ that `init()` would load on this page by itself
+ * (threaded where the page is cross-origin isolated and has several cores, relaxed SIMD where
+ * the engine validates it). For bundlers that leave the .wasm files behind (esbuild): copy
+ * them next to the page and `init(new URL(autoWasmFile(), location.href))`.
+ */
+export function autoWasmFile(): string {
+  return VARIANT_FILES[autoVariant()];
+}
 
 export { RecurrentStack, resolveSpec } from './stack.js';
 export type { StackOptions, StackWithParams, ForwardOptions, BackwardOptions } from './stack.js';

@@ -167,7 +167,7 @@ describe('browser entry in headless Chromium', () => {
     ready();
     const p = await openPage(true);
     const before = isolatedServer.log.length;
-    let got: { info: Record<string, unknown>; cores: number; same: boolean; withThreads: number; maxDiff: number };
+    let got: { info: Record<string, unknown>; cores: number; same: boolean; withThreads: number; maxDiff: number; file: string };
     try {
       got = await p.evaluate(async () => {
         const web = (window as any).rnnkit;
@@ -181,7 +181,7 @@ describe('browser entry in headless Chromium', () => {
         let maxDiff = 0;
         for (let i = 0; i < a.y.length; i++) maxDiff = Math.max(maxDiff, Math.abs(a.y[i] - b.y[i]));
         stack.dispose();
-        return { info, cores: navigator.hardwareConcurrency, same: a.y.length === b.y.length, withThreads: (await web.backendInfo()).threads, maxDiff };
+        return { info, cores: navigator.hardwareConcurrency, same: a.y.length === b.y.length, withThreads: (await web.backendInfo()).threads, maxDiff, file: web.autoWasmFile() };
       });
     } finally {
       await p.close();
@@ -191,6 +191,8 @@ describe('browser entry in headless Chromium', () => {
     expect(got.maxDiff).toBe(0);
     const requests = isolatedServer.log.slice(before);
     expect(requests).toContain('200 /wasm/dist/rnnkit-threads-relaxed.wasm');
+    // autoWasmFile() names the file init() chose (for bundlers that leave the .wasm files behind).
+    expect(got.file).toBe(got.cores > 1 ? 'rnnkit-threads-relaxed.wasm' : 'rnnkit-relaxed.wasm');
     expect(requests.filter((l) => /rnnkit(-relaxed|-threads)?\.wasm/.test(l))).toEqual([]);
     // Each instance (the worker's and the page's) asks for its helpers: the thread worker's script is fetched.
     if (got.cores > 1) expect(requests, requests.join('\n')).toContain('200 /dist/src/backend/wasm/thread-worker.js');

@@ -443,7 +443,12 @@ function nodeFs(): NodeFs | null {
 export async function createWasmBackend(input: WasmInput): Promise<WasmBackend> {
   let source: WasmSource;
   if (typeof input === 'string' || input instanceof URL) {
-    const url = new URL(input, typeof location !== 'undefined' ? location.href : undefined);
+    let url: URL;
+    try {
+      url = new URL(input, typeof location !== 'undefined' ? location.href : undefined);
+    } catch {
+      throw new TypeError(`the wasm source ${JSON.stringify(String(input))} is not a URL`);
+    }
     const fs = url.protocol === 'file:' ? nodeFs() : null;
     source = fs ? fs.readFileSync(url) : fetch(url);
   } else {
@@ -495,6 +500,10 @@ function chooseVariant(): { variant: WasmVariant; forced: boolean } {
  * browser entry's `init(source)` sets it. A backend already loaded is not replaced.
  */
 export function setWasmSource(input: WasmInput | undefined): void {
+  const ok = input === undefined || typeof input === 'string' || input instanceof URL || input instanceof WebAssembly.Module ||
+    input instanceof ArrayBuffer || ArrayBuffer.isView(input) || (typeof input === 'object' && input !== null && typeof (input as { then?: unknown }).then === 'function') ||
+    (typeof Response !== 'undefined' && input instanceof Response);
+  if (!ok) throw new TypeError(`the wasm source must be a URL, its bytes, a WebAssembly.Module or a fetch Response; got ${input === null ? 'null' : typeof input}`);
   configuredSource = input;
 }
 
@@ -506,8 +515,13 @@ let configuredThreads: number | undefined;
  * Node, else every core). The browser entry's `init({ threads })` sets it.
  */
 export function setWasmThreads(n: number | undefined, where = 'threads'): void {
-  configuredThreads = n === undefined ? undefined : threadCount(n, where);
+  const count = n === undefined ? undefined : threadCount(n, where);
+  // The threaded module's pool has room for this many (threadpool.cc kMaxWorkers); more
+  // were accepted, started as many workers as memory allowed and reported the number asked.
+  if (count !== undefined && count > MAX_WASM_THREADS) throw new RangeError(`${where} must be at most ${MAX_WASM_THREADS} (0 = every core); got ${count}`);
+  configuredThreads = count;
 }
+const MAX_WASM_THREADS = 256;
 
 /** The thread count (setWasmThreads, else RNNKIT_THREADS), RNNKIT_WASM_ISA=scalar runs the wasm build's portable kernels (tests). */
 function applyEnvironment(backend: WasmBackend): WasmBackend {
@@ -550,7 +564,17 @@ async function loadVariant(variant: WasmVariant): Promise<WasmBackend> {
  * the same without relaxed SIMD, then without threads (variant.ts's FALLBACK); a forced one is an error.
  */
 export async function loadWasmBackend(): Promise<WasmBackend> {
-  if (configuredSource !== undefined) return applyEnvironment(await createWasmBackend(configuredSource));
+  if (configuredSource !== undefined) {
+    const given = configuredSource;
+    try {
+      return applyEnvironment(await createWasmBackend(given));
+    } catch (e) {
+      // Forgotten once it has failed: a later init() without a source loads the package's
+      // own module instead of the same bad URL again.
+      if (configuredSource === given) configuredSource = undefined;
+      throw e;
+    }
+  }
   const { variant, forced } = chooseVariant();
   for (let v: WasmVariant = variant; ; ) {
     let backend: WasmBackend;

@@ -235,11 +235,27 @@ async function compileRnnkit(source: WasmSource): Promise<WebAssembly.Module> {
   if (source instanceof WebAssembly.Module) return source;
   if (isResponseLike(source)) {
     const response = await source;
-    if (!response.ok) throw new Error(`cannot fetch rnnkit.wasm from ${response.url}: HTTP ${response.status}`);
+    const from = response.url || 'the response';
+    if (!response.ok) throw new Error(`cannot fetch rnnkit.wasm from ${from}: HTTP ${response.status}`);
     // compileStreaming needs the application/wasm MIME type; fall back to bytes otherwise.
     const streaming =
       typeof WebAssembly.compileStreaming === 'function' && response.headers.get('content-type')?.startsWith('application/wasm');
-    return streaming ? WebAssembly.compileStreaming(response) : WebAssembly.compile(await response.arrayBuffer());
+    if (streaming) return WebAssembly.compileStreaming(response).catch((e: Error) => failedCompile(from, undefined, e));
+    return compileBytes(await response.arrayBuffer(), from);
   }
-  return WebAssembly.compile(source);
+  return compileBytes(source, 'the wasm source given');
+}
+
+/** WebAssembly.compile, with the source named and a page of HTML recognised as what it is. */
+async function compileBytes(bytes: BufferSource, from: string): Promise<WebAssembly.Module> {
+  const view = ArrayBuffer.isView(bytes) ? new Uint8Array(bytes.buffer, bytes.byteOffset, Math.min(4, bytes.byteLength)) : new Uint8Array(bytes, 0, Math.min(4, bytes.byteLength));
+  return WebAssembly.compile(bytes).catch((e: Error) => failedCompile(from, view, e));
+}
+
+function failedCompile(from: string, head: Uint8Array | undefined, e: Error): never {
+  const text = head ? String.fromCharCode(...head) : '';
+  const html = /^\s*</.test(text)
+    ? ' (it starts like HTML: the server answered with a page — a wrong URL, or a single-page-app fallback; a bundler that does not copy .wasm files needs wasm/dist/*.wasm copied next to the page and init(url))'
+    : '';
+  throw new Error(`${from} is not the rnnkit WebAssembly module${html}: ${e.message}`, { cause: e });
 }
