@@ -36,6 +36,7 @@ import type { BackendInfo } from './backend/contract.js';
 import { defaultTraining, loadBackend } from './backend/load.js';
 import { setWasmSource, setWasmThreads, setWasmVariant, type WasmInput } from './backend/wasm/backend.js';
 import { autoVariant, parseVariant, VARIANT_FILES, type WasmVariant } from './backend/wasm/variant.js';
+import { hardwareThreads, sharedMemorySupported } from './backend/wasm/threads.js';
 import { createModel as createModelOn, RnnModel, type ModelOptions } from './models/model.js';
 import { bundleBlob, directoryFiles, readModel, type ModelSource, type ReadModelOptions } from './web/model-io.js';
 import { yieldToEventLoop } from './models/fit.js';
@@ -118,7 +119,13 @@ export async function init(source?: WasmInput | InitOptions): Promise<BackendInf
   } else if (source !== undefined) {
     setWasmSource(source);
   }
-  return (await loadBackend('wasm')).info();
+  const info = (await loadBackend('wasm')).info();
+  const asked = isInitOptions(source) && source.threads !== undefined ? (source.threads === 0 ? hardwareThreads() : source.threads) : 1;
+  if (asked > 1 && info.threads === 1) {
+    // Asked for threads, given one: say why rather than let the number speak alone.
+    console.warn(`rnnkit: init asked for ${asked} threads; running 1: ${sharedMemorySupported() ? 'the module loaded is single-threaded (a source or variant without threads)' : 'this page is not cross-origin isolated (serve it with COOP: same-origin and COEP: require-corp)'}`);
+  }
+  return info;
 }
 
 /** The options with backend "wasm"; anything but an object passes through to be refused by the API. */

@@ -151,10 +151,17 @@ describe('browser entry in headless Chromium', () => {
     const got = await page.evaluate(async () => {
       const web = (window as any).rnnkit;
       const info = await web.init();
-      return { info, process: typeof (globalThis as any).process, require: typeof (globalThis as any).require };
+      // Threads asked for on a page that is not cross-origin isolated: one runs, and a warning says why.
+      const warnings: string[] = [];
+      const warn = console.warn;
+      console.warn = (...args: unknown[]) => void warnings.push(args.join(' '));
+      const threaded = await web.init({ threads: 2 }).finally(() => (console.warn = warn));
+      return { info, threaded, warnings, process: typeof (globalThis as any).process, require: typeof (globalThis as any).require };
     });
     // Chromium validates relaxed SIMD: the loader's probe picks the relaxed module.
     expect(got.info).toMatchObject({ backend: 'wasm', isa: 'wasm-relaxed-simd', threads: 1, runsOn: 'worker' });
+    expect(got.threaded).toMatchObject({ threads: 1 });
+    expect(got.warnings).toEqual([expect.stringMatching(/^rnnkit: init asked for 2 threads; running 1: this page is not cross-origin isolated/)]);
     // The page is a browser, not Node: the entry cannot lean on Node globals.
     expect(got.process).toBe('undefined');
     expect(got.require).toBe('undefined');
