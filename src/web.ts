@@ -123,7 +123,7 @@ export async function init(source?: WasmInput | InitOptions): Promise<BackendInf
   const asked = isInitOptions(source) && source.threads !== undefined ? (source.threads === 0 ? hardwareThreads() : source.threads) : 1;
   if (asked > 1 && info.threads === 1) {
     // Asked for threads, given one: say why rather than let the number speak alone.
-    console.warn(`rnnkit: init asked for ${asked} threads; running 1: ${sharedMemorySupported() ? 'the module loaded is single-threaded (a source or variant without threads)' : 'this page is not cross-origin isolated (serve it with COOP: same-origin and COEP: require-corp)'}`);
+    console.warn(`rnnkit: ${asked} threads asked, 1 runs: ${sharedMemorySupported() ? 'the module has no threads' : 'the page is not cross-origin isolated (COOP/COEP)'}`);
   }
   return info;
 }

@@ -133,7 +133,7 @@ export function decodeSafetensors(bytes: Uint8Array, source = 'safetensors'): Sa
     const zip = bytes[0] === 0x50 && bytes[1] === 0x4b && bytes[2] === 0x03 && bytes[3] === 0x04;
     const pickle = bytes[0] === 0x80 && bytes[1] >= 2 && bytes[1] <= 5;
     if (zip || pickle) {
-      fail(`this is ${zip ? 'a zip archive' : 'a Python pickle'} (what torch.save writes), not safetensors: save the weights with safetensors.torch.save_file(module.state_dict(), path), or write the format by hand as examples/pytorch/export.py does`);
+      fail(`this is ${zip ? 'a zip archive' : 'a Python pickle'} (torch.save's format), not safetensors: save with safetensors.torch.save_file(module.state_dict(), path)`);
     }
   }
   if (headerLen > BigInt(bytes.length - 8)) fail(`header length ${headerLen} exceeds the ${bytes.length - 8} bytes after the length field (truncated or not a safetensors file)`);
@@ -173,7 +173,7 @@ export function decodeSafetensors(bytes: Uint8Array, source = 'safetensors'): Sa
     const [begin, end] = off as number[];
     if (begin > end) fail(`tensor ${name}: data_offsets [${begin}, ${end}] are reversed`);
     if (end > dataBytes) fail(`tensor ${name}: data_offsets [${begin}, ${end}] reach past the data buffer of ${dataBytes} bytes (truncated file?)`);
-    if (v.dtype !== 'F32') fail(`tensor ${name}: dtype ${v.dtype} is not supported; rnnkit reads F32 only (convert a weight with tensor.float() before saving; leave a tensor that is not a weight, such as num_batches_tracked, out of the state_dict)`);
+    if (v.dtype !== 'F32') fail(`tensor ${name}: dtype ${v.dtype} is not supported; rnnkit reads F32 only (save weights with tensor.float(), and no buffers such as num_batches_tracked)`);
     const shape = v.shape as number[];
     const want = elementCount(shape) * F32_BYTES;
     if (end - begin !== want) fail(`tensor ${name}: shape [${shape.join(', ')}] needs ${want} bytes of F32; data_offsets [${begin}, ${end}] give ${end - begin}`);
@@ -192,7 +192,7 @@ export function decodeSafetensors(bytes: Uint8Array, source = 'safetensors'): Sa
     if (!/^[0-9a-f]{8}$/.test(recorded)) fail(`__metadata__.${CHECKSUM_KEY} must be 8 lowercase hex digits; got ${JSON.stringify(recorded)}`);
     const actual = crc32Hex(bytes.subarray(dataStart));
     if (actual !== recorded) {
-      fail(`the tensor data is corrupt: its CRC-32 is ${actual} but the file records ${recorded} in __metadata__.rnnkit_data_crc32 (the file was damaged after it was written, or another program rewrote the tensors and copied rnnkit's metadata: restore it, save it again, or drop that entry)`);
+      fail(`the tensor data is corrupt: its CRC-32 is ${actual} but the file records ${recorded} (damaged, or rewritten by another program: restore or save it again)`);
     }
   }
   // Every range is now known to be inside the buffer: read.

@@ -22,7 +22,7 @@ export function paramsFromTensors(spec: ModelSpec, tensors: { name: string; shap
     if (missing.length) parts.push(missing.length === 1 ? `tensor ${missing[0]} is missing` : `${missing.length} tensors are missing: ${listed(missing)}`);
     if (unexpected.length) parts.push(unexpected.length === 1 ? `tensor ${unexpected[0]} is not a parameter of this model` : `${unexpected.length} tensors are not parameters of this model: ${listed(unexpected)}`);
     const hint = missing.length && unexpected.length
-      ? ` (rnnkit names a model's parts ${[...new Set(layout.entries.map((e) => e.name.replace(/\.[^.]*$/, '')))].join(', ')}: a model saved by another program needs its tensors renamed, then loadStateDict — README, "PyTorch weights")`
+      ? ` (rnnkit's names: ${[...new Set(layout.entries.map((e) => e.name.replace(/\.[^.]*$/, '')))].join(', ')}; rename the tensors: README, PyTorch weights)`
       : '';
     fail(parts.join('; ') + hint);
   }

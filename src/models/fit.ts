@@ -128,7 +128,7 @@ export async function fitModel(host: FitHost, data: Dataset, options: FitOptions
   const stopping = checkEarlyStopping(options.earlyStopping, val !== undefined);
   const checkpoint = checkCheckpointOptions(options.checkpoint);
   if (checkpoint || options.resume !== undefined) {
-    requireNode(checkpoint ? 'fit with checkpoint' : 'fit with resume', 'keep a model with modelToBlob(model) or modelToFiles(model)');
+    requireNode(checkpoint ? 'fit with checkpoint' : 'fit with resume', 'use modelToBlob');
   }
   if (checkpoint) {
     // Made and checked now: a directory that cannot be made, or holds entries checkpoints

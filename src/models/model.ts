@@ -198,7 +198,7 @@ export class RnnModel {
   /** Load a model directory written by {@link RnnModel.save}. */
   static async load(dir: string, options: { backend?: BackendName } = {}): Promise<RnnModel> {
     checkDirectory(dir);
-    requireNode('RnnModel.load(dir)', 'load a model with loadModel(url, Blob, File or bytes)');
+    requireNode('RnnModel.load(dir)', 'use loadModel');
     // Imported on use, so that this module also loads in browsers (no node:fs there).
     const { loadModelFiles } = await import('../io/model-file.js');
     const loaded = await loadModelFiles(dir);
@@ -218,7 +218,7 @@ export class RnnModel {
    */
   async save(dir: string): Promise<void> {
     checkDirectory(dir);
-    requireNode('model.save(dir)', 'keep a model with modelToBlob(model) or modelToFiles(model)');
+    requireNode('model.save(dir)', 'use modelToBlob');
     const { saveModelFiles } = await import('../io/model-file.js');
     const params = this.getParams(); // refused while a fit runs: a save never mixes two steps
     await saveModelFiles(dir, this.spec, params, this.extra);
@@ -287,14 +287,14 @@ export class RnnModel {
 
   /** Write the weights alone as safetensors (PyTorch names), atomically. */
   async saveWeights(file: string): Promise<void> {
-    requireNode('model.saveWeights(file)', 'encodeSafetensors(model.stateDict()) gives the bytes');
+    requireNode('model.saveWeights(file)', 'use encodeSafetensors(model.stateDict())');
     const { saveSafetensors } = await import('../io/safetensors-file.js');
     await saveSafetensors(file, this.stateDict(), { format: 'pt' });
   }
 
   /** Read weights saved by `saveWeights` or by PyTorch (`safetensors.torch.save_file(model.state_dict())`). */
   async loadWeights(file: string): Promise<void> {
-    requireNode('model.loadWeights(file)', 'model.loadStateDict(decodeSafetensors(bytes).tensors) reads them from bytes');
+    requireNode('model.loadWeights(file)', 'use loadStateDict');
     const { loadSafetensors } = await import('../io/safetensors-file.js');
     this.loadStateDict((await loadSafetensors(file)).tensors, file);
   }

@@ -5,6 +5,6 @@
  */
 export function requireNode(call: string, inPage: string): void {
   if (!globalThis.process?.versions?.node) {
-    throw new TypeError(`${call} reads or writes files, in Node only; in a page, ${inPage}`);
+    throw new TypeError(`${call} needs Node's files; in a page, ${inPage}`);
   }
 }

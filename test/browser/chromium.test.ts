@@ -161,7 +161,7 @@ describe('browser entry in headless Chromium', () => {
     // Chromium validates relaxed SIMD: the loader's probe picks the relaxed module.
     expect(got.info).toMatchObject({ backend: 'wasm', isa: 'wasm-relaxed-simd', threads: 1, runsOn: 'worker' });
     expect(got.threaded).toMatchObject({ threads: 1 });
-    expect(got.warnings).toEqual([expect.stringMatching(/^rnnkit: init asked for 2 threads; running 1: this page is not cross-origin isolated/)]);
+    expect(got.warnings).toEqual([expect.stringMatching(/^rnnkit: 2 threads asked, 1 runs: the page is not cross-origin isolated/)]);
     // The page is a browser, not Node: the entry cannot lean on Node globals.
     expect(got.process).toBe('undefined');
     expect(got.require).toBe('undefined');

@@ -281,10 +281,10 @@ describe('a model saved by Node, in Chromium', () => {
     expect(errors.garbage).toMatch(/model bundle: file is 3 bytes/);
     expect(errors.wrongType).toMatch(/source must be a model URL/);
     // Checkpoints are files: in a page a clear refusal, not "prepareCheckpointDir is not a function".
-    expect(errors.checkpoint).toMatch(/^fit with checkpoint reads or writes files, in Node only; in a page, keep a model with modelToBlob/);
-    expect(errors.save).toMatch(/^model\.save\(dir\) reads or writes files, in Node only; in a page, keep a model with modelToBlob/);
-    expect(errors.load).toMatch(/^RnnModel\.load\(dir\) reads or writes files, in Node only; in a page, load a model with loadModel/);
-    expect(errors.saveWeights).toMatch(/^model\.saveWeights\(file\) reads or writes files, in Node only/);
+    expect(errors.checkpoint).toMatch(/^fit with checkpoint needs Node's files; in a page, use modelToBlob/);
+    expect(errors.save).toMatch(/^model\.save\(dir\) needs Node's files; in a page, use modelToBlob/);
+    expect(errors.load).toMatch(/^RnnModel\.load\(dir\) needs Node's files; in a page, use loadModel/);
+    expect(errors.saveWeights).toMatch(/^model\.saveWeights\(file\) needs Node's files/);
   });
 
   it('imports and exports PyTorch RNN weights as bytes (decodeTorchRnn / encodeTorchRnn)', async () => {

@@ -25,7 +25,7 @@ describe('loadStateDict', () => {
     // PyTorch's word_language_model names: encoder (the embedding), rnn, decoder (the head).
     const renamed = model.stateDict().map((t) => ({ ...t, name: t.name.replace(/^embedding\./, 'encoder.').replace(/^head\./, 'decoder.') }));
     expect(() => model.loadStateDict(renamed)).toThrow(
-      /3 tensors are missing: embedding\.weight \[6, 3\], head\.weight \[6, 4\], head\.bias \[6\]; 3 tensors are not parameters of this model: encoder\.weight, decoder\.weight, decoder\.bias \(rnnkit names a model's parts embedding, rnn, head:/,
+      /3 tensors are missing: embedding\.weight \[6, 3\], head\.weight \[6, 4\], head\.bias \[6\]; 3 tensors are not parameters of this model: encoder\.weight, decoder\.weight, decoder\.bias \(rnnkit's names: embedding, rnn, head; rename the tensors/,
     );
     const names: Record<string, string> = { encoder: 'embedding', decoder: 'head' };
     const before = model.stateDict();

@@ -12,15 +12,15 @@ const html = new TextEncoder().encode('<!doctype html><html><body>app</body></ht
 
 describe('wasm sources', () => {
   it('HTML bytes or an HTML response: named, with the likely cause', async () => {
-    await expect(createWasmBackend(html)).rejects.toThrow(/^the wasm source given is not the rnnkit WebAssembly module \(it starts like HTML: the server answered with a page/);
+    await expect(createWasmBackend(html)).rejects.toThrow(/^the wasm source given is not the rnnkit WebAssembly module \(it is HTML: a wrong URL or a fallback page\)/);
     const response = new Response(html, { headers: { 'content-type': 'text/html' } });
-    await expect(createWasmBackend(response)).rejects.toThrow(/^the response is not the rnnkit WebAssembly module \(it starts like HTML/);
+    await expect(createWasmBackend(response)).rejects.toThrow(/^the response is not the rnnkit WebAssembly module \(it is HTML/);
     await expect(createWasmBackend(new Uint8Array([0, 0x61, 0x73, 0x6d, 9, 9, 9, 9]))).rejects.toThrow(/^the wasm source given is not the rnnkit WebAssembly module: /);
   });
 
   it('a string that is not a URL, a null source, too many threads', async () => {
     await expect(createWasmBackend('http://[::1')).rejects.toThrow(/^the wasm source "http:\/\/\[::1" is not a URL$/);
-    expect(() => setWasmSource(null as never)).toThrow(/^the wasm source must be a URL, its bytes, a WebAssembly\.Module or a fetch Response; got null$/);
+    expect(() => setWasmSource(null as never)).toThrow(/^the wasm source must be a URL, bytes, a WebAssembly\.Module or a Response; got null$/);
     expect(() => setWasmThreads(1e6, 'init: threads')).toThrow(/^init: threads must be at most 256 \(0 = every core\); got 1000000$/);
     setWasmThreads(undefined);
   });

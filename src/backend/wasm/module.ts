@@ -254,8 +254,7 @@ async function compileBytes(bytes: BufferSource, from: string): Promise<WebAssem
 
 function failedCompile(from: string, head: Uint8Array | undefined, e: Error): never {
   const text = head ? String.fromCharCode(...head) : '';
-  const html = /^\s*</.test(text)
-    ? ' (it starts like HTML: the server answered with a page — a wrong URL, or a single-page-app fallback; a bundler that does not copy .wasm files needs wasm/dist/*.wasm copied next to the page and init(url))'
-    : '';
+  // A page of HTML: a wrong URL, or a server's fallback page (README: esbuild, init(url)).
+  const html = /^\s*</.test(text) ? ' (it is HTML: a wrong URL or a fallback page)' : '';
   throw new Error(`${from} is not the rnnkit WebAssembly module${html}: ${e.message}`, { cause: e });
 }

@@ -309,6 +309,9 @@ export class WorkerHub {
       // Not retried: a worker that failed once (CSP, missing script, crash) would fail again.
       this.reason = reason;
       this.current = null;
+      // Results stay the same; where they are computed changes (a page can freeze): say so,
+      // as a thread helper that fails to start does (threads.ts).
+      console.warn(`rnnkit wasm: engine worker stopped (${reason}); now on the calling thread`);
     }
   }
 
