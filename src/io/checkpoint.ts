@@ -65,6 +65,8 @@ export interface Checkpoint {
 }
 
 const LATEST = 'latest';
+/** A checkpoint's directory name, as `latest` names it. */
+const STEP_NAME = /^step-\d+$/;
 const FIT_FILE = 'fit.json';
 const OPTIMIZER_FILE = 'optimizer.safetensors';
 const CARRIED_FILE = 'carried-state.safetensors';
@@ -104,9 +106,9 @@ export async function prepareCheckpointDir(dir: string): Promise<void> {
   for (const entry of await readdir(dir)) {
     const at = path.join(dir, entry);
     if (entry === LATEST) {
-      const ours = (await lstat(at)).isFile() && /^step-\d+\n?$/.test(await readFile(at, 'utf8').catch(() => ''));
+      const ours = (await lstat(at)).isFile() && STEP_NAME.test((await readFile(at, 'utf8').catch(() => '')).replace(/\n$/, ''));
       if (!ours) throw new Error(`${at} is not the pointer to a checkpoint that rnnkit writes, and each checkpoint replaces it: choose a new or empty directory`);
-    } else if (/^step-\d+$/.test(entry)) {
+    } else if (STEP_NAME.test(entry)) {
       const ours = (await lstat(at)).isDirectory() && (await lstat(path.join(at, FIT_FILE)).then(() => true, () => false));
       if (!ours) throw new Error(`${at} is not a checkpoint rnnkit wrote, and checkpoints remove the step-<n> entries of their directory: choose a new or empty directory`);
     }
@@ -137,7 +139,7 @@ export async function writeCheckpoint(dir: string, checkpoint: Checkpoint): Prom
   await writeFileAtomic(path.join(dir, LATEST), name + '\n');
   await syncDir(dir);
   for (const entry of await readdir(dir)) {
-    if (/^step-\d+$/.test(entry) && entry !== name) await rm(path.join(dir, entry), { recursive: true, force: true });
+    if (STEP_NAME.test(entry) && entry !== name) await rm(path.join(dir, entry), { recursive: true, force: true });
   }
   return at;
 }
@@ -163,7 +165,7 @@ export async function readCheckpoint(dir: string): Promise<Checkpoint> {
     } catch (e) {
       throw new Error(`resume: ${dir} holds no checkpoint (no ${LATEST} file): ${(e as Error).message}`);
     }
-    if (!/^step-\d+$/.test(name)) throw new Error(`resume: ${path.join(dir, LATEST)} must name a step-<n> checkpoint; got ${JSON.stringify(name)}`);
+    if (!STEP_NAME.test(name)) throw new Error(`resume: ${path.join(dir, LATEST)} must name a step-<n> checkpoint; got ${JSON.stringify(name)}`);
     const at = path.join(dir, name);
     let files: Map<string, Buffer>;
     try {

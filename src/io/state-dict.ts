@@ -3,7 +3,7 @@
  */
 import type { ModelSpec } from '../backend/contract.js';
 import { modelLayout } from '../backend/layout.js';
-import { SafetensorsError, tensorShapeProblem } from './safetensors.js';
+import { SafetensorsError, tensorShapeProblem, type Tensor } from './safetensors.js';
 
 /** The tensors must be exactly the model's parameters, with its shapes and finite values. */
 export function paramsFromTensors(spec: ModelSpec, tensors: { name: string; shape: number[]; data: Float32Array }[], source: string): Float32Array {
@@ -30,14 +30,25 @@ export function paramsFromTensors(spec: ModelSpec, tensors: { name: string; shap
   for (const e of layout.entries) {
     const t = byName.get(e.name)!;
     if (t.shape.join(',') !== e.shape.join(',')) fail(`tensor ${e.name} has shape [${t.shape.join(', ')}]; the model has [${e.shape.join(', ')}]`);
-    const problem = tensorShapeProblem(t);
-    if (problem) fail(`tensor ${e.name}: ${problem}`);
-    for (let i = 0; i < t.data.length; i++) {
-      if (!Number.isFinite(t.data[i])) fail(`tensor ${e.name} holds a non-finite value (${t.data[i]}) at index ${i}`);
-    }
+    const problem = parameterValuesProblem(t);
+    if (problem) fail(`tensor ${e.name}${problem}`);
     params.set(t.data, e.offset);
   }
   return params;
+}
+
+/**
+ * What keeps a parameter tensor's values from being taken as they are — data of another
+ * length than its shape, or a value that is not finite — as the end of a message after the
+ * tensor's name, or undefined. Model state dicts and PyTorch RNN tensors (torch.ts) alike.
+ */
+export function parameterValuesProblem(t: Tensor): string | undefined {
+  const shape = tensorShapeProblem(t);
+  if (shape) return `: ${shape}`;
+  for (let i = 0; i < t.data.length; i++) {
+    if (!Number.isFinite(t.data[i])) return ` holds a non-finite value (${t.data[i]}) at index ${i}`;
+  }
+  return undefined;
 }
 
 /** The first few names of a list, and how many more. */

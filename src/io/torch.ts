@@ -11,7 +11,8 @@
 import { CELL_TYPES, type CellType, type StackSpec } from '../backend/contract.js';
 import { gateCount, paramLayout } from '../backend/layout.js';
 import { checkStackSpec } from '../models/spec.js';
-import { SafetensorsError, tensorShapeProblem } from './safetensors.js';
+import { SafetensorsError } from './safetensors.js';
+import { parameterValuesProblem } from './state-dict.js';
 import type { Tensor } from './safetensors.js';
 import { checkKnownKeys, keysOf } from '../validate.js';
 
@@ -91,11 +92,8 @@ export function stackFromTensors(tensors: Tensor[], options: TorchImportOptions 
       fail(`tensor ${prefix}${e.name} [${e.shape.join(', ')}] is missing for a ${layers}-layer${bidirectional ? ' bidirectional' : ''} ${cell}`);
     }
     if (t!.shape.join(',') !== e.shape.join(',')) fail(`tensor ${prefix}${e.name} has shape [${t!.shape.join(', ')}]; expected [${e.shape.join(', ')}]`);
-    const problem = tensorShapeProblem(t!);
-    if (problem) fail(`tensor ${prefix}${e.name}: ${problem}`);
-    for (let i = 0; i < t!.data.length; i++) {
-      if (!Number.isFinite(t!.data[i])) fail(`tensor ${prefix}${e.name} holds a non-finite value (${t!.data[i]}) at index ${i}`);
-    }
+    const problem = parameterValuesProblem(t!);
+    if (problem) fail(`tensor ${prefix}${e.name}${problem}`);
     params.set(t!.data, e.offset);
     used.add(e.name);
   }

@@ -97,7 +97,6 @@ export interface GenerateOptions {
   repetitionPenalty?: number;
 }
 
-/** Build a ModelSpec from user options (validated). */
 const GENERATE_OPTION_KEYS = keysOf<GenerateOptions>({
   start: true, steps: true, condition: true, temperature: true, topK: true, seed: true, source: true, stopToken: true,
   topP: true, bannedTokens: true, repetitionPenalty: true,
@@ -106,6 +105,8 @@ const MODEL_OPTION_KEYS = keysOf<ModelOptions>({
   input: true, cell: true, hiddenSize: true, layers: true, bidirectional: true, outputSize: true, conditionSize: true,
   encoder: true, outputs: true, loss: true, ignoreIndex: true, dropout: true, readout: true, init: true, backend: true,
 });
+
+/** Build a ModelSpec from user options (validated). */
 export function resolveModelSpec(options: ModelOptions): ModelSpec {
   if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object with input, cell, hiddenSize and outputs');
   checkKnownKeys('', options, MODEL_OPTION_KEYS);

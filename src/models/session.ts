@@ -39,9 +39,9 @@ export interface SampleOptions extends SamplingOptions {
   seed?: number;
 }
 
-/** What a session needs of its model (RnnModel gives it). */
 const SAMPLE_OPTION_KEYS = [...SAMPLING_OPTION_KEYS, ...keysOf<Omit<SampleOptions, keyof SamplingOptions>>({ maxLength: true, stopTokens: true, seed: true })];
 
+/** What a session needs of its model (RnnModel gives it). */
 export interface SessionHost {
   readonly spec: ModelSpec;
   readonly training: TrainingBackend;

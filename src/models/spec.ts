@@ -56,13 +56,14 @@ export function checkLossSpec(name: string, v: unknown): LossSpec {
   return { kind, ignoreIndex };
 }
 
+const STACK_SPEC_KEYS = keysOf<StackSpec>({ cell: true, inputSize: true, hiddenSize: true, outputSize: true, layers: true, bidirectional: true });
+
 /**
  * A valid StackSpec: every size within the limits of abi/limits.ts and the parameter total
  * too, checked before anything is allocated. `prefix` names the fields in errors
  * (`config.spec.stack` gives `config.spec.stack.hiddenSize`; '' gives `hiddenSize`).
  * `outputSize` is a Jordan cell's own width; for the other cells it can only equal hiddenSize.
  */
-const STACK_SPEC_KEYS = keysOf<StackSpec>({ cell: true, inputSize: true, hiddenSize: true, outputSize: true, layers: true, bidirectional: true });
 export function checkStackSpec(prefix: string, v: unknown): StackSpec {
   const at = (field: string) => (prefix ? `${prefix}.${field}` : field);
   const o = obj(prefix || 'options', v);
@@ -86,6 +87,7 @@ export function checkStackSpec(prefix: string, v: unknown): StackSpec {
 }
 
 const MODEL_SPEC_KEYS = keysOf<ModelSpec>({ input: true, conditionSize: true, stack: true, outputs: true, loss: true, readout: true, dropout: true, encoder: true });
+
 /** A complete, consistent ModelSpec (the stack's input width must match the input layer). */
 export function checkModelSpec(name: string, v: unknown): ModelSpec {
   const o = obj(name, v);
