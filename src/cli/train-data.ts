@@ -56,10 +56,24 @@ function primeFor(tokenizer: CharTokenizer | WordTokenizer, ids: number[], text:
 /** The text of `file` (the default corpus without one); `what` names it in errors (an option or an argument). */
 export async function readText(file: string | undefined, what = '--text'): Promise<{ text: string; name: string }> {
   if (file === undefined) return { text: await readDefaultCorpus(), name: DEFAULT_CORPUS_NAME };
-  const text = await readFile(file, 'utf8').catch((e: NodeJS.ErrnoException) => {
+  const bytes = await readFile(file).catch((e: NodeJS.ErrnoException) => {
     throw new UsageError(`${what}: cannot read ${file}: ${e.code ?? e.message}`);
   });
-  return { text, name: path.basename(file) };
+  return { text: decodeText(bytes, file, what), name: path.basename(file) };
+}
+
+/**
+ * UTF-8 or a usage error: a lenient decode would turn every byte of a Latin-1 or binary
+ * file into U+FFFD and train on that without a word. A byte-order mark is dropped.
+ */
+function decodeText(bytes: Uint8Array, file: string, what: string): string {
+  const nul = bytes.indexOf(0);
+  if (nul >= 0) throw new UsageError(`${what}: ${file} is not a text file (a NUL byte at offset ${nul})`);
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw new UsageError(`${what}: ${file} is not UTF-8 text; convert it first (e.g. iconv -f latin1 -t utf-8)`);
+  }
 }
 
 export async function trainingText(o: TextOptions): Promise<TrainingText> {

@@ -109,6 +109,23 @@ describe('rnnkit train and sample', () => {
     await expect(train(['--level', 'byte'])).rejects.toThrow(/^--level must be one of char, word; got "byte"$/);
   });
 
+  it('a --text that is not UTF-8 text is refused instead of trained on as replacement characters', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rnnkit-cli-'));
+    const latin1 = join(dir, 'latin1.txt');
+    writeFileSync(latin1, Buffer.from('caf\xe9 na\xefve '.repeat(100), 'latin1'));
+    await expect(train(['--text', latin1])).rejects.toThrow(/^--text: .*latin1\.txt is not UTF-8 text; convert it first/);
+    const binary = join(dir, 'model.bin');
+    writeFileSync(binary, new Uint8Array([80, 75, 3, 4, 0, 0, 1, 2]));
+    await expect(train(['--text', binary])).rejects.toThrow(/^--text: .*model\.bin is not a text file \(a NUL byte at offset 4\)$/);
+    await expect(evaluateCommand([dir, latin1])).rejects.toThrow(/the text to evaluate on: .*not UTF-8 text/);
+    // A byte-order mark is not a character of the text.
+    const bom = join(dir, 'bom.txt');
+    writeFileSync(bom, '\ufeff' + 'abcd'.repeat(200));
+    const out = join(dir, 'model');
+    await train(['--text', bom, '--out', out, '--hidden', '8', '--embed', '3', '--seq', '8', '--batch', '4', '--epochs', '1', '--backend', 'reference']);
+    expect(JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')).extra.tokenizer.tokens).toEqual(['a', 'b', 'c', 'd']);
+  });
+
   it('--help shows the default and range of every number option, worded as the usage errors', () => {
     const help = usage('train', 'Train.', trainOptions);
     expect(help).toMatch(/--hidden <integer> +hidden units per layer \(default 512; 1\.\.16384\)$/m);
