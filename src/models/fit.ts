@@ -189,7 +189,14 @@ export async function fitModel(host: FitHost, data: Dataset, options: FitOptions
     if (p.nextBatch > batches) throw new RangeError(`resume: ${resume}/fit.json: nextBatch ${p.nextBatch} is past the ${batches} batches of an epoch`);
     training.setParams(handle, ck.params);
     training.setOptimizer(handle, optimizer, clip);
-    if (ck.optimizer) training.setOptimizerState(handle, ck.optimizer);
+    if (ck.optimizer) {
+      try {
+        training.setOptimizerState(handle, ck.optimizer);
+      } catch (e) {
+        const Kind = e instanceof RangeError ? RangeError : e instanceof TypeError ? TypeError : Error;
+        throw new Kind(`resume: the checkpoint in ${resume}: ${(e as Error).message}`, { cause: e });
+      }
+    }
     Object.assign(host.extra, ck.extra);
     try {
       rng = Random.fromState(p.random);

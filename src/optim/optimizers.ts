@@ -191,5 +191,17 @@ export function checkOptimizerSnapshot(
     if (b.length !== model.size) {
       throw new RangeError(`optimizer state buffers[${k}] has ${b.length} values; the model has ${model.size} parameters`);
     }
+    // A NaN moment would make every later update NaN, reported only as a divergence; a
+    // negative second moment has no square root. (A plain loop: see checkInitOptions.)
+    const squares = SQUARED_BUFFER[model.optimizer] === k;
+    for (let i = 0; i < b.length; i++) {
+      const v = b[i]!;
+      if (!Number.isFinite(v) || (squares && v < 0)) {
+        throw new RangeError(`optimizer state buffers[${k}] holds ${v} at index ${i}; ${squares ? 'a running average of squares must be finite and ≥ 0' : 'it must be finite'}`);
+      }
+    }
   });
 }
+
+/** Which buffer of each optimizer's snapshot is a running average of squared gradients. */
+const SQUARED_BUFFER: Record<OptimizerSpec['name'], number | undefined> = { sgd: undefined, rmsprop: 0, adam: 1, adamw: 1 };

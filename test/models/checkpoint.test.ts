@@ -11,6 +11,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createModel, FitAbortedError, RnnModel, type FitProgress, type ModelOptions } from '../../src/index.js';
 import type { Dataset } from '../../src/models/data.js';
+import { decodeSafetensors, encodeSafetensors } from '../../src/io/safetensors.js';
 import { requestedBackends } from '../helpers/backends.js';
 
 const root = mkdtempSync(path.join(tmpdir(), 'rnnkit-ckpt-'));
@@ -137,6 +138,15 @@ for (const backend of requestedBackends() as ModelOptions['backend'][]) {
       await expect(m.fit(DATA, { ...FIT, resume: path.join(root, 'nothing-here') })).rejects.toThrow(/holds no checkpoint/);
       await expect(m.fit(DATA, { ...FIT, batchSize: 4, resume: dir })).rejects.toThrow(/batchSize 8 and window 4; this fit has 4 and 4/);
       await expect(m.fit(DATA, { ...FIT, validationSplit: 0.2, resume: dir })).rejects.toThrow(/trained on 30 sequences; this fit has 24 \(resume with the same data and validationSplit\)/);
+      // An optimizer state with a NaN moment (a file edited and re-checksummed) is refused
+      // before training, not reported later as a divergence.
+      const optimizerFile = path.join(dir, readFileSync(path.join(dir, 'latest'), 'utf8').trim(), 'optimizer.safetensors');
+      const saved = readFileSync(optimizerFile);
+      const state = decodeSafetensors(saved);
+      const poisoned = state.tensors.map((t) => (t.name === 'buffer_1' ? { ...t, data: t.data.map((v, i) => (i === 2 ? NaN : v)) } : t));
+      writeFileSync(optimizerFile, encodeSafetensors(poisoned, state.metadata));
+      await expect(m.fit(DATA, { ...FIT, resume: dir })).rejects.toThrow(/^resume: the checkpoint in .*: optimizer state buffers\[1\] holds NaN at index 2; a running average of squares must be finite/);
+      writeFileSync(optimizerFile, saved);
       // A damaged fit.json is refused, naming the file and the field.
       const fitJson = path.join(dir, readFileSync(path.join(dir, 'latest'), 'utf8').trim(), 'fit.json');
       const good = readFileSync(fitJson, 'utf8');

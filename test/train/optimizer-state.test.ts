@@ -87,6 +87,13 @@ async function run(t: TrainingBackend, m: ModelHandle, list: TrainBatch[]): Prom
   return out;
 }
 
+/** A copy of `b` with one value changed. */
+function withValue<A extends Float32Array | Float64Array>(b: A, i: number, v: number): A {
+  const c = b.slice() as A;
+  c[i] = v;
+  return c;
+}
+
 function sameBits(a: Float32Array | Float64Array, b: Float32Array | Float64Array): boolean {
   if (a.constructor !== b.constructor || a.length !== b.length) return false;
   return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
@@ -200,7 +207,7 @@ for (const name of trainingBackendNames()) {
       }
     });
 
-    it('refuses another kind, size or buffer count, a bad step, and a model without optimizer — changing nothing', async () => {
+    it('refuses another kind, size or buffer count, a bad step, non-finite moments, and a model without optimizer — changing nothing', async () => {
       const t = await loadTraining(name);
       const m = t.createModel(spec);
       const other = t.createModel(wider);
@@ -227,6 +234,9 @@ for (const name of trainingBackendNames()) {
           ['one buffer too many', { ...good, buffers: [...good.buffers, good.buffers[0]] }, /has 3 buffers; .*keeps 2/],
           ['step -1', { ...good, step: -1 }, /step must be an integer ≥ 0; got -1/],
           ['step 1.5', { ...good, step: 1.5 }, /step must be an integer ≥ 0; got 1.5/],
+          ['a NaN first moment', { ...good, buffers: [withValue(good.buffers[0], 3, NaN), good.buffers[1]] }, /buffers\[0\] holds NaN at index 3; it must be finite/],
+          ['an infinite second moment', { ...good, buffers: [good.buffers[0], withValue(good.buffers[1], 0, Infinity)] }, /buffers\[1\] holds Infinity at index 0; a running average of squares must be finite and ≥ 0/],
+          ['a negative second moment', { ...good, buffers: [good.buffers[0], withValue(good.buffers[1], 7, -1e-3)] }, /buffers\[1\] holds -0\.001\d* at index 7; .*≥ 0/],
         ];
         for (const [what, state, message] of refusals) {
           const e = caught(() => t.setOptimizerState(m, state));
