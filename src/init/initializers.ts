@@ -8,7 +8,7 @@ import { gateCount, paramLayout, stateSize } from '../backend/layout.js';
 import type { ModelSpec } from '../backend/contract.js';
 import { modelLayout, stackOutputWidth } from '../backend/layout.js';
 import { checkKnownKeys, checkOneOf } from '../validate.js';
-import { Random } from './random.js';
+import { checkSeed, Random } from './random.js';
 
 /** How a weight matrix is drawn. */
 export type WeightInit =
@@ -63,9 +63,7 @@ export function checkInitOptions(options: unknown): ModelInitOptions {
   const o = options as Record<string, unknown>;
   checkKnownKeys('init', o, INIT_KEYS);
   // null, like undefined, means the default (the initialisers read `?? default`).
-  if (o.seed != null && (typeof o.seed !== 'number' || !Number.isInteger(o.seed))) { // as Random takes it
-    throw new TypeError(`init.seed must be an integer; got ${typeof o.seed === 'number' ? o.seed : typeof o.seed}`);
-  }
+  if (o.seed != null) checkSeed(o.seed, 'init.seed');
   if (o.inputWeights != null) checkOneOf('init.inputWeights', o.inputWeights, WEIGHT_INITS);
   if (o.recurrentWeights != null) checkOneOf('init.recurrentWeights', o.recurrentWeights, WEIGHT_INITS);
   if (o.bias != null) checkOneOf('init.bias', o.bias, BIAS_INITS);

@@ -14,6 +14,14 @@ export interface RandomState {
   spare: number | null;
 }
 
+/** `value` as a seed (any integer), or a TypeError naming it as `name`. */
+export function checkSeed(value: unknown, name = 'seed'): number {
+  if (typeof value !== 'number' || !Number.isInteger(value)) {
+    throw new TypeError(`${name} must be an integer; got ${typeof value === 'number' ? value : typeof value === 'string' ? `string ${JSON.stringify(value)}` : typeof value}`);
+  }
+  return value;
+}
+
 /** A seeded stream of uniform and normal numbers. */
 export class Random {
   /**
@@ -26,8 +34,7 @@ export class Random {
 
   /** `seed`: any integer (taken modulo 2³²). */
   constructor(seed: number) {
-    if (!Number.isInteger(seed)) throw new TypeError(`seed must be an integer; got ${typeof seed === 'number' ? seed : typeof seed === 'string' ? `string ${JSON.stringify(seed)}` : typeof seed}`);
-    let x = seed >>> 0;
+    let x = checkSeed(seed) >>> 0;
     const next = () => {
       // SplitMix32: a strong 32-bit mixer over a Weyl sequence.
       x = (x + 0x9e3779b9) >>> 0;

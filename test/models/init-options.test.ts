@@ -20,6 +20,7 @@ describe('init options', () => {
     [{ recurrentWeights: 3 }, /^init\.recurrentWeights must be one of/],
     [{ forgetbias: 1 }, /^init\.forgetbias is not an option \(did you mean forgetBias\?\); expected one of seed, inputWeights/],
     [{ seed: 1.5 }, /^init\.seed must be an integer; got 1\.5$/],
+    [{ seed: '3' }, /^init\.seed must be an integer; got string "3"$/],
     [{ forgetBias: 1e39 }, /^init: parameter \d+ is Infinity in float32; init\.gain, init\.recurrentGain or init\.forgetBias is too large$/],
     [7, /^init must be an object/],
   ];
