@@ -191,10 +191,11 @@ async function run(model: RnnModel, data: TrainingText, o: Record<string, unknow
         epochLoss = p.epochLoss;
         record({ elapsedMs: clock.elapsedMs(), steps: p.step, tokens: lastTokens });
         if (lastEvalMs === undefined) clock.reserveMs = (data.heldOutTokens / Math.max(1, p.tokensPerSecond)) * 1000 + 2000;
+        // The epoch's running mean in both units (the last step's loss alone jumps from batch to batch).
         const bits = p.epochLoss / Math.LN2;
         display.update(
           clock.fraction(p.step),
-          `epoch ${p.epoch} | loss ${p.loss.toFixed(3)} (${bits.toFixed(3)} bits/${unit}) | ${Math.round(p.tokensPerSecond).toLocaleString('en')} tok/s | ${formatDuration(clock.elapsedMs())} | ETA ${formatDuration(clock.remainingMs(p.step))}${heldOutText}`,
+          `epoch ${p.epoch} | loss ${p.epochLoss.toFixed(3)} (${bits.toFixed(3)} bits/${unit}) | ${Math.round(p.tokensPerSecond).toLocaleString('en')} tok/s | ${formatDuration(clock.elapsedMs())} | ETA ${formatDuration(clock.remainingMs(p.step))}${heldOutText}`,
         );
         if (sampleEvery > 0 && Date.now() - lastSample >= sampleEvery) {
           lastSample = Date.now();

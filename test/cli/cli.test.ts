@@ -109,6 +109,20 @@ describe('rnnkit train and sample', () => {
     await expect(train(['--level', 'byte'])).rejects.toThrow(/^--level must be one of char, word; got "byte"$/);
   });
 
+  it("the progress line's loss and bits per character are one quantity (the epoch's mean) in two units", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rnnkit-cli-'));
+    const text = join(dir, 'noise.txt');
+    // The low three bits of a linear congruential sequence repeat every 8 letters: learned
+    // within the epoch, so the last step's loss ends far below the epoch's mean.
+    let x = 1;
+    writeFileSync(text, Array.from({ length: 3000 }, () => 'abcdefgh'[(x = (x * 1103515245 + 12345) % 2 ** 31) % 8]).join(''));
+    const lines = captureLog();
+    await train(['--text', text, '--out', join(dir, 'm'), '--hidden', '8', '--embed', '3', '--seq', '8', '--batch', '4', '--epochs', '1', '--lr', '0.05', '--backend', 'reference']);
+    const progress = [...lines.join('').matchAll(/loss ([\d.]+) \(([\d.]+) bits\/char\)/g)];
+    expect(progress.length).toBeGreaterThan(0);
+    for (const [, nats, bits] of progress) expect(Number(bits)).toBeCloseTo(Number(nats) / Math.LN2, 2);
+  });
+
   it('a --text that is not UTF-8 text is refused instead of trained on as replacement characters', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'rnnkit-cli-'));
     const latin1 = join(dir, 'latin1.txt');
