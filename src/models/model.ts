@@ -7,7 +7,7 @@ import type { BackendName, CellType } from '../backend/contract.js';
 import { CELL_TYPES } from '../backend/contract.js';
 import { defaultTraining } from '../backend/load.js';
 import type { InputSpec, ModelHandle, ModelSpec, TrainingBackend } from '../backend/contract.js';
-import { modelLayout } from '../backend/layout.js';
+import { hasCellState, modelLayout } from '../backend/layout.js';
 import { initModelParams } from '../init/initializers.js';
 import type { ModelInitOptions } from '../init/initializers.js';
 import { Random } from '../init/random.js';
@@ -114,15 +114,19 @@ export function resolveModelSpec(options: ModelOptions): ModelSpec {
   const conditionSize = checkWidth('conditionSize', options.conditionSize ?? 0, 0);
   const width = input.kind === 'embedding' ? input.dim : input.kind === 'onehot' ? input.vocab : input.size;
   const loss = checkOneOf('loss', options.loss ?? 'cross_entropy', ['cross_entropy', 'mse'] as const);
+  const cell = checkOneOf('cell', options.cell, CELL_TYPES);
   let encoder: unknown;
   if (options.encoder !== undefined) {
     if (typeof options.encoder !== 'object' || options.encoder === null) throw new TypeError('encoder must be an object { input, cell? }');
     checkKnownKeys('encoder', options.encoder, ['input', 'cell']);
     const encInput = checkInputSpec('encoder.input', options.encoder.input);
+    const encCell = checkOneOf('encoder.cell', options.encoder.cell ?? cell, CELL_TYPES);
+    // Named as written here; checkModelSpec says it again for config files.
+    if (hasCellState(encCell) !== hasCellState(cell)) throw new RangeError(`encoder.cell ${encCell} and cell ${cell} must both have a cell state or both not`);
     encoder = {
       input: encInput,
       stack: {
-        cell: checkOneOf('encoder.cell', options.encoder.cell ?? options.cell, CELL_TYPES),
+        cell: encCell,
         inputSize: encInput.kind === 'embedding' ? encInput.dim : encInput.kind === 'onehot' ? encInput.vocab : encInput.size,
         hiddenSize: options.hiddenSize,
         outputSize: options.outputSize ?? options.hiddenSize,
@@ -138,7 +142,7 @@ export function resolveModelSpec(options: ModelOptions): ModelSpec {
     input,
     conditionSize,
     stack: {
-      cell: checkOneOf('cell', options.cell, CELL_TYPES),
+      cell,
       inputSize: width + conditionSize,
       hiddenSize: checkWidth('hiddenSize', options.hiddenSize),
       outputSize: options.outputSize ?? options.hiddenSize,

@@ -132,6 +132,14 @@ describe('topologies learn (reference backend)', () => {
 });
 
 describe('seq2seq (reference backend)', () => {
+  it("refuses an encoder cell whose state the decoder's cannot take, naming the options as written", async () => {
+    const options = { input: { kind: 'embedding', vocab: 8, dim: 4 }, cell: 'gru', hiddenSize: 8, outputs: 8, backend: 'reference' } as const;
+    await expect(createModel({ ...options, encoder: { input: { kind: 'embedding', vocab: 6, dim: 4 }, cell: 'lstm' } }))
+      .rejects.toThrow(/^encoder\.cell lstm and cell gru must both have a cell state or both not$/);
+    // GRU and Elman cells pass a hidden state only, so they mix.
+    (await createModel({ ...options, encoder: { input: { kind: 'embedding', vocab: 6, dim: 4 }, cell: 'rnn_tanh' } })).dispose();
+  });
+
   it('an LSTM encoder–decoder learns to reverse sequences (teacher forcing, greedy decoding)', async () => {
     const START = 6;
     const END = 7;
