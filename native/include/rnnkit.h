@@ -33,6 +33,7 @@ extern "C" {
 
 /* Limits, one place (the bindings compare them with their own at load time). */
 #define RK_MAX_LAYERS 1024
+#define RK_MAX_THREADS 1024      /* rk_set_threads */
 #define RK_MAX_WIDTH 16777216      /* any one size: input_size, hidden_size, output_size, vocab, dim, size, outputs, condition_size */
 #define RK_MAX_PARAMS 268435456    /* floats in one stack's or one model's parameter array (1 GiB) */
 #define RK_MAX_ELEMENTS 2147483647 /* elements of any one array of a call (x, y, h, c, tokens, targets, outputs, ...), and T*B */
@@ -89,7 +90,9 @@ const char* rk_abi_describe(void);
 const char* rk_isa(void);
 /* Force an ISA path by name (for tests); RK_EINVAL if unknown or unsupported by this CPU. */
 rk_status rk_force_isa(const char* name);
-/* Threads used by the compute calls: n >= 1; 0 means every core. */
+/* Threads used by the compute calls: 1 <= n <= RK_MAX_THREADS; 0 means every core. A pool
+ * runs with fewer when the system will not start more threads (or, in the threaded wasm
+ * module, past its room for 256 workers); rk_get_threads says how many. */
 rk_status rk_set_threads(int32_t n);
 int32_t rk_get_threads(void);
 /* The thread count rk_set_threads(n) would give: n, or every core of this machine for 0

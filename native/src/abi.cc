@@ -259,7 +259,7 @@ const Enum kEnums[] = {
 // ---- limits ---------------------------------------------------------------------------
 #define RK_LIMIT(n) Enumerator{#n, n}
 const Enumerator kLimits[] = {RK_LIMIT(RK_MAX_LAYERS), RK_LIMIT(RK_MAX_WIDTH), RK_LIMIT(RK_MAX_PARAMS),
-                              RK_LIMIT(RK_MAX_ELEMENTS)};
+                              RK_LIMIT(RK_MAX_ELEMENTS), RK_LIMIT(RK_MAX_THREADS)};
 
 std::string describe() {
   std::string out;

@@ -23,6 +23,7 @@ void parallel_for_raw(int n_tasks, TaskFn fn, void* ctx, bool) {
 #include <cstdint>
 #include <exception>
 #include <mutex>
+#include <system_error>
 #include <vector>
 
 #include "denormals.h"
@@ -332,7 +333,14 @@ class Pool {
     // The generation a worker starts from is read here, not in the new thread: a job
     // published before the thread gets to run must still count as new for it.
     const std::uint64_t gen = job_gen(job_.load(std::memory_order_acquire));
-    for (int w = 1; w < nthreads_; ++w) workers_.emplace_back([this, w, gen] { worker_main(w, gen); });
+    for (int w = 1; w < nthreads_; ++w) {
+      try {
+        workers_.emplace_back([this, w, gen] { worker_main(w, gen); });
+      } catch (const std::system_error&) {  // the system has no more threads for us: run with those we have
+        nthreads_ = w;
+        break;
+      }
+    }
   }
 
   void stop_workers() {  // run_mu_ held
@@ -508,7 +516,7 @@ extern "C" __attribute__((export_name("rkw_main_thread_init"))) void rkw_main_th
 #endif  // RNNKIT_NO_THREADS
 
 extern "C" rk_status rk_set_threads(int32_t n) {
-  if (n < 0) return rk::fail(RK_EINVAL, "rk_set_threads: n must be >= 0 (0 = every core), got %d", n);
+  if (n < 0 || n > RK_MAX_THREADS) return rk::fail(RK_EINVAL, "rk_set_threads: n must be in 0..%d (0 = every core), got %d", RK_MAX_THREADS, n);
   rk::set_threads(n);
   return RK_OK;
 }

@@ -6,7 +6,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { StackSpec } from '../../src/backend/contract.js';
-import { loadBackend } from '../../src/backend/load.js';
+import { defaultBackend, defaultTraining, loadBackend } from '../../src/backend/load.js';
 import { paramLayout } from '../../src/backend/layout.js';
 import { createNativeBackend, NativeBackend } from '../../src/backend/native/backend.js';
 import { packageRoot, resolveAddonPath } from '../../src/backend/native/addon.js';
@@ -50,9 +50,25 @@ describe('NativeBackend', () => {
     process.env.RNNKIT_THREADS = '2';
     expect(createNativeBackend().info().threads).toBe(2);
     process.env.RNNKIT_THREADS = 'many';
-    expect(() => createNativeBackend()).toThrow(/RNNKIT_THREADS must be an integer ≥ 0 \(0 = every core\); got "many"/);
+    expect(() => createNativeBackend()).toThrow(/RNNKIT_THREADS must be an integer in 0\.\.1024 \(0 = every core\); got "many"/);
+    // 99999 started threads until the system refused one, which aborted the process.
+    process.env.RNNKIT_THREADS = '99999';
+    expect(() => createNativeBackend()).toThrow(/^RNNKIT_THREADS must be an integer in 0\.\.1024 \(0 = every core\); got 99999$/);
     delete process.env.RNNKIT_THREADS;
     expect(() => createNativeBackend({ threads: -2 })).toThrow(RangeError);
+    expect(() => createNativeBackend({ threads: 1025 })).toThrow(/^threads must be an integer in 0\.\.1024/);
+    // The C ABI refuses it too (its own callers have no TypeScript in front).
+    expect(() => addon().setThreads(5000)).toThrow(/rk_set_threads: n must be in 0\.\.1024 \(0 = every core\), got 5000/);
+  });
+
+  it('a bad RNNKIT_THREADS is an error of the backend choice, not a silent fall to the reference backend', async () => {
+    process.env.RNNKIT_THREADS = 'abc';
+    try {
+      await expect(defaultBackend()).rejects.toThrow(/^RNNKIT_THREADS must be an integer in 0\.\.1024/);
+      await expect(defaultTraining()).rejects.toThrow(/^RNNKIT_THREADS must be/);
+    } finally {
+      delete process.env.RNNKIT_THREADS;
+    }
   });
 
   it('refuses an addon whose rk_abi_describe differs from src/backend/abi/schema.ts (AbiMismatchError naming it)', () => {

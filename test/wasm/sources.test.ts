@@ -21,7 +21,7 @@ describe('wasm sources', () => {
   it('a string that is not a URL, a null source, too many threads', async () => {
     await expect(createWasmBackend('http://[::1')).rejects.toThrow(/^the wasm source "http:\/\/\[::1" is not a URL$/);
     expect(() => setWasmSource(null as never)).toThrow(/^the wasm source must be a URL, bytes, a WebAssembly\.Module or a Response; got null$/);
-    expect(() => setWasmThreads(1e6, 'init: threads')).toThrow(/^init: threads must be at most 256 \(0 = every core\); got 1000000$/);
+    expect(() => setWasmThreads(1e6, 'init: threads')).toThrow(/^init: threads must be an integer in 0..256 \(0 = every core\); got 1000000$/);
     setWasmThreads(undefined);
   });
 

@@ -15,4 +15,6 @@ export const LIMITS = {
   RK_MAX_PARAMS: 268_435_456,
   /** Elements of any one array of a call (x, y, states, tokens, targets, outputs), and steps × batch. */
   RK_MAX_ELEMENTS: 2_147_483_647,
+  /** Threads of the compute calls (the threaded wasm module has room for 256; see MAX_WASM_THREADS). */
+  RK_MAX_THREADS: 1024,
 } as const;

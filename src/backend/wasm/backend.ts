@@ -28,7 +28,7 @@ import { createWasmTraining } from './training.js';
 import { CallFrame } from './frame.js';
 import { instantiateRnnkit, statusError, WasmAbort, type Ptr, type RnnkitModule, type WasmSource } from './module.js';
 import { busy, WorkerGone, WorkerHub, type WorkerConn } from './worker-host.js';
-import { autoVariant, FALLBACK, parseVariant, VARIANT_FILES, type WasmVariant } from './variant.js';
+import { autoVariant, FALLBACK, parseVariant, VARIANT_FILES, variantProblem, type WasmVariant } from './variant.js';
 import { fromSourceTree } from './source-tree.js';
 import { wasmThreadWorker } from './threads.js';
 
@@ -153,7 +153,7 @@ export class WasmBackend implements Backend {
    * Node, else every core.
    */
   setThreads(n: number): void {
-    threadCount(n, 'threads');
+    threadCount(n, 'threads', MAX_WASM_THREADS);
     this.guard('rk_set_threads', () => this.check(this.m.exports.rk_set_threads(n), 'rk_set_threads'));
     this.hub?.broadcast('setThreads', [n]);
   }
@@ -515,17 +515,18 @@ let configuredThreads: number | undefined;
  * Node, else every core). The browser entry's `init({ threads })` sets it.
  */
 export function setWasmThreads(n: number | undefined, where = 'threads'): void {
-  const count = n === undefined ? undefined : threadCount(n, where);
-  // The threaded module's pool has room for this many (threadpool.cc kMaxWorkers); more
-  // were accepted, started as many workers as memory allowed and reported the number asked.
-  if (count !== undefined && count > MAX_WASM_THREADS) throw new RangeError(`${where} must be at most ${MAX_WASM_THREADS} (0 = every core); got ${count}`);
-  configuredThreads = count;
+  configuredThreads = n === undefined ? undefined : threadCount(n, where, MAX_WASM_THREADS);
 }
+// The threaded module's pool has room for this many (threadpool.cc kMaxWorkers); more
+// were accepted, started as many workers as memory allowed and reported the number asked.
 const MAX_WASM_THREADS = 256;
 
 /** The thread count (setWasmThreads, else RNNKIT_THREADS), RNNKIT_WASM_ISA=scalar runs the wasm build's portable kernels (tests). */
 function applyEnvironment(backend: WasmBackend): WasmBackend {
-  const threads = configuredThreads ?? envThreads();
+  // RNNKIT_THREADS is the native backend's too, whose pool is larger: here it runs at most
+  // the module's room, as a machine that will not start more threads runs fewer.
+  const env = envThreads();
+  const threads = configuredThreads ?? (env === undefined ? undefined : Math.min(env, MAX_WASM_THREADS));
   if (threads !== undefined) backend.setThreads(threads);
   // RNNKIT_ISA is the native backend's and names ISAs this module does not have.
   const isa = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.RNNKIT_WASM_ISA;
@@ -576,6 +577,9 @@ export async function loadWasmBackend(): Promise<WasmBackend> {
     }
   }
   const { variant, forced } = chooseVariant();
+  // Asked for by name: say what the engine lacks, not how its compiler words the failure.
+  const problem = forced ? variantProblem(variant) : undefined;
+  if (problem) throw new Error(`${VARIANT_FILES[variant]} cannot run here: ${problem}`);
   for (let v: WasmVariant = variant; ; ) {
     let backend: WasmBackend;
     try {
