@@ -64,6 +64,15 @@ export function relaxedSimdSupported(): boolean {
   }
 }
 
+/** Why this engine cannot run `variant` (a variant asked for by name), or undefined. */
+export function variantProblem(variant: WasmVariant): string | undefined {
+  if (variant.endsWith('relaxed') && !relaxedSimdSupported()) {
+    return `this engine has no relaxed SIMD (Node 20: node --experimental-wasm-relaxed-simd; Chromium 114+)`;
+  }
+  if (variant.startsWith('threads') && !sharedMemorySupported()) return 'this engine has no shared memory (a page needs COOP/COEP)';
+  return undefined;
+}
+
 /** `value` as a variant or "auto"; anything else is a RangeError naming `where`. */
 export function parseVariant(value: unknown, where: string): WasmVariant | 'auto' {
   if (value === 'auto' || (WASM_VARIANTS as readonly unknown[]).includes(value)) return value as WasmVariant | 'auto';
