@@ -183,6 +183,10 @@ export async function fitModel(host: FitHost, data: Dataset, options: FitOptions
     if (p.batchSize !== batchSize || p.window !== window) {
       throw new RangeError(`resume: the checkpoint in ${resume} was trained with batchSize ${p.batchSize} and window ${p.window}; this fit has ${batchSize} and ${window}`);
     }
+    if (p.epoch === epochs + 1 && p.nextBatch === 0) {
+      // Taken after the last epoch (the position is that of the next one).
+      throw new RangeError(`resume: the checkpoint in ${resume} is of a completed fit (epochs ${epochs}): nothing is left to train (resume with more epochs to train further)`);
+    }
     if (p.epoch > epochs) {
       throw new RangeError(`resume: the checkpoint in ${resume} was taken in epoch ${p.epoch}; this fit has epochs ${epochs} (resume with the same epochs, or more)`);
     }

@@ -138,6 +138,8 @@ for (const backend of requestedBackends() as ModelOptions['backend'][]) {
       await expect(m.fit(DATA, { ...FIT, resume: path.join(root, 'nothing-here') })).rejects.toThrow(/holds no checkpoint/);
       await expect(m.fit(DATA, { ...FIT, batchSize: 4, resume: dir })).rejects.toThrow(/batchSize 8 and window 4; this fit has 4 and 4/);
       await expect(m.fit(DATA, { ...FIT, validationSplit: 0.2, resume: dir })).rejects.toThrow(/trained on 30 sequences; this fit has 24 \(resume with the same data and validationSplit\)/);
+      // The checkpoint of a finished fit, resumed with the same options (it said "taken in epoch 2; this fit has epochs 1").
+      await expect(m.fit(DATA, { ...FIT, epochs: 1, resume: dir })).rejects.toThrow(/^resume: the checkpoint in .* is of a completed fit \(epochs 1\): nothing is left to train \(resume with more epochs to train further\)$/);
       // An optimizer state with a NaN moment (a file edited and re-checksummed) is refused
       // before training, not reported later as a divergence.
       const optimizerFile = path.join(dir, readFileSync(path.join(dir, 'latest'), 'utf8').trim(), 'optimizer.safetensors');
