@@ -12,7 +12,7 @@ import { nextTokenDataset, splitHeldOut } from '../text/language-model.js';
 import { encodeSentences } from '../text/sentences.js';
 import { CharTokenizer } from '../text/tokenizer.js';
 import { parseOptions, UsageError, type OptionSpec } from './args.js';
-import { savedTokenizer } from './sample.js';
+import { encodeInVocabulary, savedTokenizer } from './sample.js';
 import { readText } from './train-data.js';
 
 export const evalOptions: Record<string, OptionSpec> = {
@@ -32,7 +32,7 @@ export async function evaluateCommand(argv: string[]): Promise<void> {
   try {
     const tokenizer = savedTokenizer(model, dir);
     // A word model was trained on sentences between start and end tokens: read the text so.
-    const all = tokenizer instanceof CharTokenizer ? tokenizer.encode(text) : encodeSentences(tokenizer, text).flat();
+    const all = tokenizer instanceof CharTokenizer ? encodeInVocabulary(tokenizer, text, file ?? name) : encodeSentences(tokenizer, text).flat();
     const ids = file === undefined ? splitHeldOut(all).heldOut : all;
     if (ids.length < 2) throw new UsageError('the text must hold at least two tokens');
     const m = await model.evaluate(nextTokenDataset(ids, o.chunk as number), { stream: true });

@@ -45,14 +45,7 @@ export async function printSample(
   // its prime starts a sentence, an end token ends a line, and it never writes <unk>.
   const specials = tokenizer instanceof WordTokenizer ? tokenizer.specials : {};
   const prime = tokenizer instanceof WordTokenizer ? s.prime.trim() : s.prime;
-  let encoded: number[];
-  try {
-    encoded = tokenizer.encode(prime);
-  } catch (e) {
-    if (!(e instanceof RangeError)) throw e;
-    const missing = tokenizer instanceof CharTokenizer ? [...prime].find((c) => !tokenizer.has(c)) : undefined;
-    throw new UsageError(`--prime: ${missing === undefined ? e.message : `${JSON.stringify(missing)} is not in this model's vocabulary (the symbols of the text it was trained on)`}`);
-  }
+  const encoded = encodeInVocabulary(tokenizer, prime, '--prime');
   if (encoded.length === 0) throw new UsageError('--prime must hold at least one token');
   const start = specials.start !== undefined ? [specials.start, ...encoded] : encoded;
   console.log(`--- sample (temperature ${s.temperature}, top-k ${s.topK}${s.topP !== undefined && s.topP < 1 ? `, top-p ${s.topP}` : ''}) ---`);
@@ -99,6 +92,21 @@ export function savedTokenizer(model: RnnModel, dir: string): CharTokenizer | Wo
   }
   if (!tokenizer) throw new Error(`${dir}/config.json has no tokenizer: was it saved by rnnkit train?`);
   return tokenizer;
+}
+
+/**
+ * `tokenizer.encode(text)`, or a usage error naming `what` and the first symbol the model
+ * never saw: the tokenizer's own message advises an unknown token, which a CLI user cannot
+ * give (a character model of rnnkit train has none).
+ */
+export function encodeInVocabulary(tokenizer: CharTokenizer | WordTokenizer, text: string, what: string): number[] {
+  try {
+    return tokenizer.encode(text);
+  } catch (e) {
+    if (!(e instanceof RangeError)) throw e;
+    const missing = tokenizer instanceof CharTokenizer ? [...text].find((c) => !tokenizer.has(c)) : undefined;
+    throw new UsageError(`${what}: ${missing === undefined ? e.message : `${JSON.stringify(missing)} is not in this model's vocabulary (the symbols of the text it was trained on)`}`);
+  }
 }
 
 export async function sample(argv: string[]): Promise<void> {
