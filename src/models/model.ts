@@ -425,6 +425,7 @@ export class RnnModel {
     const sampling = checkSamplingOptions({ temperature, topK, topP: options.topP, bannedTokens: options.bannedTokens, repetitionPenalty: options.repetitionPenalty }, spec.outputs);
     const rng = new Random(options.seed ?? 0);
     const out: number[] = [];
+    const seen = new Set<number>();  // the repetition penalty's history
     if (steps === 0) return out;
     // One backend call for the start, then one per token, the state staying in the backend.
     const session = this.newSession({
@@ -435,8 +436,9 @@ export class RnnModel {
     try {
       let logits = session.primeSync([set.data.inputs[0]]);
       for (let k = 0; k < steps; k++) {
-        const token = pickToken(logits, sampling, rng, out);
+        const token = pickToken(logits, sampling, rng, seen);
         out.push(token);
+        seen.add(token);
         if (k === steps - 1 || token === stopToken) break;
         logits = session.stepSync([token]);
       }

@@ -178,13 +178,13 @@ export class GenerationSession {
     this.sampling = true;
     try {
       const done = new Array<boolean>(B).fill(false);
-      const history: number[][] = Array.from({ length: B }, () => []);
+      const history: Set<number>[] = Array.from({ length: B }, () => new Set());
       let logits = this.logits;
       for (let n = 0; n < maxLength; n++) {
         const tokens = done.map((d, b) => {
           if (d) return -1;
           const t = pickToken(logits.subarray(b * C, (b + 1) * C), sampling, rng, history[b]);
-          history[b].push(t);
+          history[b].add(t);
           return t;
         });
         const stepLengths = done.map((d) => (d ? 0 : 1));

@@ -81,7 +81,7 @@ export function checkSamplingOptions(options: SamplingOptions, vocab: number): R
 /**
  * Pick a token id from `logits`. The options must already be checked
  * ({@link checkSamplingOptions}); `history` holds the tokens the repetition penalty applies
- * to (those already generated in this sample).
+ * to (those already generated in this sample; a Set of them is cheapest).
  */
 export function pickToken(logits: ArrayLike<number>, options: SamplingOptions, rng: Random, history?: Iterable<number>): number {
   const temperature = options.temperature ?? 0;
@@ -90,7 +90,9 @@ export function pickToken(logits: ArrayLike<number>, options: SamplingOptions, r
   let z: ArrayLike<number> = logits;
   if (penalty !== 1 && history) {
     const adjusted = Array.from(logits);
-    for (const id of new Set(history)) {
+    // A Set is taken as it is: callers that sample long sequences keep one (a new Set of the
+    // whole history for every token made generation quadratic in its length).
+    for (const id of history instanceof Set ? history : new Set(history)) {
       if (id >= 0 && id < adjusted.length) adjusted[id] = adjusted[id] > 0 ? adjusted[id] / penalty : adjusted[id] * penalty;
     }
     z = adjusted;
