@@ -138,6 +138,12 @@ describe('rnnkit train and sample', () => {
     const out = join(dir, 'model');
     await train(['--text', bom, '--out', out, '--hidden', '8', '--embed', '3', '--seq', '8', '--batch', '4', '--epochs', '1', '--backend', 'reference']);
     expect(JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')).extra.tokenizer.tokens).toEqual(['a', 'b', 'c', 'd']);
+    // A character the model never saw: a usage error naming it (not advice to add an unknown token).
+    const other = join(dir, 'other.txt');
+    writeFileSync(other, 'abcdx'.repeat(10));
+    const e = await evaluateCommand([out, other, '--backend', 'reference']).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(UsageError);
+    expect((e as Error).message).toMatch(/other\.txt: "x" is not in this model's vocabulary \(the symbols of the text it was trained on\)$/);
   });
 
   it('--help shows the default and range of every number option, worded as the usage errors', () => {
