@@ -7,12 +7,13 @@
  * (weights, config, tokenizer) whenever it improves, and checkpoints to <out>.checkpoint/
  * every --checkpoint-every steps, at every epoch's end and on Ctrl-C; --resume carries on.
  */
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { BackendName, CellType } from '../backend/contract.js';
 import { CELL_TYPES } from '../backend/contract.js';
 import { BACKEND_NAMES, loadBackend } from '../backend/load.js';
 import { makeDirectory } from '../io/make-dir.js';
+import { readRegularFile } from '../io/regular-file.js';
 import { checkModelSaveTarget } from '../io/model-file.js';
 import { FitAbortedError } from '../models/errors.js';
 import type { EvalMetrics } from '../models/fit-types.js';
@@ -265,7 +266,7 @@ async function checkOutTarget(out: string): Promise<void> {
 /** The held-out loss recorded in a saved model's config.json, if any. */
 async function savedHeldOutLoss(dir: string): Promise<number | undefined> {
   try {
-    const config = JSON.parse(await readFile(path.join(dir, 'config.json'), 'utf8')) as { extra?: { training?: Partial<TrainingRecord> } };
+    const config = JSON.parse(await readRegularFile(path.join(dir, 'config.json'), 'utf8')) as { extra?: { training?: Partial<TrainingRecord> } };
     const loss = config.extra?.training?.heldOutLoss;
     return typeof loss === 'number' && Number.isFinite(loss) ? loss : undefined;
   } catch {

@@ -45,7 +45,8 @@
  * queued.
  */
 import { randomBytes } from 'node:crypto';
-import { copyFile, link, lstat, mkdir, open, readdir, readFile, readlink, rename, rm, symlink } from 'node:fs/promises';
+import { copyFile, link, lstat, mkdir, open, readdir, readlink, rename, rm, symlink } from 'node:fs/promises';
+import { readRegularFile, requireRegularFile } from './regular-file.js';
 import path from 'node:path';
 import { makeDirectory } from './make-dir.js';
 
@@ -117,6 +118,7 @@ async function writeSynced(file: string, data: Uint8Array | string): Promise<voi
 }
 
 async function copySynced(from: string, to: string): Promise<void> {
+  await requireRegularFile(from);  // copying a FIFO waits for a writer, /dev/zero never ends
   await copyFile(from, to);
   const h = await open(to, 'r+');
   try {
@@ -140,7 +142,7 @@ async function readPointer(store: string): Promise<Pointer> {
   }
   if (st.isDirectory()) return { kind: 'dir' };
   const kind = st.isSymbolicLink() ? 'link' : 'file';
-  const target = kind === 'link' ? await readlink(at) : (await readFile(at, 'utf8')).trim();
+  const target = kind === 'link' ? await readlink(at) : (await readRegularFile(at, 'utf8')).trim();
   if (!ENTRY.test(target) || target[0] !== 'm') throw new Error(`${at} must name a version directory m-<pid>-<id> of ${store}; it names ${JSON.stringify(target)}`);
   return { kind, target };
 }
@@ -365,7 +367,7 @@ export async function readUnit(dir: string, names: string[], optional: string[] 
     for (const n of [...names, ...optional]) {
       if (versioned && absent.has(n)) continue;
       try {
-        out.set(n, await readFile(path.join(base, n)));
+        out.set(n, await readRegularFile(path.join(base, n)));
       } catch (e) {
         if (optional.includes(n) && errno(e) === 'ENOENT') {
           skipped = true;

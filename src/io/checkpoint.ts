@@ -13,7 +13,8 @@
  * leaves the previous checkpoint whole and named. A reader that finds the checkpoint
  * `latest` named removed by a newer one meanwhile reads `latest` again.
  */
-import { lstat, open, readFile, readdir, rm } from 'node:fs/promises';
+import { lstat, open, readdir, rm } from 'node:fs/promises';
+import { readRegularFile } from './regular-file.js';
 import path from 'node:path';
 import type { ModelSpec, OptimizerStateSnapshot } from '../backend/contract.js';
 import type { RandomState } from '../init/random.js';
@@ -106,7 +107,7 @@ export async function prepareCheckpointDir(dir: string): Promise<void> {
   for (const entry of await readdir(dir)) {
     const at = path.join(dir, entry);
     if (entry === LATEST) {
-      const ours = (await lstat(at)).isFile() && STEP_NAME.test((await readFile(at, 'utf8').catch(() => '')).replace(/\n$/, ''));
+      const ours = (await lstat(at)).isFile() && STEP_NAME.test((await readRegularFile(at, 'utf8').catch(() => '')).replace(/\n$/, ''));
       if (!ours) throw new Error(`${at} is not the pointer to a checkpoint that rnnkit writes, and each checkpoint replaces it: choose a new or empty directory`);
     } else if (STEP_NAME.test(entry)) {
       const ours = (await lstat(at)).isDirectory() && (await lstat(path.join(at, FIT_FILE)).then(() => true, () => false));
@@ -153,7 +154,7 @@ async function syncDir(dir: string): Promise<void> {
 
 /** The checkpoint `dir/latest` names, or undefined when there is none. */
 async function readLatest(dir: string): Promise<string | undefined> {
-  return readFile(path.join(dir, LATEST), 'utf8').then((t) => t.trim(), () => undefined);
+  return readRegularFile(path.join(dir, LATEST), 'utf8').then((t) => t.trim(), () => undefined);
 }
 
 /** Read the checkpoint `dir/latest` names, all its files from one save; every file is checked as a model directory's is. */
@@ -161,7 +162,7 @@ export async function readCheckpoint(dir: string): Promise<Checkpoint> {
   for (let attempt = 0; ; attempt++) {
     let name: string;
     try {
-      name = (await readFile(path.join(dir, LATEST), 'utf8')).trim();
+      name = (await readRegularFile(path.join(dir, LATEST), 'utf8')).trim();
     } catch (e) {
       throw new Error(`resume: ${dir} holds no checkpoint (no ${LATEST} file): ${(e as Error).message}`);
     }

@@ -7,7 +7,8 @@
  * directories — older rnnkit, PyTorch users, by hand — load as they are, and can be saved
  * over.
  */
-import { open, readFile } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
+import { readRegularFile, requireRegularFile } from './regular-file.js';
 import path from 'node:path';
 import type { ModelSpec } from '../backend/contract.js';
 import { readUnit, UnitReadError, writeUnit, type WriteUnitOptions } from './atomic-dir.js';
@@ -55,7 +56,7 @@ export async function checkModelSaveTarget(dir: string): Promise<void> {
 /** The file's bytes, or undefined where there is no such file (or `dir` is not a directory: the save reports that). */
 async function readIfPresent(file: string): Promise<Buffer | undefined> {
   try {
-    return await readFile(file);
+    return await readRegularFile(file);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
@@ -68,6 +69,7 @@ async function readIfPresent(file: string): Promise<Buffer | undefined> {
 async function safetensorsProducer(file: string): Promise<string | null | undefined> {
   let h;
   try {
+    await requireRegularFile(file);  // open() of a FIFO waits for a writer
     h = await open(file, 'r');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;

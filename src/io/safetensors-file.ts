@@ -1,7 +1,8 @@
 /**
  * safetensors files in Node: atomic writes (temp file + rename) and validated reads.
  */
-import { open, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { open, readdir, rename, rm } from 'node:fs/promises';
+import { readRegularFile } from './regular-file.js';
 import path from 'node:path';
 import { isRunning } from './atomic-dir.js';
 import { makeDirectory } from './make-dir.js';
@@ -48,7 +49,8 @@ export async function saveSafetensors(file: string, tensors: Tensor[], metadata:
 
 /** Read and decode (with every check of `decodeSafetensors`). */
 export async function loadSafetensors(file: string): Promise<SafetensorsContent> {
-  const bytes = await readFile(file).catch((e: NodeJS.ErrnoException) => {
+  const bytes = await readRegularFile(file).catch((e: NodeJS.ErrnoException) => {
+    if (e.code === 'ERR_RNNKIT_NOT_A_FILE') throw e;  // its message names the file and what it is
     throw Object.assign(new Error(`${file}: cannot read (${e.code ?? e.message})`, { cause: e }), { code: e.code });
   });
   return decodeSafetensors(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), file);

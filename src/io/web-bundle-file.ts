@@ -8,7 +8,7 @@
  *   const model = await loadModelBundle('moby.rnnkit.safetensors');
  *   await bundleToDirectory('moby.rnnkit.safetensors', 'moby/'); // what `model.save(dir)` writes
  */
-import { readFile } from 'node:fs/promises';
+import { readRegularFile } from './regular-file.js';
 import type { BackendName } from '../backend/contract.js';
 import { defaultTraining } from '../backend/load.js';
 import { RnnModel } from '../models/model.js';
@@ -28,7 +28,7 @@ export async function saveModelBundle(model: RnnModel, file: string): Promise<vo
 export async function readModelBundle(file: string): Promise<LoadedModel> {
   let bytes: Buffer;
   try {
-    bytes = await readFile(file);
+    bytes = await readRegularFile(file);
   } catch (e) {
     throw new Error(`${file}: cannot read the model bundle (${(e as Error).message})`, { cause: e });
   }

@@ -6,7 +6,7 @@
  *   otherwise node-gyp-build on the package root: build/Release (a local build), then
  *   prebuilds/<platform>-<arch>/ (the prebuild shipped in the npm package).
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -100,6 +100,8 @@ export function resolveAddonPath(): string {
   if (forced) {
     const file = path.resolve(forced);
     if (!existsSync(file)) throw new Error(`RNNKIT_NATIVE_PATH=${forced}: no such file`);
+    // dlopen of /dev/zero or a FIFO never returns.
+    if (!statSync(file).isFile()) throw new Error(`RNNKIT_NATIVE_PATH=${forced}: not a regular file`);
     return file;
   }
   const root = packageRoot();
