@@ -16,7 +16,7 @@ import type { ModelHandle, ModelSpec, SessionHandle, SessionInputs, SessionState
 import { BusyError, type CallLock } from '../call-lock.js';
 import { Random } from '../init/random.js';
 import { checkSamplingOptions, pickToken, SAMPLING_OPTION_KEYS, type SamplingOptions } from '../text/sampling.js';
-import { checkCount, checkElements, checkInteger, checkIntegerIn, checkKnownKeys, detachedNote, keysOf } from '../validate.js';
+import { checkCount, checkElements, checkFloat32, checkInteger, checkIntegerIn, checkKnownKeys, detachedNote, keysOf } from '../validate.js';
 import { checkDataset, packBatch, type NumberArray } from './data.js';
 
 /** Options of `RnnModel.createSession`. */
@@ -138,12 +138,9 @@ export class GenerationSession {
     // Only the session changes: refused while a computation runs on the model, like a read.
     this.host.lock.read('session.setState', () => {
       const want = this.host.training.sessionGetState(this.live());
-      const check = (name: 'h' | 'c', v: unknown, n: number) => {
-        if (v === undefined) return undefined;
-        if (!(v instanceof Float32Array) || v.length !== n) throw new RangeError(`state.${name} must be a Float32Array of ${n} elements`);
-        if (!v.every(Number.isFinite)) throw new RangeError(`state.${name} must be finite`);
-        return v;
-      };
+      // checkFloat32 reads the array's own slots (a subclass's `length` getter made the wasm
+      // and reference backends read past the data) and hands the backend a private copy.
+      const check = (name: 'h' | 'c', v: unknown, n: number) => (v === undefined ? undefined : checkFloat32(`state.${name}`, v, n, "[layers·batch·size]"));
       const h = check('h', state?.h, want.h.length);
       const c = want.c ? check('c', state?.c, want.c.length) : undefined;
       this.host.training.sessionSetState(this.live(), { h, c });

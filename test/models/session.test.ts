@@ -218,6 +218,34 @@ for (const name of requestedBackends()) {
       model.dispose();
     });
 
+    it('getState / setState: a state put back gives the same logits; what is not a state of its size is refused, naming it', async () => {
+      const model = await lm(name);
+      const s = model.createSession({ batch: 1 });
+      await s.prime([[1, 2, 3]]);
+      const saved = s.getState();
+      const next = await s.step([4]);
+      // The reference keeps its state in float64; getState hands out float32.
+      const same = (a: Float32Array, b: Float32Array) => (name === 'reference' ? expectLogitsClose(a, b) : expect(a).toEqual(b));
+      s.setState(saved);
+      same(await s.step([4]), next);
+      const n = saved.h.length;
+      // A subclass that lies about its length: the wasm and reference backends read past its one value.
+      class Liar extends Float32Array {
+        override get length(): number {
+          return n;
+        }
+      }
+      expect(() => s.setState({ h: new Liar(1) })).toThrow(new RegExp(`^state\\.h must have shape \\[layers·batch·size\\] = ${n} values; got 1$`));
+      expect(() => s.setState({ h: new Float32Array(n + 1) })).toThrow(/^state\.h must have shape/);
+      expect(() => s.setState({ h: new Proxy(new Float32Array(n), {}) })).toThrow(/^state\.h must be a Float32Array/);
+      expect(() => s.setState({ c: new Float32Array(saved.c!.length).fill(NaN) })).toThrow(/^state\.c must contain only finite numbers; state\.c\[0\] is NaN$/);
+      // A refused state changed nothing.
+      expect(await s.step([4])).not.toEqual(next);
+      s.setState(saved);
+      same(await s.step([4]), next);
+      model.dispose();
+    });
+
     if (name === 'native') {
       it('the event loop runs while a native step computes', async () => {
         const model = await createModel({
