@@ -6,7 +6,8 @@
 
 import { LIMITS } from './backend/abi/limits.js';
 
-function describe(value: unknown): string {
+/** A value as an error message shows it: numbers and strings as written, typed arrays with their kind and length, else the type. */
+export function describe(value: unknown): string {
   if (value === null) return 'null';
   if (value === undefined) return 'undefined';
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
@@ -86,12 +87,17 @@ function copyTypedArray<T extends Float32Array | Int32Array>(
   return copy;
 }
 
+/** A private copy (see copyTypedArray) of a Float32Array of exactly `length` elements, any values. */
+export function copyFloat32(name: string, value: unknown, length: number, shape: string): Float32Array {
+  return copyTypedArray(name, value, length, shape, Float32Array);
+}
+
 /**
  * A private copy (see copyTypedArray) of a Float32Array of exactly `length` elements, with
  * only finite values. `shape` is the expected shape in words, e.g. "[T=5][B=2][I=3]".
  */
 export function checkFloat32(name: string, value: unknown, length: number, shape: string): Float32Array {
-  const copy = copyTypedArray(name, value, length, shape, Float32Array);
+  const copy = copyFloat32(name, value, length, shape);
   for (let i = 0; i < copy.length; i++) {
     if (!Number.isFinite(copy[i])) {
       throw new RangeError(`${name} must contain only finite numbers; ${name}[${i}] is ${copy[i]}`);

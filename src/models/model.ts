@@ -11,7 +11,7 @@ import { hasCellState, modelLayout } from '../backend/layout.js';
 import { initModelParams } from '../init/initializers.js';
 import type { ModelInitOptions } from '../init/initializers.js';
 import { Random } from '../init/random.js';
-import { checkBoolean, checkFloat32, checkInteger, checkIntegerIn, checkKnownKeys, checkLayers, checkNumber, checkOneOf, checkWidth, keysOf } from '../validate.js';
+import { checkBoolean, checkFloat32, checkInteger, copyFloat32, describe, checkIntegerIn, checkKnownKeys, checkLayers, checkNumber, checkOneOf, checkWidth, keysOf } from '../validate.js';
 import type { Tensor } from '../io/safetensors.js';
 import { paramsFromTensors } from '../io/state-dict.js';
 import { checkDataset, packBatch } from './data.js';
@@ -277,16 +277,22 @@ export class RnnModel {
       const entry = modelLayout(this.spec).entries.find((e) => e.name === `${part}.weight`);
       if (!entry) throw new TypeError(`this model has no ${part} (its input is not an embedding)`);
       const [vocab, dim] = entry.shape;
-      if (vectors?.dim !== dim) throw new RangeError(`the vectors have dim ${vectors?.dim}; ${part} has dim ${dim}`);
-      if (vectors.weights.length !== vocab * dim) throw new RangeError(`the vectors cover ${vectors.weights.length / dim} tokens; ${part} has vocab ${vocab}`);
+      if (vectors === null || typeof vectors !== 'object') throw new TypeError('vectors must be what wordVectorsFor returns: { dim, weights, found, missing }');
+      if (vectors.dim !== dim) throw new RangeError(`the vectors have dim ${vectors.dim}; ${part} has dim ${dim}`);
+      // Checked as any input is (the rows of tokens not found are NaN, so finiteness is per
+      // row below): ids out of range, fractional or strings wrote rows out of place.
+      const weights = copyFloat32('vectors.weights', vectors.weights, vocab * dim, `[vocab ${vocab}][dim ${dim}]`);
+      const found: unknown = vectors.found;
+      if (!Array.isArray(found)) throw new TypeError('vectors.found must be an array of token ids');
       const flat = this.training.getParams(this.live());
-      for (const id of vectors.found) {
-        const row = vectors.weights.subarray(id * dim, (id + 1) * dim);
+      found.forEach((id: unknown, k) => {
+        if (typeof id !== 'number' || !Number.isInteger(id) || id < 0 || id >= vocab) throw new RangeError(`vectors.found[${k}] must be a token id in [0, ${vocab}); got ${describe(id)}`);
+        const row = weights.subarray(id * dim, (id + 1) * dim);
         if (!row.every(Number.isFinite)) throw new RangeError(`vectors.weights row ${id} is not finite`);
         flat.set(row, entry.offset + id * dim);
-      }
+      });
       this.training.setParams(this.live(), flat);
-      return vectors.found.length;
+      return found.length;
     });
   }
 

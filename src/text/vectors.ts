@@ -8,6 +8,7 @@
  */
 import type { Tokenizer } from './tokenizer.js';
 import { checkKnownKeys, keysOf } from '../validate.js';
+import { LIMITS } from '../backend/abi/limits.js';
 
 /** What {@link wordVectorsFor} found. */
 export interface WordVectors {
@@ -52,6 +53,13 @@ export function wordVectorsFor(text: string, tokenizer: Pick<Tokenizer, 'tokens'
     if (fallback && t.toLowerCase() !== t) lowered.set(t.toLowerCase(), [...(lowered.get(t.toLowerCase()) ?? []), id]);
   });
   const exactly = new Set<number>();
+  // Weights are [vocab][dim]: a width no embedding can have is refused before allocating (a
+  // line of a million numbers asked 8.8 GB for a 2,200-word vocabulary).
+  const checkDim = (d: number, line: number): number => {
+    const most = Math.min(LIMITS.RK_MAX_WIDTH, Math.floor(LIMITS.RK_MAX_PARAMS / Math.max(1, tokenizer.tokens.length)));
+    if (d > most) throw new RangeError(`line ${line}: vectors of dim ${d} for ${tokenizer.tokens.length} tokens exceed what an embedding can hold (dim ≤ ${most})`);
+    return d;
+  };
 
   let dim = 0;
   const filled = new Map<number, Float32Array>();
@@ -66,7 +74,7 @@ export function wordVectorsFor(text: string, tokenizer: Pick<Tokenizer, 'tokens'
     if (row === '') continue;
     const space = row.indexOf(' ');
     if (line === 1 && /^\d+ \d+$/.test(row)) {
-      dim = Number(row.slice(space + 1)); // word2vec header "<count> <dim>"
+      dim = checkDim(Number(row.slice(space + 1)), line); // word2vec header "<count> <dim>"
       continue;
     }
     const word = space < 0 ? row : row.slice(0, space);
@@ -74,9 +82,10 @@ export function wordVectorsFor(text: string, tokenizer: Pick<Tokenizer, 'tokens'
     const ids = [...(own !== undefined && !exactly.has(own) ? [own] : []), ...(lowered.get(word) ?? []).filter((id) => !filled.has(id))];
     if (ids.length === 0) continue;
     const values = row.slice(space + 1).trim().split(/\s+/).map(Number);
-    if (dim === 0) dim = values.length;
-    if (values.length !== dim || values.some((v) => !Number.isFinite(v))) {
-      throw new RangeError(`line ${line} (${JSON.stringify(word)}) must hold ${dim} finite numbers after the word; got ${values.length} values`);
+    if (dim === 0) dim = checkDim(values.length, line);
+    // Finite as float32 too: 1e300 would load as Infinity.
+    if (values.length !== dim || values.some((v) => !Number.isFinite(Math.fround(v)))) {
+      throw new RangeError(`line ${line} (${JSON.stringify(word)}) must hold ${dim} finite float32 numbers after the word; got ${values.length} values`);
     }
     for (const id of ids) filled.set(id, Float32Array.from(values));
     if (own !== undefined) exactly.add(own);

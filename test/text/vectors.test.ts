@@ -30,7 +30,14 @@ describe('wordVectorsFor', () => {
   it('reads the word2vec text header, and names a malformed line of a needed word', () => {
     const v = wordVectorsFor('3 2\nthe 1 2\nsea 3 4\nfoo 5 6\n', tok);
     expect(v.dim).toBe(2);
-    expect(() => wordVectorsFor('the 1 2 3\nsea 1 2\n', tok)).toThrow(/line 2 \("sea"\) must hold 3 finite numbers/);
+    expect(() => wordVectorsFor('the 1 2 3\nsea 1 2\n', tok)).toThrow(/line 2 \("sea"\) must hold 3 finite float32 numbers/);
+    expect(() => wordVectorsFor('the 1 1e300\n', tok)).toThrow(/line 1 \("the"\) must hold 2 finite float32 numbers/);
+    // A width no embedding of this vocabulary can have is refused before the [vocab][dim] weights are allocated.
+    const big = WordTokenizer.fromText(Array.from({ length: 70_000 }, (_, i) => `w${i}`).join(' '), { specials: { unknown: '<unk>' } });
+    const most = Math.floor(2 ** 28 / big.vocabSize);
+    expect(wordVectorsFor(`w1${' 1'.repeat(most)}\n`, big).dim).toBe(most);
+    expect(() => wordVectorsFor(`w1${' 1'.repeat(most + 1)}\n`, big)).toThrow(new RegExp(`^line 1: vectors of dim ${most + 1} for ${big.vocabSize} tokens exceed what an embedding can hold \\(dim ≤ ${most}\\)$`));
+    expect(() => wordVectorsFor('3 99999999999\nthe 1 2\n', tok)).toThrow(/^line 1: vectors of dim 99999999999/);
     expect(() => wordVectorsFor('the 1 x 3\n', tok)).toThrow(/line 1 \("the"\)/);
     // A malformed line of a word nobody needs is skipped, not parsed.
     expect(wordVectorsFor('zzz 1 x\nthe 1 2\n', tok).dim).toBe(2);
@@ -52,6 +59,21 @@ for (const backend of requestedBackends() as ('native' | 'wasm' | 'reference')[]
         expect(row, tok.tokens[id]).toEqual(want);
       }
       expect(() => model.loadWordVectors({ ...v, dim: 3 })).toThrow(/dim 3; embedding has dim 4/);
+      // Vectors made by hand are checked as any input: ids wrote rows out of place, a
+      // Float64Array of 1e300 became Infinity parameters, a lying subclass read past its data.
+      const stateBefore = model.stateDict().find((t) => t.name === 'embedding.weight')!.data;
+      const refusals: [string, unknown, RegExp][] = [
+        ['a fractional id', { ...v, found: [0.5] }, /^vectors\.found\[0\] must be a token id in \[0, \d+\); got 0\.5$/],
+        ['a string id', { ...v, found: ['1'] }, /^vectors\.found\[0\] must be a token id in \[0, \d+\); got "1"$/],
+        ['an id past the vocabulary', { ...v, found: [99] }, /^vectors\.found\[0\] must be a token id/],
+        ['found not an array', { ...v, found: 'all' }, /^vectors\.found must be an array of token ids$/],
+        ['Float64 weights', { ...v, weights: new Float64Array(v.weights.length).fill(1e300) }, /^vectors\.weights must be a Float32Array/],
+        ['plain-array weights', { ...v, weights: Array.from(v.weights) }, /^vectors\.weights must be a Float32Array/],
+        ['short weights', { ...v, weights: new Float32Array(4) }, /^vectors\.weights must have shape \[vocab \d+\]\[dim 4\]/],
+        ['not an object', null, /^vectors must be what wordVectorsFor returns/],
+      ];
+      for (const [what, bad, message] of refusals) expect(() => model.loadWordVectors(bad as never), what).toThrow(message);
+      expect(model.stateDict().find((t) => t.name === 'embedding.weight')!.data).toEqual(stateBefore);
       model.dispose();
     });
   });
