@@ -76,10 +76,15 @@ function elementCount(shape: number[]): number {
  * key is replaced).
  */
 export function encodeSafetensors(tensors: Tensor[], metadata: Record<string, string> = {}): Uint8Array<ArrayBuffer> {
-  const header: Record<string, unknown> = {};
+  // No prototype: a tensor named "__proto__" is an entry like any other (on {} it set the
+  // prototype and vanished from the header).
+  const header: Record<string, unknown> = Object.create(null);
   let offset = 0;
   const seen = new Set<string>();
+  // What decodeSafetensors would refuse is refused here, before a file is written.
+  for (const [k, v] of Object.entries(metadata)) if (typeof v !== 'string') throw new TypeError(`metadata.${k} must be a string; got ${typeof v}`);
   for (const t of tensors) {
+    if (typeof t.name !== 'string') throw new TypeError(`a tensor name must be a string; got ${typeof t.name}`);
     if (t.name === '__metadata__' || t.name.length === 0) throw new RangeError(`tensor name ${JSON.stringify(t.name)} is reserved or empty`);
     if (seen.has(t.name)) throw new RangeError(`tensor ${t.name} appears twice`);
     seen.add(t.name);
@@ -120,10 +125,12 @@ interface Entry {
 }
 
 /** Decode and validate safetensors bytes. `source` names the file in errors. */
-export function decodeSafetensors(bytes: Uint8Array, source = 'safetensors'): SafetensorsContent {
+export function decodeSafetensors(input: Uint8Array | ArrayBuffer, source = 'safetensors'): SafetensorsContent {
   const fail = (msg: string): never => {
     throw new SafetensorsError(source, msg);
   };
+  if (!(input instanceof Uint8Array || input instanceof ArrayBuffer)) throw new TypeError(`${source}: the bytes must be a Uint8Array or an ArrayBuffer`);
+  const bytes = input instanceof ArrayBuffer ? new Uint8Array(input) : input;
   if (bytes.length < 8) fail(`file is ${bytes.length} bytes; a safetensors file has at least an 8-byte header length`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const headerLen = view.getBigUint64(0, true);

@@ -78,6 +78,21 @@ describe('safetensors byte layout', () => {
   it('refuses to encode inconsistent tensors', () => {
     expect(() => encodeSafetensors([{ name: 'a', shape: [3], data: new Float32Array(2) }])).toThrow(/a: shape \[3\] needs 3 values; got 2/);
     expect(() => encodeSafetensors([{ name: 'a', shape: [1], data: new Float32Array(1) }, { name: 'a', shape: [1], data: new Float32Array(1) }])).toThrow(/twice/);
+    // What the decoder would refuse is refused before a file is written.
+    expect(() => encodeSafetensors([], { note: 5 as unknown as string })).toThrow(/^metadata\.note must be a string; got number$/);
+    expect(() => encodeSafetensors([{ name: 7 as unknown as string, shape: [1], data: new Float32Array(1) }])).toThrow(/^a tensor name must be a string; got number$/);
+  });
+
+  it('a tensor named __proto__ is written and read like any other (it vanished from the header)', () => {
+    const bytes = encodeSafetensors([{ name: '__proto__', shape: [2], data: new Float32Array([1, 2]) }, { name: 'x', shape: [1], data: new Float32Array([3]) }]);
+    const back = decodeSafetensors(bytes);
+    expect(back.tensors.map((t) => [t.name, Array.from(t.data)])).toEqual([['__proto__', [1, 2]], ['x', [3]]]);
+  });
+
+  it('decodes an ArrayBuffer as well as a Uint8Array; anything else is a TypeError naming the source', () => {
+    const bytes = encodeSafetensors([{ name: 'x', shape: [1], data: new Float32Array([3]) }]);
+    expect(decodeSafetensors(bytes.buffer).tensors[0].data).toEqual(new Float32Array([3]));
+    expect(() => decodeSafetensors([1, 2, 3] as never, 'w.safetensors')).toThrow(/^w\.safetensors: the bytes must be a Uint8Array or an ArrayBuffer$/);
   });
 });
 
