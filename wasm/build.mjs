@@ -142,6 +142,7 @@ function linkFlags(exports) {
     '-sTOTAL_STACK=1MB',
     '-sMAXIMUM_MEMORY=4GB',
     '-sERROR_ON_UNDEFINED_SYMBOLS=1',
+    '--js-library', path.join(root, 'wasm', 'host-imports.js'),
     `-sEXPORTED_FUNCTIONS=${[...exports.map((n) => '_' + n), '_malloc', '_free'].join(',')}`,
   ];
 }

@@ -6,6 +6,8 @@
  */
 export const PROVIDED_IMPORTS = [
   'env.emscripten_notify_memory_growth',
+  'env.rkw_pow',
+  'env.rkw_log',
   'wasi_snapshot_preview1.proc_exit',
   'wasi_snapshot_preview1.fd_write',
   'wasi_snapshot_preview1.fd_close',

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "dispatch.h"
+#include "host_math.h"
 #include "gemm/gemm.h"
 #include "threadpool.h"
 
@@ -102,7 +103,7 @@ double softmax_row(const KernelTable* k, const float* zr, int C, int t, float in
     er[t] -= inv;
     if (partial != nullptr) partial[t] = partial_t + er[t];
   }
-  return static_cast<double>(max) + std::log(se) - static_cast<double>(zt);
+  return static_cast<double>(max) + host_log(se) - static_cast<double>(zt);
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "host_math.h"
 #include "dispatch.h"
 #include "threadpool.h"
 
@@ -168,8 +169,8 @@ AdamStep Optimizer::adam_step(const GradTransform& tr) const {
   st.beta1 = static_cast<float>(o_.beta1);
   st.beta2 = static_cast<float>(o_.beta2);
   // Bias corrections in double, as torch computes them.
-  st.step_size = static_cast<float>(o_.lr / (1.0 - std::pow(o_.beta1, static_cast<double>(t_))));
-  st.inv_bc2 = static_cast<float>(1.0 / std::sqrt(1.0 - std::pow(o_.beta2, static_cast<double>(t_))));
+  st.step_size = static_cast<float>(o_.lr / (1.0 - host_pow(o_.beta1, static_cast<double>(t_))));
+  st.inv_bc2 = static_cast<float>(1.0 / std::sqrt(1.0 - host_pow(o_.beta2, static_cast<double>(t_))));
   st.eps = static_cast<float>(o_.eps);
   return st;
 }

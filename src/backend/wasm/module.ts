@@ -151,6 +151,9 @@ export function hostImports(getModule: () => RnnkitModule | null): WebAssembly.I
     env: {
       // Called by the module after memory.grow: views are refreshed lazily (RnnkitModule.refresh).
       emscripten_notify_memory_growth() {},
+      // pow and log for its few scalar uses (native/src/host_math.h): libc's cost ~10 KB of tables.
+      rkw_pow: Math.pow,
+      rkw_log: Math.log,
     },
     wasi_snapshot_preview1: {
       proc_exit(code: number) {
