@@ -100,7 +100,8 @@ describe('rnnkit-threads.wasm', () => {
     }
     b.setThreads(0);
     expect(b.info().threads).toBe(hardwareThreads());
-    expect(() => b.setThreads(-1)).toThrow(/threads must be an integer ≥ 0/);
+    expect(() => b.setThreads(-1)).toThrow(/threads must be an integer in 0\.\.256/);
+    expect(() => b.setThreads(257)).toThrow(/threads must be an integer in 0\.\.256 \(0 = every core\); got 257/);
     expect(() => b.setThreads(1.5)).toThrow(RangeError);
   });
 

@@ -64,12 +64,11 @@ export function relaxedSimdSupported(): boolean {
   }
 }
 
-/** Why this engine cannot run `variant` (a variant asked for by name), or undefined. */
+/** Why this engine cannot run `variant` (a variant asked for by name), or undefined. (Shared memory: module.ts says it.) */
 export function variantProblem(variant: WasmVariant): string | undefined {
   if (variant.endsWith('relaxed') && !relaxedSimdSupported()) {
     return `this engine has no relaxed SIMD (Node 20: node --experimental-wasm-relaxed-simd; Chromium 114+)`;
   }
-  if (variant.startsWith('threads') && !sharedMemorySupported()) return 'this engine has no shared memory (a page needs COOP/COEP)';
   return undefined;
 }
 
