@@ -36,7 +36,11 @@ export interface EpochResult {
   loss: number;
   /** Cross-entropy: fraction of counted positions whose arg-max was the target. */
   accuracy?: number;
-  /** On `validationData` or the `validationSplit`, after the epoch's last step. */
+  /**
+   * On `validationData` or the `validationSplit`, after the epoch's last step. Per-class
+   * figures only for models of at most 256 classes: a language model's vocabulary made every
+   * epoch's record, and each checkpoint's fit.json, megabytes (`evaluate` gives them at any size).
+   */
   validation?: EvalMetrics;
 }
 

@@ -70,6 +70,8 @@ export interface ModelOptions {
 
 /** The most tokens one {@link RnnModel.generate} call makes (use a session's `sample` to stream more), and the longest {@link RnnModel.forecast} horizon. */
 export const MAX_GENERATE_STEPS = 1_000_000;
+/** fit's per-epoch validation keeps per-class figures up to this many classes (EpochResult.validation). */
+const FIT_PER_CLASS_MAX = 256;
 
 /** Options of {@link RnnModel.generate}. */
 export interface GenerateOptions {
@@ -317,7 +319,7 @@ export class RnnModel {
       const host: FitHost = {
         spec: this.spec, training: this.training, handle, lock: this.lock,
         appliedOptimizer: this.appliedOptimizer, extra: this.extra,
-        evaluate: (set, batchSize, stream) => this.evaluateChecked(set, { batchSize, stream, confusion: false }),
+        evaluate: (set, batchSize, stream) => this.evaluateChecked(set, { batchSize, stream, confusion: false, perClass: this.spec.outputs <= FIT_PER_CLASS_MAX }),
       };
       return fitModel(host, data, options).finally(() => {
         this.appliedOptimizer = host.appliedOptimizer;
@@ -344,13 +346,14 @@ export class RnnModel {
         batchSize: stream ? 1 : checkInteger('batchSize', options.batchSize ?? 32, 1),
         stream,
         confusion: checkBoolean('confusion', options.confusion ?? false),
+        perClass: true,
       });
     });
   }
 
-  private async evaluateChecked(set: CheckedDataset, how: { batchSize: number; stream: boolean; confusion: boolean }): Promise<EvalMetrics> {
+  private async evaluateChecked(set: CheckedDataset, how: { batchSize: number; stream: boolean; confusion: boolean; perClass: boolean }): Promise<EvalMetrics> {
     const handle = this.live();
-    const metrics = createMetrics(this.spec, { confusion: how.confusion });
+    const metrics = createMetrics(this.spec, { confusion: how.confusion, perClass: how.perClass });
     let state: { h0?: Float32Array; c0?: Float32Array } = {};
     for (let first = 0; first < set.size; first += how.batchSize) {
       const idx = Array.from({ length: Math.min(how.batchSize, set.size - first) }, (_, k) => first + k);

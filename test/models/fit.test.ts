@@ -67,6 +67,17 @@ describe('fit', () => {
     expect(result.epochs[1].validation!.count).toBe(10);
     expect(result.epochs[1].validation!.perplexity).toBeCloseTo(Math.exp(result.epochs[1].validation!.loss), 12);
     expect(result.epochs[0].accuracy).toBeGreaterThanOrEqual(0);
+    expect(result.epochs[1].validation!.perClass).toHaveLength(small.outputs);
+  });
+
+  it("keeps per-class validation figures for at most 256 classes (a vocabulary's made every epoch's record megabytes)", async () => {
+    const wide = await createModel({ input: { kind: 'embedding', vocab: 300, dim: 3 }, cell: 'gru', hiddenSize: 4, outputs: 300, backend: 'reference' });
+    const seqs = { inputs: [[1, 2, 3], [4, 5, 6]], targets: [[2, 3, 4], [5, 6, 7]] };
+    const result = await wide.fit(seqs, { epochs: 1, validationData: seqs });
+    expect(result.epochs[0].validation!.loss).toBeGreaterThan(0);
+    expect(result.epochs[0].validation!.perClass).toBeUndefined();
+    expect((await wide.evaluate(seqs)).perClass).toHaveLength(300);
+    wide.dispose();
   });
 
   it('stops with TrainingDivergedError naming the step when the loss overflows, keeping the last good parameters', async () => {
