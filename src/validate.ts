@@ -183,7 +183,7 @@ export function checkKnownKeys(name: string, value: object, known: readonly stri
  * (`hiddensize`, `batch_size`), else one that begins with the other (`epoch`, `epochs`).
  * The message lists every known key anyway.
  */
-function nearestKey(key: string, known: readonly string[]): string | undefined {
+export function nearestKey(key: string, known: readonly string[]): string | undefined {
   const plain = (k: string) => k.toLowerCase().replace(/[_-]/g, '');
   const p = plain(key);
   if (p === '') return undefined;

@@ -3,6 +3,7 @@
  * numbers validated here so that a bad flag is a one-line usage error naming it.
  */
 import { parseArgs } from 'node:util';
+import { nearestKey } from '../validate.js';
 
 export class UsageError extends Error {}
 
@@ -31,6 +32,13 @@ export function parseOptions(argv: string[], specs: Record<string, OptionSpec>, 
       allowPositionals: positionals > 0,
     });
   } catch (e) {
+    // parseArgs's own text ("Unknown option '--bogus'. To specify a positional argument…")
+    // is about positionals; say which option it resembles instead.
+    const unknown = /^Unknown option '(-{1,2})([^']*)'/.exec((e as Error).message);
+    if (unknown) {
+      const near = nearestKey(unknown[2], Object.keys(specs));
+      throw new UsageError(`unknown option ${unknown[1]}${unknown[2]}${near ? ` (did you mean --${near}?)` : ''}; --help lists them`);
+    }
     throw new UsageError((e as Error).message);
   }
   if (parsed.positionals.length > positionals) {
@@ -48,7 +56,8 @@ export function parseOptions(argv: string[], specs: Record<string, OptionSpec>, 
       continue;
     }
     const value = Number(raw);
-    const ok = raw !== '' && Number.isFinite(value) && (spec.type !== 'integer' || Number.isInteger(value)) &&
+    // Decimal only: Number() also reads "0x10", "0b11" and, for integers, "1e1".
+    const ok = (spec.type === 'integer' ? /^[+-]?\d+$/ : /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i).test(String(raw)) && Number.isFinite(value) && (spec.type !== 'integer' || Number.isInteger(value)) &&
       (spec.min === undefined || (spec.openMin ? value > spec.min : value >= spec.min)) && (spec.max === undefined || value <= spec.max);
     if (!ok) {
       const kind = spec.type === 'integer' ? 'an integer' : 'a number';

@@ -31,8 +31,7 @@ async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'train':
       if (wantsHelp) return print(usage('train', 'Train a language model (characters or words) and save the best on held-out text.', trainOptions));
-      await train(rest);
-      return 0;
+      return train(rest);
     case 'sample':
       if (wantsHelp) return print(usage('sample', 'Generate text from a saved model.', sampleOptions));
       await sample(rest);
@@ -46,6 +45,8 @@ async function main(argv: string[]): Promise<number> {
       console.log(JSON.stringify(await info()));
       return 0;
     case undefined:
+      // No command is a usage error (exit 2), the help its message.
+      throw new UsageError(`a command is needed\n\n${HELP}`);
     case '--help':
     case '-h':
     case 'help':

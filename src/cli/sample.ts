@@ -6,6 +6,7 @@ import { RnnModel } from '../models/model.js';
 import { CharTokenizer, tokenizerOf, WordTokenizer } from '../text/tokenizer.js';
 import { parseOptions, UsageError, type OptionSpec } from './args.js';
 import { BACKEND_NAMES } from '../backend/load.js';
+import { LIMITS } from '../backend/abi/limits.js';
 import type { BackendName } from '../backend/contract.js';
 
 /** The most tokens one `rnnkit sample` writes. */
@@ -16,7 +17,7 @@ export const sampleOptions: Record<string, OptionSpec> = {
   prime: { type: 'string', default: 'Call me ', help: 'text to start from' },
   length: { type: 'integer', default: 300, min: 1, max: MAX_SAMPLE_LENGTH, help: 'tokens to generate (characters, or words for a word model)' },
   temperature: { type: 'number', default: 0.7, min: 0, help: '0: greedy; higher: more varied' },
-  'top-k': { type: 'integer', default: 10, min: 0, help: 'sample among the k most likely (0: all)' },
+  'top-k': { type: 'integer', default: 10, min: 0, max: LIMITS.RK_MAX_WIDTH, help: 'sample among the k most likely (0: all)' },
   'top-p': { type: 'number', default: 1, min: 0, openMin: true, max: 1, help: 'sample among the most likely whose probabilities sum to p (1: all)' },
   'repetition-penalty': { type: 'number', default: 1, min: 1, help: 'make tokens already generated less likely (1: off)' },
   seed: { type: 'integer', default: 1, min: 0, help: 'seed of the sampling' },

@@ -7,7 +7,7 @@
  * (weights, config, tokenizer) whenever it improves, and checkpoints to <out>.checkpoint/
  * every --checkpoint-every steps, at every epoch's end and on Ctrl-C; --resume carries on.
  */
-import { stat } from 'node:fs/promises';
+import { rmdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { BackendName, CellType } from '../backend/contract.js';
 import { CELL_TYPES } from '../backend/contract.js';
@@ -19,7 +19,7 @@ import { FitAbortedError } from '../models/errors.js';
 import type { EvalMetrics } from '../models/fit-types.js';
 import { createModel, RnnModel } from '../models/model.js';
 import { CharTokenizer } from '../text/tokenizer.js';
-import { parseOptions, UsageError, type OptionSpec } from './args.js';
+import { parseOptions, UsageError, type OptionSpec, type OptionValues } from './args.js';
 import { RunClock } from './budget.js';
 import { formatDuration, progressDisplay } from './progress.js';
 import { printSample } from './sample.js';
@@ -67,7 +67,8 @@ function oneOf<T extends string>(flag: string, value: unknown, allowed: readonly
   return value as T;
 }
 
-export async function train(argv: string[]): Promise<void> {
+/** Trains as `argv` says; resolves to the exit code: 0, or 130 when stopped by Ctrl-C (the model and a checkpoint saved). */
+export async function train(argv: string[]): Promise<number> {
   const o = parseOptions(argv, trainOptions);
   const level = oneOf('level', o.level, LEVELS);
   const cell = oneOf('cell', o.cell, CELL_TYPES) as CellType;
@@ -77,7 +78,17 @@ export async function train(argv: string[]): Promise<void> {
 
   const out = o.out as string;
   // Refused before training, not after it: the model would be lost.
-  await checkOutTarget(out);
+  const made = await checkOutTarget(out);
+  try {
+    return await trainInto(o, { level, cell, backend, minutes, out });
+  } catch (e) {
+    // A run that failed before saving anything leaves no empty --out behind.
+    if (made) await rmdir(out).catch(() => undefined);
+    throw e;
+  }
+}
+
+async function trainInto(o: OptionValues, { level, cell, backend, minutes, out }: { level: Level; cell: CellType; backend: BackendName | undefined; minutes: number | undefined; out: string }): Promise<number> {
   // Beside --out, however it is spelled (m, m/, .): not inside it.
   const checkpointDir = path.relative(process.cwd(), `${path.resolve(out)}.checkpoint`);
   if (o.resume && !(await stat(path.join(checkpointDir, 'latest')).catch(() => undefined))) {
@@ -98,9 +109,15 @@ export async function train(argv: string[]): Promise<void> {
     ...(dropout > 0 ? { dropout: { input: dropout, between: dropout } } : {}),
     init: { seed: o.seed as number },
     backend,
+  }).catch((e: unknown) => {
+    // Each flag is in range, but together they can exceed the parameter limit: name them.
+    if (e instanceof RangeError && /parameters/.test(e.message)) {
+      throw new UsageError(`--hidden ${o.hidden}, --layers ${o.layers} and --embed ${o.embed} with a vocabulary of ${vocab} give too large a model: ${e.message}`);
+    }
+    throw e;
   });
   try {
-    await run(model, data, o, { level, minutes, out, checkpointDir, streams, window });
+    return await run(model, data, o, { level, minutes, out, checkpointDir, streams, window });
   } finally {
     model.dispose();
   }
@@ -115,7 +132,7 @@ interface RunSettings {
   window: number;
 }
 
-async function run(model: RnnModel, data: TrainingText, o: Record<string, unknown>, s: RunSettings): Promise<void> {
+async function run(model: RnnModel, data: TrainingText, o: Record<string, unknown>, s: RunSettings): Promise<number> {
   const unit = s.level === 'char' ? 'char' : 'word';
   const info = (await loadBackend(model.backend)).info();
   console.log(`rnnkit train: ${data.name}, ${data.characters.toLocaleString('en')} characters → ${data.trainTokens.toLocaleString('en')} ${unit}s to train on, ${data.heldOutTokens.toLocaleString('en')} held out; vocabulary ${data.tokenizer.vocabSize}`);
@@ -227,7 +244,7 @@ async function run(model: RnnModel, data: TrainingText, o: Record<string, unknow
       await model.save(s.out);
     }
     console.log(`stopped; ${best === undefined ? `the model as trained so far saved to ${s.out}/` : `the best model so far is in ${s.out}/`}; rnnkit train --resume (same options) carries on from ${s.checkpointDir}/`);
-    return;
+    return 130;
   }
   // The run ended (time or epochs): the model as it is now may beat the last epoch's. The
   // bar has stopped at 100% of training; say what the remaining seconds are spent on.
@@ -243,6 +260,7 @@ async function run(model: RnnModel, data: TrainingText, o: Record<string, unknow
   } finally {
     if (saved !== model) saved.dispose();
   }
+  return 0;
 }
 
 /**
@@ -251,7 +269,8 @@ async function run(model: RnnModel, data: TrainingText, o: Record<string, unknow
  * (checkModelSaveTarget), and made now if missing (a path that cannot be made — under a
  * file, /proc, a link to nothing, a read-only disk — fails here, not after the run).
  */
-async function checkOutTarget(out: string): Promise<void> {
+/** Checks and makes --out; true when it did not exist before. */
+async function checkOutTarget(out: string): Promise<boolean> {
   if (out.trim() === '') throw new UsageError('--out must name a directory; got an empty string');
   const existing = await stat(out).catch(() => undefined);
   if (existing && !existing.isDirectory()) throw new UsageError(`--out ${out} exists and is not a directory`);
@@ -261,6 +280,7 @@ async function checkOutTarget(out: string): Promise<void> {
   } catch (e) {
     throw new UsageError(`--out ${out}: ${(e as Error).message}`);
   }
+  return existing === undefined;
 }
 
 /** The held-out loss recorded in a saved model's config.json, if any. */

@@ -170,5 +170,27 @@ describe('the built executable (npm test builds it first)', () => {
     const forced = JSON.parse((await run('node', [bin, 'info'], { env: { ...process.env, RNNKIT_BACKEND: 'reference' } })).stdout);
     expect(forced).toMatchObject({ backend: 'reference', why: 'RNNKIT_BACKEND=reference' });
     for (const command of ['sample', 'eval', 'info']) expect((await run('node', [bin, command, '--help'])).stdout).toMatch(/^usage: rnnkit /);
+    // No command is a usage error too (it printed the help and exited 0); `rnnkit help` is not.
+    const none = await run('node', [bin]).catch((e) => e);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toMatch(/^rnnkit: a command is needed\n\nusage: rnnkit <command>/);
+    expect((await run('node', [bin, 'help'])).stdout).toMatch(/^usage: rnnkit <command>/);
+  });
+
+  it('an unknown option names the one it resembles; numbers are decimal; sizes too large together name their flags', async () => {
+    await expect(train(['--epoch', '3'])).rejects.toThrow(/^unknown option --epoch \(did you mean --epochs\?\); --help lists them$/);
+    await expect(train(['--bogus'])).rejects.toThrow(/^unknown option --bogus; --help lists them$/);
+    await expect(train(['--hidden', '0x10'])).rejects.toThrow(/^--hidden must be an integer in 1\.\.16384; got "0x10"$/);
+    await expect(train(['--hidden', '1e1'])).rejects.toThrow(/^--hidden must be an integer/);
+    await expect(train(['--lr', '0x1'])).rejects.toThrow(/^--lr must be a number/);
+    await expect(sample(['--top-k', '1e20'])).rejects.toThrow(/^--top-k must be an integer in 0\.\.16777216; got "1e20"$/);
+    const dir = mkdtempSync(join(tmpdir(), 'rnnkit-cli-'));
+    const text = join(dir, 't.txt');
+    writeFileSync(text, 'abcd'.repeat(300));
+    const out = join(dir, 'never-made');
+    await expect(train(['--text', text, '--out', out, '--hidden', '16384', '--layers', '64', '--batch', '4', '--seq', '8', '--backend', 'reference']))
+      .rejects.toThrow(/^--hidden 16384, --layers 64 and --embed \d+ with a vocabulary of 4 give too large a model: /);
+    // A run that failed before saving anything leaves no empty --out behind.
+    expect(existsSync(out)).toBe(false);
   });
 });
