@@ -27,9 +27,10 @@ export async function evaluateCommand(argv: string[]): Promise<void> {
   if (o.backend !== undefined && !(BACKEND_NAMES as readonly string[]).includes(o.backend as string)) {
     throw new UsageError(`--backend must be one of ${BACKEND_NAMES.join(', ')}; got ${JSON.stringify(o.backend)}`);
   }
-  const { text, name } = await readText(file, 'the text to evaluate on');
+  // The model first: a wrong model directory is the likelier mistake, and its error the clearer.
   const model = await RnnModel.load(dir, { backend: o.backend as BackendName | undefined });
   try {
+    const { text, name } = await readText(file, 'the text to evaluate on');
     const tokenizer = savedTokenizer(model, dir);
     // A word model was trained on sentences between start and end tokens: read the text so.
     const all = tokenizer instanceof CharTokenizer ? encodeInVocabulary(tokenizer, text, file ?? name) : encodeSentences(tokenizer, text).flat();

@@ -188,8 +188,20 @@ export class RnnModel {
   private appliedOptimizer: string | undefined;
   /** One call at a time (call-lock.ts): fit holds the model until it settles. */
   private readonly lock = new CallLock('this RnnModel');
-  /** Extra settings saved in config.json (e.g. a tokenizer). */
-  extra: Record<string, unknown> = {};
+  private extraSettings: Record<string, unknown> = {};
+
+  /** Extra settings saved in config.json (e.g. a tokenizer): a plain object. */
+  get extra(): Record<string, unknown> {
+    return this.extraSettings;
+  }
+
+  set extra(value: Record<string, unknown>) {
+    // Anything else was saved as {} without a word (a string, null, an array).
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+      throw new TypeError(`extra must be a plain object (saved as config.json's extra); got ${value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value}`);
+    }
+    this.extraSettings = value;
+  }
 
   /** Use {@link createModel} or {@link RnnModel.load}. */
   constructor(
@@ -226,8 +238,10 @@ export class RnnModel {
   async save(dir: string): Promise<void> {
     checkDirectory(dir);
     requireNode('model.save(dir)', 'use modelToBlob');
+    // Read at once, before any await: between two steps of a fit it is that step's model,
+    // while a step computes it is refused (under the name the caller used).
+    const params = this.lock.read('save', () => this.training.getParams(this.live()));
     const { saveModelFiles } = await import('../io/model-file.js');
-    const params = this.getParams(); // refused while a fit runs: a save never mixes two steps
     await saveModelFiles(dir, this.spec, params, this.extra);
   }
 

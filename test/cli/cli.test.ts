@@ -101,6 +101,8 @@ describe('rnnkit train and sample', () => {
     await expect(train(['--text', '/nonexistent/file.txt'])).rejects.toThrow(/--text: cannot read \/nonexistent\/file.txt: ENOENT/);
     await expect(train(['--bogus'])).rejects.toThrow(UsageError);
     await expect(sample(['--model', '/nonexistent/model'])).rejects.toThrow(/nonexistent/);
+    // eval reads the model before the text: a wrong directory is named, not the default corpus.
+    await expect(evaluateCommand(['/nonexistent/model'])).rejects.toThrow(/\/nonexistent\/model/);
     // A negative number is the option's value (then refused by its range, under its own name).
     await expect(train(['--lr', '-1'])).rejects.toThrow(/^--lr must be a number in 0\.\.10; got "-1"$/);
     await expect(train(['--dropout', '-0.5'])).rejects.toThrow(/^--dropout must be a number in 0\.\.0\.95; got "-0\.5"$/);

@@ -70,6 +70,18 @@ describe('fit', () => {
     expect(result.epochs[1].validation!.perClass).toHaveLength(small.outputs);
   });
 
+  it('a save during a fit is refused under its own name; extra takes only a plain object', async () => {
+    const model = await createModel(small);
+    const fit = model.fit(data, { epochs: 40, batchSize: 16 });
+    const dir = mkdtempSync(path.join(tmpdir(), 'rnnkit-fit-save-'));
+    await expect(model.save(dir)).rejects.toThrow(/^save: this RnnModel is busy with fit/);
+    await fit;
+    for (const bad of ['hello', null, [1]]) expect(() => (model.extra = bad as never)).toThrow(/^extra must be a plain object/);
+    model.extra = { note: 'kept' };
+    expect(model.extra).toEqual({ note: 'kept' });
+    model.dispose();
+  });
+
   it("keeps per-class validation figures for at most 256 classes (a vocabulary's made every epoch's record megabytes)", async () => {
     const wide = await createModel({ input: { kind: 'embedding', vocab: 300, dim: 3 }, cell: 'gru', hiddenSize: 4, outputs: 300, backend: 'reference' });
     const seqs = { inputs: [[1, 2, 3], [4, 5, 6]], targets: [[2, 3, 4], [5, 6, 7]] };

@@ -91,8 +91,9 @@ export function setWasmWorker(option: WasmWorkerOption): void {
 
 /** Why the engine stays on the calling thread before any worker is tried, or null. */
 function disabledReason(): string | null {
-  const env = nodeHost()?.env.RNNKIT_WASM_WORKER;
-  if (env !== undefined && ['0', 'false', 'off', 'no'].includes(env.toLowerCase())) return `RNNKIT_WASM_WORKER=${env}`;
+  const env = nodeHost()?.env.RNNKIT_WASM_WORKER?.toLowerCase();
+  if (env !== undefined && ['0', 'false', 'off', 'no'].includes(env)) return `RNNKIT_WASM_WORKER=${env}`;
+  if (env && !['1', 'true', 'on', 'yes'].includes(env)) console.warn(`rnnkit: RNNKIT_WASM_WORKER=${env} is not 0/1 (or off/on); the worker is used`);
   if (workerOption === false) return 'setWasmWorker(false)';
   return null;
 }
