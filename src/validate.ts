@@ -137,10 +137,14 @@ export function checkParamCount(what: string, total: number): void {
 
 /** Per-sequence lengths: an Int32Array (or array) of `batch` integers in 1..steps. */
 export function checkLengths(name: string, value: unknown, batch: number, steps: number): Int32Array {
-  const ok = value instanceof Int32Array || Array.isArray(value) || value instanceof Uint32Array;
+  // The intrinsic checks (see copyTypedArray): a Proxy of an Int32Array passed instanceof and
+  // then failed on its length with an engine message naming nothing.
+  const kind = kindOfTypedArray(value);
+  const ok = kind === 'Int32Array' || kind === 'Uint32Array' || Array.isArray(value);
   if (!ok) throw new TypeError(`${name} must be an Int32Array or array of ${batch} integers; got ${describe(value)}`);
   const arr = value as ArrayLike<unknown>;
-  if (arr.length !== batch) throw new RangeError(`${name} must have batch=${batch} entries; got ${arr.length}`);
+  const length = kind ? typedArrayLength.call(value) : arr.length;
+  if (length !== batch) throw new RangeError(`${name} must have batch=${batch} entries; got ${length}`);
   const out = new Int32Array(batch);
   for (let b = 0; b < batch; b++) {
     const v = arr[b];

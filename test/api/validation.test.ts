@@ -85,6 +85,14 @@ describe('forward and backward arguments', () => {
     await expect(s.forward(x(), { steps, batch, lengths: [1, 3, 2] })).rejects.toThrow(/lengths\[1\] must be an integer in 1..2/);
     await expect(s.forward(x(), { steps, batch, lengths: [1, 0, 2] })).rejects.toThrow(/lengths\[1\]/);
     await expect(s.forward(x(), { steps, batch, lengths: [1, 2] })).rejects.toThrow(/lengths must have batch=3 entries; got 2/);
+    // A Proxy of an Int32Array passed instanceof, then failed with an engine message naming nothing.
+    await expect(s.forward(x(), { steps, batch, lengths: new Proxy(new Int32Array([1, 2, 2]), {}) })).rejects.toThrow(/^lengths must be an Int32Array or array of 3 integers; got object$/);
+    class Liar extends Int32Array {
+      override get length(): number {
+        return 3;
+      }
+    }
+    await expect(s.forward(x(), { steps, batch, lengths: new Liar(1) })).rejects.toThrow(/^lengths must have batch=3 entries; got 1$/);
   });
 
   it('backward before a training forward is an error; dy must match the forward', async () => {
