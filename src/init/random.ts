@@ -24,12 +24,15 @@ export function checkSeed(value: unknown, name = 'seed'): number {
 
 /** A seeded stream of uniform and normal numbers. */
 export class Random {
-  /**
-   * s0..s3. In a Uint32Array, not four number fields: uint32 values above 2³⁰ are not small
-   * integers to V8, so fields held them as boxed doubles, and a uniform draw cost ~120 ns
-   * (initialising a 27M-parameter model took 3 s, a frozen tab in a page).
-   */
-  private readonly s = new Uint32Array(4);
+  // The state words as signed int32 (`| 0`), converted to uint32 only in getState: kept as
+  // uint32, values above 2³¹ are not small integers to V8, which then held every field as a
+  // boxed double, and a uniform draw cost ~120 ns (initialising a 27M-parameter model took
+  // 3 s, a frozen tab in a page). (A Uint32Array per instance was as fast but grew RSS by
+  // ~1 KB per Random.)
+  private s0: number;
+  private s1: number;
+  private s2: number;
+  private s3: number;
   private spare: number | undefined;
 
   /** `seed`: any integer (taken modulo 2³²). */
@@ -43,17 +46,16 @@ export class Random {
       z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
       return (z ^ (z >>> 16)) >>> 0;
     };
-    const s = this.s;
-    s[0] = next();
-    s[1] = next();
-    s[2] = next();
-    s[3] = next();
-    if ((s[0]! | s[1]! | s[2]! | s[3]!) === 0) s[0] = 1;
+    this.s0 = next() | 0;
+    this.s1 = next() | 0;
+    this.s2 = next() | 0;
+    this.s3 = next() | 0;
+    if ((this.s0 | this.s1 | this.s2 | this.s3) === 0) this.s0 = 1;
   }
 
   /** The generator's whole state (a checkpoint restores it with {@link Random.fromState}). */
   getState(): RandomState {
-    return { s: [this.s[0]!, this.s[1]!, this.s[2]!, this.s[3]!], spare: this.spare ?? null };
+    return { s: [this.s0 >>> 0, this.s1 >>> 0, this.s2 >>> 0, this.s3 >>> 0], spare: this.spare ?? null };
   }
 
   /** A generator that continues exactly where the one that gave `state` was. */
@@ -63,23 +65,21 @@ export class Random {
       (state.spare === null || Number.isFinite(state.spare));
     if (!ok) throw new TypeError('random state must be { s: four uint32 (not all 0), spare: number | null }');
     const r = new Random(0);
-    r.s.set(state.s);
+    [r.s0, r.s1, r.s2, r.s3] = state.s.map((v) => v | 0);
     r.spare = state.spare ?? undefined;
     return r;
   }
 
   /** A uniform 32-bit unsigned integer. */
   nextUint32(): number {
-    const s = this.s;
-    const s1 = s[1]!;
-    const result = Math.imul(rotl(Math.imul(s1, 5), 7), 9) >>> 0;
-    const t = s1 << 9;
-    s[2]! ^= s[0]!;
-    s[3]! ^= s1;
-    s[1]! ^= s[2]!;
-    s[0]! ^= s[3]!;
-    s[2]! ^= t;
-    s[3] = rotl(s[3]!, 11);
+    const result = Math.imul(rotl(Math.imul(this.s1, 5), 7), 9) >>> 0;
+    const t = this.s1 << 9;
+    this.s2 ^= this.s0;
+    this.s3 ^= this.s1;
+    this.s1 ^= this.s2;
+    this.s0 ^= this.s3;
+    this.s2 ^= t;
+    this.s3 = rotl(this.s3, 11);
     return result;
   }
 
@@ -128,5 +128,5 @@ export class Random {
 }
 
 function rotl(x: number, k: number): number {
-  return ((x << k) | (x >>> (32 - k))) >>> 0;
+  return (x << k) | (x >>> (32 - k));
 }
