@@ -49,7 +49,9 @@ export async function printSample(
   const encoded = encodeInVocabulary(tokenizer, prime, '--prime');
   if (encoded.length === 0) throw new UsageError('--prime must hold at least one token');
   const start = specials.start !== undefined ? [specials.start, ...encoded] : encoded;
-  console.log(`--- sample (temperature ${s.temperature}, top-k ${s.topK}${s.topP !== undefined && s.topP < 1 ? `, top-p ${s.topP}` : ''}) ---`);
+  // Greedy (temperature 0) ignores top-k and top-p: the header does not show them.
+  const cuts = s.temperature === 0 ? '' : `, top-k ${s.topK}${s.topP !== undefined && s.topP < 1 ? `, top-p ${s.topP}` : ''}`;
+  console.log(`--- sample (temperature ${s.temperature}${cuts}) ---`);
   write(prime);
   const session = model.createSession();
   try {

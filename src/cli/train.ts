@@ -153,6 +153,10 @@ async function run(model: RnnModel, data: TrainingText, o: Record<string, unknow
   model.extra.tokenizer = data.tokenizer.toJSON();
   model.extra.trainedOn = data.name;
   let best = o.resume ? await savedHeldOutLoss(s.out) : undefined;
+  if (o.resume) {
+    const from = (await readRegularFile(path.join(s.checkpointDir, 'latest'), 'utf8').catch(() => '')).trim();
+    console.log(`resuming from ${path.join(s.checkpointDir, from)}${best === undefined ? '' : ` (best held-out so far: ${(best / Math.LN2).toFixed(3)} bits per ${unit === 'char' ? 'character' : 'word'})`}`);
+  }
   let lastStep = 0;
   let lastTokens = 0;
   const saveIfBest = async (m: EvalMetrics, epoch: number | undefined): Promise<boolean> => {

@@ -174,7 +174,8 @@ export async function fitModel(host: FitHost, data: Dataset, options: FitOptions
   if (resume !== undefined) {
     const { readCheckpoint } = await import('../io/checkpoint.js');
     const ck = await readCheckpoint(resume);
-    if (JSON.stringify(ck.spec) !== JSON.stringify(spec)) throw new RangeError(`resume: the checkpoint in ${resume} is of another model (its spec differs from this model's)`);
+    const differs = specDifference(ck.spec, spec);
+    if (differs) throw new RangeError(`resume: the checkpoint in ${resume} is of another model (its ${differs})`);
     const p = ck.position;
     if (p.optimizerKey !== key) throw new RangeError(`resume: the checkpoint in ${resume} was trained with other optimizer or clipping settings`);
     if (p.order.length !== set.size) {
@@ -344,4 +345,16 @@ export async function fitModel(host: FitHost, data: Dataset, options: FitOptions
   if (stopping?.restoreBest && best && best.epoch !== results.length) training.setParams(handle, best.params);
   else finiteParams();
   return { ...partial(), ...(stopping ? { bestEpoch: best?.epoch, stoppedEarly } : {}) };
+}
+
+/** The first field where two specs differ, as "stack.hiddenSize is 64; this model's is 128", or undefined when equal. */
+function specDifference(theirs: unknown, ours: unknown, at = 'spec'): string | undefined {
+  if (JSON.stringify(theirs) === JSON.stringify(ours)) return undefined;
+  if (theirs !== null && ours !== null && typeof theirs === 'object' && typeof ours === 'object') {
+    for (const k of new Set([...Object.keys(theirs), ...Object.keys(ours)])) {
+      const d = specDifference((theirs as Record<string, unknown>)[k], (ours as Record<string, unknown>)[k], `${at}.${k}`);
+      if (d) return d;
+    }
+  }
+  return `${at} is ${JSON.stringify(theirs) ?? 'absent'}; this model's is ${JSON.stringify(ours) ?? 'absent'}`;
 }

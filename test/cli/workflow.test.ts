@@ -75,6 +75,7 @@ for (const backend of requestedBackends()) {
       const resumeArgs = common.map((a, i) => (common[i - 1] === '--epochs' ? '10' : a));
       const second = await cli(['train', ...resumeArgs, '--resume']);
       expect(second.code, second.stderr).toBe(0);
+      expect(second.stdout).toMatch(/^resuming from .*model\.checkpoint\/step-\d+ \(best held-out so far: [\d.]+ bits per character\)$/m);
       expect(second.stderr).not.toMatch(/^epoch 1 \(/m);
       expect(second.stderr).toMatch(/^epoch 10 \(/m);
       const done = /done in \S+: held-out ([\d.]+) bits per character \(perplexity ([\d.]+)\) on ([\d,]+) chars read as one stream/.exec(second.stdout);

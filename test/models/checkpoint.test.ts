@@ -133,7 +133,7 @@ for (const backend of requestedBackends() as ModelOptions['backend'][]) {
       const m = await createModel(options);
       await m.fit(DATA, { ...FIT, epochs: 1, checkpoint: { dir } });
       const other = await createModel({ ...options, hiddenSize: 10 });
-      await expect(other.fit(DATA, { ...FIT, resume: dir })).rejects.toThrow(/is of another model/);
+      await expect(other.fit(DATA, { ...FIT, resume: dir })).rejects.toThrow(/is of another model \(its spec\.stack\.hiddenSize is 12; this model's is 10\)$/);
       await expect(m.fit(DATA, { ...FIT, optimizer: { name: 'sgd', lr: 0.1 }, resume: dir })).rejects.toThrow(/other optimizer or clipping settings/);
       await expect(m.fit(DATA, { ...FIT, resume: path.join(root, 'nothing-here') })).rejects.toThrow(/holds no checkpoint/);
       await expect(m.fit(DATA, { ...FIT, batchSize: 4, resume: dir })).rejects.toThrow(/batchSize 8 and window 4; this fit has 4 and 4/);
