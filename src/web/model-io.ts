@@ -180,7 +180,7 @@ export function modelUrls(source: string | URL): { bundle: URL } | { config: URL
   return { config: new URL(CONFIG_FILE, url), weights: new URL(WEIGHTS_FILE, url) };
 }
 
-type NodeFsPromises = { readFile(url: URL): Promise<Uint8Array> };
+type NodeFsPromises = { readFile(url: URL): Promise<Uint8Array>; stat(url: URL): Promise<{ isFile(): boolean }> };
 
 /** The bytes at `url`: fetched, or read from disk for a file: URL under Node. */
 async function fetchBytes(url: URL, options: ReadModelOptions): Promise<Uint8Array> {
@@ -189,6 +189,8 @@ async function fetchBytes(url: URL, options: ReadModelOptions): Promise<Uint8Arr
     const fs = typeof proc?.getBuiltinModule === 'function' ? (proc.getBuiltinModule('node:fs/promises') as NodeFsPromises) : null;
     if (fs) {
       try {
+        // A FIFO would wait forever for a writer, /dev/zero read until memory ran out (io/regular-file.ts).
+        if (!(await fs.stat(url)).isFile()) throw new Error('not a regular file');
         return await fs.readFile(url);
       } catch (e) {
         throw new Error(`cannot read ${url.href}: ${(e as Error).message}`);

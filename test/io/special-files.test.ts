@@ -8,8 +8,10 @@ import { execFileSync } from 'node:child_process';
 import { cpSync, mkdtempSync, rmSync, symlinkSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createModel, loadModelBundle, loadSafetensors, RnnModel, saveModelBundle } from '../../src/index.js';
+import { readModel } from '../../src/web/model-io.js';
 
 const root = mkdtempSync(path.join(tmpdir(), 'rnnkit-special-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -37,6 +39,9 @@ describe('special files in place of model files', () => {
     const bundle = path.join(root, 'bundle.safetensors');
     fifo(bundle);
     await expect(loadModelBundle(bundle, { backend: 'reference' })).rejects.toThrow(/bundle\.safetensors is a FIFO, not a regular file/);
+    // The browser entry's reader, given a file: URL under Node.
+    await expect(readModel(pathToFileURL(`${withFifo}/`))).rejects.toThrow(/model\.safetensors: not a regular file/);
+    await expect(readModel(pathToFileURL(bundle))).rejects.toThrow(/not a regular file/);
     // Saving over a directory whose weights are a FIFO is refused too (it opened the FIFO to read its producer).
     await expect(model.save(withFifo)).rejects.toThrow(/is a FIFO, not a regular file/);
     await saveModelBundle(model, path.join(root, 'ok.safetensors'));
