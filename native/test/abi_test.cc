@@ -430,9 +430,10 @@ static void check_describe() {
   has_line("limit RK_MAX_WIDTH 16777216", "RK_MAX_WIDTH");
   has_line("limit RK_MAX_PARAMS 268435456", "RK_MAX_PARAMS");
   has_line("limit RK_MAX_ELEMENTS 2147483647", "RK_MAX_ELEMENTS");
+  has_line("limit RK_MAX_THREADS 1024", "RK_MAX_THREADS");
   int lines = 0;
   for (char c : text) lines += c == '\n';
-  expect(lines == 7 + 5 + 4, "rk_abi_describe: 7 enums, 5 structs, 4 limits, nothing else");
+  expect(lines == 7 + 5 + 5, "rk_abi_describe: 7 enums, 5 structs, 5 limits, nothing else");
   expect(rk_abi_describe() == rk_abi_describe(), "rk_abi_describe returns the same text every time");
 }
 

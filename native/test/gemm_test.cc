@@ -428,6 +428,7 @@ void test_runtime() {
   CHECK(rk_force_isa("auto") == RK_OK, "auto");
 
   CHECK(rk_set_threads(-1) == RK_EINVAL, "negative threads must be EINVAL");
+  CHECK(rk_set_threads(RK_MAX_THREADS + 1) == RK_EINVAL, "threads above RK_MAX_THREADS must be EINVAL");
 #if defined(RNNKIT_NO_THREADS)
   constexpr int kPool = 1;  // the wasm build runs every task inline
 #else
