@@ -97,7 +97,7 @@ export function decodeModel(
   const cfg = raw as Record<string, unknown>;
   if (cfg.version !== VERSION) throw new Error(`${configPath}: version ${String(cfg.version)} is not supported (expected ${VERSION})`);
   const spec = checkModelSpec('config.spec', cfg.spec);
-  const extra = (typeof cfg.extra === 'object' && cfg.extra !== null ? cfg.extra : {}) as Record<string, unknown>;
+  const extra = (typeof cfg.extra === 'object' && cfg.extra !== null && !Array.isArray(cfg.extra) ? cfg.extra : {}) as Record<string, unknown>;
   const weightsPath = labels.weights;
   const { tensors } = decodeSafetensors(weights, weightsPath);
   return { spec, params: paramsFromTensors(spec, tensors, weightsPath), extra };

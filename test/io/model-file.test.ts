@@ -53,6 +53,16 @@ describe('model files', () => {
     expect(names).toContain('rnn.weight_hh_l1_reverse');
   });
 
+  it('an extra that is not an object (an array, a string) reads as none', async () => {
+    for (const extra of [[1, 2], 'x', null]) {
+      const { dir } = await saved();
+      const configFile = path.join(dir, CONFIG_FILE);
+      const config = JSON.parse(readFileSync(configFile, 'utf8'));
+      writeFileSync(configFile, JSON.stringify({ ...config, extra }));
+      expect((await loadModelFiles(dir)).extra, JSON.stringify(extra)).toEqual({});
+    }
+  });
+
   it('refuses weights whose shapes differ from the config', async () => {
     const { dir } = await saved();
     rewriteConfig(dir, (c) => (c.spec.outputs = 4));
