@@ -24,11 +24,6 @@ export function checkSeed(value: unknown, name = 'seed'): number {
 
 /** A seeded stream of uniform and normal numbers. */
 export class Random {
-  // The state words as signed int32 (`| 0`), converted to uint32 only in getState: kept as
-  // uint32, values above 2³¹ are not small integers to V8, which then held every field as a
-  // boxed double, and a uniform draw cost ~120 ns (initialising a 27M-parameter model took
-  // 3 s, a frozen tab in a page). (A Uint32Array per instance was as fast but grew RSS by
-  // ~1 KB per Random.)
   private s0: number;
   private s1: number;
   private s2: number;
@@ -46,16 +41,16 @@ export class Random {
       z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
       return (z ^ (z >>> 16)) >>> 0;
     };
-    this.s0 = next() | 0;
-    this.s1 = next() | 0;
-    this.s2 = next() | 0;
-    this.s3 = next() | 0;
+    this.s0 = next();
+    this.s1 = next();
+    this.s2 = next();
+    this.s3 = next();
     if ((this.s0 | this.s1 | this.s2 | this.s3) === 0) this.s0 = 1;
   }
 
   /** The generator's whole state (a checkpoint restores it with {@link Random.fromState}). */
   getState(): RandomState {
-    return { s: [this.s0 >>> 0, this.s1 >>> 0, this.s2 >>> 0, this.s3 >>> 0], spare: this.spare ?? null };
+    return { s: [this.s0, this.s1, this.s2, this.s3], spare: this.spare ?? null };
   }
 
   /** A generator that continues exactly where the one that gave `state` was. */
@@ -65,21 +60,22 @@ export class Random {
       (state.spare === null || Number.isFinite(state.spare));
     if (!ok) throw new TypeError('random state must be { s: four uint32 (not all 0), spare: number | null }');
     const r = new Random(0);
-    [r.s0, r.s1, r.s2, r.s3] = state.s.map((v) => v | 0);
+    [r.s0, r.s1, r.s2, r.s3] = state.s;
     r.spare = state.spare ?? undefined;
     return r;
   }
 
   /** A uniform 32-bit unsigned integer. */
   nextUint32(): number {
-    const result = Math.imul(rotl(Math.imul(this.s1, 5), 7), 9) >>> 0;
-    const t = this.s1 << 9;
+    const result = Math.imul(rotl(Math.imul(this.s1, 5) >>> 0, 7), 9) >>> 0;
+    const t = (this.s1 << 9) >>> 0;
     this.s2 ^= this.s0;
     this.s3 ^= this.s1;
     this.s1 ^= this.s2;
     this.s0 ^= this.s3;
     this.s2 ^= t;
     this.s3 = rotl(this.s3, 11);
+    this.s0 >>>= 0; this.s1 >>>= 0; this.s2 >>>= 0; this.s3 >>>= 0;
     return result;
   }
 
@@ -128,5 +124,5 @@ export class Random {
 }
 
 function rotl(x: number, k: number): number {
-  return (x << k) | (x >>> (32 - k));
+  return ((x << k) | (x >>> (32 - k))) >>> 0;
 }

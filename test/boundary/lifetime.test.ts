@@ -36,11 +36,14 @@ async function churn(make, count) {
     }
   }
 }
+// Long enough for the engine workers terminated during the loop (wasm: one per first handle
+// after the last was dropped) to be gone: with 100 ms the measure swung by tens of MB with the
+// pace of the loop.
 async function settle() {
-  for (let k = 0; k < 5; k++) {
+  for (let k = 0; k < 10; k++) {
     global.gc();
     await macrotask();
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
 try {
