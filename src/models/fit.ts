@@ -347,7 +347,7 @@ export async function fitModel(host: FitHost, data: Dataset, options: FitOptions
   return { ...partial(), ...(stopping ? { bestEpoch: best?.epoch, stoppedEarly } : {}) };
 }
 
-/** The first field where two specs differ, as "stack.hiddenSize is 64; this model's is 128", or undefined when equal. */
+/** The first field where two specs differ, as "spec.stack.hiddenSize is 64; this model's is 128", or undefined when equal. */
 function specDifference(theirs: unknown, ours: unknown, at = 'spec'): string | undefined {
   if (JSON.stringify(theirs) === JSON.stringify(ours)) return undefined;
   if (theirs !== null && ours !== null && typeof theirs === 'object' && typeof ours === 'object') {

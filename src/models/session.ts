@@ -140,7 +140,7 @@ export class GenerationSession {
       const want = this.host.training.sessionGetState(this.live());
       // checkFloat32 reads the array's own slots (a subclass's `length` getter made the wasm
       // and reference backends read past the data) and hands the backend a private copy.
-      const check = (name: 'h' | 'c', v: unknown, n: number) => (v === undefined ? undefined : checkFloat32(`state.${name}`, v, n, "[layers·batch·size]"));
+      const check = (name: 'h' | 'c', v: unknown, n: number) => (v === undefined ? undefined : checkFloat32(`state.${name}`, v, n, '[layers·batch·size]'));
       const h = check('h', state?.h, want.h.length);
       const c = want.c ? check('c', state?.c, want.c.length) : undefined;
       this.host.training.sessionSetState(this.live(), { h, c });
