@@ -65,6 +65,12 @@ const OLD_TEMP = /^\.(.+)\.(\d+)\.\d+\.[0-9a-z]+\.tmp$/;
 export interface WriteUnitOptions {
   /** false: the pointer-file layout even where symlinks work (for tests). Default: symlinks when the file system has them. */
   symlinks?: boolean;
+  /**
+   * Runs first, inside this directory's queue, and a rejection refuses the save: a check of
+   * the directory must wait for the saves queued before it, or a slow check would let a later
+   * save commit first (the queue is in call order only if nothing awaits before joining it).
+   */
+  before?: () => Promise<void>;
 }
 
 const errno = (e: unknown): string | undefined => (e as NodeJS.ErrnoException)?.code;
@@ -317,8 +323,11 @@ async function writeUnitNow(dir: string, files: Record<string, Uint8Array | stri
  */
 export async function writeUnit(dir: string, files: Record<string, Uint8Array | string>, options: WriteUnitOptions = {}): Promise<void> {
   const key = path.resolve(dir);
-  const before = queues.get(key) ?? Promise.resolve();
-  const run = before.catch(() => undefined).then(() => writeUnitNow(dir, files, options));
+  const previous = queues.get(key) ?? Promise.resolve();
+  const run = previous.catch(() => undefined).then(async () => {
+    await options.before?.();
+    await writeUnitNow(dir, files, options);
+  });
   queues.set(key, run);
   try {
     await run;

@@ -12,7 +12,7 @@ import { readRegularFile, requireRegularFile } from './regular-file.js';
 import path from 'node:path';
 import type { ModelSpec } from '../backend/contract.js';
 import { readUnit, UnitReadError, writeUnit, type WriteUnitOptions } from './atomic-dir.js';
-import { CONFIG_FILE, decodeModel, encodeModel, isModelConfigText, PRODUCER, WEIGHTS_FILE, type LoadedModel } from './model-bytes.js';
+import { CONFIG_FILE, decodeModel, encodeModel, isModelConfigText, PRODUCER, WEIGHTS_FILE, type LoadedModel, type ModelBytes } from './model-bytes.js';
 import { MAX_HEADER_BYTES } from './safetensors.js';
 
 export { CONFIG_FILE, WEIGHTS_FILE } from './model-bytes.js';
@@ -21,14 +21,20 @@ export type { LoadedModel, ModelConfig } from './model-bytes.js';
 /**
  * Write `dir/config.json` and `dir/model.safetensors`, both current by one atomic rename.
  * Refuses (see {@link checkModelSaveTarget}) a directory holding someone else's files of
- * those names.
+ * those names. The bytes are encoded before the first await: what is saved is the model
+ * as it was when this was called.
  */
 export async function saveModelFiles(
   dir: string, spec: ModelSpec, params: Float32Array, extra: Record<string, unknown> = {}, options: WriteUnitOptions = {},
 ): Promise<void> {
-  const { config, weights } = encodeModel(spec, params, extra);
-  await checkModelSaveTarget(dir);
-  await writeUnit(dir, { [CONFIG_FILE]: config, [WEIGHTS_FILE]: weights }, options);
+  await saveModelBytes(dir, encodeModel(spec, params, extra), options);
+}
+
+/** {@link saveModelFiles} of a model already encoded (by `encodeModel`). */
+export async function saveModelBytes(dir: string, { config, weights }: ModelBytes, options: WriteUnitOptions = {}): Promise<void> {
+  // The check joins the directory's queue with the save: awaited before it, saves called in
+  // one order could commit in another.
+  await writeUnit(dir, { [CONFIG_FILE]: config, [WEIGHTS_FILE]: weights }, { ...options, before: () => checkModelSaveTarget(dir) });
 }
 
 /**

@@ -14,6 +14,7 @@ import { Random } from '../init/random.js';
 import { checkBoolean, checkFloat32, checkInteger, copyFloat32, describe, checkIntegerIn, checkKnownKeys, checkLayers, checkNumber, checkOneOf, checkWidth, keysOf } from '../validate.js';
 import type { Tensor } from '../io/safetensors.js';
 import { paramsFromTensors } from '../io/state-dict.js';
+import { encodeModel } from '../io/model-bytes.js';
 import { checkDataset, packBatch } from './data.js';
 import type { CheckedDataset, Dataset, NumberArray } from './data.js';
 import { fitModel, type EvalMetrics, type FitHost, type FitOptions, type FitResult } from './fit.js';
@@ -238,11 +239,12 @@ export class RnnModel {
   async save(dir: string): Promise<void> {
     checkDirectory(dir);
     requireNode('model.save(dir)', 'use modelToBlob');
-    // Read at once, before any await: between two steps of a fit it is that step's model,
-    // while a step computes it is refused (under the name the caller used).
-    const params = this.lock.read('save', () => this.training.getParams(this.live()));
-    const { saveModelFiles } = await import('../io/model-file.js');
-    await saveModelFiles(dir, this.spec, params, this.extra);
+    // Encoded at once, before any await: between two steps of a fit it is that step's model,
+    // while a step computes it is refused (under the name the caller used), and a change of
+    // `extra` after the call is not saved.
+    const bytes = this.lock.read('save', () => encodeModel(this.spec, this.training.getParams(this.live()), this.extra));
+    const { saveModelBytes } = await import('../io/model-file.js');
+    await saveModelBytes(dir, bytes);
   }
 
   /** A copy of every parameter in `modelLayout(spec)` order. */

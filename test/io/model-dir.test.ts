@@ -12,7 +12,7 @@ import { describe, expect, it } from 'vitest';
 import type { ModelSpec } from '../../src/backend/contract.js';
 import { modelLayout } from '../../src/backend/layout.js';
 import { initModelParams } from '../../src/init/initializers.js';
-import { CURRENT, STORE } from '../../src/io/atomic-dir.js';
+import { CURRENT, readUnit, STORE, writeUnit } from '../../src/io/atomic-dir.js';
 import { encodeModel } from '../../src/io/model-bytes.js';
 import { CONFIG_FILE, loadModelFiles, saveModelFiles, WEIGHTS_FILE } from '../../src/io/model-file.js';
 import { CHECKSUM_KEY, decodeSafetensors, encodeSafetensors } from '../../src/io/safetensors.js';
@@ -131,6 +131,28 @@ describe('a model directory is one unit', () => {
     expect(lstatSync(path.join(dir, CONFIG_FILE)).isSymbolicLink()).toBe(true);
     // The old files were kept as a save of their own until the new one was current, then removed.
     expect(readdirSync(store(dir))).toHaveLength(2);
+  });
+
+  it("a save's check waits in the queue: a slow check of the first save cannot let the second commit first", async () => {
+    // saveModelFiles checks the directory before writing. Awaited before joining the queue,
+    // a check that took longer for save 1 than for save 2 (a busy libuv pool in CI did it)
+    // let save 2 commit first and save 1 be current.
+    const dir = tmp('check-order');
+    const order: string[] = [];
+    const slow = () => new Promise<void>((resolve) => setTimeout(() => { order.push('check 1'); resolve(); }, 60));
+    const fast = async () => { order.push('check 2'); };
+    await Promise.all([
+      writeUnit(dir, { 'a.txt': 'one' }, { before: slow }),
+      writeUnit(dir, { 'a.txt': 'two' }, { before: fast }),
+    ]);
+    expect(order).toEqual(['check 1', 'check 2']);
+    expect((await readUnit(dir, ['a.txt'])).get('a.txt')!.toString()).toBe('two');
+    // A refusing check refuses its save only; the queue goes on.
+    const refused = writeUnit(dir, { 'a.txt': 'three' }, { before: async () => { throw new Error('no'); } });
+    const after = writeUnit(dir, { 'a.txt': 'four' });
+    await expect(refused).rejects.toThrow('no');
+    await after;
+    expect((await readUnit(dir, ['a.txt'])).get('a.txt')!.toString()).toBe('four');
   });
 
   it('cleans what a killed save left at the next save, and leaves a live process\'s entries alone', async () => {

@@ -79,6 +79,11 @@ describe('fit', () => {
     for (const bad of ['hello', null, [1]]) expect(() => (model.extra = bad as never)).toThrow(/^extra must be a plain object/);
     model.extra = { note: 'kept' };
     expect(model.extra).toEqual({ note: 'kept' });
+    // What is saved is the model when save was called: a change of extra after it is not.
+    const saving = model.save(dir);
+    model.extra.note = 'changed after the call';
+    await saving;
+    expect((await RnnModel.load(dir, { backend: 'reference' })).extra).toEqual({ note: 'kept' });
     model.dispose();
   });
 
