@@ -5,7 +5,8 @@
  *
  * Layout: `<dir>/step-<n>/` holds model.safetensors + config.json (a model directory that
  * `RnnModel.load` reads), optimizer.safetensors, fit.json and, between the windows of a
- * batch, carried-state.safetensors; `<dir>/latest` names the newest. Each step-<n> is one
+ * batch, carried-state.safetensors, and under early stopping with restore-best,
+ * best-epoch.safetensors (the best epoch's parameters); `<dir>/latest` names the newest. Each step-<n> is one
  * unit as a model directory is (atomic-dir.ts): all its files become current by one rename,
  * so a checkpoint written twice at the same step is never seen half old, half new. A
  * checkpoint is written completely before `latest` is switched to it (atomically, then the
@@ -63,6 +64,8 @@ export interface Checkpoint {
   position: FitPosition;
   /** The recurrent state carried into the next window (with `position.nextWindow` > 0). */
   carried?: { h0?: Float32Array; c0?: Float32Array };
+  /** Early stopping with restore-best: the parameters of the best epoch so far. */
+  best?: { epoch: number; params: Float32Array };
 }
 
 const LATEST = 'latest';
@@ -71,6 +74,7 @@ const STEP_NAME = /^step-\d+$/;
 const FIT_FILE = 'fit.json';
 const OPTIMIZER_FILE = 'optimizer.safetensors';
 const CARRIED_FILE = 'carried-state.safetensors';
+const BEST_FILE = 'best-epoch.safetensors';
 
 /** fit.json read and checked field by field (a damaged or edited file is refused, naming it). */
 function checkPosition(text: string, file: string): FitPosition {
@@ -134,6 +138,8 @@ export async function writeCheckpoint(dir: string, checkpoint: Checkpoint): Prom
   };
   const carried = Object.entries(checkpoint.carried ?? {}).filter((e): e is [string, Float32Array] => e[1] !== undefined);
   if (carried.length > 0) files[CARRIED_FILE] = encodeSafetensors(carried.map(([n, data]) => ({ name: n, shape: [data.length], data })));
+  const best = checkpoint.best;
+  if (best) files[BEST_FILE] = encodeSafetensors([{ name: 'params', shape: [best.params.length], data: best.params }], { epoch: String(best.epoch) });
   // A step-<n> that `latest` does not name is a leftover of an interrupted write: start afresh.
   if ((await readLatest(dir)) !== name) await rm(at, { recursive: true, force: true });
   await writeUnit(at, files);
@@ -170,7 +176,7 @@ export async function readCheckpoint(dir: string): Promise<Checkpoint> {
     const at = path.join(dir, name);
     let files: Map<string, Buffer>;
     try {
-      files = await readUnit(at, [CONFIG_FILE, WEIGHTS_FILE, FIT_FILE, OPTIMIZER_FILE], [CARRIED_FILE]);
+      files = await readUnit(at, [CONFIG_FILE, WEIGHTS_FILE, FIT_FILE, OPTIMIZER_FILE], [CARRIED_FILE, BEST_FILE]);
     } catch (e) {
       // Removed by a newer checkpoint while we read: read the one `latest` names now.
       if (e instanceof UnitReadError && attempt < 20 && (await readLatest(dir)) !== name) continue;
@@ -211,5 +217,17 @@ function decodeCheckpoint(at: string, files: Map<string, Buffer>): Checkpoint {
     carried = { h0: get('h0'), c0: get('c0') };
     if (!carried.h0) throw new Error(`resume: ${where} lacks h0 (the state carried into the next window)`);
   }
-  return { spec: model.spec, params: model.params, extra: model.extra, optimizer, position, ...(carried ? { carried } : {}) };
+  let best: Checkpoint['best'];
+  if (files.has(BEST_FILE)) {
+    const where = path.join(at, BEST_FILE);
+    const file = decodeSafetensors(bytes(BEST_FILE), where);
+    const epoch = Number(file.metadata?.epoch);
+    const params = file.tensors.find((t) => t.name === 'params')?.data;
+    if (!Number.isSafeInteger(epoch) || epoch < 1) throw new Error(`resume: ${where}: its metadata's epoch is missing or out of range`);
+    if (!(params instanceof Float32Array) || params.length !== model.params.length || !params.every(Number.isFinite)) {
+      throw new Error(`resume: ${where}: params must be ${model.params.length} finite float32 values, as many as the model's`);
+    }
+    best = { epoch, params };
+  }
+  return { spec: model.spec, params: model.params, extra: model.extra, optimizer, position, ...(carried ? { carried } : {}), ...(best ? { best } : {}) };
 }

@@ -109,9 +109,11 @@ export interface FitOptions {
   checkpoint?: { dir: string; everySteps?: number };
   /**
    * Node: carry on from the checkpoint in this directory (written by `checkpoint`), with the
-   * same data and options: the parameters, the optimizer's state, the epoch, the batch and
-   * the random stream are restored, so the result equals a fit never interrupted (bit for
-   * bit on native and wasm; the reference resumes from float32 parameters).
+   * same data and options: the parameters, the optimizer's state, the epoch, the batch, the
+   * random stream and early stopping's state (replayed over the checkpoint's epochs; the best
+   * epoch's parameters are saved with each checkpoint under restore-best) are restored, so
+   * the result equals a fit never interrupted (bit for bit on native and wasm; the reference
+   * resumes from float32 parameters).
    */
   resume?: string;
   /**

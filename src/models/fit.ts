@@ -12,7 +12,8 @@ import { checkBoolean, checkInteger, checkKnownKeys, checkNumber, checkOneOf, ke
 import type { CallLock } from '../call-lock.js';
 import { checkDataset, countedPositions, packBatch, sliceWindow, subsetDataset, validPositions, type CheckedDataset, type Dataset } from './data.js';
 import { FitAbortedError, TrainingDivergedError } from './errors.js';
-import type { EarlyStoppingOptions, EpochResult, EvalMetrics, FitOptions, FitResult } from './fit-types.js';
+import type { EpochResult, EvalMetrics, FitOptions, FitResult } from './fit-types.js';
+import { checkEarlyStopping, EarlyStopping } from './early-stopping.js';
 import type { FitPosition } from '../io/checkpoint.js';
 import { requireNode } from './node-only.js';
 
@@ -35,21 +36,6 @@ export interface FitHost {
 /** Let timers, I/O and abort events run (setImmediate in Node, a 0 ms timer in browsers). */
 export function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => (typeof setImmediate === 'function' ? setImmediate(resolve) : setTimeout(resolve, 0)));
-}
-
-function checkEarlyStopping(v: unknown, hasValidation: boolean): Required<EarlyStoppingOptions> | undefined {
-  if (v === undefined) return undefined;
-  if (typeof v !== 'object' || v === null) throw new TypeError(`earlyStopping must be an object { monitor?, patience?, minDelta?, restoreBest? }; got ${v === null ? 'null' : typeof v}`);
-  checkKnownKeys('earlyStopping', v, keysOf<EarlyStoppingOptions>({ monitor: true, patience: true, minDelta: true, restoreBest: true }));
-  const o = v as EarlyStoppingOptions;
-  const monitor = checkOneOf('earlyStopping.monitor', o.monitor ?? (hasValidation ? 'validation' : 'loss'), ['validation', 'loss'] as const);
-  if (monitor === 'validation' && !hasValidation) throw new TypeError("earlyStopping.monitor 'validation' needs validationData or validationSplit");
-  return {
-    monitor,
-    patience: checkInteger('earlyStopping.patience', o.patience ?? 0, 0),
-    minDelta: checkNumber('earlyStopping.minDelta', o.minDelta ?? 0, 0, Infinity),
-    restoreBest: checkBoolean('earlyStopping.restoreBest', o.restoreBest ?? true),
-  };
 }
 
 function checkDirectory(name: string, v: unknown): string {
@@ -163,8 +149,7 @@ export async function fitModel(host: FitHost, data: Dataset, options: FitOptions
   let tokens = 0;
   let results: EpochResult[] = [];
   const partial = (): FitResult => ({ epochs: results.slice(), steps: step, elapsedMs: Date.now() - started });
-  let best: { epoch: number; loss: number; params: Float32Array } | undefined;
-  let waited = 0;
+  const stopper = stopping ? new EarlyStopping(stopping) : undefined;
   let stoppedEarly = false;
   // Where the loop starts: the beginning, or a checkpoint's position.
   let firstEpoch = 1;
@@ -208,6 +193,15 @@ export async function fitModel(host: FitHost, data: Dataset, options: FitOptions
     } catch (e) {
       throw new Error(`resume: the checkpoint in ${resume}: ${(e as Error).message}`);
     }
+    if (stopper) {
+      // The best epoch's parameters: saved beside the checkpoint, or the checkpoint's own
+      // when it was taken at the end of that epoch.
+      const atEndOf = p.nextBatch === 0 && (p.nextWindow ?? 0) === 0 ? p.epoch - 1 : undefined;
+      const stoppedAt = stopper.replay(p.epochs, epochs, (e) => (ck.best?.epoch === e ? ck.best.params : e === atEndOf ? ck.params : undefined));
+      if (stoppedAt !== undefined) {
+        throw new RangeError(`resume: the checkpoint in ${resume} is of a fit that early stopping ended after epoch ${stoppedAt} (patience ${stopper.rule.patience}): nothing is left to train (resume with a larger patience to train further)`);
+      }
+    }
     order = p.order;
     step = p.step;
     tokens = p.tokens;
@@ -243,6 +237,7 @@ export async function fitModel(host: FitHost, data: Dataset, options: FitOptions
       spec, params: finiteParams(), extra: host.extra, optimizer: training.getOptimizerState(handle),
       position: { ...position, order: order.slice(), random: rng.getState(), step, tokens, epochs: results.slice(), optimizerKey: key, batchSize, window },
       ...(carried ? { carried } : {}),
+      ...(stopper?.best?.params ? { best: { epoch: stopper.best.epoch, params: stopper.best.params } } : {}),
     });
     checkpointedAt = step;
   };
@@ -328,23 +323,16 @@ export async function fitModel(host: FitHost, data: Dataset, options: FitOptions
       if (spec.loss.kind === 'cross_entropy') result.accuracy = counted > 0 ? correct / counted : 0;
       if (val) result.validation = await host.evaluate(val, validationStream ? 1 : batchSize, validationStream);
       results.push(result);
-      if (stopping) {
-        const monitored = stopping.monitor === 'validation' ? result.validation!.loss : result.loss;
-        if (best === undefined || monitored < best.loss - stopping.minDelta) {
-          best = { epoch, loss: monitored, params: stopping.restoreBest ? training.getParams(handle) : new Float32Array(0) };
-          waited = 0;
-        } else if (++waited > stopping.patience) {
-          stoppedEarly = epoch < epochs;
-        }
-      }
+      if (stopper?.observe(result, () => training.getParams(handle))) stoppedEarly = epoch < epochs;
       await save({ epoch: epoch + 1, nextBatch: 0, lossSum: 0, counted: 0, correct: 0 });
       await options.onEpochEnd?.(result);
     }
   }
   // Restore-best on completion (an abort or a divergence keeps the parameters it reached).
-  if (stopping?.restoreBest && best && best.epoch !== results.length) training.setParams(handle, best.params);
+  const best = stopper?.best;
+  if (best?.params && best.epoch !== results.length) training.setParams(handle, best.params);
   else finiteParams();
-  return { ...partial(), ...(stopping ? { bestEpoch: best?.epoch, stoppedEarly } : {}) };
+  return { ...partial(), ...(stopper ? { bestEpoch: best?.epoch, stoppedEarly } : {}) };
 }
 
 /** The first field where two specs differ, as "spec.stack.hiddenSize is 64; this model's is 128", or undefined when equal. */

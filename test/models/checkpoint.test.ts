@@ -128,6 +128,45 @@ for (const backend of requestedBackends() as ModelOptions['backend'][]) {
       m.dispose();
     });
 
+    it('early stopping carries across a resume: the best epoch, the epochs waited and its parameters', async () => {
+      // minDelta 1e6: no epoch after the first improves, so with patience 1 the fit stops after
+      // epoch 3 and puts back epoch 1's parameters. Stopped in epoch 2 and resumed, it did not:
+      // the resumed fit took epoch 2 as its best, trained to epoch 4 and restored epoch 2.
+      const stopping = { monitor: 'loss', patience: 1, minDelta: 1e6 } as const;
+      const fit = { ...FIT, epochs: 6, earlyStopping: stopping };
+      const whole = await createModel(options);
+      const expected = await whole.fit(DATA, fit);
+      expect(expected).toMatchObject({ bestEpoch: 1, stoppedEarly: true });
+      expect(expected.epochs).toHaveLength(3);
+      const dir = path.join(root, `${backend}-early`);
+      const first = await createModel(options);
+      const controller = new AbortController();
+      // Stopped in epoch 2 (the last checkpoint two steps before), with epoch 1 the best.
+      const err = await first
+        .fit(DATA, { ...fit, checkpoint: { dir, everySteps: 2 }, signal: controller.signal, onProgress: (p) => void (p.step === p.stepsPerEpoch + 3 && controller.abort()) })
+        .catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(FitAbortedError);
+      expect((err as FitAbortedError).partial.epochs).toHaveLength(1);
+      const second = await createModel({ ...options, init: { seed: 99 } });
+      const resumed = await second.fit(DATA, { ...fit, checkpoint: { dir }, resume: dir });
+      expect(resumed).toMatchObject({ bestEpoch: 1, stoppedEarly: true });
+      expect(resumed.epochs.map((e) => e.epoch)).toEqual([1, 2, 3]);
+      same(second.getParams(), whole.getParams());
+      // The checkpoint taken at the end of epoch 3, after the rule stopped the fit, is of an ended fit.
+      await expect(second.fit(DATA, { ...fit, resume: dir })).rejects.toThrow(/is of a fit that early stopping ended after epoch 3 \(patience 1\): nothing is left to train/);
+      // The best epoch's parameters are a file of the checkpoint, checked as the others are.
+      const bestFile = path.join(dir, readFileSync(path.join(dir, 'latest'), 'utf8').trim(), 'best-epoch.safetensors');
+      const saved = readFileSync(bestFile);
+      writeFileSync(bestFile, encodeSafetensors([{ name: 'params', shape: [3], data: new Float32Array(3) }], { epoch: '1' }));
+      await expect(second.fit(DATA, { ...fit, earlyStopping: { ...stopping, patience: 5 }, resume: dir })).rejects.toThrow(/best-epoch\.safetensors: params must be \d+ finite float32 values/);
+      writeFileSync(bestFile, saved);
+      // With a larger patience it trains on, from epoch 4.
+      const more = await second.fit(DATA, { ...fit, earlyStopping: { ...stopping, patience: 5 }, resume: dir });
+      expect(more.epochs.map((e) => e.epoch)).toEqual([1, 2, 3, 4, 5, 6]);
+      expect(more.bestEpoch).toBe(1);
+      for (const m of [whole, first, second]) m.dispose();
+    });
+
     it('refuses to resume another model or other optimizer settings, naming the checkpoint', async () => {
       const dir = path.join(root, `${backend}-refuse`);
       const m = await createModel(options);
