@@ -65,6 +65,8 @@ export * from './shared-exports.js';
 export { saveSafetensors, loadSafetensors, writeFileAtomic } from './io/safetensors-file.js';
 export { saveModelBundle, readModelBundle, loadModelBundle, bundleToDirectory } from './io/web-bundle-file.js';
 export { importTorchRnn, exportTorchRnn } from './io/torch-file.js';
+export { decodeTorchSave, encodeTorchSave } from './io/torch-save.js';
+export { loadTensorFile, saveTensorFile } from './io/tensor-file.js';
 export { saveModelFiles, loadModelFiles } from './io/model-file.js';
 
 export { GenerationSession } from './models/session.js';

@@ -47,11 +47,16 @@ export async function saveSafetensors(file: string, tensors: Tensor[], metadata:
   await writeFileAtomic(file, encodeSafetensors(tensors, metadata));
 }
 
-/** Read and decode (with every check of `decodeSafetensors`). */
-export async function loadSafetensors(file: string): Promise<SafetensorsContent> {
+/** A weights file's bytes; an error names the file (and, for a FIFO or device, what it is). */
+export async function readWeightsBytes(file: string): Promise<Uint8Array> {
   const bytes = await readRegularFile(file).catch((e: NodeJS.ErrnoException) => {
     if (e.code === 'ERR_RNNKIT_NOT_A_FILE') throw e;  // its message names the file and what it is
     throw Object.assign(new Error(`${file}: cannot read (${e.code ?? e.message})`, { cause: e }), { code: e.code });
   });
-  return decodeSafetensors(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), file);
+  return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/** Read and decode (with every check of `decodeSafetensors`). */
+export async function loadSafetensors(file: string): Promise<SafetensorsContent> {
+  return decodeSafetensors(await readWeightsBytes(file), file);
 }

@@ -140,7 +140,9 @@ export function decodeSafetensors(input: Uint8Array | ArrayBuffer, source = 'saf
     const zip = bytes[0] === 0x50 && bytes[1] === 0x4b && bytes[2] === 0x03 && bytes[3] === 0x04;
     const pickle = bytes[0] === 0x80 && bytes[1] >= 2 && bytes[1] <= 5;
     if (zip || pickle) {
-      fail(`this is ${zip ? 'a zip archive' : 'a Python pickle'} (torch.save's format), not safetensors: save with safetensors.torch.save_file(module.state_dict(), path)`);
+      fail(zip
+        ? "this is a zip archive (torch.save's format), not safetensors: in Node, model.loadWeights(file), importTorchRnn(file) and decodeTorchSave(bytes) read it; in a browser, save with safetensors.torch.save_file(module.state_dict(), path)"
+        : "this is a bare Python pickle (torch.save's format before PyTorch 1.6), not safetensors: save again with a current torch.save, or with safetensors.torch.save_file(module.state_dict(), path)");
     }
   }
   if (headerLen > BigInt(bytes.length - 8)) fail(`header length ${headerLen} exceeds the ${bytes.length - 8} bytes after the length field (truncated or not a safetensors file)`);

@@ -314,18 +314,25 @@ export class RnnModel {
     });
   }
 
-  /** Write the weights alone as safetensors (PyTorch names), atomically. */
+  /**
+   * Write the weights alone (PyTorch names), atomically: in torch.save's format for a `.pt`
+   * or `.pth` name (`torch.load` reads it), else as safetensors.
+   */
   async saveWeights(file: string): Promise<void> {
     requireNode('model.saveWeights(file)', 'use encodeSafetensors(model.stateDict())');
-    const { saveSafetensors } = await import('../io/safetensors-file.js');
-    await saveSafetensors(file, this.stateDict(), { format: 'pt' });
+    const tensors = this.stateDict();
+    const { saveTensorFile } = await import('../io/tensor-file.js');
+    await saveTensorFile(file, tensors, { format: 'pt' });
   }
 
-  /** Read weights saved by `saveWeights` or by PyTorch (`safetensors.torch.save_file(model.state_dict())`). */
+  /**
+   * Read weights saved by `saveWeights` or by PyTorch: `torch.save(model.state_dict(), path)`
+   * or `safetensors.torch.save_file(model.state_dict(), path)` (told apart by their bytes).
+   */
   async loadWeights(file: string): Promise<void> {
     requireNode('model.loadWeights(file)', 'use loadStateDict');
-    const { loadSafetensors } = await import('../io/safetensors-file.js');
-    this.loadStateDict((await loadSafetensors(file)).tensors, file);
+    const { loadTensorFile } = await import('../io/tensor-file.js');
+    this.loadStateDict((await loadTensorFile(file)).tensors, file);
   }
 
   /** Train on `data`. */

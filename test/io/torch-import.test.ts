@@ -132,8 +132,8 @@ describe('import infers what it can and refuses what does not fit', () => {
   it('says what a torch.save file is', () => {
     const zip = new Uint8Array([0x50, 0x4b, 0x03, 0x04, 20, 0, 0, 0, 8, 0, 0, 0]);
     const pickle = new Uint8Array([0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8]);
-    expect(() => decodeSafetensors(zip, 'model.pt')).toThrow(/^model\.pt: this is a zip archive \(torch\.save's format\), not safetensors: save with safetensors\.torch\.save_file/);
-    expect(() => decodeSafetensors(pickle, 'model.pt')).toThrow(/^model\.pt: this is a Python pickle/);
+    expect(() => decodeSafetensors(zip, 'model.pt')).toThrow(/^model\.pt: this is a zip archive \(torch\.save's format\), not safetensors: in Node, model\.loadWeights\(file\), importTorchRnn\(file\) and decodeTorchSave\(bytes\) read it; in a browser, save with safetensors\.torch\.save_file/);
+    expect(() => decodeSafetensors(pickle, 'model.pt')).toThrow(/^model\.pt: this is a bare Python pickle \(torch\.save's format before PyTorch 1\.6\)/);
   });
   it('treats a file without biases as bias=False (zeros)', () => {
     const t = tensorsOf(gru).filter((x) => !x.name.startsWith('bias_'));
