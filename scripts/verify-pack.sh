@@ -59,6 +59,10 @@ must '^package/binding\.gyp$' 'binding.gyp (compiling where no prebuild matches)
 must '^package/scripts/native-sources\.cjs$' 'scripts/native-sources.cjs (binding.gyp needs it)'
 must_not '^package/native/test/' 'native/test/'
 must_not '\.map$' 'source maps (their .ts sources are not shipped)'
+# A sourceMappingURL to a map that is not shipped: Vite's dev server prints a stack trace for each.
+mapped="$(tar -xzOf "$tgz" --wildcards 'package/dist/*.js' | grep -c '^//# sourceMappingURL=' || true)"
+[ "$mapped" = 0 ] || fail "$mapped shipped .js files end in a sourceMappingURL comment to a map the package does not have"
+
 must_not '^package/(CMakeLists\.txt|test/|bench/|examples/|wasm/[^/]+\.mjs)' 'development files'
 prebuild="$(grep -E "^package/prebuilds/$platform/" "$work/out.files" | sed 's|^package/||' | paste -sd' ')"
 echo "contents: OK ($prebuild, wasm/dist/rnnkit.wasm, dist/; no native/test/, no maps)"

@@ -184,14 +184,34 @@ export function checkKnownKeys(name: string, value: object, known: readonly stri
 
 /**
  * The known key the unknown one most resembles: the same but for case, `_` and `-`
- * (`hiddensize`, `batch_size`), else one that begins with the other (`epoch`, `epochs`).
- * The message lists every known key anyway.
+ * (`hiddensize`, `batch_size`), else one that begins with the other (`epoch`, `epochs`),
+ * else the one nearest by a typo or two (`varient`, `lerningRate`). The message lists every
+ * known key anyway.
  */
 export function nearestKey(key: string, known: readonly string[]): string | undefined {
   const plain = (k: string) => k.toLowerCase().replace(/[_-]/g, '');
   const p = plain(key);
   if (p === '') return undefined;
-  return known.find((k) => plain(k) === p) ?? known.find((k) => plain(k).startsWith(p) || p.startsWith(plain(k)));
+  const exact = known.find((k) => plain(k) === p) ?? known.find((k) => plain(k).startsWith(p) || p.startsWith(plain(k)));
+  if (exact !== undefined || p.length < 4) return exact;
+  let best: string | undefined;
+  let bestDistance = p.length >= 8 ? 3 : 2; // more than this many edits is another word
+  for (const k of known) {
+    const d = editDistance(p, plain(k));
+    if (d < bestDistance) [best, bestDistance] = [k, d];
+  }
+  return best;
+}
+
+/** Levenshtein distance: the fewest single-character insertions, deletions and substitutions. */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) row[j] = Math.min(previous[j] + 1, row[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    previous = row;
+  }
+  return previous[b.length];
 }
 
 /**

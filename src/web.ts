@@ -33,13 +33,13 @@
  * {@link encodeTorchRnn} on bytes), checkpoints.
  */
 import type { BackendInfo } from './backend/contract.js';
-import { defaultTraining, loadBackend } from './backend/load.js';
+import { backendRequested, defaultTraining, loadBackend } from './backend/load.js';
 import { setWasmSource, setWasmThreads, setWasmVariant, type WasmInput } from './backend/wasm/backend.js';
 import { autoVariant, parseVariant, VARIANT_FILES, type WasmVariant } from './backend/wasm/variant.js';
 import { hardwareThreads, sharedMemorySupported } from './backend/wasm/threads.js';
 import { createModel as createModelOn, RnnModel, type ModelOptions } from './models/model.js';
 import { bundleBlob, directoryFiles, readModel, type ModelSource, type ReadModelOptions } from './web/model-io.js';
-import { yieldToEventLoop } from './models/fit.js';
+import { yieldToEventLoop } from './event-loop.js';
 import { createStack as createStackOn, type RecurrentStack, type StackOptions, type StackWithParams } from './stack.js';
 import { checkKnownKeys, keysOf } from './validate.js';
 
@@ -108,12 +108,16 @@ function isInitOptions(x: unknown): x is InitOptions {
  * package's wasm/dist/: the module {@link InitOptions}' "auto" picks —
  * `init({ variant: 'simd128' })` forces one (see {@link InitOptions}); `info().isa` says which
  * kernels run ("wasm-relaxed-simd" or "wasm-simd128") and `info().threads` with how many
- * threads. Once a module has loaded it stays:
- * a later `source` or variant is ignored. A failed load may be retried.
+ * threads. Once a module has loaded (or started loading) it stays: a later `source` or
+ * options warn and are not used. A failed load may be retried.
  */
 export async function init(source?: WasmInput | InitOptions): Promise<BackendInfo> {
-  if (isInitOptions(source)) {
-    checkKnownKeys('', source, keysOf<InitOptions>({ variant: true, threads: true }), 'an option of init');
+  if (isInitOptions(source)) checkKnownKeys('', source, keysOf<InitOptions>({ variant: true, threads: true }), 'an option of init');
+  const late = source !== undefined && backendRequested('wasm');
+  if (late) {
+    // One module per page: its memory holds every model and stack made so far.
+    console.warn('rnnkit: init(…) after the WebAssembly module was loaded (by init, or by the first model or stack): the first module stays, this source or these options are not used');
+  } else if (isInitOptions(source)) {
     if (source.variant !== undefined) setWasmVariant(parseVariant(source.variant, 'init: variant'));
     if (source.threads !== undefined) setWasmThreads(source.threads, 'init: threads');
   } else if (source !== undefined) {
@@ -121,7 +125,7 @@ export async function init(source?: WasmInput | InitOptions): Promise<BackendInf
   }
   const info = (await loadBackend('wasm')).info();
   const asked = isInitOptions(source) && source.threads !== undefined ? (source.threads === 0 ? hardwareThreads() : source.threads) : 1;
-  if (asked > 1 && info.threads === 1) {
+  if (asked > 1 && info.threads === 1 && !late) {
     // Asked for threads, given one: say why rather than let the number speak alone.
     console.warn(`rnnkit: ${asked} threads asked, 1 runs: ${sharedMemorySupported() ? 'the module has no threads' : 'the page is not cross-origin isolated (COOP/COEP)'}`);
   }

@@ -44,6 +44,11 @@ export function loadBackend(name: BackendName): Promise<Backend> {
   return p;
 }
 
+/** Whether `name` has loaded or is loading (a failed load is forgotten: it may be retried). */
+export function backendRequested(name: BackendName): boolean {
+  return cache.has(name);
+}
+
 /** The backend named by RNNKIT_BACKEND (Node), if any. */
 function forcedBackend(): string | undefined {
   return typeof process !== 'undefined' ? process.env?.RNNKIT_BACKEND || undefined : undefined;

@@ -96,7 +96,14 @@ export function decodeModel(
   }
   const cfg = raw as Record<string, unknown>;
   if (cfg.version !== VERSION) throw new Error(`${configPath}: version ${String(cfg.version)} is not supported (expected ${VERSION})`);
-  const spec = checkModelSpec('config.spec', cfg.spec);
+  let spec: ModelSpec;
+  try {
+    spec = checkModelSpec('config.spec', cfg.spec);
+  } catch (e) {
+    // The same class (RangeError, TypeError), with the file named as every other load error names it.
+    const Kind = e instanceof RangeError ? RangeError : e instanceof TypeError ? TypeError : Error;
+    throw new Kind(`${configPath}: ${(e as Error).message}`, { cause: e });
+  }
   const extra = (typeof cfg.extra === 'object' && cfg.extra !== null && !Array.isArray(cfg.extra) ? cfg.extra : {}) as Record<string, unknown>;
   const weightsPath = labels.weights;
   const { tensors } = decodeSafetensors(weights, weightsPath);

@@ -145,6 +145,9 @@ export function decodeSafetensors(input: Uint8Array | ArrayBuffer, source = 'saf
         : "this is a bare Python pickle (torch.save's format before PyTorch 1.6), not safetensors: save again with a current torch.save, or with safetensors.torch.save_file(module.state_dict(), path)");
     }
   }
+  if (headerLen > BigInt(bytes.length - 8) && /^\s*</.test(String.fromCharCode(...bytes.subarray(0, 16)))) {
+    fail('this is HTML, not safetensors: a wrong URL, or a server that answers a missing file with a page');
+  }
   if (headerLen > BigInt(bytes.length - 8)) fail(`header length ${headerLen} exceeds the ${bytes.length - 8} bytes after the length field (truncated or not a safetensors file)`);
   if (headerLen > BigInt(MAX_HEADER_BYTES)) fail(`header length ${headerLen} exceeds the limit of ${MAX_HEADER_BYTES} bytes`);
   const N = Number(headerLen);

@@ -16,6 +16,7 @@ import type { EpochResult, EvalMetrics, FitOptions, FitResult } from './fit-type
 import { checkEarlyStopping, EarlyStopping } from './early-stopping.js';
 import type { FitPosition } from '../io/checkpoint.js';
 import { requireNode } from './node-only.js';
+import { yieldToEventLoop } from '../event-loop.js';
 
 export type { EarlyStoppingOptions, EpochResult, EvalMetrics, FitOptions, FitProgress, FitResult } from './fit-types.js';
 
@@ -31,11 +32,6 @@ export interface FitHost {
   extra: Record<string, unknown>;
   /** With `stream`, the sequences are consecutive chunks of one stream, read with the state carried. */
   evaluate(set: CheckedDataset, batchSize: number, stream: boolean): Promise<EvalMetrics>;
-}
-
-/** Let timers, I/O and abort events run (setImmediate in Node, a 0 ms timer in browsers). */
-export function yieldToEventLoop(): Promise<void> {
-  return new Promise((resolve) => (typeof setImmediate === 'function' ? setImmediate(resolve) : setTimeout(resolve, 0)));
 }
 
 function checkDirectory(name: string, v: unknown): string {

@@ -14,6 +14,7 @@
  */
 import type { ModelHandle, ModelSpec, SessionHandle, SessionInputs, SessionState, SourceBatch, TrainingBackend } from '../backend/contract.js';
 import { BusyError, type CallLock } from '../call-lock.js';
+import { EventLoopPacer } from '../event-loop.js';
 import { Random } from '../init/random.js';
 import { checkSamplingOptions, pickToken, SAMPLING_OPTION_KEYS, type SamplingOptions } from '../text/sampling.js';
 import { checkCount, checkElements, checkFloat32, checkInteger, checkIntegerIn, checkKnownKeys, detachedNote, keysOf } from '../validate.js';
@@ -177,6 +178,7 @@ export class GenerationSession {
       const done = new Array<boolean>(B).fill(false);
       const history: Set<number>[] = Array.from({ length: B }, () => new Set());
       let logits = this.logits;
+      const pacer = new EventLoopPacer();
       for (let n = 0; n < maxLength; n++) {
         const tokens = done.map((d, b) => {
           if (d) return -1;
@@ -192,6 +194,9 @@ export class GenerationSession {
         if (n === maxLength - 1 || done.every(Boolean)) return;
         const lengths = stepLengths.every((l) => l === 1) ? undefined : Int32Array.from(stepLengths);
         logits = await this.run('sample', () => ({ steps: 1, batch: B, tokens: Int32Array.from(tokens, (t) => Math.max(t, 0)), lengths }), true);
+        // Steps on the calling thread resolve at once: without a macrotask now and then, a
+        // `for await` over sample() held a page (no rendering, no input) until the end.
+        await pacer.tick();
       }
     } finally {
       this.sampling = false;

@@ -72,7 +72,7 @@ export function checkStackSpec(prefix: string, v: unknown): StackSpec {
   const hiddenSize = checkWidth(at('hiddenSize'), o.hiddenSize);
   const outputSize = checkWidth(at('outputSize'), o.outputSize ?? hiddenSize);
   if (cell !== 'jordan' && outputSize !== hiddenSize) {
-    throw new RangeError(`${at('outputSize')} applies only to cell "jordan" (for ${cell} it is hiddenSize, ${hiddenSize}); got ${outputSize}`);
+    throw new RangeError(`${at('outputSize')} applies only to cell "jordan": for ${cell} it is ${at('hiddenSize')}, ${hiddenSize}; got ${outputSize}`);
   }
   const spec: StackSpec = {
     cell,

@@ -36,7 +36,7 @@
 import { CONFIG_FILE, WEIGHTS_FILE, decodeModel, encodeModel, type LoadedModel } from '../io/model-bytes.js';
 import type { ModelSpec } from '../backend/contract.js';
 import { MAX_HEADER_BYTES, SafetensorsError, decodeSafetensors } from '../io/safetensors.js';
-import { yieldToEventLoop } from '../models/fit.js';
+import { yieldToEventLoop } from '../event-loop.js';
 import { checkKnownKeys, keysOf } from '../validate.js';
 
 export type { LoadedModel } from '../io/model-bytes.js';

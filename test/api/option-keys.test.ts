@@ -34,7 +34,7 @@ describe('unknown option keys', () => {
 
   it('createStack and its forward / backward', async () => {
     await expect(createStack({ cell: 'gru', inputSize: 2, hiddenSize: 3, bidirectionnal: true, backend: 'reference' } as never)).rejects.toThrow(
-      /^bidirectionnal is not an option; expected one of cell, inputSize, hiddenSize, outputSize, layers, bidirectional, backend, params, init$/,
+      /^bidirectionnal is not an option \(did you mean bidirectional\?\); expected one of cell, inputSize, hiddenSize, outputSize, layers, bidirectional, backend, params, init$/,
     );
     await expect(createStack({ cell: 'gru', inputSize: 2, hiddenSize: 3, batch_first: true, backend: 'reference' } as never)).rejects.toThrow(/^batch_first is not an option/);
     const stack = await createStack({ cell: 'gru', inputSize: 2, hiddenSize: 3, backend: 'reference' });
@@ -54,7 +54,11 @@ describe('unknown option keys', () => {
       [{ optimizer: { name: 'adam', lr: 0.01, momentum: 0.9 } }, /^optimizer\.momentum is not an option of adam; expected one of name, lr, betas, eps, weightDecay$/],
       [{ optimizer: { name: 'sgd', lr: 0.01, weight_decay: 0.1 } }, /^optimizer\.weight_decay is not an option of sgd \(did you mean weightDecay\?\)/],
       [{ clip: { max_norm: 1 } }, /^clip\.max_norm is not an option \(did you mean maxNorm\?\); expected one of clipValue, maxNorm$/],
-      [{ earlyStopping: { patients: 2 } }, /^earlyStopping\.patients is not an option; expected one of monitor, patience, minDelta, restoreBest$/],
+      [{ earlyStopping: { patients: 2 } }, /^earlyStopping\.patients is not an option \(did you mean patience\?\); expected one of monitor, patience, minDelta, restoreBest$/],
+      // A typo or two names the option meant; further off, only the list.
+      [{ lerningRate: () => 0.1 }, /^lerningRate is not an option \(did you mean learningRate\?\)/],
+      [{ shufle: true }, /^shufle is not an option \(did you mean shuffle\?\)/],
+      [{ banana: true }, /^banana is not an option; expected one of/],
       [{ checkpoint: { dir: '/tmp/x', every: 5 } }, /^checkpoint\.every is not an option \(did you mean everySteps\?\)/],
     ];
     for (const [options, message] of refused) await expect(model.fit(data, options as never)).rejects.toThrow(message);

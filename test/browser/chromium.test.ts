@@ -150,18 +150,28 @@ describe('browser entry in headless Chromium', () => {
     const before = server.log.length;
     const got = await page.evaluate(async () => {
       const web = (window as any).rnnkit;
-      const info = await web.init();
       // Threads asked for on a page that is not cross-origin isolated: one runs, and a warning says why.
       const warnings: string[] = [];
       const warn = console.warn;
       console.warn = (...args: unknown[]) => void warnings.push(args.join(' '));
-      const threaded = await web.init({ threads: 2 }).finally(() => (console.warn = warn));
-      return { info, threaded, warnings, process: typeof (globalThis as any).process, require: typeof (globalThis as any).require };
+      try {
+        const threaded = await web.init({ threads: 2 });
+        const info = await web.init();
+        // Once loaded, the module stays: a later variant warns and is not used.
+        const late = await web.init({ variant: 'simd128' });
+        return { info, threaded, late, warnings, process: typeof (globalThis as any).process, require: typeof (globalThis as any).require };
+      } finally {
+        console.warn = warn;
+      }
     });
+    expect(got.late).toMatchObject({ isa: 'wasm-relaxed-simd' });
     // Chromium validates relaxed SIMD: the loader's probe picks the relaxed module.
     expect(got.info).toMatchObject({ backend: 'wasm', isa: 'wasm-relaxed-simd', threads: 1, runsOn: 'worker' });
     expect(got.threaded).toMatchObject({ threads: 1 });
-    expect(got.warnings).toEqual([expect.stringMatching(/^rnnkit: 2 threads asked, 1 runs: the page is not cross-origin isolated/)]);
+    expect(got.warnings).toEqual([
+      expect.stringMatching(/^rnnkit: 2 threads asked, 1 runs: the page is not cross-origin isolated/),
+      expect.stringMatching(/^rnnkit: init\(…\) after the WebAssembly module was loaded .*the first module stays/),
+    ]);
     // The page is a browser, not Node: the entry cannot lean on Node globals.
     expect(got.process).toBe('undefined');
     expect(got.require).toBe('undefined');

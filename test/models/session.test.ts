@@ -246,6 +246,32 @@ for (const name of requestedBackends()) {
       model.dispose();
     });
 
+    it('timers run during a long for-await over sample() (steps that resolve at once held a page until the end)', async () => {
+      const model = await createModel({ input: { kind: 'embedding', vocab: 50, dim: 16 }, cell: 'lstm', hiddenSize: 128, outputs: 50, backend: name as BackendName });
+      const session = model.createSession({ batch: 1 });
+      await session.prime([[1, 2, 3]]);
+      let timers = 0;
+      let done = false;
+      const tick = () => {
+        timers++;
+        if (!done) setTimeout(tick, 0);
+      };
+      setTimeout(tick, 0);
+      const started = performance.now();
+      let tokens = 0;
+      for await (const [t] of session.sample({ maxLength: 4000, temperature: 1, seed: 1 })) {
+        expect(t).toBeGreaterThanOrEqual(0);
+        tokens++;
+        if (performance.now() - started > 200) break;
+      }
+      done = true;
+      const elapsed = performance.now() - started;
+      expect(tokens).toBeGreaterThan(1);
+      // About one turn every 10 ms; at least one per 50 ms whatever the machine's load.
+      expect(timers).toBeGreaterThanOrEqual(Math.floor(elapsed / 50));
+      model.dispose();
+    });
+
     if (name === 'native') {
       it('the event loop runs while a native step computes', async () => {
         const model = await createModel({

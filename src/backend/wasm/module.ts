@@ -239,7 +239,10 @@ async function compileRnnkit(source: WasmSource): Promise<WebAssembly.Module> {
   if (isResponseLike(source)) {
     const response = await source;
     const from = response.url || 'the response';
-    if (!response.ok) throw new Error(`cannot fetch rnnkit.wasm from ${from}: HTTP ${response.status}`);
+    if (!response.ok) {
+      const hint = response.status === 404 ? " (a bundler that leaves the .wasm files behind: copy rnnkit's wasm/dist/*.wasm beside the bundle, or pass their URL to init(url))" : '';
+      throw new Error(`cannot fetch the rnnkit WebAssembly module ${from}: HTTP ${response.status}${hint}`);
+    }
     // compileStreaming needs the application/wasm MIME type; fall back to bytes otherwise.
     const streaming =
       typeof WebAssembly.compileStreaming === 'function' && response.headers.get('content-type')?.startsWith('application/wasm');
@@ -259,5 +262,9 @@ function failedCompile(from: string, head: Uint8Array | undefined, e: Error): ne
   const text = head ? String.fromCharCode(...head) : '';
   // A page of HTML: a wrong URL, or a server's fallback page (README: esbuild, init(url)).
   const html = /^\s*</.test(text) ? ' (it is HTML: a wrong URL or a fallback page)' : '';
+  // A Content-Security-Policy without 'wasm-unsafe-eval' forbids compiling any module.
+  if (/Content Security Policy|unsafe-eval/i.test(e.message)) {
+    throw new Error(`the page's Content-Security-Policy forbids compiling WebAssembly (${from}): add 'wasm-unsafe-eval' to its script-src: ${e.message}`, { cause: e });
+  }
   throw new Error(`${from} is not the rnnkit WebAssembly module${html}: ${e.message}`, { cause: e });
 }
