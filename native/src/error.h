@@ -6,6 +6,8 @@
 #include <exception>
 #include <new>
 
+#include "wasm_memory.h"
+
 #include "rnnkit.h"
 
 namespace rk {
@@ -40,13 +42,16 @@ enum MessageSlot { kLayoutMessages, kModelDimsMessages, kModelMessages };
 // status code and message: no exception ever crosses rnnkit.h.
 template <typename F>
 rk_status guarded(const char* what, F&& body) {
+  t_allocation_failed = false;
   try {
     return body();
   } catch (const std::bad_alloc&) {
     return fail(RK_ENOMEM, "%s: out of memory", what);
   } catch (const std::exception& e) {
+    if (t_allocation_failed) return fail(RK_ENOMEM, "%s: out of memory", what);
     return fail(RK_EINTERNAL, "%s: internal error: %s", what, e.what());
   } catch (...) {
+    if (t_allocation_failed) return fail(RK_ENOMEM, "%s: out of memory", what);
     return fail(RK_EINTERNAL, "%s: internal error", what);
   }
 }

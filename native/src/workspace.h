@@ -12,6 +12,8 @@
 #include <cstring>
 #include <new>
 
+#include "wasm_memory.h"
+
 namespace rk {
 
 // Every array starts on a 64-byte boundary (a cache line, an AVX-512 vector).
@@ -28,17 +30,18 @@ class Arena {
   void reserve(std::uint64_t floats) {
     if (floats <= cap_) return;
     // Sizes are planned in 64 bits; a 32-bit target (wasm) refuses what it cannot address.
-    if (floats > (SIZE_MAX / sizeof(float)) / 2) throw std::bad_alloc();
+    if (floats > (SIZE_MAX / sizeof(float)) / 2) out_of_memory();
     // Grow by at least half again so that slowly increasing sizes do not reallocate often.
     std::size_t want = floats + floats / 2;
     std::size_t bytes = want * sizeof(float);
     bytes = (bytes + 63) / 64 * 64;
     void* p = std::aligned_alloc(64, bytes);
+    if (p != nullptr && !inside_memory(p, bytes)) p = nullptr;  // left allocated (wasm_memory.h)
     if (p == nullptr) {
       want = floats;
       bytes = (want * sizeof(float) + 63) / 64 * 64;
       p = std::aligned_alloc(64, bytes);
-      if (p == nullptr) throw std::bad_alloc();
+      if (p == nullptr || !inside_memory(p, bytes)) out_of_memory();
     }
     std::free(base_);
     base_ = static_cast<float*>(p);

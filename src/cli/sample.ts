@@ -20,7 +20,7 @@ export const sampleOptions: Record<string, OptionSpec> = {
   'top-k': { type: 'integer', default: 10, min: 0, max: LIMITS.RK_MAX_WIDTH, help: 'sample among the k most likely (0: all)' },
   'top-p': { type: 'number', default: 1, min: 0, openMin: true, max: 1, help: 'sample among the most likely whose probabilities sum to p (1: all)' },
   'repetition-penalty': { type: 'number', default: 1, min: 1, help: 'make tokens already generated less likely (1: off)' },
-  seed: { type: 'integer', default: 1, min: 0, help: 'seed of the sampling' },
+  seed: { type: 'integer', default: 1, min: 0, max: 2 ** 32 - 1, help: 'seed of the sampling' },
   backend: { type: 'string', help: `backend: ${BACKEND_NAMES.join(', ')} (default: fastest available)` },
   help: { type: 'boolean', help: 'show this help' },
 };

@@ -81,6 +81,12 @@ export async function trainingText(o: TextOptions): Promise<TrainingText> {
   const tokenizer = o.level === 'char'
     ? CharTokenizer.fromText(text)
     : WordTokenizer.fromText(text, { lowercase: true, maxSize: o.vocabSize, minCount: o.minCount, specials: WORD_SPECIALS });
+  if (o.level === 'word' && tokenizer.vocabSize === Object.keys(WORD_SPECIALS).length) {
+    // Only <unk>, <s> and </s>: a model of that predicts sentence ends, and its perplexity means nothing.
+    throw new UsageError(o.minCount > 1
+      ? `--min-count ${o.minCount} leaves no word in the vocabulary: every word of --text occurs fewer than ${o.minCount} times`
+      : '--text has no words to train a word-level model on');
+  }
   // Words: every sentence between start and end tokens, the sentences one stream.
   const ids = o.level === 'char' ? tokenizer.encode(text) : encodeSentences(tokenizer, text).flat();
   const { train, heldOut } = splitHeldOut(ids);

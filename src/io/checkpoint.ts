@@ -23,7 +23,8 @@ import type { EpochResult } from '../models/fit-types.js';
 import { readUnit, UnitReadError, writeUnit } from './atomic-dir.js';
 import { makeDirectory } from './make-dir.js';
 import { CONFIG_FILE, decodeModel, encodeModel, WEIGHTS_FILE } from './model-bytes.js';
-import { decodeSafetensors, encodeSafetensors } from './safetensors.js';
+import { CHECKSUM_KEY, decodeSafetensors, encodeSafetensors } from './safetensors.js';
+import { crc32Hex } from './checksum.js';
 import { writeFileAtomic } from './safetensors-file.js';
 
 /** Where a fit was when the checkpoint was taken (between two training steps). */
@@ -76,11 +77,24 @@ const OPTIMIZER_FILE = 'optimizer.safetensors';
 const CARRIED_FILE = 'carried-state.safetensors';
 const BEST_FILE = 'best-epoch.safetensors';
 
+/**
+ * The CRC-32 of what the tensor checksums do not cover: the position (fit.json) and the
+ * metadata of optimizer.safetensors and best-epoch.safetensors. The safetensors files' own
+ * CRC covers their tensor data only, and a digit changed in fit.json (its order, a counter,
+ * nextBatch) or a step count in the metadata resumed silently into another fit.
+ */
+function positionChecksum(position: FitPosition, optimizerMeta: Record<string, string>, bestMeta: Record<string, string> | undefined): string {
+  const sorted = (m: Record<string, string> | undefined) => (m ? Object.fromEntries(Object.entries(m).sort(([a], [b]) => (a < b ? -1 : 1))) : null);
+  const text = `${JSON.stringify(position)}\n${JSON.stringify(sorted(optimizerMeta))}\n${JSON.stringify(sorted(bestMeta))}`;
+  return crc32Hex(new TextEncoder().encode(text));
+}
+
 /** fit.json read and checked field by field (a damaged or edited file is refused, naming it). */
-function checkPosition(text: string, file: string): FitPosition {
+function checkPosition(text: string, file: string, optimizerMeta: Record<string, string>, bestMeta: Record<string, string> | undefined): FitPosition {
   let p: FitPosition;
+  let checksum: unknown;
   try {
-    p = JSON.parse(text) as FitPosition;
+    ({ checksum, ...p } = JSON.parse(text) as FitPosition & { checksum?: unknown });
   } catch (e) {
     throw new Error(`resume: ${file} is not valid JSON: ${(e as Error).message}`);
   }
@@ -95,8 +109,18 @@ function checkPosition(text: string, file: string): FitPosition {
   if (p.epoch < 1) bad('epoch');
   if (typeof p.lossSum !== 'number' || !Number.isFinite(p.lossSum)) bad('lossSum');
   if (!Array.isArray(p.order) || !p.order.every((i) => Number.isSafeInteger(i) && i >= 0 && i < p.order.length) || new Set(p.order).size !== p.order.length) bad('order');
-  if (!Array.isArray(p.epochs)) bad('epochs');
+  // The completed epochs, one record each, before the one in progress.
+  if (!Array.isArray(p.epochs) || p.epochs.length !== p.epoch - 1) bad('epochs');
+  p.epochs.forEach((e, i) => {
+    if (typeof e !== 'object' || e === null || e.epoch !== i + 1 || typeof e.loss !== 'number' || !Number.isFinite(e.loss) || e.loss < 0) bad(`epochs[${i}]`);
+  });
+  if (p.correct > p.counted || p.lossSum < 0) bad('correct, counted or lossSum');
   if (typeof p.optimizerKey !== 'string') bad('optimizerKey');
+  // Every field is plausible; the checksum tells whether they are the ones written (checkpoints
+  // of earlier versions have none: checked field by field only).
+  if (checksum !== undefined && checksum !== positionChecksum(p, optimizerMeta, bestMeta)) {
+    throw new Error(`resume: ${file} (or the metadata of the checkpoint's safetensors files) was changed after it was written: its checksum does not match; restore the checkpoint or start afresh`);
+  }
   return p;
 }
 
@@ -127,19 +151,21 @@ export async function writeCheckpoint(dir: string, checkpoint: Checkpoint): Prom
   await makeDirectory(dir);
   const model = encodeModel(checkpoint.spec, checkpoint.params, checkpoint.extra);
   const o = checkpoint.optimizer;
+  const optimizerMeta: Record<string, string> = o ? { optimizer: o.optimizer, step: String(o.step), buffers: String(o.buffers.length) } : { optimizer: 'none' };
+  const best = checkpoint.best;
+  const bestMeta = best ? { epoch: String(best.epoch) } : undefined;
   const files: Record<string, Uint8Array | string> = {
     [CONFIG_FILE]: model.config,
     [WEIGHTS_FILE]: model.weights,
     [OPTIMIZER_FILE]: encodeSafetensors(
       (o?.buffers ?? []).map((b, k) => ({ name: `buffer_${k}`, shape: [b.length], data: Float32Array.from(b) })),
-      o ? { optimizer: o.optimizer, step: String(o.step), buffers: String(o.buffers.length) } : { optimizer: 'none' },
+      optimizerMeta,
     ),
-    [FIT_FILE]: JSON.stringify(checkpoint.position) + '\n',
+    [FIT_FILE]: JSON.stringify({ ...checkpoint.position, checksum: positionChecksum(checkpoint.position, optimizerMeta, bestMeta) }) + '\n',
   };
   const carried = Object.entries(checkpoint.carried ?? {}).filter((e): e is [string, Float32Array] => e[1] !== undefined);
   if (carried.length > 0) files[CARRIED_FILE] = encodeSafetensors(carried.map(([n, data]) => ({ name: n, shape: [data.length], data })));
-  const best = checkpoint.best;
-  if (best) files[BEST_FILE] = encodeSafetensors([{ name: 'params', shape: [best.params.length], data: best.params }], { epoch: String(best.epoch) });
+  if (best) files[BEST_FILE] = encodeSafetensors([{ name: 'params', shape: [best.params.length], data: best.params }], bestMeta);
   // A step-<n> that `latest` does not name is a leftover of an interrupted write: start afresh.
   if ((await readLatest(dir)) !== name) await rm(at, { recursive: true, force: true });
   await writeUnit(at, files);
@@ -193,9 +219,11 @@ function decodeCheckpoint(at: string, files: Map<string, Buffer>): Checkpoint {
     return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
   };
   const model = decodeModel(files.get(CONFIG_FILE)!.toString('utf8'), bytes(WEIGHTS_FILE), at);
-  const position = checkPosition(files.get(FIT_FILE)!.toString('utf8'), path.join(at, FIT_FILE));
   const file = decodeSafetensors(bytes(OPTIMIZER_FILE), path.join(at, OPTIMIZER_FILE));
-  const meta = file.metadata ?? {};
+  const bestFile = files.has(BEST_FILE) ? decodeSafetensors(bytes(BEST_FILE), path.join(at, BEST_FILE)) : undefined;
+  const { [CHECKSUM_KEY]: _, ...meta } = file.metadata ?? {};
+  const bestMeta = bestFile ? (({ [CHECKSUM_KEY]: _c, ...m }) => m)(bestFile.metadata) : undefined;
+  const position = checkPosition(files.get(FIT_FILE)!.toString('utf8'), path.join(at, FIT_FILE), meta, bestMeta);
   const optimizer: OptimizerStateSnapshot | undefined =
     meta.optimizer === undefined || meta.optimizer === 'none'
       ? undefined
@@ -218,11 +246,10 @@ function decodeCheckpoint(at: string, files: Map<string, Buffer>): Checkpoint {
     if (!carried.h0) throw new Error(`resume: ${where} lacks h0 (the state carried into the next window)`);
   }
   let best: Checkpoint['best'];
-  if (files.has(BEST_FILE)) {
+  if (bestFile) {
     const where = path.join(at, BEST_FILE);
-    const file = decodeSafetensors(bytes(BEST_FILE), where);
-    const epoch = Number(file.metadata?.epoch);
-    const params = file.tensors.find((t) => t.name === 'params')?.data;
+    const epoch = Number(bestFile.metadata?.epoch);
+    const params = bestFile.tensors.find((t) => t.name === 'params')?.data;
     if (!Number.isSafeInteger(epoch) || epoch < 1) throw new Error(`resume: ${where}: its metadata's epoch is missing or out of range`);
     if (!(params instanceof Float32Array) || params.length !== model.params.length || !params.every(Number.isFinite)) {
       throw new Error(`resume: ${where}: params must be ${model.params.length} finite float32 values, as many as the model's`);

@@ -95,7 +95,7 @@ export function decodeModel(
     throw new Error(`${configPath}: not an rnnkit model config (format must be "${FORMAT}")`);
   }
   const cfg = raw as Record<string, unknown>;
-  if (cfg.version !== VERSION) throw new Error(`${configPath}: version ${String(cfg.version)} is not supported (expected ${VERSION})`);
+  if (cfg.version !== VERSION) throw new Error(`${configPath}: version ${JSON.stringify(cfg.version)} is not supported (expected ${VERSION})`);
   let spec: ModelSpec;
   try {
     spec = checkModelSpec('config.spec', cfg.spec);

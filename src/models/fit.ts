@@ -34,6 +34,29 @@ export interface FitHost {
   evaluate(set: CheckedDataset, batchSize: number, stream: boolean): Promise<EvalMetrics>;
 }
 
+/**
+ * Waits for what a callback returned, or for `signal` to abort, whichever comes first: a
+ * callback whose promise never settles held the fit, and its model's lock, past an abort.
+ * After an abort the loop's own check ends the fit (saving a checkpoint as ever).
+ */
+async function untilAborted(signal: AbortSignal | undefined, returned: unknown): Promise<void> {
+  if (signal === undefined || returned === null || typeof (returned as PromiseLike<unknown>)?.then !== 'function') {
+    await returned;
+    return;
+  }
+  if (signal.aborted) return;
+  let onAbort: (() => void) | undefined;
+  const aborted = new Promise<void>((resolve) => {
+    onAbort = resolve;
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  try {
+    await Promise.race([returned, aborted]);
+  } finally {
+    signal.removeEventListener('abort', onAbort!);
+  }
+}
+
 function checkDirectory(name: string, v: unknown): string {
   if (typeof v !== 'string' || v === '') throw new TypeError(`${name} must be a directory path; got ${v === '' ? 'an empty string' : typeof v}`);
   return v;
@@ -297,11 +320,11 @@ export async function fitModel(host: FitHost, data: Dataset, options: FitOptions
           if (options.onProgress) {
             const elapsedMs = Date.now() - started;
             const total = epochs * stepsPerEpoch;
-            await options.onProgress({
+            await untilAborted(signal, options.onProgress({
               epoch, epochs, step, stepsPerEpoch, loss: r.loss, epochLoss: lossSum / counted,
               tokensPerSecond: elapsedMs > 0 ? ((tokens - tokensAtStart) * 1000) / elapsedMs : 0,
               elapsedMs, etaMs: step > stepAtStart ? (elapsedMs / (step - stepAtStart)) * Math.max(0, total - step) : 0,
-            });
+            }));
           }
           // Inside a long batch (streams cut into many windows), checkpoints fall between windows.
           if (checkpoint?.everySteps !== undefined && step - checkpointedAt >= checkpoint.everySteps && start + window < batch.steps) {
@@ -321,7 +344,7 @@ export async function fitModel(host: FitHost, data: Dataset, options: FitOptions
       results.push(result);
       if (stopper?.observe(result, () => training.getParams(handle))) stoppedEarly = epoch < epochs;
       await save({ epoch: epoch + 1, nextBatch: 0, lossSum: 0, counted: 0, correct: 0 });
-      await options.onEpochEnd?.(result);
+      await untilAborted(signal, options.onEpochEnd?.(result));
     }
   }
   // Restore-best on completion (an abort or a divergence keeps the parameters it reached).

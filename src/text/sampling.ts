@@ -102,11 +102,13 @@ export function pickToken(logits: ArrayLike<number>, options: SamplingOptions, r
   let ids: number[] = [];
   for (let i = 0; i < z.length; i++) if (!bannedSet.has(i)) ids.push(i);
   if (ids.length === 0) throw new RangeError('pickToken: every token is banned');
-  // A NaN logit (a model whose parameters or state are no longer numbers) gives no
-  // distribution to draw from: refuse, rather than return whichever token the comparisons
-  // happen to leave.
+  // A NaN or infinite logit (a model whose parameters are no longer numbers, or whose state
+  // overflowed: an rnn_relu with large weights) gives no distribution to draw from: refuse,
+  // rather than return whichever token the comparisons happen to leave (it was token 0).
   for (const i of ids) {
-    if (Number.isNaN(z[i])) throw new RangeError(`pickToken: logit ${i} is NaN; the model's outputs are not numbers (are its parameters finite?)`);
+    if (!Number.isFinite(z[i])) {
+      throw new RangeError(`pickToken: logit ${i} is ${z[i]}; the model's outputs are not finite numbers (are its parameters finite? has its state overflowed?)`);
+    }
   }
   if (temperature === 0) {
     let best = ids[0];

@@ -201,12 +201,32 @@ async function fetchBytes(url: URL, options: ReadModelOptions): Promise<Uint8Arr
   if (!fetchFn) throw new Error(`cannot fetch ${url.href}: no fetch in this environment (pass options.fetch)`);
   let response: Response;
   try {
-    response = await fetchFn(url, options.signal ? { signal: options.signal } : undefined);
+    response = await abortable(fetchFn(url, options.signal ? { signal: options.signal } : undefined), options.signal);
   } catch (e) {
     if ((e as Error)?.name === 'AbortError') throw e;
-    throw new Error(`cannot fetch ${url.href}: ${(e as Error).message}`);
+    throw new Error(`cannot fetch ${url.href}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+  }
+  if (response === null || typeof response !== 'object' || typeof (response as Response).arrayBuffer !== 'function' || typeof (response as Response).ok !== 'boolean') {
+    const got = response === null ? 'null' : typeof response === 'object' ? 'an object that is not a Response' : typeof response;
+    throw new TypeError(`cannot fetch ${url.href}: options.fetch must resolve to a Response; it gave ${got}`);
   }
   return responseBytes(response, url.href);
+}
+
+/**
+ * `promise`, or a rejection with the signal's reason when it aborts first: a fetch that
+ * ignores its signal (a custom options.fetch, a stalled server) still ends when aborted.
+ */
+function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return promise;
+  const abortError = () => (signal.reason instanceof Error ? signal.reason : Object.assign(new Error('the fetch was aborted'), { name: 'AbortError', cause: signal.reason }));
+  if (signal.aborted) return Promise.reject(abortError());
+  let onAbort!: () => void;
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(abortError());
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  return Promise.race([promise, aborted]).finally(() => signal.removeEventListener('abort', onAbort));
 }
 
 async function responseBytes(response: Response, label: string): Promise<Uint8Array> {

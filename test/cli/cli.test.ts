@@ -125,6 +125,16 @@ describe('rnnkit train and sample', () => {
     for (const [, nats, bits] of progress) expect(Number(bits)).toBeCloseTo(Number(nats) / Math.LN2, 2);
   });
 
+  it('a word-level --min-count that leaves no word is refused (it trained on <unk> and reported a perplexity)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rnnkit-cli-'));
+    const text = join(dir, 'words.txt');
+    writeFileSync(text, 'the cat sat on the mat. a dog ran. '.repeat(40));
+    await expect(train(['--text', text, '--level', 'word', '--min-count', '100000', '--out', join(dir, 'm')])).rejects.toThrow(
+      /^--min-count 100000 leaves no word in the vocabulary: every word of --text occurs fewer than 100000 times$/,
+    );
+    expect(existsSync(join(dir, 'm'))).toBe(false);
+  });
+
   it('a --text that is not UTF-8 text is refused instead of trained on as replacement characters', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'rnnkit-cli-'));
     const latin1 = join(dir, 'latin1.txt');

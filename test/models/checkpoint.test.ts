@@ -195,6 +195,20 @@ for (const backend of requestedBackends() as ModelOptions['backend'][]) {
       await expect(m.fit(DATA, { ...FIT, resume: dir })).rejects.toThrow(/fit\.json: order is missing or out of range/);
       writeFileSync(fitJson, '{ not json');
       await expect(m.fit(DATA, { ...FIT, resume: dir })).rejects.toThrow(/fit\.json is not valid JSON/);
+      // A plausible edit (a counter, the epochs' record) is caught by the checksum; it resumed silently.
+      const position = JSON.parse(good) as Record<string, unknown>;
+      writeFileSync(fitJson, JSON.stringify({ ...position, tokens: (position.tokens as number) + 1 }));
+      await expect(m.fit(DATA, { ...FIT, resume: dir })).rejects.toThrow(/fit\.json \(or the metadata of the checkpoint's safetensors files\) was changed after it was written/);
+      writeFileSync(fitJson, JSON.stringify({ ...position, epochs: [] }));
+      await expect(m.fit(DATA, { ...FIT, resume: dir })).rejects.toThrow(/fit\.json: epochs is missing or out of range/);
+      writeFileSync(fitJson, good);
+      // So is an edit of the optimizer file's metadata (its tensor checksum covers the data only).
+      const edited = decodeSafetensors(saved);
+      writeFileSync(optimizerFile, encodeSafetensors(edited.tensors, { ...edited.metadata, step: String(Number(edited.metadata.step) + 5) }));
+      await expect(m.fit(DATA, { ...FIT, resume: dir })).rejects.toThrow(/was changed after it was written/);
+      writeFileSync(optimizerFile, saved);
+      // Untouched, it resumes (to a completed fit here).
+      await expect(m.fit(DATA, { ...FIT, epochs: 1, resume: dir })).rejects.toThrow(/is of a completed fit/);
       m.dispose();
       other.dispose();
     });

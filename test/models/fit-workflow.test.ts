@@ -105,6 +105,25 @@ for (const backend of requestedBackends() as ModelOptions['backend'][]) {
       m.dispose();
     });
 
+    it('an abort ends the fit while a callback\'s promise is still pending (one that never settled held the fit and its model)', async () => {
+      const m = await createModel(options);
+      const controller = new AbortController();
+      const never = new Promise<void>(() => {});
+      const onProgress = (p: { step: number }) => {
+        if (p.step !== 2) return undefined;
+        setTimeout(() => controller.abort(new Error('timed out')), 20);
+        return never;
+      };
+      const err = await m.fit(DATA, { epochs: 5, batchSize: 8, onProgress, signal: controller.signal }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(FitAbortedError);
+      expect((err as FitAbortedError).partial.steps).toBe(2);
+      // The model is free again.
+      expect((await m.evaluate(DATA)).loss).toBeGreaterThan(0);
+      // A callback's rejection still ends the fit with its error.
+      await expect(m.fit(DATA, { onEpochEnd: () => Promise.reject(new Error('callback failed')), signal: new AbortController().signal })).rejects.toThrow(/^callback failed$/);
+      m.dispose();
+    });
+
     it('evaluate with stream: true carries the state across chunks and equals the stream in one piece', async () => {
       // Untrained: its outputs depend on the carried state more than a model of this easy task does.
       const m = await createModel({ ...options, hiddenSize: 32 });

@@ -87,11 +87,12 @@ describe('pickToken: top-p, banned tokens, repetition penalty, ties', () => {
     expect(pickToken([4, 1.9], { repetitionPenalty: 2 }, new Random(1), [0, 0, 0])).toBe(0);
   });
 
-  it('a NaN logit is refused, naming it; +Infinity wins at any temperature', () => {
+  it('a NaN or infinite logit is refused, naming it (an overflowed state gave token 0, the first of equal infinities)', () => {
     for (const o of [{}, { temperature: 1 }, { temperature: 0.7, topK: 2, topP: 0.9 }]) {
       expect(() => pickToken([0.5, Number.NaN, 1], o, new Random(1))).toThrow(/logit 1 is NaN/);
-      const rng = new Random(4);
-      for (let i = 0; i < 20; i++) expect(pickToken([0, Infinity, 3, Infinity], o, rng)).toBe(1);
+      expect(() => pickToken([0, Infinity, 3, Infinity], o, new Random(4))).toThrow(/logit 1 is Infinity; the model's outputs are not finite numbers/);
+      expect(() => pickToken([Infinity, Infinity], o, new Random(4))).toThrow(/logit 0 is Infinity/);
+      expect(() => pickToken([1, -Infinity], o, new Random(4))).toThrow(/logit 1 is -Infinity/);
     }
     // A banned NaN is no candidate: sampling goes on over the rest.
     expect(pickToken([0.5, Number.NaN, 1], { bannedTokens: [1] }, new Random(1))).toBe(2);

@@ -132,7 +132,9 @@ export function statusError(m: RnnkitModule, abi: Abi, status: number, what: str
   const message = m.readString(m.exports.rk_last_error());
   const code = abi.nameOf('rk_status', status)?.toUpperCase();
   const name = code ? `RK_${code}` : `status ${status}`;
-  const err = new Error(`rnnkit wasm: ${what} failed (${name}): ${message || 'no message'}`);
+  // WebAssembly's 32-bit addresses: 4 GiB for every model, stack and call of the module.
+  const hint = name === 'RK_ENOMEM' ? ` (the wasm module holds at most 4 GiB, its memory has grown to ${(m.memoryBytes() / 2 ** 30).toFixed(2)} GiB: a smaller batch or sequence, or the native backend)` : '';
+  const err = new Error(`rnnkit wasm: ${what} failed (${name}): ${message || 'no message'}${hint}`);
   (err as Error & { code?: string }).code = name;
   return err;
 }
