@@ -72,7 +72,7 @@ async function readIfPresent(file: string): Promise<Buffer | undefined> {
 }
 
 /** A safetensors file's `__metadata__.producer`, null when it has none (or is not a safetensors file), undefined when there is no file. */
-async function safetensorsProducer(file: string): Promise<string | null | undefined> {
+export async function safetensorsProducer(file: string): Promise<string | null | undefined> {
   let h;
   try {
     await requireRegularFile(file);  // open() of a FIFO waits for a writer

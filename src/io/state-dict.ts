@@ -11,7 +11,12 @@ export function paramsFromTensors(spec: ModelSpec, tensors: { name: string; shap
     throw new SafetensorsError(source, msg);
   };
   const layout = modelLayout(spec);
-  const byName = new Map(tensors.map((t) => [t.name, t]));
+  const byName = new Map<string, { name: string; shape: number[]; data: Float32Array }>();
+  for (const t of tensors) {
+    // Two of one name: which one is the parameter? (the last one silently won)
+    if (byName.has(t.name)) fail(`two tensors are named ${t.name}`);
+    byName.set(t.name, t);
+  }
   // Every missing and every unexpected name at once, as PyTorch's load_state_dict reports
   // them: a file from another program usually differs in many names, not in one.
   const missing = layout.entries.filter((e) => !byName.has(e.name)).map((e) => `${e.name} [${e.shape.join(', ')}]`);

@@ -48,7 +48,11 @@ export function stackFromTensors(tensors: Tensor[], options: TorchImportOptions 
   if (options.prefix !== undefined && typeof options.prefix !== 'string') throw new TypeError(`options.prefix must be a string; got ${typeof options.prefix}`);
   const prefix = options.prefix ?? '';
   const byName = new Map<string, Tensor>();
-  for (const t of tensors) if (t.name.startsWith(prefix)) byName.set(t.name.slice(prefix.length), t);
+  for (const t of tensors) {
+    if (!t.name.startsWith(prefix)) continue;
+    if (byName.has(t.name.slice(prefix.length))) fail(`two tensors are named ${t.name}`);
+    byName.set(t.name.slice(prefix.length), t);
+  }
   if (byName.size === 0) fail(`no tensor's name starts with the prefix ${JSON.stringify(prefix)} (names: ${tensors.slice(0, 6).map((t) => t.name).join(', ')}${tensors.length > 6 ? ', …' : ''})`);
   if ([...byName.keys()].some((n) => /^weight_hr_l/.test(n))) fail('LSTM projections (proj_size > 0, weight_hr_l*) are not supported');
   const hh0 = byName.get('weight_hh_l0');

@@ -14,14 +14,22 @@ import { defaultTraining } from '../backend/load.js';
 import { RnnModel } from '../models/model.js';
 import { decodeModelBundle, encodeModelBundle } from '../web/model-io.js';
 import type { LoadedModel } from './model-bytes.js';
-import { saveModelFiles } from './model-file.js';
+import { safetensorsProducer, saveModelFiles } from './model-file.js';
+import { PRODUCER } from './model-bytes.js';
+import { stat } from 'node:fs/promises';
 import { writeFileAtomic } from './safetensors-file.js';
 
 /** Write `model` as a bundle file (atomically: the old file or the new one, never half of one). */
 export async function saveModelBundle(model: RnnModel, file: string): Promise<void> {
   if (!(model instanceof RnnModel)) throw new TypeError('model must be an RnnModel');
   if (typeof file !== 'string' || file === '') throw new TypeError('file must be a non-empty path');
-  await writeFileAtomic(file, encodeModelBundle(model.spec, model.getParams(), model.extra));
+  const bytes = encodeModelBundle(model.spec, model.getParams(), model.extra);
+  // Replacing another program's file would lose it (model.save refuses the same way).
+  const producer = await safetensorsProducer(file);
+  if (producer !== undefined && producer !== PRODUCER && (await stat(file)).size > 0) {
+    throw new Error(`${file} exists and was not written by rnnkit: refusing to replace it with a model bundle (save to another file, or move it away)`);
+  }
+  await writeFileAtomic(file, bytes);
 }
 
 /** Read and validate a bundle file: spec, parameters and extra settings. */

@@ -8,6 +8,9 @@
  */
 import type { Tokenizer } from './tokenizer.js';
 import { checkKnownKeys, keysOf } from '../validate.js';
+
+/** A decimal number as vectors files write them (no hex, no Infinity or NaN). */
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 import { LIMITS } from '../backend/abi/limits.js';
 
 /** What {@link wordVectorsFor} found. */
@@ -72,21 +75,23 @@ export function wordVectorsFor(text: string, tokenizer: Pick<Tokenizer, 'tokens'
     const row = text.slice(start, end).trim();
     start = end + 1;
     if (row === '') continue;
-    const space = row.indexOf(' ');
-    if (line === 1 && /^\d+ \d+$/.test(row)) {
-      dim = checkDim(Number(row.slice(space + 1)), line); // word2vec header "<count> <dim>"
+    // Any whitespace separates (files of tab-separated values too).
+    const space = row.search(/\s/);
+    if (line === 1 && /^\d+\s+\d+$/.test(row)) {
+      dim = checkDim(Number(row.slice(space + 1).trim()), line); // word2vec header "<count> <dim>"
       continue;
     }
     const word = space < 0 ? row : row.slice(0, space);
     const own = exact.get(word);
     const ids = [...(own !== undefined && !exactly.has(own) ? [own] : []), ...(lowered.get(word) ?? []).filter((id) => !filled.has(id))];
     if (ids.length === 0) continue;
-    const values = row.slice(space + 1).trim().split(/\s+/).map(Number);
-    if (dim === 0) dim = checkDim(values.length, line);
-    // Finite as float32 too: 1e300 would load as Infinity.
-    if (values.length !== dim || values.some((v) => !Number.isFinite(Math.fround(v)))) {
-      throw new RangeError(`line ${line} (${JSON.stringify(word)}) must hold ${dim} finite float32 numbers after the word; got ${values.length} values`);
-    }
+    const fields = space < 0 ? [] : row.slice(space + 1).trim().split(/\s+/);
+    if (dim === 0) dim = checkDim(fields.length, line);
+    if (fields.length !== dim) throw new RangeError(`line ${line} (${JSON.stringify(word)}) must hold ${dim} numbers after the word; got ${fields.length}`);
+    const values = fields.map(Number);
+    // Decimal, and finite as float32 too: 1e300 would load as Infinity, 0x10 as 16.
+    const bad = fields.findIndex((f, k) => !DECIMAL.test(f) || !Number.isFinite(Math.fround(values[k])));
+    if (bad >= 0) throw new RangeError(`line ${line} (${JSON.stringify(word)}): value ${bad + 1}, ${JSON.stringify(fields[bad].slice(0, 40))}, is not a finite float32 decimal number`);
     for (const id of ids) filled.set(id, Float32Array.from(values));
     if (own !== undefined) exactly.add(own);
   }

@@ -5,8 +5,12 @@
  * are reported all at once, as PyTorch's load_state_dict does, with how rnnkit names a
  * model's parts.
  */
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createModel } from '../../src/index.js';
+import { createModel, readModelBundle, saveModelBundle } from '../../src/index.js';
+import { stackFromTensors } from '../../src/io/torch.js';
 
 const options = { input: { kind: 'embedding' as const, vocab: 6, dim: 3 }, cell: 'lstm' as const, hiddenSize: 4, outputs: 6, backend: 'reference' as const };
 
@@ -31,6 +35,36 @@ describe('loadStateDict', () => {
     const before = model.stateDict();
     model.loadStateDict(renamed.map((t) => ({ ...t, name: t.name.replace(/^(\w+)\./, (_m, part: string) => `${names[part] ?? part}.`) })));
     expect(model.stateDict()).toEqual(before);
+    model.dispose();
+  });
+
+  it('refuses two tensors of one name (the last one silently won), here and in importing a PyTorch stack', async () => {
+    const model = await createModel(options);
+    const tensors = model.stateDict();
+    const head = tensors.find((t) => t.name === 'head.bias')!;
+    expect(() => model.loadStateDict([...tensors, { ...head, data: new Float32Array(head.data.length).fill(9) }])).toThrow(/two tensors are named head\.bias/);
+    const rnn = tensors.filter((t) => t.name.startsWith('rnn.'));
+    expect(() => stackFromTensors([...rnn, rnn[0]], { prefix: 'rnn.' })).toThrow(/two tensors are named rnn\.weight_ih_l0/);
+    expect(stackFromTensors(rnn, { prefix: 'rnn.' }).spec).toMatchObject({ cell: 'lstm', hiddenSize: 4 });
+    model.dispose();
+  });
+});
+
+describe('saveModelBundle', () => {
+  it("refuses to replace a file rnnkit did not write; replaces its own bundle and an empty file", async () => {
+    const model = await createModel(options);
+    const dir = mkdtempSync(path.join(tmpdir(), 'rnnkit-bundle-'));
+    const notes = path.join(dir, 'important.txt');
+    writeFileSync(notes, 'my notes\n');
+    await expect(saveModelBundle(model, notes)).rejects.toThrow(/important\.txt exists and was not written by rnnkit: refusing to replace it/);
+    expect(readFileSync(notes, 'utf8')).toBe('my notes\n');
+    const bundle = path.join(dir, 'm.safetensors');
+    await saveModelBundle(model, bundle);
+    await saveModelBundle(model, bundle);
+    const empty = path.join(dir, 'empty.safetensors');
+    writeFileSync(empty, '');
+    await saveModelBundle(model, empty);
+    expect((await readModelBundle(empty)).params).toEqual(model.getParams());
     model.dispose();
   });
 });

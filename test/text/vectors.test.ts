@@ -30,8 +30,13 @@ describe('wordVectorsFor', () => {
   it('reads the word2vec text header, and names a malformed line of a needed word', () => {
     const v = wordVectorsFor('3 2\nthe 1 2\nsea 3 4\nfoo 5 6\n', tok);
     expect(v.dim).toBe(2);
-    expect(() => wordVectorsFor('the 1 2 3\nsea 1 2\n', tok)).toThrow(/line 2 \("sea"\) must hold 3 finite float32 numbers/);
-    expect(() => wordVectorsFor('the 1 1e300\n', tok)).toThrow(/line 1 \("the"\) must hold 2 finite float32 numbers/);
+    expect(() => wordVectorsFor('the 1 2 3\nsea 1 2\n', tok)).toThrow(/^line 2 \("sea"\) must hold 3 numbers after the word; got 2$/);
+    expect(() => wordVectorsFor('the 1 1e300\n', tok)).toThrow(/^line 1 \("the"\): value 2, "1e300", is not a finite float32 decimal number$/);
+    // The value at fault is named (it said "must hold 2 numbers; got 2 values"); hex is not a decimal.
+    expect(() => wordVectorsFor('the 1 x\n', tok)).toThrow(/^line 1 \("the"\): value 2, "x", is not a finite float32 decimal number$/);
+    expect(() => wordVectorsFor('the 0x10 1\n', tok)).toThrow(/value 1, "0x10", is not/);
+    // Tabs separate as spaces do (the words of a tab-separated file were never found).
+    expect(wordVectorsFor('the\t1\t2\nsea\t3 4\n', tok).found.map((id) => tok.tokens[id]).sort()).toEqual(['The', 'sea', 'the'].sort());
     // A width no embedding of this vocabulary can have is refused before the [vocab][dim] weights are allocated.
     const big = WordTokenizer.fromText(Array.from({ length: 70_000 }, (_, i) => `w${i}`).join(' '), { specials: { unknown: '<unk>' } });
     const most = Math.floor(2 ** 28 / big.vocabSize);
