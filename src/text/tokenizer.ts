@@ -314,7 +314,11 @@ function checkJSON(json: unknown, kind: 'char' | 'word'): { tokens: string[]; se
   if (unknown !== undefined && specials.unknown !== undefined && unknown !== specials.unknown) {
     throw new RangeError(`json.unknown (${unknown}) and json.specials.unknown (${specials.unknown}) must agree`);
   }
-  if (unknown !== undefined) specials.unknown = unknown;
+  if (unknown !== undefined) {
+    const other = SPECIAL_NAMES.find((k) => k !== 'unknown' && specials[k] === unknown);
+    if (other) throw new RangeError(`json.unknown and json.specials.${other} are both id ${unknown}`);
+    specials.unknown = unknown;
+  }
   let pattern: RegExp | undefined;
   if (j.pattern !== undefined) {
     if (kind !== 'word') throw new TypeError('json.pattern belongs to word tokenizers only');

@@ -263,6 +263,8 @@ describe('JSON', () => {
     expect(() => tokenizerFromJSON({ kind: 'word', tokens: ['a'], version: 3 } as unknown as TokenizerJSON)).toThrow(/json.version must be 2/);
     expect(() => tokenizerFromJSON({ kind: 'char', tokens: ['a'], unknown: 1 })).toThrow(/json.unknown must be a token id in \[0, 1\); got 1/);
     expect(() => tokenizerFromJSON({ kind: 'word', tokens: ['a', 'b'], version: 2, specials: { start: 0, end: 0 } })).toThrow(/json.specials.start and json.specials.end are both id 0/);
+    // The legacy `unknown` field shares the rule (a file with unknown, start and end all 0 loaded).
+    expect(() => tokenizerFromJSON({ kind: 'word', tokens: ['a', 'b'], version: 2, unknown: 0, specials: { start: 0, end: 1 } })).toThrow(/json.unknown and json.specials.start are both id 0/);
     expect(() => tokenizerFromJSON({ kind: 'word', tokens: ['a'], version: 2, specials: { bos: 0 } as never })).toThrow(/json.specials.bos is not a special token name/);
     expect(() => tokenizerFromJSON({ kind: 'word', tokens: ['a'], version: 2, pattern: { source: '(', flags: 'u' } })).toThrow(/json.pattern is not a valid regular expression/);
     expect(() => tokenizerFromJSON({ kind: 'word', tokens: [1] as never })).toThrow(/json.tokens\[0\] must be a string/);
