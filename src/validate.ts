@@ -183,6 +183,15 @@ export function checkKnownKeys(name: string, value: object, known: readonly stri
 }
 
 /**
+ * `e` with `context` before its message — the same class (RangeError, TypeError, else Error),
+ * `e` as its cause: a check made deep inside a load or a resume, named where it happened.
+ */
+export function inContext(context: string, e: unknown): Error {
+  const Kind = e instanceof RangeError ? RangeError : e instanceof TypeError ? TypeError : Error;
+  return new Kind(`${context}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+}
+
+/**
  * The known key the unknown one most resembles: the same but for case, `_` and `-`
  * (`hiddensize`, `batch_size`), else one that begins with the other (`epoch`, `epochs`),
  * else the one nearest by a typo or two (`varient`, `lerningRate`). The message lists every
@@ -195,7 +204,7 @@ export function nearestKey(key: string, known: readonly string[]): string | unde
   const exact = known.find((k) => plain(k) === p) ?? known.find((k) => plain(k).startsWith(p) || p.startsWith(plain(k)));
   if (exact !== undefined || p.length < 4) return exact;
   let best: string | undefined;
-  let bestDistance = p.length >= 8 ? 3 : 2; // more than this many edits is another word
+  let bestDistance = p.length >= 8 ? 3 : 2; // this many edits or more: another word (1 typo; 2 in long names)
   for (const k of known) {
     const d = editDistance(p, plain(k));
     if (d < bestDistance) [best, bestDistance] = [k, d];

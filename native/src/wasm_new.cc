@@ -1,15 +1,11 @@
 // The global operator new / delete of the WebAssembly module (empty natively, where the C++
 // runtime's throw std::bad_alloc as they should).
 //
-// Why: the module is compiled with -fwasm-exceptions, but the precompiled C++ runtime that
-// Emscripten links does not throw through them: its operator new, out of memory, called
-// abort(), which ends in the host's proc_exit (src/backend/wasm/module.ts) as a JavaScript
-// exception. The entry's catch (...) (error.h) took that for an internal error — after an
-// abort, with the module's state undefined: a session of 45M samples trapped ("memory access
-// out of bounds") and broke every model of the process. Replaced here (the standard lets a
-// program replace them), an allocation that fails throws rk::OutOfMemory (a std::bad_alloc) in the module's own
-// exception handling: every entry reports RK_ENOMEM and the module stays usable. Each block
-// is also checked to lie inside the memory (wasm_memory.h).
+// Why: the runtime's operator new passed on whatever the allocator gave, and Emscripten 3.1.6's
+// can give a block past the end of memory (wasm_memory.h): std::vector's fill then trapped and
+// the trap ended the module for every model of the process. Replaced here (the standard lets a
+// program replace them), every block is checked with rk::inside_memory and a failure goes
+// through rk::out_of_memory(), which the entries report as RK_ENOMEM (error.h).
 #if defined(__EMSCRIPTEN__)
 
 #include <cstddef>

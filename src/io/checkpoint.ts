@@ -221,8 +221,10 @@ function decodeCheckpoint(at: string, files: Map<string, Buffer>): Checkpoint {
   const model = decodeModel(files.get(CONFIG_FILE)!.toString('utf8'), bytes(WEIGHTS_FILE), at);
   const file = decodeSafetensors(bytes(OPTIMIZER_FILE), path.join(at, OPTIMIZER_FILE));
   const bestFile = files.has(BEST_FILE) ? decodeSafetensors(bytes(BEST_FILE), path.join(at, BEST_FILE)) : undefined;
-  const { [CHECKSUM_KEY]: _, ...meta } = file.metadata ?? {};
-  const bestMeta = bestFile ? (({ [CHECKSUM_KEY]: _c, ...m }) => m)(bestFile.metadata) : undefined;
+  // The metadata as written: encodeSafetensors adds the data's CRC-32, which the position's checksum does not cover.
+  const written = ({ [CHECKSUM_KEY]: _crc, ...m }: Record<string, string>) => m;
+  const meta = written(file.metadata ?? {});
+  const bestMeta = bestFile ? written(bestFile.metadata) : undefined;
   const position = checkPosition(files.get(FIT_FILE)!.toString('utf8'), path.join(at, FIT_FILE), meta, bestMeta);
   const optimizer: OptimizerStateSnapshot | undefined =
     meta.optimizer === undefined || meta.optimizer === 'none'

@@ -12,6 +12,7 @@
 import type { ModelSpec } from '../backend/contract.js';
 import { modelLayout } from '../backend/layout.js';
 import { checkModelSpec } from '../models/spec.js';
+import { inContext } from '../validate.js';
 import { decodeSafetensors, encodeSafetensors } from './safetensors.js';
 import { paramsFromTensors } from './state-dict.js';
 
@@ -100,9 +101,7 @@ export function decodeModel(
   try {
     spec = checkModelSpec('config.spec', cfg.spec);
   } catch (e) {
-    // The same class (RangeError, TypeError), with the file named as every other load error names it.
-    const Kind = e instanceof RangeError ? RangeError : e instanceof TypeError ? TypeError : Error;
-    throw new Kind(`${configPath}: ${(e as Error).message}`, { cause: e });
+    throw inContext(configPath, e);  // the file named, as every other load error names it
   }
   const extra = (typeof cfg.extra === 'object' && cfg.extra !== null && !Array.isArray(cfg.extra) ? cfg.extra : {}) as Record<string, unknown>;
   const weightsPath = labels.weights;

@@ -49,6 +49,16 @@ export function tensorShapeProblem(t: Tensor): string | undefined {
   return undefined;
 }
 
+/** The first bytes of a zip archive: torch.save's format since PyTorch 1.6 (io/torch-save.ts). */
+export function isZipArchive(bytes: Uint8Array): boolean {
+  return bytes.length >= 4 && bytes[0] === 0x50 && bytes[1] === 0x4b && bytes[2] === 0x03 && bytes[3] === 0x04;
+}
+
+/** The first bytes of a pickle of protocol 2–5: torch.save's format before PyTorch 1.6. */
+export function isBarePickle(bytes: Uint8Array): boolean {
+  return bytes.length >= 2 && bytes[0] === 0x80 && bytes[1] >= 2 && bytes[1] <= 5;
+}
+
 /** A malformed or unsupported safetensors file. `source` is the file name or a label. */
 export class SafetensorsError extends Error {
   constructor(source: string, message: string) {
@@ -137,9 +147,8 @@ export function decodeSafetensors(input: Uint8Array | ArrayBuffer, source = 'saf
   // torch.save writes a zip archive (PyTorch ≥ 1.6) or a bare pickle, whose first bytes read
   // as an impossible header length: say what the file is, not only that the length is wrong.
   if (headerLen > BigInt(bytes.length - 8) || bytes[8] !== 0x7b /* { */) {
-    const zip = bytes[0] === 0x50 && bytes[1] === 0x4b && bytes[2] === 0x03 && bytes[3] === 0x04;
-    const pickle = bytes[0] === 0x80 && bytes[1] >= 2 && bytes[1] <= 5;
-    if (zip || pickle) {
+    const zip = isZipArchive(bytes);
+    if (zip || isBarePickle(bytes)) {
       fail(zip
         ? "this is a zip archive (torch.save's format), not safetensors: in Node, model.loadWeights(file), importTorchRnn(file) and decodeTorchSave(bytes) read it; in a browser, save with safetensors.torch.save_file(module.state_dict(), path)"
         : "this is a bare Python pickle (torch.save's format before PyTorch 1.6), not safetensors: save again with a current torch.save, or with safetensors.torch.save_file(module.state_dict(), path)");

@@ -7,8 +7,8 @@
  */
 import path from 'node:path';
 import { readWeightsBytes, saveSafetensors, writeFileAtomic } from './safetensors-file.js';
-import { decodeSafetensors, type SafetensorsContent, type Tensor } from './safetensors.js';
-import { decodeTorchSave, encodeTorchSave, isZipArchive } from './torch-save.js';
+import { decodeSafetensors, isZipArchive, type SafetensorsContent, type Tensor } from './safetensors.js';
+import { decodeTorchSave, encodeTorchSave } from './torch-save.js';
 
 /** Whether `file` is written in torch.save's format (its extension). */
 export function isTorchSaveName(file: string): boolean {

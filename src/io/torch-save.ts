@@ -16,12 +16,7 @@
  * Pure (no file system): Node reads files with it (tensor-file.ts).
  */
 import { unzipSync, zipSync, type Zippable } from 'fflate';
-import { SafetensorsError, type SafetensorsContent, type Tensor } from './safetensors.js';
-
-/** The first bytes of a zip archive (torch.save's format since PyTorch 1.6). */
-export function isZipArchive(bytes: Uint8Array): boolean {
-  return bytes.length >= 4 && bytes[0] === 0x50 && bytes[1] === 0x4b && bytes[2] === 0x03 && bytes[3] === 0x04;
-}
+import { isBarePickle, isZipArchive, SafetensorsError, type SafetensorsContent, type Tensor } from './safetensors.js';
 
 /** A storage type named by the pickle (torch.FloatStorage, …): its dtype and bytes per element. */
 class StorageType {
@@ -67,8 +62,7 @@ export function decodeTorchSave(input: Uint8Array, source = 'torch.save file'): 
   };
   if (!(input instanceof Uint8Array)) throw new TypeError(`${source}: the bytes must be a Uint8Array`);
   if (!isZipArchive(input)) {
-    const pickle = input[0] === 0x80 && input[1] >= 2 && input[1] <= 5;
-    fail(pickle
+    fail(isBarePickle(input)
       ? 'this is a bare pickle (torch.save with _use_new_zipfile_serialization=False, or PyTorch < 1.6): save again with a current torch.save'
       : 'not a zip archive, so not what torch.save writes');
   }

@@ -8,7 +8,7 @@
 import type { ModelHandle, ModelSpec, TrainingBackend } from '../backend/contract.js';
 import { checkClip, checkLearningRate, checkOptimizer, type ClipSpec, type OptimizerSpec } from '../optim/optimizers.js';
 import { Random } from '../init/random.js';
-import { checkBoolean, checkInteger, checkKnownKeys, checkNumber, checkOneOf, keysOf } from '../validate.js';
+import { checkBoolean, checkInteger, checkKnownKeys, checkNumber, inContext, keysOf } from '../validate.js';
 import type { CallLock } from '../call-lock.js';
 import { checkDataset, countedPositions, packBatch, sliceWindow, subsetDataset, validPositions, type CheckedDataset, type Dataset } from './data.js';
 import { FitAbortedError, TrainingDivergedError } from './errors.js';
@@ -17,6 +17,7 @@ import { checkEarlyStopping, EarlyStopping } from './early-stopping.js';
 import type { FitPosition } from '../io/checkpoint.js';
 import { requireNode } from './node-only.js';
 import { yieldToEventLoop } from '../event-loop.js';
+import { raceAbort } from '../abort.js';
 
 export type { EarlyStoppingOptions, EpochResult, EvalMetrics, FitOptions, FitProgress, FitResult } from './fit-types.js';
 
@@ -35,26 +36,13 @@ export interface FitHost {
 }
 
 /**
- * Waits for what a callback returned, or for `signal` to abort, whichever comes first: a
- * callback whose promise never settles held the fit, and its model's lock, past an abort.
+ * Waits for what a callback returned, or for `signal` to abort, whichever comes first (a
+ * callback whose promise never settled held the fit, and its model's lock, past an abort).
  * After an abort the loop's own check ends the fit (saving a checkpoint as ever).
  */
 async function untilAborted(signal: AbortSignal | undefined, returned: unknown): Promise<void> {
-  if (signal === undefined || returned === null || typeof (returned as PromiseLike<unknown>)?.then !== 'function') {
-    await returned;
-    return;
-  }
-  if (signal.aborted) return;
-  let onAbort: (() => void) | undefined;
-  const aborted = new Promise<void>((resolve) => {
-    onAbort = resolve;
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-  try {
-    await Promise.race([returned, aborted]);
-  } finally {
-    signal.removeEventListener('abort', onAbort!);
-  }
+  const thenable = returned !== null && typeof (returned as PromiseLike<unknown>)?.then === 'function';
+  await (signal && thenable ? raceAbort(returned as PromiseLike<unknown>, signal, () => undefined) : returned);
 }
 
 function checkDirectory(name: string, v: unknown): string {
@@ -202,8 +190,7 @@ export async function fitModel(host: FitHost, data: Dataset, options: FitOptions
       try {
         training.setOptimizerState(handle, ck.optimizer);
       } catch (e) {
-        const Kind = e instanceof RangeError ? RangeError : e instanceof TypeError ? TypeError : Error;
-        throw new Kind(`resume: the checkpoint in ${resume}: ${(e as Error).message}`, { cause: e });
+        throw inContext(`resume: the checkpoint in ${resume}`, e);
       }
     }
     Object.assign(host.extra, ck.extra);

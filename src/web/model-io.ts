@@ -37,6 +37,7 @@ import { CONFIG_FILE, WEIGHTS_FILE, decodeModel, encodeModel, type LoadedModel }
 import type { ModelSpec } from '../backend/contract.js';
 import { MAX_HEADER_BYTES, SafetensorsError, decodeSafetensors } from '../io/safetensors.js';
 import { yieldToEventLoop } from '../event-loop.js';
+import { raceAbort } from '../abort.js';
 import { checkKnownKeys, keysOf } from '../validate.js';
 
 export type { LoadedModel } from '../io/model-bytes.js';
@@ -201,7 +202,9 @@ async function fetchBytes(url: URL, options: ReadModelOptions): Promise<Uint8Arr
   if (!fetchFn) throw new Error(`cannot fetch ${url.href}: no fetch in this environment (pass options.fetch)`);
   let response: Response;
   try {
-    response = await abortable(fetchFn(url, options.signal ? { signal: options.signal } : undefined), options.signal);
+    const fetching = fetchFn(url, options.signal ? { signal: options.signal } : undefined);
+    // A fetch that ignores its signal (a custom options.fetch, a stalled server) still ends when aborted.
+    response = await (options.signal ? raceAbort(fetching, options.signal, () => { throw abortError(options.signal!); }) : fetching);
   } catch (e) {
     if ((e as Error)?.name === 'AbortError') throw e;
     throw new Error(`cannot fetch ${url.href}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
@@ -213,20 +216,10 @@ async function fetchBytes(url: URL, options: ReadModelOptions): Promise<Uint8Arr
   return responseBytes(response, url.href);
 }
 
-/**
- * `promise`, or a rejection with the signal's reason when it aborts first: a fetch that
- * ignores its signal (a custom options.fetch, a stalled server) still ends when aborted.
- */
-function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return promise;
-  const abortError = () => (signal.reason instanceof Error ? signal.reason : Object.assign(new Error('the fetch was aborted'), { name: 'AbortError', cause: signal.reason }));
-  if (signal.aborted) return Promise.reject(abortError());
-  let onAbort!: () => void;
-  const aborted = new Promise<never>((_, reject) => {
-    onAbort = () => reject(abortError());
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-  return Promise.race([promise, aborted]).finally(() => signal.removeEventListener('abort', onAbort));
+
+/** The error of an aborted fetch: the signal's reason when it is an Error, else an AbortError carrying it. */
+function abortError(signal: AbortSignal): Error {
+  return signal.reason instanceof Error ? signal.reason : Object.assign(new Error('the fetch was aborted'), { name: 'AbortError', cause: signal.reason });
 }
 
 async function responseBytes(response: Response, label: string): Promise<Uint8Array> {
